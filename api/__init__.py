@@ -1,0 +1,1 @@
+"""The web service: Flask app, persistence, auth, OpenAPI, Open311, and the command line."""

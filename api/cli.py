@@ -1,0 +1,161 @@
+"""The ``zonemap`` command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from geodata.crs import InputCRS
+from geodata.demo import DEFAULT_REPORTS, DemoFiles, ensure_demo, write_demo
+from geodata.demo.generate import DEFAULT_SEED
+from geodata.load import LoadedLayer, load_categories, load_layer
+from zones.enums import LayerKind
+from zones.errors import CRSError, LayerReadError, SchemaError
+from zones.summary import summarise
+
+DATA_DIR_ENV = "ZONEMAP_DATA_DIR"
+CRS_HELP = f"coordinate system of the input: {', '.join(InputCRS.values())} or an EPSG code (e.g. EPSG:4547)"
+
+
+def default_data_dir() -> Path:
+    """``$ZONEMAP_DATA_DIR``, or ``./zonemap-data``."""
+    return Path(os.environ.get(DATA_DIR_ENV, "zonemap-data"))
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _load(path: Path, kind: LayerKind, **options: Any) -> LoadedLayer:
+    """Load a layer for a command; an unreadable file or invalid layer ends the command."""
+    try:
+        return load_layer(path, kind, **options)
+    except SchemaError as err:
+        assert err.report is not None
+        click.echo(err.report.format(limit=50), err=True)
+        _fail(f"{path} is not a valid {kind.value} layer", 1)
+    except (LayerReadError, CRSError, ValueError) as err:
+        _fail(str(err), 2)
+    raise AssertionError  # unreachable: _fail exits
+
+
+@click.group()
+@click.version_option(package_name="zonemap")
+def main() -> None:
+    """zonemap: responsibility zones (三定三包), test points and citizen reports for a district."""
+
+
+@main.command()
+@click.argument("layer_file", type=click.Path(path_type=Path))
+@click.option("--kind", type=click.Choice(LayerKind.values()), default=LayerKind.ZONES.value, show_default=True, help="which contract to check against")
+@click.option("--crs", help=CRS_HELP)
+@click.option("--layer", "layer_name", help="GeoPackage layer or workbook sheet")
+@click.option("--encoding", help="attribute encoding (Shapefile, CSV); detected when not given, e.g. gbk")
+@click.option("--map", "mapping", multiple=True, metavar="HEADER=COLUMN", help="map a header of the file to a contract column, e.g. 责任单位=unit_name (repeatable)")
+@click.option("--lon", help="longitude column of a CSV/XLSX")
+@click.option("--lat", help="latitude column of a CSV/XLSX")
+@click.option("--wkt", help="WKT geometry column of a CSV")
+@click.option("--limit", type=int, default=200, show_default=True, help="problems to print at most")
+def validate(layer_file: Path, kind: str, crs: str | None, layer_name: str | None, encoding: str | None, mapping: tuple[str, ...], lon: str | None, lat: str | None, wkt: str | None, limit: int) -> None:
+    """Check LAYER_FILE against its column contract; print every problem by row and field.
+
+    Exits 0 when the layer is valid (warnings allowed), 1 on errors, 2 when it cannot be read.
+    """
+    try:
+        loaded = load_layer(layer_file, kind, crs=crs, columns=list(mapping), layer=layer_name, encoding=encoding, lon=lon, lat=lat, wkt=wkt, strict=False)
+    except (LayerReadError, CRSError, ValueError) as err:
+        _fail(str(err), 2)
+        return
+    click.echo(loaded.report.format(limit=limit))
+    click.echo(f"input CRS: {loaded.input_crs}; stored as WGS84" + (f"; attribute encoding: {loaded.encoding}" if loaded.encoding else ""))
+    sys.exit(0 if loaded.report.ok else 1)
+
+
+def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        return
+    if "zones" in summary:
+        z = summary["zones"]
+        click.echo(f"zones: {z['count']} zones of {z['units']} units; {z['area_km2']} km² in all, {z['covered_km2']} km² covered, {z['overlap_km2']} km² overlapping")
+        click.echo("  by kind: " + ", ".join(f"{k} {v}" for k, v in z["by_kind"].items()))
+        click.echo(f"  bbox (WGS84): {z['bbox']}")
+    if "test_points" in summary:
+        t = summary["test_points"]
+        click.echo(f"test points: {t['count']} ({t['adopted']} adopted, {t['not_adopted']} not adopted)")
+        click.echo("  by type: " + ", ".join(f"{k} {v}" for k, v in t["by_type"].items()))
+    if "areas" in summary:
+        click.echo(f"areas: {len(summary['areas'])}; bbox (WGS84): {summary['bbox']}")
+        for a in summary["areas"]:
+            click.echo(f"  {a['area_id']} {a['name']} ({a['level']}): {a['area_km2']} km², default unit {a['default_unit_id']}")
+
+
+def _demo_files(data_dir: Path | None) -> DemoFiles:
+    root = (data_dir or default_data_dir()) / "demo"
+    click.echo(f"demo data in {root} (generated on first use)", err=True)
+    return ensure_demo(root)
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="summarise the bundled Chengyang demo layers")
+@click.option("--zones", "zones_file", type=click.Path(path_type=Path))
+@click.option("--test-points", "points_file", type=click.Path(path_type=Path))
+@click.option("--areas", "areas_file", type=click.Path(path_type=Path))
+@click.option("--crs", help=CRS_HELP)
+@click.option("--data-dir", type=click.Path(path_type=Path), help=f"where the demo lives (default ${DATA_DIR_ENV} or ./zonemap-data)")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+def info(demo: bool, zones_file: Path | None, points_file: Path | None, areas_file: Path | None, crs: str | None, data_dir: Path | None, as_json: bool) -> None:
+    """Summarise a layer set: counts, units, area in km², bounding box."""
+    if demo:
+        files = _demo_files(data_dir)
+        zones_file = zones_file or files.gpkg
+        points_file = points_file or files.gpkg
+        areas_file = areas_file or files.gpkg
+    if not (zones_file or points_file or areas_file):
+        _fail("give --demo or at least one of --zones, --test-points, --areas", 2)
+    layers = {
+        name: _load(path, kind, crs=crs).frame if path else None
+        for name, path, kind in (("zones", zones_file, LayerKind.ZONES), ("test_points", points_file, LayerKind.TEST_POINTS), ("areas", areas_file, LayerKind.AREAS))
+    }
+    _print_summary(summarise(**layers), as_json)
+
+
+@main.command("demo-data")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="folder to write into")
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
+@click.option("--reports", type=int, default=DEFAULT_REPORTS, show_default=True, help="how many reports to generate")
+def demo_data(out_dir: Path, seed: int, reports: int) -> None:
+    """Write the Chengyang demo layers (deterministic for a seed) to OUT."""
+    started = time.perf_counter()
+    files = write_demo(out_dir, seed=seed, reports=reports)
+    manifest = json.loads((files.root / "manifest.json").read_text(encoding="utf-8"))
+    counts = ", ".join(f"{k} {v}" for k, v in manifest["counts"].items())
+    click.echo(f"wrote {files.root}: {counts}, reports {reports} ({time.perf_counter() - started:.1f} s)")
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(path_type=Path), help=f"where the demo lives (default ${DATA_DIR_ENV} or ./zonemap-data)")
+def demo(data_dir: Path | None) -> None:
+    """Generate (first time), validate and summarise the Chengyang demo."""
+    files = _demo_files(data_dir)
+    layers: dict[str, Any] = {}
+    for name, kind in (("zones", LayerKind.ZONES), ("test_points", LayerKind.TEST_POINTS), ("areas", LayerKind.AREAS)):
+        loaded = _load(files.gpkg, kind)
+        click.echo(loaded.report.summary())
+        layers[name] = loaded.frame
+    reports = _load(files.reports, LayerKind.REPORTS)
+    click.echo(reports.report.summary())
+    try:
+        _, report = load_categories(files.categories)
+    except SchemaError as err:
+        _fail(str(err), 1)
+        return
+    click.echo(report.summary())
+    _print_summary(summarise(**layers), as_json=False)

@@ -1,0 +1,1 @@
+"""Geodata I/O, coordinate systems and the bundled Chengyang demo data."""

@@ -1,0 +1,78 @@
+"""The bundled Chengyang District demo data set: writing it, and finding it on disk."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from geodata.demo.generate import DEFAULT_SEED, generate
+from geodata.demo.reports import generate_reports
+from geodata.io import write_layer
+
+DEMO_GPKG = "chengyang.gpkg"
+MANIFEST = "manifest.json"
+#: Bumped whenever the generator's output changes, so stale copies are rebuilt.
+GENERATOR_VERSION = 1
+DEFAULT_REPORTS = 10_000
+
+
+@dataclass(frozen=True)
+class DemoFiles:
+    """Paths of a written demo data set."""
+
+    root: Path
+
+    @property
+    def gpkg(self) -> Path:
+        """The GeoPackage holding zones, test_points, areas, builtup and streets."""
+        return self.root / DEMO_GPKG
+
+    @property
+    def categories(self) -> Path:
+        """The report categories table."""
+        return self.root / "categories.csv"
+
+    @property
+    def units(self) -> Path:
+        """The responsible units table."""
+        return self.root / "units.csv"
+
+    @property
+    def reports(self) -> Path:
+        """A batch of generated reports."""
+        return self.root / "reports.csv"
+
+
+def write_demo(out_dir: str | Path, *, seed: int | None = None, reports: int = DEFAULT_REPORTS) -> DemoFiles:
+    """Generate the demo for ``seed`` and write it to ``out_dir``; return the paths."""
+    seed = DEFAULT_SEED if seed is None else seed
+    files = DemoFiles(Path(out_dir))
+    files.root.mkdir(parents=True, exist_ok=True)
+    files.gpkg.unlink(missing_ok=True)
+    layers = generate(seed)
+    for name in ("zones", "test_points", "areas", "builtup", "streets"):
+        write_layer(getattr(layers, name), files.gpkg, layer=name)
+    layers.categories.to_csv(files.categories, index=False)
+    layers.units.to_csv(files.units, index=False)
+    generate_reports(layers, reports, seed).to_csv(files.reports, index=False)
+    manifest = {
+        "seed": seed,
+        "generator_version": GENERATOR_VERSION,
+        "reports": reports,
+        "counts": {name: len(getattr(layers, name)) for name in ("zones", "test_points", "areas", "streets", "units", "categories")},
+    }
+    (files.root / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    return files
+
+
+def ensure_demo(out_dir: str | Path, *, seed: int | None = None) -> DemoFiles:
+    """Return the demo in ``out_dir``, generating it first if it is missing or stale."""
+    files = DemoFiles(Path(out_dir))
+    want_seed = DEFAULT_SEED if seed is None else seed
+    manifest_path = files.root / MANIFEST
+    if manifest_path.exists() and files.gpkg.exists():
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if manifest.get("seed") == want_seed and manifest.get("generator_version") == GENERATOR_VERSION:
+            return files
+    return write_demo(out_dir, seed=want_seed)

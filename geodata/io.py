@@ -1,0 +1,271 @@
+"""Reading and writing layer files: GeoJSON, GeoPackage, Shapefile, CSV and XLSX.
+
+Readers return the raw table as found (no CRS conversion, no validation) together with what
+was learnt about the file: the CRS it declares and the text encoding used. Any failure to read
+is a `LayerReadError` naming the file and the reason.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+
+from zones.errors import LayerReadError
+
+VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp"}
+TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm"}
+LON_NAMES = ("lon", "lng", "longitude", "long", "x", "经度")
+LAT_NAMES = ("lat", "latitude", "y", "纬度")
+WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "shape")
+# Tried in this order when a file declares nothing: UTF-8, then the Chinese GB family.
+FALLBACK_ENCODINGS = ("utf-8", "gb18030")
+
+
+@dataclass
+class RawLayer:
+    """A table as read from a file, before any CRS conversion or validation.
+
+    Attributes
+    ----------
+    frame
+        The rows; geometry in the file's own coordinates (``None`` where a row had none).
+    declared_crs
+        The CRS the file declares (``None`` for CSV/XLSX and files without one).
+    encoding
+        The text encoding used to decode attributes, where the format has a choice.
+    bad_coordinates
+        Row positions (0-based) whose lon/lat cells were not numbers, with the raw values.
+    """
+
+    frame: gpd.GeoDataFrame
+    declared_crs: CRS | None
+    encoding: str | None = None
+    bad_coordinates: dict[int, str] | None = None
+
+
+def list_layers(path: Path) -> list[str]:
+    """Names of the layers in a multi-layer file such as a GeoPackage."""
+    try:
+        return [str(name) for name, _ in pyogrio.list_layers(path)]
+    except Exception as err:  # noqa: BLE001 - GDAL raises many kinds
+        msg = f"cannot read {path}: {err}"
+        raise LayerReadError(msg) from err
+
+
+def _dbf_encoding(path: Path) -> str | None:
+    """Guess a Shapefile's attribute encoding when it has no .cpg sidecar.
+
+    The DBF language-driver byte is trusted when set (GDAL reads it itself); otherwise the
+    record bytes are decoded as UTF-8 and, failing that, as GB18030 (a superset of GBK).
+    """
+    dbf = path.with_suffix(".dbf")
+    if not dbf.exists():
+        dbf = path.with_suffix(".DBF")
+    if not dbf.exists() or any(path.with_suffix(s).exists() for s in (".cpg", ".CPG")):
+        return None
+    data = dbf.read_bytes()
+    if len(data) < 32:
+        return None
+    if data[29] != 0:
+        return None
+    header_len = int.from_bytes(data[8:10], "little")
+    records = data[header_len:]
+    for encoding in FALLBACK_ENCODINGS:
+        try:
+            records.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return encoding.upper()
+    msg = f"cannot decode the attributes of {dbf.name} as UTF-8 or GBK/GB18030; give the encoding explicitly"
+    raise LayerReadError(msg)
+
+
+def _read_vector(path: Path, layer: str | None, encoding: str | None) -> RawLayer:
+    suffix = path.suffix.lower()
+    if suffix == ".gpkg" and layer is None:
+        names = list_layers(path)
+        if len(names) != 1:
+            msg = f"{path.name} holds {len(names)} layers ({', '.join(names)}); name the one to read"
+            raise LayerReadError(msg)
+    if suffix == ".shp" and encoding is None:
+        encoding = _dbf_encoding(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            frame = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
+    except UnicodeDecodeError as err:
+        msg = f"cannot decode the attributes of {path.name} as {encoding or 'its declared encoding'}: {err}"
+        raise LayerReadError(msg) from err
+    except Exception as err:  # noqa: BLE001 - pyogrio/GDAL raise many kinds
+        msg = f"cannot read {path.name}: {err}"
+        raise LayerReadError(msg) from err
+    if not isinstance(frame, gpd.GeoDataFrame):
+        msg = f"{path.name} has no geometry column"
+        raise LayerReadError(msg)
+    declared = frame.crs
+    return RawLayer(frame.reset_index(drop=True), declared, encoding)
+
+
+def _read_text_table(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
+    candidates = (encoding,) if encoding else ("utf-8-sig", "gb18030")
+    last: Exception | None = None
+    for candidate in candidates:
+        try:
+            frame = pd.read_csv(path, encoding=candidate, dtype=str, keep_default_na=False, na_values=[""])
+        except UnicodeDecodeError as err:
+            last = err
+            continue
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as err:
+            msg = f"cannot read {path.name} as CSV: {err}"
+            raise LayerReadError(msg) from err
+        return frame, candidate.replace("-sig", "")
+    msg = f"cannot decode {path.name} as {' or '.join(candidates)}: {last}"
+    raise LayerReadError(msg)
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
+    try:
+        return pd.read_excel(path, sheet_name=sheet or 0, dtype=object, engine="openpyxl")
+    except Exception as err:  # noqa: BLE001 - openpyxl raises many kinds
+        msg = f"cannot read {path.name} as an Excel workbook: {err}"
+        raise LayerReadError(msg) from err
+
+
+def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | None = None) -> pd.DataFrame:
+    """Read a plain table (CSV with its encoding detected, or an XLSX sheet) without geometry."""
+    path = Path(path)
+    if not path.exists():
+        msg = f"file not found: {path}"
+        raise LayerReadError(msg)
+    if path.suffix.lower() in {".xlsx", ".xlsm"}:
+        return _read_xlsx(path, sheet)
+    return _read_text_table(path, encoding)[0]
+
+
+def _find_column(columns: list[str], names: tuple[str, ...], given: str | None) -> str | None:
+    if given is not None:
+        if given not in columns:
+            msg = f"column {given!r} not found; columns are {', '.join(columns)}"
+            raise LayerReadError(msg)
+        return given
+    lowered = {str(c).strip().lower(): c for c in columns}
+    return next((lowered[n] for n in names if n in lowered), None)
+
+
+def table_to_frame(
+    table: pd.DataFrame, *, source: str, lon: str | None = None, lat: str | None = None, wkt: str | None = None
+) -> RawLayer:
+    """Build point (lon/lat columns) or any geometry (a WKT column) from a plain table.
+
+    Cells that are not numbers (or not WKT) leave the geometry empty and are listed in
+    ``bad_coordinates`` so the validator can name the row.
+    """
+    columns = [str(c) for c in table.columns]
+    table = table.copy()
+    table.columns = columns
+    lon_col = _find_column(columns, LON_NAMES, lon) if wkt is None else None
+    lat_col = _find_column(columns, LAT_NAMES, lat) if wkt is None else None
+    bad: dict[int, str] = {}
+    if lon_col is not None and lat_col is not None:
+        xs = pd.to_numeric(table[lon_col], errors="coerce").to_numpy(dtype=np.float64)
+        ys = pd.to_numeric(table[lat_col], errors="coerce").to_numpy(dtype=np.float64)
+        not_numeric = np.isnan(xs) | np.isnan(ys)
+        for pos in np.flatnonzero(not_numeric):
+            bad[int(pos)] = f"{lon_col}={table[lon_col].iloc[pos]!r}, {lat_col}={table[lat_col].iloc[pos]!r}"
+        geoms = shapely.points(xs, ys)
+        geoms[not_numeric] = None
+        frame = gpd.GeoDataFrame(table.drop(columns=[lon_col, lat_col]), geometry=geoms, crs=None)
+        return RawLayer(frame, None, bad_coordinates=bad)
+    wkt_col = _find_column(columns, WKT_NAMES, wkt)
+    if wkt_col is None:
+        msg = (
+            f"{source} has no coordinates: expected lon/lat columns (one of {', '.join(LON_NAMES)} and one of "
+            f"{', '.join(LAT_NAMES)}) or a WKT column ({', '.join(WKT_NAMES)}); columns are {', '.join(columns)}"
+        )
+        raise LayerReadError(msg)
+    texts = table[wkt_col].tolist()
+    geoms = np.empty(len(texts), dtype=object)
+    for pos, text in enumerate(texts):
+        if text is None or (isinstance(text, float) and np.isnan(text)):
+            geoms[pos] = None
+            continue
+        try:
+            geoms[pos] = shapely.from_wkt(str(text))
+        except shapely.errors.GEOSException:
+            geoms[pos] = None
+            bad[pos] = f"{wkt_col}={str(text)[:60]!r} is not WKT"
+    frame = gpd.GeoDataFrame(table.drop(columns=[wkt_col]), geometry=geoms, crs=None)
+    return RawLayer(frame, None, bad_coordinates=bad)
+
+
+def read_raw(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    encoding: str | None = None,
+    lon: str | None = None,
+    lat: str | None = None,
+    wkt: str | None = None,
+) -> RawLayer:
+    """Read any supported layer file as it is.
+
+    Parameters
+    ----------
+    path
+        A .geojson/.json, .gpkg, .shp, .csv or .xlsx file.
+    layer
+        The layer of a GeoPackage, or the sheet of a workbook.
+    encoding
+        Attribute encoding (Shapefile, CSV); detected when not given.
+    lon, lat, wkt
+        Coordinate columns of a CSV/XLSX table; detected by common names when not given.
+
+    Raises
+    ------
+    LayerReadError
+        If the file is missing, of an unknown format, undecodable or corrupt.
+    """
+    path = Path(path)
+    if not path.exists():
+        msg = f"file not found: {path}"
+        raise LayerReadError(msg)
+    suffix = path.suffix.lower()
+    if suffix in VECTOR_SUFFIXES:
+        return _read_vector(path, layer, encoding)
+    if suffix in {".csv", ".txt"}:
+        table, used = _read_text_table(path, encoding)
+        raw = table_to_frame(table, source=path.name, lon=lon, lat=lat, wkt=wkt)
+        raw.encoding = used
+        return raw
+    if suffix in {".xlsx", ".xlsm"}:
+        return table_to_frame(_read_xlsx(path, layer), source=path.name, lon=lon, lat=lat, wkt=wkt)
+    known = ", ".join(sorted(VECTOR_SUFFIXES | TABLE_SUFFIXES))
+    msg = f"unknown file type {suffix!r} for {path.name}; expected one of {known}"
+    raise LayerReadError(msg)
+
+
+def write_layer(gdf: gpd.GeoDataFrame, path: str | Path, *, layer: str | None = None, encoding: str | None = None) -> None:
+    """Write ``gdf`` to GeoJSON, GeoPackage (named layer), Shapefile or CSV (WKT geometry)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+        table["wkt"] = shapely.to_wkt(gdf.geometry.to_numpy(), rounding_precision=7)
+        table.to_csv(path, index=False, encoding=encoding or "utf-8")
+        return
+    if suffix not in VECTOR_SUFFIXES:
+        msg = f"cannot write {suffix!r}; expected .geojson, .gpkg, .shp or .csv"
+        raise LayerReadError(msg)
+    kwargs = {"layer": layer} if layer else {}
+    if encoding:
+        kwargs["encoding"] = encoding
+    pyogrio.write_dataframe(gdf, path, **kwargs)

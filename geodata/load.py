@@ -1,0 +1,233 @@
+"""Load a layer file into a validated WGS84 GeoDataFrame: read → map columns → check
+coordinates → convert to WGS84 → validate against the column contract.
+
+This is the one place where ``geodata`` uses ``zones`` (its column contracts and reports).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geodata.crs import STORAGE_CRS, CRSSpec, InputCRS, parse_input_crs, points_to_wgs84, to_storage
+from geodata.io import RawLayer, list_layers, read_raw, read_table
+from zones.enums import LayerKind
+from zones.errors import CRSError
+from zones.schema import CONTRACTS, ValidationReport, validate_categories, validate_layer
+
+# Where China lies, to recognise latitude/longitude given in the wrong order.
+_CHINA_LON = (73.0, 136.0)
+_CHINA_LAT = (3.0, 54.0)
+# Coordinates this large cannot be degrees: the layer is projected (metres).
+_PROJECTED_MAGNITUDE = 1000.0
+
+
+@dataclass
+class LoadedLayer:
+    """A validated layer in WGS84, with the report of everything found on the way."""
+
+    frame: gpd.GeoDataFrame
+    report: ValidationReport
+    input_crs: str
+    encoding: str | None
+
+
+def parse_column_mapping(items: list[str] | tuple[str, ...] | Mapping[str, str] | None) -> dict[str, str]:
+    """Turn ``["责任单位=unit_name", ...]`` (or a mapping) into ``{source header: contract column}``."""
+    if items is None:
+        return {}
+    if isinstance(items, Mapping):
+        return {str(k): str(v) for k, v in items.items()}
+    mapping: dict[str, str] = {}
+    for item in items:
+        source, sep, target = item.partition("=")
+        if not sep or not source.strip() or not target.strip():
+            msg = f"column mapping {item!r} is not of the form 'your header=contract column'"
+            raise ValueError(msg)
+        mapping[source.strip()] = target.strip()
+    return mapping
+
+
+def _apply_mapping(frame: gpd.GeoDataFrame, mapping: dict[str, str], report: ValidationReport) -> gpd.GeoDataFrame:
+    absent = [s for s in mapping if s not in frame.columns]
+    for source in absent:
+        report.error(f"column mapping names {source!r}, which the file does not have; columns are {', '.join(map(str, frame.columns))}", field=source)
+    return frame.rename(columns={s: t for s, t in mapping.items() if s not in absent})
+
+
+def _feature_ids(frame: gpd.GeoDataFrame, id_column: str) -> list[str | None]:
+    if id_column not in frame.columns:
+        return [None] * len(frame)
+    return [None if pd.isna(v) else str(v) for v in frame[id_column].tolist()]
+
+
+def check_coordinates(raw: RawLayer, spec: CRSSpec, ids: list[str | None], report: ValidationReport) -> None:
+    """Name every row whose coordinates are unusable.
+
+    Checks: cells that are not numbers; and for geographic input, coordinates out of range,
+    latitude and longitude swapped, and metre-sized values (projected data whose CRS was not
+    given, which would otherwise land far from where it belongs).
+    """
+    frame = raw.frame
+    for pos, text in (raw.bad_coordinates or {}).items():
+        report.error(f"coordinates are not numbers: {text}", row=pos + 1, feature_id=ids[pos], field="geometry")
+    if not spec.crs.is_geographic:
+        return
+    geoms = frame.geometry.to_numpy()
+    present = ~(pd.isna(geoms) | shapely.is_empty(geoms))
+    bounds = np.full((len(frame), 4), np.nan)
+    if present.any():
+        bounds[present] = shapely.bounds(geoms[present])
+    minx, miny, maxx, maxy = bounds.T
+    with np.errstate(invalid="ignore"):
+        out_of_range = present & ((np.abs(minx) > 180) | (np.abs(maxx) > 180) | (np.abs(miny) > 90) | (np.abs(maxy) > 90))
+        non_finite = present & ~np.isfinite(bounds).all(axis=1)
+        looks_projected = out_of_range & (np.maximum(np.abs(minx), np.abs(miny)) > _PROJECTED_MAGNITUDE)
+    if looks_projected.any() and looks_projected.sum() >= max(1, out_of_range.sum() // 2):
+        rows = np.flatnonzero(looks_projected)
+        first = int(rows[0])
+        report.error(
+            f"{len(rows)} rows (rows {', '.join(str(r + 1) for r in rows[:10])}{'...' if len(rows) > 10 else ''}) have "
+            f"projected coordinates in metres (e.g. x={minx[first]:.1f}, y={miny[first]:.1f}) but the layer is read as "
+            f"{spec.label}; give the layer's CRS, e.g. --crs EPSG:4547 (CGCS2000 / 3-degree Gauss-Kruger CM 120E)",
+            field="geometry",
+        )
+        return
+    with np.errstate(invalid="ignore"):
+        swapped_world = out_of_range & (np.abs(maxx) <= 90) & (np.abs(miny) > 90) & (np.abs(maxy) <= 180)
+        swapped_china = (
+            present & ~out_of_range
+            & (minx >= _CHINA_LAT[0]) & (maxx <= _CHINA_LAT[1]) & (miny >= _CHINA_LON[0]) & (maxy <= _CHINA_LON[1])
+        )
+    for pos in np.flatnonzero(swapped_world | swapped_china):
+        report.error(
+            f"latitude and longitude look swapped (x={minx[pos]:.6f}, y={miny[pos]:.6f}): x must be the longitude",
+            row=pos + 1, feature_id=ids[pos], field="geometry",
+        )
+    for pos in np.flatnonzero(out_of_range & ~swapped_world):
+        report.error(
+            f"coordinates out of range (x {minx[pos]:.6f}..{maxx[pos]:.6f}, y {miny[pos]:.6f}..{maxy[pos]:.6f}): "
+            "longitude must be within ±180 and latitude within ±90",
+            row=pos + 1, feature_id=ids[pos], field="geometry",
+        )
+    for pos in np.flatnonzero(non_finite & ~out_of_range):
+        report.error("coordinates are not finite numbers", row=pos + 1, feature_id=ids[pos], field="geometry")
+
+
+def _rows_to_storage(frame: gpd.GeoDataFrame, ids: list[str | None], report: ValidationReport) -> gpd.GeoDataFrame:
+    """Convert point rows that each name their own ``crs`` (a report batch from several apps)."""
+    geoms = frame.geometry.to_numpy().copy()
+    labels = [None if pd.isna(v) or not str(v).strip() else str(v).strip() for v in frame["crs"].tolist()]
+    for label in dict.fromkeys(labels):
+        rows = np.array([lab == label for lab in labels])
+        try:
+            spec = parse_input_crs(label)
+        except CRSError as err:
+            for pos in np.flatnonzero(rows):
+                report.error(err.user_msg, row=pos + 1, feature_id=ids[pos], field="crs")
+            geoms[rows] = None
+            continue
+        present = rows & (shapely.get_type_id(geoms) == 0) & ~shapely.is_empty(geoms)
+        if present.any():
+            lon, lat = points_to_wgs84(shapely.get_x(geoms[present]), shapely.get_y(geoms[present]), spec)
+            geoms[present] = shapely.points(lon, lat)
+    out = frame.set_geometry(geoms, crs=STORAGE_CRS)
+    out["crs"] = [lab or InputCRS.WGS84.value for lab in labels]
+    return out
+
+
+def _warn_outside_china(frame: gpd.GeoDataFrame, report: ValidationReport) -> None:
+    geoms = frame.geometry.to_numpy()
+    present = ~(pd.isna(geoms) | shapely.is_empty(geoms))
+    if not present.any():
+        return
+    minx, miny, maxx, maxy = shapely.total_bounds(geoms[present])
+    if maxx < _CHINA_LON[0] or minx > _CHINA_LON[1] or maxy < _CHINA_LAT[0] or miny > _CHINA_LAT[1]:
+        report.warning(f"the whole layer lies outside China (bbox {minx:.4f},{miny:.4f},{maxx:.4f},{maxy:.4f}); is the CRS right?")
+
+
+def load_layer(
+    path: str | Path,
+    kind: LayerKind | str,
+    *,
+    crs: str | None = None,
+    columns: Mapping[str, str] | list[str] | None = None,
+    layer: str | None = None,
+    encoding: str | None = None,
+    lon: str | None = None,
+    lat: str | None = None,
+    wkt: str | None = None,
+    strict: bool = True,
+) -> LoadedLayer:
+    """Read, check, convert to WGS84 and validate one layer file.
+
+    Parameters
+    ----------
+    path
+        GeoJSON, GeoPackage, Shapefile, CSV or XLSX.
+    kind
+        ``zones``, ``test-points``, ``areas`` or ``reports``.
+    crs
+        The coordinates' system when the file does not say, or says wrongly (GeoJSON from Amap
+        claims WGS84 but is GCJ-02): ``wgs84``, ``cgcs2000``, ``gcj02``, ``bd09`` or an EPSG code.
+    columns
+        Mapping from the file's headers to the contract's columns (``{"责任单位": "unit_name"}``
+        or ``["责任单位=unit_name"]``).
+    layer
+        GeoPackage layer or workbook sheet; for a GeoPackage it defaults to the layer named
+        after ``kind`` when there is one.
+    encoding, lon, lat, wkt
+        See `geodata.io.read_raw`.
+    strict
+        Raise `SchemaError` with the full report when it holds an error. With ``strict=False``
+        the report is returned and rows with errors stay in the frame for the caller to flag.
+
+    Raises
+    ------
+    LayerReadError
+        The file cannot be read at all.
+    SchemaError
+        With ``strict``, any error; its ``report`` lists every problem by row and field.
+    """
+    kind = LayerKind(kind)
+    path = Path(path)
+    if layer is None and path.suffix.lower() == ".gpkg":
+        names = list_layers(path)
+        candidates = {kind.value, kind.value.replace("-", "_")}
+        layer = next((n for n in names if n in candidates), None)
+    raw = read_raw(path, layer=layer, encoding=encoding, lon=lon, lat=lat, wkt=wkt)
+    report = ValidationReport(kind.value, path.name)
+    raw.frame = _apply_mapping(raw.frame, parse_column_mapping(columns), report)
+    if crs is not None:
+        spec = parse_input_crs(crs)
+    elif raw.declared_crs is not None:
+        spec = CRSSpec(raw.declared_crs.to_string(), None, raw.declared_crs)
+    else:
+        spec = parse_input_crs(None)
+    ids = _feature_ids(raw.frame, CONTRACTS[kind].id_column)
+    check_coordinates(raw, spec, ids, report)
+    if kind == LayerKind.REPORTS and crs is None and "crs" in raw.frame.columns:
+        frame = _rows_to_storage(raw.frame, ids, report)
+    else:
+        frame = to_storage(raw.frame, spec)
+    _warn_outside_china(frame, report)
+    frame, report = validate_layer(frame, kind, source=path.name, report=report)
+    if strict:
+        report.raise_if_errors()
+    return LoadedLayer(frame, report, spec.label, raw.encoding)
+
+
+def load_categories(path: str | Path, *, strict: bool = True) -> tuple[pd.DataFrame, ValidationReport]:
+    """Read and validate the categories table (CSV or XLSX)."""
+    path = Path(path)
+    table = read_table(path)
+    frame, report = validate_categories(table, source=path.name)
+    if strict:
+        report.raise_if_errors()
+    return frame, report

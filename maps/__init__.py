@@ -1,0 +1,1 @@
+"""Folium map builders and the offline web assets they need."""

@@ -1,0 +1,83 @@
+"""Closed vocabularies of the domain, as string enums whose errors list the valid values."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class StrEnumChecked(str, Enum):
+    """A string enum whose constructor error lists every accepted value."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> None:
+        valid = ", ".join(m.value for m in cls)
+        msg = f"{value!r} is not a valid {cls.__name__}; expected one of: {valid}"
+        raise ValueError(msg)
+
+    @classmethod
+    def values(cls) -> list[str]:
+        """All accepted values, in declaration order."""
+        return [m.value for m in cls]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Duty(StrEnumChecked):
+    """What a responsibility zone's owner keeps: 三包 plus facilities."""
+
+    SANITATION = "sanitation"  # 包卫生
+    ORDER = "order"  # 包秩序
+    GREENING = "greening"  # 包绿化
+    FACILITIES = "facilities"  # 设施完好
+
+
+class ZoneKind(StrEnumChecked):
+    """The shape of public space a zone covers."""
+
+    FRONTAGE = "frontage"  # 门前三包 strip along a street front
+    ROAD = "road"
+    BLOCK = "block"
+    PLAZA = "plaza"
+    PARK = "park"
+    MARKET = "market"
+    CAMPUS = "campus"
+    RESIDENTIAL = "residential"
+    GREENBELT = "greenbelt"
+    OTHER = "other"
+
+
+class TestPointType(StrEnumChecked):
+    """Kinds of places the national evaluation inspects (测评点位)."""
+
+    __test__ = False  # not a pytest test class
+
+    MARKET = "market"  # 农贸市场
+    SCHOOL = "school"  # 学校周边
+    TOILET = "toilet"  # 公共厕所
+    PLAZA = "plaza"  # 广场
+    BUS_STOP = "bus_stop"  # 公交站点
+    HOSPITAL = "hospital"  # 医院
+    PARK = "park"  # 公园
+    RESIDENTIAL = "residential"  # 老旧小区
+    STATION = "station"  # 轨道交通站点
+    OTHER = "other"
+
+
+class LayerKind(StrEnumChecked):
+    """The layers a user can load."""
+
+    ZONES = "zones"
+    TEST_POINTS = "test-points"
+    AREAS = "areas"
+    REPORTS = "reports"
+
+
+class ReportSource(StrEnumChecked):
+    """The district's "4+1" supervision channels."""
+
+    CITIZEN = "citizen"  # 阳光拍客
+    LEADER = "leader"  # 区领导带队督查
+    INSPECTION = "inspection"  # 专项督查组
+    SELF_CHECK = "self_check"  # 责任单位自查
+    SPOT_CHECK = "spot_check"  # 督查考核中心抽查

@@ -1,0 +1,443 @@
+"""Column contracts of the layers and validators that collect every problem.
+
+A validator never drops a row silently: each problem names the row (1-based, in file order),
+the feature id where there is one, and the field. Errors stop a load; warnings (a repaired
+polygon, a defaulted column) do not. Validators return a normalised copy of the frame:
+identifiers as strings, ``duties`` as a canonical comma-separated string, ``priority`` as an
+integer, invalid polygons repaired.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from zones.config import METRIC_CRS
+from zones.enums import Duty, LayerKind, TestPointType, ZoneKind
+from zones.errors import SchemaError
+
+Severity = Literal["error", "warning"]
+
+#: Chinese names of the duties, accepted in planners' files.
+DUTY_ALIASES = {"卫生": "sanitation", "环境卫生": "sanitation", "秩序": "order", "绿化": "greening", "设施": "facilities"}
+_DUTY_SPLIT = re.compile(r"[,，、;；|/\s]+")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding of a validator, naming where it is."""
+
+    severity: Severity
+    message: str
+    row: int | None = None
+    feature_id: str | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.feature_id is not None:
+            where.append(f"({self.feature_id})")
+        if self.field is not None:
+            where.append(f"field {self.field!r}")
+        prefix = " ".join(where)
+        return f"{self.severity}: {prefix + ': ' if prefix else ''}{self.message}"
+
+
+@dataclass
+class ValidationReport:
+    """Every problem found in one layer, in the order found."""
+
+    layer: str
+    source: str = ""
+    rows: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        """Problems that stop the load."""
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """Problems that were repaired or defaulted; the load goes on."""
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error."""
+        return not self.errors
+
+    def error(self, message: str, **where: Any) -> None:
+        """Record an error."""
+        self.problems.append(Problem("error", message, **where))
+
+    def warning(self, message: str, **where: Any) -> None:
+        """Record a warning."""
+        self.problems.append(Problem("warning", message, **where))
+
+    def summary(self) -> str:
+        """One line: the layer, its source, rows, error and warning counts."""
+        src = f" from {self.source}" if self.source else ""
+        return f"{self.layer}{src}: {self.rows} rows, {len(self.errors)} errors, {len(self.warnings)} warnings"
+
+    def format(self, limit: int | None = None) -> str:
+        """The summary line followed by each problem (the first ``limit`` of them)."""
+        shown = self.problems if limit is None else self.problems[:limit]
+        lines = [self.summary(), *(f"  {p}" for p in shown)]
+        if len(shown) < len(self.problems):
+            lines.append(f"  ... and {len(self.problems) - len(shown)} more")
+        return "\n".join(lines)
+
+    def raise_if_errors(self) -> None:
+        """Raise `SchemaError` carrying this report if it holds any error."""
+        if self.errors:
+            first = "; ".join(str(p) for p in self.errors[:3])
+            more = f" (and {len(self.errors) - 3} more)" if len(self.errors) > 3 else ""
+            msg = f"{self.layer}{' from ' + self.source if self.source else ''} is invalid: {first}{more}"
+            raise SchemaError(msg, self)
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The columns and geometry types of one layer.
+
+    ``defaults`` are optional columns with the value used when the column is missing.
+    """
+
+    kind: LayerKind
+    id_column: str
+    required: tuple[str, ...]
+    defaults: dict[str, Any]
+    geometry_types: frozenset[str]
+
+
+ZONES = Contract(
+    LayerKind.ZONES,
+    "zone_id",
+    ("zone_id", "unit_id", "duties"),
+    {
+        "name": "",
+        "unit_name": "",
+        "kind": ZoneKind.OTHER.value,
+        "priority": 0,
+        "person": "",
+        "post": "",
+        "phone": "",
+        "valid_from": None,
+        "valid_to": None,
+    },
+    frozenset({"Polygon", "MultiPolygon"}),
+)
+TEST_POINTS = Contract(
+    LayerKind.TEST_POINTS,
+    "point_id",
+    ("point_id", "name", "type"),
+    {"unit_id": None},
+    frozenset({"Point", "Polygon", "MultiPolygon"}),
+)
+AREAS = Contract(
+    LayerKind.AREAS,
+    "area_id",
+    ("area_id", "name", "default_unit_id"),
+    {"level": "subdistrict", "default_unit_name": ""},
+    frozenset({"Polygon", "MultiPolygon"}),
+)
+REPORTS = Contract(
+    LayerKind.REPORTS,
+    "id",
+    ("id", "category"),
+    {"accuracy_m": np.nan, "description": "", "source": "citizen"},
+    frozenset({"Point"}),
+)
+CONTRACTS = {c.kind: c for c in (ZONES, TEST_POINTS, AREAS, REPORTS)}
+AREA_LEVELS = ("district", "subdistrict")
+
+
+def _is_blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and np.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _as_text(value: Any) -> str | None:
+    """A cell as a clean string; integral floats (``12.0`` from a spreadsheet) lose the ``.0``."""
+    if _is_blank(value) or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def parse_duties(value: Any) -> tuple[list[str], list[str]]:
+    """Split a duties cell (list, or a string separated by , 、 ; | or spaces).
+
+    Returns the canonical duties (declaration order, no repeats) and the unknown tokens.
+    """
+    if _is_blank(value):
+        return [], []
+    tokens: Iterable[Any]
+    if isinstance(value, (list, tuple, set, np.ndarray)):
+        tokens = value
+    else:
+        tokens = _DUTY_SPLIT.split(str(value).strip())
+    found: set[str] = set()
+    unknown: list[str] = []
+    for token in tokens:
+        text = str(token).strip()
+        if not text:
+            continue
+        name = DUTY_ALIASES.get(text, text.lower())
+        if name in Duty.values():
+            found.add(name)
+        else:
+            unknown.append(text)
+    return [d for d in Duty.values() if d in found], unknown
+
+
+def _area_change_m2(before: gpd.GeoSeries, after: np.ndarray) -> np.ndarray:
+    """Absolute area change of repaired polygons, in square metres where the CRS allows."""
+    after_series = gpd.GeoSeries(after, index=before.index, crs=before.crs)
+    if before.crs is not None and before.crs.is_geographic:
+        before, after_series = before.to_crs(METRIC_CRS), after_series.to_crs(METRIC_CRS)
+    return np.abs(after_series.area.to_numpy() - before.area.to_numpy())
+
+
+def _check_geometry(gdf: gpd.GeoDataFrame, contract: Contract, ids: list[str | None], report: ValidationReport) -> gpd.GeoDataFrame:
+    geoms = gdf.geometry
+    missing = geoms.isna().to_numpy() | shapely.is_empty(geoms.to_numpy())
+    already = {p.row for p in report.errors if p.field == "geometry"}
+    for pos in np.flatnonzero(missing):
+        if pos + 1 in already:  # its coordinates were reported when the file was read
+            continue
+        report.error("geometry is empty or missing", row=pos + 1, feature_id=ids[pos], field="geometry")
+    types = shapely.get_type_id(geoms.to_numpy())
+    names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon", "GeometryCollection"], dtype=object)
+    bad_type = ~missing & ~np.isin(names[np.clip(types, 0, 7)], list(contract.geometry_types))
+    expected = " or ".join(sorted(contract.geometry_types))
+    for pos in np.flatnonzero(bad_type):
+        report.error(f"geometry is a {names[types[pos]]}, expected {expected}", row=pos + 1, feature_id=ids[pos], field="geometry")
+    polygonal = ~missing & ~bad_type & np.isin(types, [3, 6])
+    invalid = polygonal & ~shapely.is_valid(geoms.to_numpy())
+    if not invalid.any():
+        return gdf
+    positions = np.flatnonzero(invalid)
+    before = geoms.iloc[positions]
+    reasons = shapely.is_valid_reason(before.to_numpy())
+    repaired = _polygonal_part(shapely.make_valid(before.to_numpy()))
+    change = _area_change_m2(before, repaired)
+    unit = "m²" if gdf.crs is None or gdf.crs.is_geographic or gdf.crs.is_projected else "units²"
+    out = gdf.copy()
+    col = out.geometry.name
+    for k, pos in enumerate(positions):
+        if shapely.is_empty(repaired[k]):
+            report.error(f"invalid polygon ({reasons[k]}) has no area left after repair", row=pos + 1, feature_id=ids[pos], field="geometry")
+            continue
+        report.warning(
+            f"invalid polygon ({reasons[k]}) repaired with make_valid; area changed by {change[k]:.1f} {unit}",
+            row=pos + 1, feature_id=ids[pos], field="geometry",
+        )
+        out.iloc[pos, out.columns.get_loc(col)] = repaired[k]
+    return out
+
+
+def _polygonal_part(geoms: np.ndarray) -> np.ndarray:
+    """Keep only the polygons of ``make_valid`` output (it may add lines or points)."""
+    out = np.empty(len(geoms), dtype=object)
+    for i, geom in enumerate(geoms):
+        if geom.geom_type in ("Polygon", "MultiPolygon"):
+            out[i] = geom
+            continue
+        parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
+        out[i] = shapely.union_all(parts) if parts else shapely.Polygon()
+    return out
+
+
+def _text_column(gdf: gpd.GeoDataFrame, name: str) -> list[str | None]:
+    return [_as_text(v) for v in gdf[name].tolist()]
+
+
+def _check_ids(gdf: gpd.GeoDataFrame, contract: Contract, report: ValidationReport) -> list[str | None]:
+    ids = _text_column(gdf, contract.id_column)
+    seen: dict[str, int] = {}
+    for pos, value in enumerate(ids):
+        if value is None:
+            report.error(f"{contract.id_column} is empty", row=pos + 1, field=contract.id_column)
+        elif value in seen:
+            report.error(f"duplicate {contract.id_column} {value!r} (first at row {seen[value]})", row=pos + 1, feature_id=value, field=contract.id_column)
+        else:
+            seen[value] = pos + 1
+    return ids
+
+
+def _check_zones(gdf: gpd.GeoDataFrame, ids: list[str | None], report: ValidationReport) -> None:
+    duties_out = []
+    for pos, value in enumerate(gdf["duties"].tolist()):
+        duties, unknown = parse_duties(value)
+        if unknown:
+            report.error(f"unknown duties {unknown}; expected any of {', '.join(Duty.values())}", row=pos + 1, feature_id=ids[pos], field="duties")
+        elif not duties:
+            report.warning("zone holds no duty, so no report will ever be routed to it", row=pos + 1, feature_id=ids[pos], field="duties")
+        duties_out.append(",".join(duties))
+    gdf["duties"] = duties_out
+    priorities = []
+    for pos, value in enumerate(gdf["priority"].tolist()):
+        if _is_blank(value):
+            priorities.append(0)
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = np.nan
+        if not np.isfinite(number) or not number.is_integer():
+            report.error(f"priority {value!r} is not an integer", row=pos + 1, feature_id=ids[pos], field="priority")
+            priorities.append(0)
+        else:
+            priorities.append(int(number))
+    gdf["priority"] = np.asarray(priorities, dtype=np.int64)
+    kinds = []
+    for pos, value in enumerate(_text_column(gdf, "kind")):
+        kind = (value or ZoneKind.OTHER.value).lower()
+        if kind not in ZoneKind.values():
+            report.warning(f"unknown kind {value!r} kept as given; known kinds: {', '.join(ZoneKind.values())}", row=pos + 1, feature_id=ids[pos], field="kind")
+        kinds.append(kind)
+    gdf["kind"] = kinds
+    _require_text(gdf, "unit_id", ids, report)
+
+
+def _require_text(gdf: gpd.GeoDataFrame, column: str, ids: list[str | None], report: ValidationReport) -> None:
+    values = _text_column(gdf, column)
+    for pos, value in enumerate(values):
+        if value is None:
+            report.error(f"{column} is empty", row=pos + 1, feature_id=ids[pos], field=column)
+    gdf[column] = values
+
+
+def _check_test_points(gdf: gpd.GeoDataFrame, ids: list[str | None], report: ValidationReport) -> None:
+    types = []
+    for pos, value in enumerate(_text_column(gdf, "type")):
+        kind = (value or "").lower()
+        if not kind:
+            report.error("type is empty", row=pos + 1, feature_id=ids[pos], field="type")
+        elif kind not in TestPointType.values():
+            report.warning(f"unknown test-point type {value!r} kept as given; known types: {', '.join(TestPointType.values())}", row=pos + 1, feature_id=ids[pos], field="type")
+        types.append(kind)
+    gdf["type"] = types
+    gdf["unit_id"] = _text_column(gdf, "unit_id")
+
+
+def _check_areas(gdf: gpd.GeoDataFrame, ids: list[str | None], report: ValidationReport) -> None:
+    _require_text(gdf, "default_unit_id", ids, report)
+    levels = []
+    for pos, value in enumerate(_text_column(gdf, "level")):
+        level = (value or "subdistrict").lower()
+        if level not in AREA_LEVELS:
+            report.error(f"level {value!r} is not one of {', '.join(AREA_LEVELS)}", row=pos + 1, feature_id=ids[pos], field="level")
+        levels.append(level)
+    gdf["level"] = levels
+
+
+def _check_reports(gdf: gpd.GeoDataFrame, ids: list[str | None], report: ValidationReport) -> None:
+    _require_text(gdf, "category", ids, report)
+    accuracy = pd.to_numeric(gdf["accuracy_m"], errors="coerce").to_numpy(dtype=np.float64)
+    given = [not _is_blank(v) for v in gdf["accuracy_m"].tolist()]
+    for pos in np.flatnonzero(np.asarray(given) & ~(accuracy >= 0)):
+        report.error(f"accuracy_m {gdf['accuracy_m'].iloc[pos]!r} is not a non-negative number of metres", row=pos + 1, feature_id=ids[pos], field="accuracy_m")
+    gdf["accuracy_m"] = accuracy
+
+
+_LAYER_CHECKS: dict[LayerKind, Callable[[gpd.GeoDataFrame, list[str | None], ValidationReport], None]] = {
+    LayerKind.ZONES: _check_zones,
+    LayerKind.TEST_POINTS: _check_test_points,
+    LayerKind.AREAS: _check_areas,
+    LayerKind.REPORTS: _check_reports,
+}
+
+
+def validate_layer(gdf: gpd.GeoDataFrame, kind: LayerKind | str, *, source: str = "", report: ValidationReport | None = None) -> tuple[gpd.GeoDataFrame, ValidationReport]:
+    """Check ``gdf`` against the contract of ``kind`` and return a normalised copy and the report.
+
+    Every problem is collected; nothing is raised here (see `ValidationReport.raise_if_errors`).
+    Missing required columns stop further checks, since every row would fail them.
+    """
+    contract = CONTRACTS[LayerKind(kind)]
+    report = report if report is not None else ValidationReport(contract.kind.value, source)
+    report.rows = len(gdf)
+    missing = [c for c in contract.required if c not in gdf.columns]
+    if missing:
+        found = ", ".join(str(c) for c in gdf.columns if c != gdf.geometry.name) or "none"
+        report.error(f"missing required columns {missing}; columns found: {found}. Map your own headers with a column mapping, e.g. 责任单位=unit_id")
+        return gdf, report
+    out = gdf.copy()
+    for column, default in contract.defaults.items():
+        if column not in out.columns:
+            out[column] = default
+    ids = _check_ids(out, contract, report)
+    out[contract.id_column] = ids
+    for column in ("name", "unit_name", "person", "post", "phone", "default_unit_name", "description"):
+        if column in out.columns:
+            out[column] = [v or "" for v in _text_column(out, column)]
+    _LAYER_CHECKS[contract.kind](out, ids, report)
+    out = _check_geometry(out, contract, ids, report)
+    return out, report
+
+
+def validate(gdf: gpd.GeoDataFrame, kind: LayerKind | str, *, source: str = "") -> gpd.GeoDataFrame:
+    """Validate and normalise ``gdf``; raise `SchemaError` with the full report on any error."""
+    out, report = validate_layer(gdf, kind, source=source)
+    report.raise_if_errors()
+    return out
+
+
+CATEGORY_COLUMNS = ("code", "name_zh", "name_en", "group", "duty", "department_unit_id", "deadline_hours")
+
+
+def validate_categories(df: pd.DataFrame, *, source: str = "") -> tuple[pd.DataFrame, ValidationReport]:
+    """Check the categories table: unique ``code``, exactly one of ``duty`` or
+    ``department_unit_id`` per row, a known duty, a positive ``deadline_hours``.
+    """
+    report = ValidationReport("categories", source, len(df))
+    missing = [c for c in ("code", "name_zh", "deadline_hours") if c not in df.columns]
+    if missing:
+        report.error(f"missing required columns {missing}; columns found: {', '.join(map(str, df.columns))}")
+        return df, report
+    out = df.copy()
+    for column in CATEGORY_COLUMNS:
+        if column not in out.columns:
+            out[column] = None
+    codes = [_as_text(v) for v in out["code"].tolist()]
+    seen: dict[str, int] = {}
+    for pos, code in enumerate(codes):
+        if code is None:
+            report.error("code is empty", row=pos + 1, field="code")
+        elif code in seen:
+            report.error(f"duplicate code {code!r} (first at row {seen[code]})", row=pos + 1, feature_id=code, field="code")
+        else:
+            seen[code] = pos + 1
+    duties = [_as_text(v) for v in out["duty"].tolist()]
+    departments = [_as_text(v) for v in out["department_unit_id"].tolist()]
+    for pos, (duty, dept) in enumerate(zip(duties, departments, strict=True)):
+        if (duty is None) == (dept is None):
+            report.error("give exactly one of duty or department_unit_id", row=pos + 1, feature_id=codes[pos], field="duty")
+        elif duty is not None and DUTY_ALIASES.get(duty, duty.lower()) not in Duty.values():
+            report.error(f"unknown duty {duty!r}; expected one of {', '.join(Duty.values())}", row=pos + 1, feature_id=codes[pos], field="duty")
+    hours = pd.to_numeric(out["deadline_hours"], errors="coerce").to_numpy(dtype=np.float64)
+    for pos in np.flatnonzero(~(hours > 0)):
+        report.error(f"deadline_hours {out['deadline_hours'].iloc[pos]!r} is not a positive number", row=pos + 1, feature_id=codes[pos], field="deadline_hours")
+    out["code"] = codes
+    out["duty"] = [None if d is None else DUTY_ALIASES.get(d, d.lower()) for d in duties]
+    out["department_unit_id"] = departments
+    out["deadline_hours"] = hours
+    for column in ("name_zh", "name_en", "group"):
+        out[column] = [v or "" for v in (_as_text(x) for x in out[column].tolist())]
+    return out, report
