@@ -56,7 +56,7 @@ def list_layers(path: Path) -> list[str]:
     try:
         return [str(name) for name, _ in pyogrio.list_layers(path)]
     except Exception as err:  # noqa: BLE001 - GDAL raises many kinds
-        msg = f"cannot read {path}: {err}"
+        msg = f"cannot read {path.name}: {str(err).replace(str(path), path.name)}"
         raise LayerReadError(msg) from err
 
 
@@ -105,7 +105,7 @@ def _read_vector(path: Path, layer: str | None, encoding: str | None) -> RawLaye
         msg = f"cannot decode the attributes of {path.name} as {encoding or 'its declared encoding'}: {err}"
         raise LayerReadError(msg) from err
     except Exception as err:  # noqa: BLE001 - pyogrio/GDAL raise many kinds
-        msg = f"cannot read {path.name}: {err}"
+        msg = f"cannot read {path.name}: {str(err).replace(str(path), path.name)}"
         raise LayerReadError(msg) from err
     if not isinstance(frame, gpd.GeoDataFrame):
         msg = f"{path.name} has no geometry column"

@@ -216,7 +216,7 @@ def _area_change_m2(before: gpd.GeoSeries, after: np.ndarray) -> np.ndarray:
 def _check_geometry(gdf: gpd.GeoDataFrame, contract: Contract, ids: list[str | None], report: ValidationReport) -> gpd.GeoDataFrame:
     geoms = gdf.geometry
     missing = geoms.isna().to_numpy() | shapely.is_empty(geoms.to_numpy())
-    already = {p.row for p in report.errors if p.field == "geometry"}
+    already = {p.row for p in report.errors if p.field in ("geometry", "crs")}
     for pos in np.flatnonzero(missing):
         if pos + 1 in already:  # its coordinates were reported when the file was read
             continue
@@ -265,6 +265,11 @@ def _polygonal_part(geoms: np.ndarray) -> np.ndarray:
 
 def _text_column(gdf: gpd.GeoDataFrame, name: str) -> list[str | None]:
     return [_as_text(v) for v in gdf[name].tolist()]
+
+
+def _objects(values: list[Any], index: pd.Index) -> pd.Series:
+    """A column of Python objects, so that a missing value stays ``None`` (not NaN)."""
+    return pd.Series(values, dtype=object, index=index)
 
 
 def _check_ids(gdf: gpd.GeoDataFrame, contract: Contract, report: ValidationReport) -> list[str | None]:
@@ -320,7 +325,7 @@ def _require_text(gdf: gpd.GeoDataFrame, column: str, ids: list[str | None], rep
     for pos, value in enumerate(values):
         if value is None:
             report.error(f"{column} is empty", row=pos + 1, feature_id=ids[pos], field=column)
-    gdf[column] = values
+    gdf[column] = _objects(values, gdf.index)
 
 
 def _check_test_points(gdf: gpd.GeoDataFrame, ids: list[str | None], report: ValidationReport) -> None:
@@ -333,7 +338,7 @@ def _check_test_points(gdf: gpd.GeoDataFrame, ids: list[str | None], report: Val
             report.warning(f"unknown test-point type {value!r} kept as given; known types: {', '.join(TestPointType.values())}", row=pos + 1, feature_id=ids[pos], field="type")
         types.append(kind)
     gdf["type"] = types
-    gdf["unit_id"] = _text_column(gdf, "unit_id")
+    gdf["unit_id"] = _objects(_text_column(gdf, "unit_id"), gdf.index)
 
 
 def _check_areas(gdf: gpd.GeoDataFrame, ids: list[str | None], report: ValidationReport) -> None:
@@ -383,7 +388,7 @@ def validate_layer(gdf: gpd.GeoDataFrame, kind: LayerKind | str, *, source: str 
         if column not in out.columns:
             out[column] = default
     ids = _check_ids(out, contract, report)
-    out[contract.id_column] = ids
+    out[contract.id_column] = _objects(ids, out.index)
     for column in ("name", "unit_name", "person", "post", "phone", "default_unit_name", "description"):
         if column in out.columns:
             out[column] = [v or "" for v in _text_column(out, column)]

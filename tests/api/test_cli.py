@@ -1,0 +1,114 @@
+"""The ``zonemap`` command line: validate, info, demo-data, demo."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from shapely.geometry import Polygon
+
+from api.cli import main
+from geodata.io import write_layer
+from tests.geodata.test_load import zone_frame
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_validate_valid_layer(runner, tmp_path):
+    path = tmp_path / "zones.geojson"
+    write_layer(zone_frame(), path)
+    result = runner.invoke(main, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "zones from zones.geojson: 3 rows, 0 errors, 0 warnings" in result.output
+
+
+def test_validate_reports_every_problem_and_exits_1(runner, tmp_path):
+    frame = zone_frame(zone_id=["Z1", "Z1", "Z3"], duties=["order", "order", "cleaning"])
+    path = tmp_path / "zones.gpkg"
+    write_layer(frame, path, layer="zones")
+    result = runner.invoke(main, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert "error: row 2 (Z1) field 'zone_id': duplicate zone_id 'Z1' (first at row 1)" in result.output
+    assert "error: row 3 (Z3) field 'duties': unknown duties ['cleaning']" in result.output
+
+
+def test_validate_with_mapping_and_gcj02(runner, tmp_path):
+    frame = zone_frame().rename(columns={"unit_name": "责任单位"})
+    path = tmp_path / "zones.geojson"
+    write_layer(frame, path)
+    result = runner.invoke(main, ["validate", str(path), "--map", "责任单位=unit_name", "--crs", "gcj02"])
+    assert result.exit_code == 0, result.output
+    assert "input CRS: gcj02" in result.output
+
+
+def test_validate_unreadable_exits_2(runner, tmp_path):
+    path = tmp_path / "zones.gpkg"
+    path.write_bytes(b"garbage")
+    result = runner.invoke(main, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert "cannot read zones.gpkg" in result.output
+
+
+def test_validate_bad_crs_exits_2(runner, tmp_path):
+    path = tmp_path / "zones.geojson"
+    write_layer(zone_frame(), path)
+    result = runner.invoke(main, ["validate", str(path), "--crs", "mars"])
+    assert result.exit_code == 2
+    assert "expected one of wgs84, cgcs2000, gcj02, bd09" in result.output
+
+
+def test_validate_repaired_polygon_is_a_warning(runner, tmp_path):
+    frame = zone_frame(n=1)
+    x, y = 120.4, 36.3
+    frame = frame.set_geometry([Polygon([(x, y), (x + 0.001, y + 0.001), (x + 0.001, y), (x, y + 0.001)])])
+    path = tmp_path / "zones.geojson"
+    write_layer(frame, path)
+    result = runner.invoke(main, ["validate", str(path)])
+    assert result.exit_code == 0
+    assert "warning: row 1 (Z0) field 'geometry': invalid polygon" in result.output
+
+
+def test_info_on_files(runner, tmp_path):
+    path = tmp_path / "zones.geojson"
+    write_layer(zone_frame(), path)
+    result = runner.invoke(main, ["info", "--zones", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["zones"]["count"] == 3
+    assert summary["zones"]["units"] == 3
+    # three 0.0008° × 0.0003° boxes at 36.3°N: about 71 m × 33 m each, measured in UTM 51N
+    assert summary["zones"]["area_km2"] == pytest.approx(0.007, abs=0.0006)
+
+
+def test_info_without_layers_is_an_error(runner):
+    result = runner.invoke(main, ["info"])
+    assert result.exit_code == 2
+    assert "give --demo" in result.output
+
+
+def test_demo_data_and_info(runner, tmp_path):
+    out = tmp_path / "demo"
+    result = runner.invoke(main, ["demo-data", "--out", str(out), "--seed", "3", "--reports", "100"])
+    assert result.exit_code == 0, result.output
+    assert (out / "chengyang.gpkg").exists() and (out / "reports.csv").exists()
+    result = runner.invoke(main, ["info", "--zones", str(out / "chengyang.gpkg"), "--areas", str(out / "chengyang.gpkg"), "--json"])
+    summary = json.loads(result.output)
+    assert summary["zones"]["count"] > 5000
+    assert {a["name"] for a in summary["areas"]} >= {"城阳区", "红岛街道"}
+
+
+def test_console_script_demo(tmp_path):
+    """The README's first command ends in `zonemap demo`: run the installed script for real."""
+    script = str(Path(sys.executable).parent / "zonemap")
+    done = subprocess.run([script, "demo", "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "zones from chengyang.gpkg" in done.stdout
+    assert "370214 城阳区 (district)" in done.stdout
+    assert "test points:" in done.stdout
