@@ -13,7 +13,9 @@ import click
 
 from geodata.crs import InputCRS
 from geodata.demo import DEFAULT_REPORTS, DemoFiles, ensure_demo, write_demo
-from geodata.demo.generate import DEFAULT_SEED
+from geodata.demo.generate import DEFAULT_SEED, load_district
+from geodata.demo.synthetic import synthetic_zones as synthetic_zones_layer
+from geodata.io import write_layer
 from geodata.load import LoadedLayer, load_categories, load_layer
 from zones.enums import LayerKind
 from zones.errors import CRSError, LayerReadError, SchemaError
@@ -131,9 +133,17 @@ def info(demo: bool, zones_file: Path | None, points_file: Path | None, areas_fi
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="folder to write into")
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True)
 @click.option("--reports", type=int, default=DEFAULT_REPORTS, show_default=True, help="how many reports to generate")
-def demo_data(out_dir: Path, seed: int, reports: int) -> None:
+@click.option("--synthetic-zones", type=int, help="instead, write a generated layer of about N zones over the district to OUT/zones_N.gpkg")
+def demo_data(out_dir: Path, seed: int, reports: int, synthetic_zones: int | None) -> None:
     """Write the Chengyang demo layers (deterministic for a seed) to OUT."""
     started = time.perf_counter()
+    if synthetic_zones:
+        path = out_dir / f"zones_{synthetic_zones}.gpkg"
+        path.unlink(missing_ok=True)
+        zones = synthetic_zones_layer(synthetic_zones, load_district().geometry.union_all(), seed=seed)
+        write_layer(zones, path, layer="zones")
+        click.echo(f"wrote {path}: {len(zones)} zones ({time.perf_counter() - started:.1f} s)")
+        return
     files = write_demo(out_dir, seed=seed, reports=reports)
     manifest = json.loads((files.root / "manifest.json").read_text(encoding="utf-8"))
     counts = ", ".join(f"{k} {v}" for k, v in manifest["counts"].items())

@@ -100,3 +100,18 @@ def test_deterministic_for_a_seed():
     first = digest(7)
     assert digest(7) == first
     assert digest(8) != first
+
+
+def test_synthetic_layer_size_and_containment():
+    from geodata.demo.generate import load_district
+    from geodata.demo.synthetic import synthetic_zones
+    from zones.schema import validate_layer
+
+    district = load_district().geometry.union_all()
+    zones = synthetic_zones(10_000, district, seed=1)
+    assert 9_500 <= len(zones) <= 10_500
+    _, report = validate_layer(zones, "zones")
+    assert report.ok
+    metric = zones.to_crs(METRIC_CRS).geometry.to_numpy()
+    district_m = load_district().to_crs(METRIC_CRS).geometry.union_all().buffer(0.01)
+    assert shapely.within(metric, district_m).all()
