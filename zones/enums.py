@@ -81,3 +81,28 @@ class ReportSource(StrEnumChecked):
     INSPECTION = "inspection"  # 专项督查组
     SELF_CHECK = "self_check"  # 责任单位自查
     SPOT_CHECK = "spot_check"  # 督查考核中心抽查
+
+
+class Status(StrEnumChecked):
+    """The outcome of routing one report."""
+
+    ROUTED = "routed"  # a zone holding the duty covers the point
+    AMBIGUOUS = "ambiguous"  # GPS accuracy reaches other owners: provisional owner, dispatcher checks
+    DEPARTMENT = "department"  # the category belongs to a department regardless of zone
+    NEAREST = "nearest"  # no zone covers it; the nearest within the tolerance takes it
+    FALLBACK = "fallback"  # a coverage gap: the sub-district's default unit takes it
+    OUTSIDE = "outside"  # outside the district: kept, flagged, nobody assigned
+    ERROR = "error"  # the row cannot be routed (bad coordinates, unknown category, ...)
+
+
+class Rule(StrEnumChecked):
+    """The routing rule that fired."""
+
+    OUTSIDE = "outside"
+    DEPARTMENT = "department"
+    ZONE = "zone"  # one owner covers the point
+    OVERLAP = "overlap"  # several owners cover it: the accountable one wins, the rest co-own
+    AMBIGUOUS = "ambiguous"
+    NEAREST = "nearest"
+    FALLBACK = "fallback"
+    ERROR = "error"

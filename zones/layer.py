@@ -1,0 +1,323 @@
+"""The zone layer: zones, test points, areas and categories, immutable and versioned.
+
+A `ZoneLayer` is built once from validated WGS84 frames and never changed; a new layer is a
+new object with a new content-derived ``version``. Everything routing needs (metric
+geometries, ranks, duty masks, grid indexes) is derived lazily on first use and cached, so a
+worker pays for what it uses, once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, TypeVar
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from numpy.typing import NDArray
+
+from zones.config import METRIC_CRS, STORAGE_CRS
+from zones.enums import Duty
+from zones.errors import CRSError, UnknownCategoryError
+from zones.index import Grid, GridIndex, Segments, metres_to_degrees
+from zones.schema import parse_duties
+
+DUTY_BITS = {duty: bit for bit, duty in enumerate(Duty.values())}
+NO_DUTY = -1
+_AREA_CELL_M = 250.0
+#: Margin (m) of the grid around the zones' extent: points this close to the outermost zone
+#: still fall in a cell.
+GRID_MARGIN_M = 300.0
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Category:
+    """A report category: routed by ``duty`` to the zone owner, or to a department."""
+
+    code: str
+    name_zh: str
+    duty: str | None
+    department_unit_id: str | None
+    deadline_hours: float
+
+
+def _require_wgs84(gdf: gpd.GeoDataFrame, what: str) -> None:
+    if gdf.crs is None or not pyproj.CRS.from_user_input(gdf.crs).equals(pyproj.CRS.from_user_input(STORAGE_CRS), ignore_axis_order=True):
+        msg = f"{what} is in {gdf.crs}, expected {STORAGE_CRS}; convert it with geodata.crs.to_storage first"
+        raise CRSError(msg)
+
+
+def content_version(zones: gpd.GeoDataFrame, test_points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, categories: pd.DataFrame) -> str:
+    """A 12-hex-digit digest of everything a routing decision depends on."""
+    digest = hashlib.sha256()
+    for frame in (zones, test_points, areas):
+        digest.update(b"\x00".join(shapely.to_wkb(frame.geometry.to_numpy(), hex=False)))
+        attrs = pd.DataFrame(frame.drop(columns=frame.geometry.name)).astype(str)
+        digest.update(pd.util.hash_pandas_object(attrs, index=False).to_numpy().tobytes())
+        digest.update("\x1f".join(map(str, attrs.columns)).encode())
+    digest.update(pd.util.hash_pandas_object(categories.astype(str), index=False).to_numpy().tobytes())
+    return digest.hexdigest()[:12]
+
+
+@dataclass(frozen=True, eq=False)
+class ZoneLayer:
+    """Validated WGS84 layers plus lazily derived routing structures.
+
+    Build with `ZoneLayer.build`; never mutate the frames afterwards.
+    """
+
+    zones: gpd.GeoDataFrame
+    test_points: gpd.GeoDataFrame
+    areas: gpd.GeoDataFrame
+    categories: pd.DataFrame
+    version: str
+    metric_crs: str = METRIC_CRS
+    unit_table: pd.DataFrame | None = None
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _by_radius: dict[tuple[str, float], Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def build(
+        cls,
+        zones: gpd.GeoDataFrame,
+        test_points: gpd.GeoDataFrame,
+        areas: gpd.GeoDataFrame,
+        categories: pd.DataFrame,
+        *,
+        units: pd.DataFrame | None = None,
+        metric_crs: str = METRIC_CRS,
+    ) -> ZoneLayer:
+        """Assemble a layer from validated frames (see `zones.schema`), all in WGS84.
+
+        ``units`` (``unit_id``, ``unit_name``) optionally names units the zones do not, such as
+        departments; it only affects the wording of reasons.
+        """
+        for frame, what in ((zones, "zones"), (test_points, "test points"), (areas, "areas")):
+            _require_wgs84(frame, what)
+        if not pyproj.CRS.from_user_input(metric_crs).is_projected:
+            msg = f"metric CRS {metric_crs} is not projected; distances need metres"
+            raise CRSError(msg)
+        zones, test_points, areas = (f.reset_index(drop=True) for f in (zones, test_points, areas))
+        categories = categories.reset_index(drop=True)
+        return cls(zones, test_points, areas, categories, content_version(zones, test_points, areas, categories), metric_crs, units)
+
+    def _cached(self, key: tuple[str, float], make: Callable[[], T]) -> T:
+        """Build once per key (thread-safe) what depends on a configured radius."""
+        with self._lock:
+            if key not in self._by_radius:
+                self._by_radius[key] = make()
+            return self._by_radius[key]
+
+    # --- categories ----------------------------------------------------------------------
+
+    @cached_property
+    def category_table(self) -> dict[str, Category]:
+        """Categories by code."""
+        out = {}
+        for row in self.categories.itertuples(index=False):
+            duty = row.duty if isinstance(row.duty, str) and row.duty else None
+            dept = row.department_unit_id if isinstance(row.department_unit_id, str) and row.department_unit_id else None
+            out[str(row.code)] = Category(str(row.code), str(row.name_zh), duty, dept, float(row.deadline_hours))
+        return out
+
+    def category(self, code: str) -> Category:
+        """The category ``code``; `UnknownCategoryError` lists the known codes."""
+        try:
+            return self.category_table[code]
+        except KeyError as err:
+            msg = f"unknown category {code!r}; known categories: {', '.join(sorted(self.category_table))}"
+            raise UnknownCategoryError(msg) from err
+
+    # --- zones -----------------------------------------------------------------------------
+
+    @cached_property
+    def zone_geoms(self) -> NDArray[np.object_]:
+        """Zone polygons in WGS84, prepared for repeated predicates."""
+        geoms = self.zones.geometry.to_numpy().copy()
+        shapely.prepare(geoms)
+        return geoms
+
+    @cached_property
+    def zone_metric(self) -> NDArray[np.object_]:
+        """Zone polygons in the metric CRS, prepared."""
+        geoms = self.zones.geometry.to_crs(self.metric_crs).to_numpy().copy()
+        shapely.prepare(geoms)
+        return geoms
+
+    @cached_property
+    def zone_area_m2(self) -> NDArray[np.float64]:
+        """Zone areas in square metres."""
+        return shapely.area(self.zone_metric)
+
+    @cached_property
+    def zone_metric_bounds(self) -> NDArray[np.float64]:
+        """Metric bounding boxes (minx, miny, maxx, maxy) of the zones."""
+        return shapely.bounds(self.zone_metric)
+
+    @cached_property
+    def zone_segments(self) -> Segments:
+        """Boundary segments of the metric zones, for numeric point distances."""
+        return Segments(self.zone_metric)
+
+    @cached_property
+    def zone_names(self) -> NDArray[np.object_]:
+        """Zone names ('' where none)."""
+        if "name" not in self.zones.columns:
+            return np.full(len(self.zones), "", dtype=object)
+        return np.array([v if isinstance(v, str) else "" for v in self.zones["name"].tolist()], dtype=object)
+
+    @cached_property
+    def zone_ids(self) -> NDArray[np.object_]:
+        """``zone_id`` per zone."""
+        return self.zones["zone_id"].to_numpy(dtype=object)
+
+    @cached_property
+    def units(self) -> tuple[NDArray[np.object_], NDArray[np.int64]]:
+        """Distinct unit ids, and each zone's owner as an index into them."""
+        codes, uniques = pd.factorize(self.zones["unit_id"].to_numpy(dtype=object), sort=True)
+        return np.asarray(uniques, dtype=object), codes.astype(np.int64)
+
+    @cached_property
+    def unit_names(self) -> dict[str, str]:
+        """Unit names as the zones and areas give them."""
+        names: dict[str, str] = {}
+        if "default_unit_name" in self.areas.columns:
+            names.update(zip(self.areas["default_unit_id"], self.areas["default_unit_name"], strict=True))
+        if "unit_name" in self.zones.columns:
+            names.update(zip(self.zones["unit_id"], self.zones["unit_name"], strict=True))
+        if self.unit_table is not None:
+            names.update(zip(self.unit_table["unit_id"], self.unit_table["unit_name"], strict=True))
+        return {str(k): str(v) for k, v in names.items() if isinstance(v, str) and v}
+
+    @cached_property
+    def zone_duty_mask(self) -> NDArray[np.int64]:
+        """Bit ``DUTY_BITS[d]`` is set where the zone holds duty ``d``."""
+        masks = np.zeros(len(self.zones), dtype=np.int64)
+        for pos, value in enumerate(self.zones["duties"].tolist()):
+            duties, _ = parse_duties(value)
+            for duty in duties:
+                masks[pos] |= 1 << DUTY_BITS[duty]
+        return masks
+
+    @cached_property
+    def zone_rank(self) -> NDArray[np.int64]:
+        """Accountability order: 0 is the zone that wins an overlap (highest ``priority``, then
+        smallest area, then smallest ``zone_id``)."""
+        order = np.lexsort((self.zone_ids.astype(str), self.zone_area_m2, -self.zones["priority"].to_numpy(dtype=np.int64)))
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        return rank
+
+    @cached_property
+    def zone_grid(self) -> Grid:
+        """The grid the zone indexes share: cells about half the width of a zone of mean area."""
+        minx, miny, maxx, maxy = self.zones.total_bounds if len(self.zones) else (0.0, 0.0, 1.0, 1.0)
+        # Widened so that points near the outermost zones still fall in a cell.
+        mx, my = metres_to_degrees(GRID_MARGIN_M, max(abs(miny), abs(maxy)))
+        typical = float(np.sqrt(np.mean(self.zone_area_m2))) if len(self.zones) else 100.0
+        return Grid.covering((minx - mx, miny - my, maxx + mx, maxy + my), float(np.clip(typical / 2.0, 10.0, 200.0)))
+
+    @cached_property
+    def cover_index(self) -> GridIndex:
+        """Zones by the cells they touch, with whole-cell coverage flags."""
+        return GridIndex(self.zone_geoms, self.zone_grid, classify=True)
+
+    @cached_property
+    def zone_grid_array(self) -> NDArray[np.float64]:
+        """The zone grid as the kernels take it."""
+        return self.zone_grid.as_array(float(np.abs(self.zones.total_bounds[[1, 3]]).max()) if len(self.zones) else 0.0)
+
+    @cached_property
+    def zone_segments_wgs84(self) -> Segments:
+        """Boundary segments of the zones in lon/lat, for exact point-in-zone tests."""
+        return Segments(self.zone_geoms)
+
+    # --- test points -----------------------------------------------------------------------
+
+    @cached_property
+    def to_metric(self) -> pyproj.Transformer:
+        """WGS84 lon/lat → metric x/y."""
+        return pyproj.Transformer.from_crs(STORAGE_CRS, self.metric_crs, always_xy=True)
+
+    @cached_property
+    def test_point_metric(self) -> NDArray[np.object_]:
+        """Test-point geometries in the metric CRS, prepared."""
+        geoms = self.test_points.geometry.to_crs(self.metric_crs).to_numpy().copy()
+        shapely.prepare(geoms)
+        return geoms
+
+    @cached_property
+    def test_point_xy(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+        """Metric x/y of point test points, and which test points are points."""
+        geoms = self.test_point_metric
+        is_point = shapely.get_type_id(geoms) == 0
+        x = np.full(len(geoms), np.nan)
+        y = np.full(len(geoms), np.nan)
+        x[is_point], y[is_point] = shapely.get_x(geoms[is_point]), shapely.get_y(geoms[is_point])
+        return x, y, is_point
+
+    @cached_property
+    def unit_labels(self) -> tuple[pd.Index, NDArray[np.object_]]:
+        """Every unit id known to the layer, and its label ``名称（ID）`` for reasons."""
+        ids = list(dict.fromkeys([*map(str, self.units[0]), *map(str, self.areas["default_unit_id"]), *(c.department_unit_id for c in self.category_table.values() if c.department_unit_id)]))
+        names = self.unit_names
+        labels = np.array([f"{names[u]}（{u}）" if u in names else u for u in ids], dtype=object)
+        return pd.Index(ids), labels
+
+    @cached_property
+    def test_point_segments(self) -> Segments:
+        """Boundary segments of polygon test points, metric."""
+        return Segments(self.test_point_metric)
+
+    @cached_property
+    def test_point_rank(self) -> NDArray[np.int64]:
+        """Tie-break order of test points: by ``point_id``."""
+        order = np.argsort(self.test_points["point_id"].to_numpy(dtype=str), kind="stable")
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        return rank
+
+    def test_point_grid_array(self, radius_m: float) -> NDArray[np.float64]:
+        """The test-point grid for ``radius_m`` as the kernels take it."""
+        return self.test_point_index(radius_m).grid.as_array(0.0)
+
+    def test_point_index(self, radius_m: float) -> GridIndex:
+        """Test points within ``radius_m`` of each cell."""
+        def make() -> GridIndex:
+            geoms = self.test_points.geometry.to_numpy()
+            bounds = tuple(self.test_points.total_bounds) if len(self.test_points) else (0.0, 0.0, 1.0, 1.0)
+            grid = Grid.covering(bounds, max(radius_m, 25.0))
+            return GridIndex(geoms, grid, margin_m=radius_m)
+
+        return self._cached(("test_points", float(radius_m)), make)
+
+    # --- areas -----------------------------------------------------------------------------
+
+    @cached_property
+    def area_geoms(self) -> NDArray[np.object_]:
+        """Area polygons in WGS84, prepared."""
+        geoms = self.areas.geometry.to_numpy().copy()
+        shapely.prepare(geoms)
+        return geoms
+
+    @cached_property
+    def area_index(self) -> GridIndex:
+        """Areas by the coarse cells they touch, with whole-cell coverage flags."""
+        bounds = tuple(self.areas.total_bounds) if len(self.areas) else (0.0, 0.0, 1.0, 1.0)
+        return GridIndex(self.area_geoms, Grid.covering(bounds, _AREA_CELL_M), classify=True)
+
+    @cached_property
+    def area_order(self) -> NDArray[np.int64]:
+        """Which area names a point's place: sub-districts before the district, then by id."""
+        level = (self.areas["level"].to_numpy(dtype=object) == "district").astype(np.int64)
+        order = np.lexsort((self.areas["area_id"].to_numpy(dtype=str), level))
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        return rank
