@@ -61,6 +61,51 @@ def points_in_polygons(px: np.ndarray, py: np.ndarray, polygon: np.ndarray, cove
     return out
 
 
+@numba.njit(parallel=True, **_NJIT)
+def covering(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, duty: np.ndarray, grid: np.ndarray,
+             cell_offsets: np.ndarray, cell_items: np.ndarray, cell_covers: np.ndarray,
+             zone_owner: np.ndarray, zone_duty: np.ndarray, zone_rank: np.ndarray,
+             seg_offsets: np.ndarray, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray,
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """For each row: the best zone (lowest rank) covering its point that holds its duty, the best
+    covering zone of any duty, whether covering duty zones belong to several owners, and whether
+    some point-in-zone test was undecided (then the caller decides the row exactly)."""
+    m = len(rows)
+    best_duty = np.full(m, -1, dtype=np.int64)
+    best_any = np.full(m, -1, dtype=np.int64)
+    several = np.zeros(m, dtype=np.bool_)
+    undecided = np.zeros(m, dtype=np.bool_)
+    gx0, gy0, gdx, gdy, nx, ny = grid[0], grid[1], grid[2], grid[3], int(grid[4]), int(grid[5])
+    for j in numba.prange(m):
+        i = rows[j]
+        ix = int(math.floor((lon[i] - gx0) / gdx))
+        iy = int(math.floor((lat[i] - gy0) / gdy))
+        if ix < 0 or iy < 0 or ix >= nx or iy >= ny:
+            continue
+        cell = iy * nx + ix
+        bit = duty[i]
+        owner = -1
+        for q in range(cell_offsets[cell], cell_offsets[cell + 1]):
+            z = cell_items[q]
+            state = INSIDE
+            if not cell_covers[q]:
+                state = _point_in_polygon(lon[i], lat[i], seg_offsets[z], seg_offsets[z + 1], x0, y0, x1, y1)
+            if state == UNDECIDED:
+                undecided[j] = True
+                continue
+            if state == OUTSIDE:
+                continue
+            if best_any[j] < 0 or zone_rank[z] < zone_rank[best_any[j]]:
+                best_any[j] = z
+            if bit >= 0 and (zone_duty[z] >> bit) & 1 == 1:
+                if owner >= 0 and zone_owner[z] != owner:
+                    several[j] = True
+                owner = zone_owner[z]
+                if best_duty[j] < 0 or zone_rank[z] < zone_rank[best_duty[j]]:
+                    best_duty[j] = z
+    return best_duty, best_any, several, undecided
+
+
 @numba.njit(**_NJIT)
 def _boundary_distance(px: float, py: float, s0: int, s1: int, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> float:  # pragma: no cover - compiled
     best = np.inf
@@ -95,7 +140,7 @@ def zones_near(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, x: np.ndarray
                grid: np.ndarray, cell_offsets: np.ndarray, cell_items: np.ndarray,
                zone_owner: np.ndarray, zone_duty: np.ndarray, zone_rank: np.ndarray, zone_bounds: np.ndarray,
                seg_offsets: np.ndarray, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray,
-               slots: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+               slots: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     """For each row: the zones holding its duty within ``radius`` metres whose owner does not
     cover the point, reduced to distinct owners.
 
@@ -111,11 +156,11 @@ def zones_near(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, x: np.ndarray
 
     Returns
     -------
-    owners, keys, metres, counts, nearest, nearest_m
-        Up to ``slots`` distinct owners per row with their smallest key (distance in mm times
-        (zones + 1) plus the zone's rank + 1) and that zone's distance; how many owners there
-        were (more than ``slots`` means they did not fit); the nearest zone (by key) and its
-        distance, or -1 and inf.
+    owners, metres, counts, nearest, nearest_m
+        Up to ``slots`` distinct owners per row, nearest first (by their best zone's key:
+        distance in mm, then the zone's rank), with that zone's distance, padded with -1 / inf;
+        how many owners there were (more than ``slots`` means they did not fit); the nearest
+        zone and its distance, or -1 and inf.
     """
     m = len(rows)
     owners = np.full((m, slots), -1, dtype=np.int64)
@@ -178,7 +223,16 @@ def zones_near(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, x: np.ndarray
                         counts[j] += 1
                     else:
                         counts[j] = slots + 1
-    return owners, keys, metres, counts, nearest, nearest_m
+        # Order the row's owners by key (insertion sort: a handful of entries).
+        filled = min(counts[j], slots)
+        for a in range(1, filled):
+            k, o, d = keys[j, a], owners[j, a], metres[j, a]
+            c = a - 1
+            while c >= 0 and keys[j, c] > k:
+                keys[j, c + 1], owners[j, c + 1], metres[j, c + 1] = keys[j, c], owners[j, c], metres[j, c]
+                c -= 1
+            keys[j, c + 1], owners[j, c + 1], metres[j, c + 1] = k, o, d
+    return owners, metres, counts, nearest, nearest_m
 
 
 @numba.njit(parallel=True, **_NJIT)

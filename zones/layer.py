@@ -23,7 +23,7 @@ import shapely
 from numpy.typing import NDArray
 
 from zones.config import METRIC_CRS, STORAGE_CRS
-from zones.enums import Duty
+from zones.enums import Duty, Rule, Status
 from zones.errors import CRSError, UnknownCategoryError
 from zones.index import Grid, GridIndex, Segments, metres_to_degrees
 from zones.schema import parse_duties
@@ -264,12 +264,75 @@ class ZoneLayer:
         return x, y, is_point
 
     @cached_property
-    def unit_labels(self) -> tuple[pd.Index, NDArray[np.object_]]:
-        """Every unit id known to the layer, and its label ``名称（ID）`` for reasons."""
-        ids = list(dict.fromkeys([*map(str, self.units[0]), *map(str, self.areas["default_unit_id"]), *(c.department_unit_id for c in self.category_table.values() if c.department_unit_id)]))
+    def unit_ids(self) -> NDArray[np.object_]:
+        """Every unit the layer can route to: zone owners (in `units` order), then the areas'
+        default units, then departments. Decisions name units by position in this array."""
+        extra = [*map(str, self.areas["default_unit_id"]), *(c.department_unit_id for c in self.category_table.values() if c.department_unit_id)]
+        owners = [str(u) for u in self.units[0]]
+        known = set(owners)
+        return np.array(owners + [u for u in dict.fromkeys(extra) if u not in known], dtype=object)
+
+    @cached_property
+    def unit_labels(self) -> NDArray[np.object_]:
+        """``名称（ID）`` of each unit in `unit_ids`, or the id where no name is known."""
         names = self.unit_names
-        labels = np.array([f"{names[u]}（{u}）" if u in names else u for u in ids], dtype=object)
-        return pd.Index(ids), labels
+        return np.array([f"{names[u]}（{u}）" if u in names else u for u in self.unit_ids], dtype=object)
+
+    def unit_codes(self, ids: Any) -> NDArray[np.int64]:
+        """Positions of unit ids in `unit_ids` (-1 for unknown or missing)."""
+        return pd.Index(self.unit_ids).get_indexer(pd.Index(ids, dtype=object)).astype(np.int64)
+
+    @cached_property
+    def zone_labels(self) -> NDArray[np.object_]:
+        """``zone_id「name」`` of each zone, for reasons."""
+        return np.array([f"{z}「{n}」" if n else str(z) for z, n in zip(self.zone_ids, self.zone_names, strict=True)], dtype=object)
+
+    @cached_property
+    def area_default_unit(self) -> NDArray[np.int64]:
+        """Each area's default unit, as a code into `unit_ids`."""
+        return self.unit_codes(self.areas["default_unit_id"].to_numpy(dtype=object))
+
+    @cached_property
+    def area_ids(self) -> NDArray[np.object_]:
+        """``area_id`` per area."""
+        return self.areas["area_id"].to_numpy(dtype=object)
+
+    @cached_property
+    def test_point_ids(self) -> NDArray[np.object_]:
+        """``point_id`` per test point."""
+        return self.test_points["point_id"].to_numpy(dtype=object)
+
+    @cached_property
+    def test_point_unit_codes(self) -> NDArray[np.int64]:
+        """Each test point's adopting unit as a code into `unit_ids` (-1: not adopted, or a unit
+        the layer does not otherwise know)."""
+        units = self.test_points["unit_id"].to_numpy(dtype=object)
+        return self.unit_codes(units)
+
+    # --- categories as arrays ---------------------------------------------------------------
+
+    def category_codes(self, codes: pd.Series) -> NDArray[np.int64]:
+        """Positions of category codes in `categories` (-1 for unknown or missing)."""
+        index = pd.Index(self.categories["code"].astype(str).to_numpy(dtype=object))
+        return index.get_indexer(pd.Index(codes.astype(object).where(codes.notna(), None), dtype=object)).astype(np.int64)
+
+    @cached_property
+    def category_duty(self) -> NDArray[np.int64]:
+        """Duty bit of each category, -1 for department categories."""
+        return np.array([DUTY_BITS[c.duty] if c.duty else NO_DUTY for c in self.category_table.values()], dtype=np.int64)
+
+    @cached_property
+    def category_department(self) -> NDArray[np.int64]:
+        """Department unit code of each category (-1 for duty categories)."""
+        return np.array([self.unit_codes([c.department_unit_id])[0] if c.department_unit_id else -1 for c in self.category_table.values()], dtype=np.int64)
+
+    @cached_property
+    def category_hours(self) -> NDArray[np.float64]:
+        """Deadline in hours of each category."""
+        return np.array([c.deadline_hours for c in self.category_table.values()], dtype=np.float64)
+
+    status_names = np.array(Status.values(), dtype=object)
+    rule_names = np.array(Rule.values(), dtype=object)
 
     @cached_property
     def test_point_segments(self) -> Segments:

@@ -5,20 +5,25 @@ The rules, in order (see DESIGN.md):
 1. Bad rows (coordinates that are not numbers or out of range, a negative accuracy, an
    unknown category) → ``error`` with the reason; the rest of the batch goes on.
 2. Outside the union of the areas → ``outside``: kept, nobody assigned.
-3. A category routed to a department → ``department``; the covering zone is recorded.
+3. A category routed to a department → ``department``; the best covering zone (any duty) is
+   recorded for context.
 4. Zones covering the point (boundary inside) that hold the category's duty → ``routed``: the
    accountable owner is the one with the best zone (highest ``priority``, then smallest area,
-   then smallest ``zone_id``), other covering owners are co-owners (rule ``zone`` for one
+   then smallest ``zone_id``), the other covering owners are co-owners (rule ``zone`` for one
    owner, ``overlap`` for several). If the ``accuracy_m`` circle reaches a duty-holding zone of
-   an owner that does not cover the point → ``ambiguous`` with the same provisional owner and
-   every owner within ``accuracy_m`` as candidates.
+   an owner that does not cover the point → ``ambiguous``: same provisional owner; candidates
+   are the covering owners (accountable first) and then every other owner with a duty zone
+   within ``accuracy_m``, nearest first.
 5. No covering duty zone: the nearest duty zone within ``nearest_tolerance_m`` → ``nearest``
-   (``ambiguous`` instead when the accuracy circle reaches duty zones of several owners);
-   otherwise the sub-district's default unit → ``fallback`` (a coverage gap).
+   (``ambiguous`` instead when the accuracy circle reaches duty zones of several owners; the
+   nearest stays provisional owner); otherwise the sub-district's default unit → ``fallback``
+   (a coverage gap).
 6. The nearest test point within ``test_point_radius_m`` is attached, with its adopting unit.
 
-One implementation serves both entry points: `route_one` is `route` on a batch of one.
-Coordinates are WGS84 lon/lat; every distance is measured in the layer's metric CRS.
+Ties are broken by the accountability order of zones (and ``point_id`` for test points);
+distances are compared to the millimetre. One implementation serves both entry points:
+`route_one` is the batch path on a batch of one. Coordinates are WGS84 lon/lat; every distance
+is measured in the layer's metric CRS.
 """
 
 from __future__ import annotations
@@ -33,10 +38,10 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from zones import kernels
 from zones.config import RoutingConfig
 from zones.enums import Rule, Status
 from zones.errors import CRSError
-from zones import kernels
 from zones.layer import DUTY_BITS, ZoneLayer
 
 DECISION_COLUMNS = [
@@ -45,45 +50,42 @@ DECISION_COLUMNS = [
 ]
 EXTRA_COLUMNS = ["area_id", "test_point_unit_id", "deadline_hours"]
 DUTY_ZH = {"sanitation": "卫生", "order": "秩序", "greening": "绿化", "facilities": "设施"}
-CHUNK = 200_000
-_STATUS = np.array(Status.values(), dtype=object)
-_RULE = np.array(Rule.values(), dtype=object)
+CHUNK = 250_000
 _S = {s: i for i, s in enumerate(Status)}
 _R = {r: i for i, r in enumerate(Rule)}
 _BIG = np.iinfo(np.int64).max
+_SLOTS = 8
 
 Ints = NDArray[np.int64]
 Floats = NDArray[np.float64]
 Objects = NDArray[np.object_]
+Coded = tuple[Ints, list[str] | Objects]
 
 
 class _Batch:
-    """Working arrays of one chunk of reports."""
+    """Working arrays of one chunk of reports; units, zones, areas and texts as integer codes."""
 
-    def __init__(self, ids: Objects, lon: Floats, lat: Floats, category: Objects, accuracy: Floats) -> None:
-        n = len(ids)
+    def __init__(self, lon: Floats, lat: Floats, category: Ints, accuracy: Floats) -> None:
+        n = len(lon)
         self.n = n
-        self.ids, self.lon, self.lat, self.category, self.accuracy = ids, lon, lat, category, accuracy
+        self.lon, self.lat, self.category, self.accuracy = lon, lat, category, accuracy
         self.status = np.full(n, _S[Status.ERROR], dtype=np.int64)
         self.rule = np.full(n, _R[Rule.ERROR], dtype=np.int64)
-        self.unit: Objects = np.full(n, None, dtype=object)
+        self.unit = np.full(n, -1, dtype=np.int64)
         self.zone = np.full(n, -1, dtype=np.int64)
         self.area = np.full(n, -1, dtype=np.int64)
         self.distance = np.full(n, np.nan)
         self.test_point = np.full(n, -1, dtype=np.int64)
-        self.co_owners: Objects = np.full(n, "", dtype=object)
-        self.candidates: Objects = np.full(n, "", dtype=object)
-        self.reason: Objects = np.full(n, "", dtype=object)
-        self.duty = np.full(n, -1, dtype=np.int64)  # duty bit, or -1 for department / bad rows
-        self.department: Objects = np.full(n, None, dtype=object)
-        self.deadline = np.full(n, np.nan)
-        self.category_name: Objects = np.full(n, "", dtype=object)
+        self.duty = np.full(n, -1, dtype=np.int64)  # duty bit; -1 for department and bad rows
+        self.co_owners: Coded = (np.full(n, -1, dtype=np.int64), [])
+        self.candidates: Coded = (np.full(n, -1, dtype=np.int64), [])
+        self.errors: dict[int, str] = {}
         self._metric: tuple[Floats, Floats] | None = None
 
     def metric(self, layer: ZoneLayer) -> tuple[Floats, Floats]:
-        """Metric x/y of every row (computed once, on first need)."""
+        """Metric x/y of every row (computed once, on first need; NaN for unusable rows)."""
         if self._metric is None:
-            ok = np.isfinite(self.lon) & np.isfinite(self.lat)
+            ok = np.isfinite(self.lon) & np.isfinite(self.lat) & (np.abs(self.lat) <= 90) & (np.abs(self.lon) <= 180)
             x = np.full(self.n, np.nan)
             y = np.full(self.n, np.nan)
             if ok.any():
@@ -93,10 +95,8 @@ class _Batch:
 
 
 def _first_per_point(points: Ints, keys: Ints, n: int) -> Ints:
-    """For each point, the position (into ``points``) of its pair with the smallest key; -1 if none.
-
-    Keys must be unique per point.
-    """
+    """For each point, the position (into ``points``) of its pair with the smallest key; -1 if
+    none. Equal keys belong to the same zone, so any of them will do."""
     best = np.full(n, _BIG, dtype=np.int64)
     np.minimum.at(best, points, keys)
     pos = np.full(n, -1, dtype=np.int64)
@@ -105,52 +105,63 @@ def _first_per_point(points: Ints, keys: Ints, n: int) -> Ints:
     return pos
 
 
-def _distinct_owners(rows: Ints, owners: Ints, keys: Ints, n_units: int) -> tuple[Ints, Ints, Ints]:
-    """Each row's distinct owners, ordered by their smallest key: (rows, owners, position in row)."""
-    order = np.lexsort((keys, rows))
-    rows, owners = rows[order], owners[order]
-    _, first = np.unique(rows * n_units + owners, return_index=True)
-    first.sort()
-    rows, owners = rows[first], owners[first]
-    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else np.empty(0, np.int64)
-    lengths = np.diff(np.r_[starts, len(rows)])
-    position = np.arange(len(rows)) - np.repeat(starts, lengths)
-    return rows, owners, position
+def _first_of_each(codes: Ints, count: int) -> Ints:
+    """Position of the first occurrence of each code ``0..count-1`` in ``codes``."""
+    first = np.empty(count, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    return first
 
 
-def _join(rows: Ints, labels: Objects, position: Ints, out: Objects) -> None:
-    """Write ``;``-joined ``labels`` per row into ``out`` (rows grouped, ``position`` within row)."""
-    for k in range(int(position.max()) + 1 if len(position) else 0):
-        sel = position == k
-        target = rows[sel]
-        out[target] = labels[sel] if k == 0 else out[target] + ";" + labels[sel]
+def _join_codes(matrix: Ints, ids: Objects) -> Objects:
+    """``;``-joined ``ids`` of each row of ``matrix`` (left-aligned codes, -1 padding)."""
+    out = ids[np.maximum(matrix[:, 0], 0)].astype(object)
+    for k in range(1, matrix.shape[1]):
+        more = np.flatnonzero(matrix[:, k] >= 0)
+        if not len(more):
+            break
+        out[more] = np.add(np.add(out[more], ";", dtype=object), ids[matrix[more, k]], dtype=object)
+    return out
 
 
-def _check_rows(b: _Batch, layer: ZoneLayer) -> NDArray[np.bool_]:
-    """Rule 1: flag bad rows with their reason; return the mask of usable rows."""
+def _owner_lists(matrix: Ints, layer: ZoneLayer) -> Coded:
+    """``;``-joined unit ids of each row of ``matrix`` (unit codes left-aligned, -1 padding),
+    as codes into the distinct texts."""
+    if not len(matrix):
+        return np.empty(0, dtype=np.int64), []
+    ids = layer.unit_ids
+    head = np.pad(matrix[:, :3] + 1, ((0, 0), (0, max(0, 3 - matrix.shape[1]))))
+    short = (matrix[:, 3:] < 0).all(axis=1) & (head.max() < (1 << 20))
+    codes = np.empty(len(matrix), dtype=np.int64)
+    texts: list[str] = []
+    if short.any():  # up to three owners: one integer key per row, texts built once per key
+        keys = (head[short, 0] << 42) | (head[short, 1] << 21) | head[short, 2]
+        inverse, uniques = pd.factorize(keys)
+        codes[short] = inverse
+        texts = _join_codes(head[short][_first_of_each(inverse, len(uniques))] - 1, ids).tolist()
+    if not short.all():  # longer lists: by their text
+        inverse, uniques = pd.factorize(_join_codes(matrix[~short], ids))
+        codes[~short] = inverse + len(texts)
+        texts.extend(uniques.tolist())
+    return codes, texts
+
+
+def _set_lists(target: Coded, rows: Ints, matrix: Ints, layer: ZoneLayer) -> Coded:
+    codes, texts = _owner_lists(matrix, layer)
+    out = target[0]
+    out[rows] = codes + len(target[1])
+    return out, [*target[1], *texts]
+
+
+def _check_rows(b: _Batch, layer: ZoneLayer, raw_category: pd.Series) -> Ints:
+    """Rule 1: name what is wrong with bad rows; return the usable rows."""
     with np.errstate(invalid="ignore"):
         numeric = np.isfinite(b.lon) & np.isfinite(b.lat)
         in_range = numeric & (np.abs(b.lon) <= 180) & (np.abs(b.lat) <= 90)
         accuracy_ok = ~(b.accuracy < 0) & ~np.isinf(b.accuracy)
-    codes, uniques = pd.factorize(b.category, use_na_sentinel=True)
-    known = np.zeros(len(uniques) + 1, dtype=bool)
-    duty_of = np.full(len(uniques) + 1, -1, dtype=np.int64)
-    dept_of = np.full(len(uniques) + 1, None, dtype=object)
-    hours_of = np.full(len(uniques) + 1, np.nan)
-    name_of = np.full(len(uniques) + 1, "", dtype=object)
-    for k, code in enumerate(uniques):
-        category = layer.category_table.get(str(code))
-        if category is None:
-            continue
-        known[k] = True
-        duty_of[k] = DUTY_BITS[category.duty] if category.duty else -1
-        dept_of[k] = category.department_unit_id
-        hours_of[k] = category.deadline_hours
-        name_of[k] = category.name_zh
-    b.duty, b.department, b.deadline, b.category_name = duty_of[codes], dept_of[codes], hours_of[codes], name_of[codes]
-    category_ok = known[codes]
-    usable = in_range & accuracy_ok & category_ok
-    for pos in np.flatnonzero(~usable):
+    known = b.category >= 0
+    b.duty = np.where(known, layer.category_duty[np.maximum(b.category, 0)], -1)
+    usable = in_range & accuracy_ok & known
+    for pos in np.flatnonzero(~usable).tolist():
         problems = []
         if not numeric[pos]:
             problems.append(f"坐标不是有效数字（lon={b.lon[pos]!r}, lat={b.lat[pos]!r}）")
@@ -158,11 +169,11 @@ def _check_rows(b: _Batch, layer: ZoneLayer) -> NDArray[np.bool_]:
             problems.append(f"坐标超出范围（lon={b.lon[pos]:g}, lat={b.lat[pos]:g}）")
         if not accuracy_ok[pos]:
             problems.append(f"定位精度 accuracy_m={b.accuracy[pos]!r} 不是非负数")
-        if not category_ok[pos]:
-            problems.append(f"未知类别 {b.category[pos]!r}")
-        b.reason[pos] = "无法派单：" + "；".join(problems)
+        if not known[pos]:
+            problems.append(f"未知类别 {raw_category.iloc[pos]!r}")
+        b.errors[pos] = "无法派单：" + "；".join(problems)
     b.accuracy = np.where(np.isnan(b.accuracy), 0.0, b.accuracy)
-    return usable
+    return np.flatnonzero(usable)
 
 
 def _locate_areas(b: _Batch, layer: ZoneLayer, rows: Ints) -> Ints:
@@ -191,107 +202,143 @@ def _covering_pairs(b: _Batch, layer: ZoneLayer, rows: Ints) -> tuple[Ints, Ints
     return rows[points[keep]], zones[keep]
 
 
-def _zones_near(b: _Batch, layer: ZoneLayer, rows: Ints, radius: Floats, cover_rows: Ints, cover_owners: Ints) -> tuple[Ints, Ints, Floats, Ints, Ints, Floats]:
-    """Zones holding each row's duty within ``radius`` metres, whose owners do not cover it.
+def _zones_near(b: _Batch, layer: ZoneLayer, rows: Ints, radius: Floats, cover_rows: Ints, cover_owners: Ints) -> tuple[list[tuple[Ints, Ints, Floats]], Ints, Floats]:
+    """Duty zones within ``radius[row]`` metres of each of ``rows`` whose owners do not cover
+    the point (``cover_rows``, sorted, and ``cover_owners`` name those that do).
 
-    ``cover_rows`` (sorted) and ``cover_owners`` list the owners covering each row's point.
-    Returns per-owner triples ``(row, owner, key, metres)`` flattened, and per row the nearest
-    zone (-1 if none) and its distance.
+    Returns blocks ``(rows, owners, metres)``: each row's distinct owners nearest first with
+    their distances, padded with -1 / inf (rows near many owners come in a wider block); and per
+    row of ``rows`` the nearest such zone and its distance (-1 / inf if none).
     """
     x, y = b.metric(layer)
-    segments = layer.zone_segments
     start = np.searchsorted(cover_rows, rows, side="left")
     end = np.searchsorted(cover_rows, rows, side="right")
-    slots = 8
-    while True:
-        owners, keys, metres, counts, nearest, nearest_m = kernels.zones_near(
-            rows, b.lon, b.lat, x, y, radius, b.duty, start, end, cover_owners,
+
+    def run(sel: Ints, slots: int) -> tuple[Ints, Floats, Ints, Ints, Floats]:
+        return kernels.zones_near(
+            rows[sel], b.lon, b.lat, x, y, radius, b.duty, start[sel], end[sel], cover_owners,
             layer.zone_grid_array, layer.cover_index.offsets, layer.cover_index.items,
             layer.units[1], layer.zone_duty_mask, layer.zone_rank, layer.zone_metric_bounds,
-            *segments.arrays, slots,
+            *layer.zone_segments.arrays, slots,
         )
-        if counts.max(initial=0) <= slots:
+
+    owners, metres, counts, nearest, nearest_m = run(np.arange(len(rows)), _SLOTS)
+    crowded = np.flatnonzero(counts > _SLOTS)
+    if not len(crowded):
+        return [(rows, owners, metres)], nearest, nearest_m
+    # More owners nearby than slots: measure those rows again with room for all.
+    slots = _SLOTS
+    while True:
+        slots *= 8
+        o, m, c, _, _ = run(crowded, slots)
+        if c.max() <= slots:
             break
-        slots *= 4  # some row is near more owners than fit: measure again with room for all
-    filled = owners >= 0
-    row_of = np.repeat(rows[:, None], slots, axis=1)
-    return row_of[filled], owners[filled], keys[filled], metres[filled], nearest, nearest_m
+    plain = np.flatnonzero(counts <= _SLOTS)
+    return [(rows[plain], owners[plain], metres[plain]), (rows[crowded], o, m)], nearest, nearest_m
 
 
 def _route_zones(b: _Batch, layer: ZoneLayer, rows: Ints) -> Ints:
     """Rules 3 and 4 for rows inside the district; returns the rows left for rule 5."""
-    unit_ids, owner = layer.units
-    n_units = len(unit_ids)
+    owner = layer.units[1]
     rank = layer.zone_rank
-    cover_rows, cover_zones = _covering_pairs(b, layer, rows)
-    # Rule 3: departments; the best covering zone (any duty) is kept for context.
-    is_dept = b.duty[rows] < 0
-    dept_rows = rows[is_dept]
-    b.unit[dept_rows] = b.department[dept_rows]
-    b.status[dept_rows], b.rule[dept_rows] = _S[Status.DEPARTMENT], _R[Rule.DEPARTMENT]
-    dept_pairs = b.duty[cover_rows] < 0
-    first = _first_per_point(cover_rows[dept_pairs], rank[cover_zones[dept_pairs]], b.n)
-    has_zone = dept_rows[first[dept_rows] >= 0]
-    b.zone[has_zone] = cover_zones[dept_pairs][first[has_zone]]
-    # Rule 4: covering zones that hold the duty; the best one is accountable.
-    duty_pairs = ~dept_pairs & ((layer.zone_duty_mask[cover_zones] >> np.maximum(b.duty[cover_rows], 0)) & 1 == 1)
-    d_rows, d_zones = cover_rows[duty_pairs], cover_zones[duty_pairs]
+    index = layer.cover_index
+    best_duty, best_any, several, undecided = kernels.covering(
+        rows, b.lon, b.lat, b.duty, layer.zone_grid_array, index.offsets, index.items, index.covers,
+        owner, layer.zone_duty_mask, rank, *layer.zone_segments_wgs84.arrays,
+    )
+    # Rows on a zone boundary, or covered by several owners, are decided pair by pair.
+    exact = several | undecided
+    e_rows, e_zones = _covering_pairs(b, layer, rows[exact])
+    first = _first_per_point(e_rows, rank[e_zones], b.n)
+    best_any[exact] = np.where(first[rows[exact]] >= 0, e_zones[np.maximum(first[rows[exact]], 0)], -1)
+    duty_pairs = (b.duty[e_rows] >= 0) & ((layer.zone_duty_mask[e_zones] >> np.maximum(b.duty[e_rows], 0)) & 1 == 1)
+    d_rows, d_zones = e_rows[duty_pairs], e_zones[duty_pairs]
     first = _first_per_point(d_rows, rank[d_zones], b.n)
-    duty_rows = rows[~is_dept]
-    covered = duty_rows[first[duty_rows] >= 0]
-    best = d_zones[first[covered]]
-    b.zone[covered] = best
-    b.unit[covered] = unit_ids[owner[best]]
+    best_duty[exact] = np.where(first[rows[exact]] >= 0, d_zones[np.maximum(first[rows[exact]], 0)], -1)
+    # Rule 3: departments, with the best covering zone of any duty for context.
+    dept = b.duty[rows] < 0
+    dept_rows = rows[dept]
+    b.unit[dept_rows] = layer.category_department[b.category[dept_rows]]
+    b.zone[dept_rows] = best_any[dept]
+    b.status[dept_rows], b.rule[dept_rows] = _S[Status.DEPARTMENT], _R[Rule.DEPARTMENT]
+    # Rule 4: the best covering duty zone is accountable; other covering owners co-own.
+    is_covered = ~dept & (best_duty >= 0)
+    covered = rows[is_covered]
+    b.zone[covered] = best_duty[is_covered]
+    b.unit[covered] = owner[best_duty[is_covered]]
     b.distance[covered] = 0.0
     b.status[covered], b.rule[covered] = _S[Status.ROUTED], _R[Rule.ZONE]
-    # Overlaps: the other covering owners are co-owners.
-    multi = np.bincount(d_rows, minlength=b.n)[d_rows] > 1
-    o_rows, o_owners, o_pos = _distinct_owners(d_rows[multi], owner[d_zones[multi]], rank[d_zones[multi]], n_units)
-    co = o_pos > 0
-    _join(o_rows[co], unit_ids[o_owners[co]], o_pos[co] - 1, b.co_owners)
-    b.rule[np.unique(o_rows[co])] = _R[Rule.OVERLAP]
-    # Ambiguity: a duty zone of an owner that does not cover the point within accuracy_m.
+    co_matrix = _co_owners(b, layer, d_rows, owner[d_zones], rank[d_zones])
+    # Ambiguity: a duty zone within accuracy_m of an owner that does not cover the point. The
+    # covering owners: the accountable one, plus the co-owners of rows decided pair by pair.
     check = covered[b.accuracy[covered] > 0]
-    f_rows, f_owners, f_keys, _, _, _ = _zones_near(b, layer, check, b.accuracy, d_rows, owner[d_zones])
-    ambiguous = np.unique(f_rows)
-    if len(ambiguous):
-        mine = np.isin(d_rows, ambiguous)
-        c_rows = np.concatenate([d_rows[mine], f_rows])
-        c_owners = np.concatenate([owner[d_zones[mine]], f_owners])
-        c_keys = np.concatenate([rank[d_zones[mine]] + 1, f_keys])
-        r, o, pos = _distinct_owners(c_rows, c_owners, c_keys, n_units)
-        _join(r, unit_ids[o], pos, b.candidates)
+    cover_rows = np.concatenate([check, d_rows])
+    cover_owners = np.concatenate([b.unit[check], owner[d_zones]])
+    order = np.argsort(cover_rows, kind="stable")
+    blocks, _, _ = _zones_near(b, layer, check, b.accuracy, cover_rows[order], cover_owners[order])
+    for block_rows, owners, _ in blocks:
+        hit = owners[:, 0] >= 0
+        ambiguous = block_rows[hit]
+        if not len(ambiguous):
+            continue
+        covering = np.column_stack([b.unit[ambiguous], co_matrix[ambiguous]]) if co_matrix.shape[1] else b.unit[ambiguous][:, None]
+        b.candidates = _set_lists(b.candidates, ambiguous, _left_align(np.column_stack([covering, owners[hit]])), layer)
         b.status[ambiguous], b.rule[ambiguous] = _S[Status.AMBIGUOUS], _R[Rule.AMBIGUOUS]
-    return duty_rows[first[duty_rows] < 0]
+    return rows[~dept & (best_duty < 0)]
+
+
+def _left_align(matrix: Ints) -> Ints:
+    """Move each row's entries (not -1) to the left, keeping their order."""
+    if not (matrix < 0).any():
+        return matrix
+    order = np.argsort(matrix < 0, axis=1, kind="stable")
+    return np.take_along_axis(matrix, order, axis=1)
+
+
+def _co_owners(b: _Batch, layer: ZoneLayer, rows: Ints, owners: Ints, ranks: Ints) -> Ints:
+    """Record co-owners of rows covered by several owners; return them as a (n, k) matrix."""
+    multi = np.bincount(rows, minlength=b.n)[rows] > 1
+    rows, owners, ranks = rows[multi], owners[multi], ranks[multi]
+    if not len(rows):
+        return np.empty((b.n, 0), dtype=np.int64)
+    order = np.lexsort((ranks, rows))
+    rows, owners = rows[order], owners[order]
+    keep = ~pd.DataFrame({"r": rows, "o": owners}).duplicated().to_numpy()  # each owner once, at its best zone
+    rows, owners = rows[keep], owners[keep]
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    position = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+    co = position > 0
+    matrix = np.full((b.n, max(int(position.max()), 1)), -1, dtype=np.int64)
+    matrix[rows[co], position[co] - 1] = owners[co]
+    several = np.unique(rows[co])
+    if len(several):
+        b.rule[several] = _R[Rule.OVERLAP]
+        b.co_owners = _set_lists(b.co_owners, several, matrix[several], layer)
+    return matrix
 
 
 def _route_uncovered(b: _Batch, layer: ZoneLayer, config: RoutingConfig, rows: Ints) -> None:
     """Rule 5: nearest duty zone within the tolerance, else the sub-district's default unit."""
-    unit_ids, owner = layer.units
     radius = np.zeros(b.n)
     radius[rows] = np.maximum(config.nearest_tolerance_m, b.accuracy[rows])
     none = np.empty(0, dtype=np.int64)
-    n_rows, n_owners, n_keys, n_metres, nearest, nearest_m = _zones_near(b, layer, rows, radius, none, none)
-    found_mask = (nearest >= 0) & (nearest_m <= config.nearest_tolerance_m)
-    found = rows[found_mask]
-    zones = nearest[found_mask]
-    b.zone[found] = zones
-    b.unit[found] = unit_ids[owner[zones]]
-    b.distance[found] = nearest_m[found_mask]
-    b.status[found], b.rule[found] = _S[Status.NEAREST], _R[Rule.NEAREST]
-    # A nearest-routed row whose accuracy circle reaches duty zones of several owners: ambiguous.
-    routed = np.zeros(b.n, dtype=bool)
-    routed[found] = True
-    reach = routed[n_rows] & (n_metres <= b.accuracy[n_rows])
-    r, o, pos = _distinct_owners(n_rows[reach], n_owners[reach], n_keys[reach], len(unit_ids))
-    several = np.unique(r[pos > 0])
-    if len(several):
-        mine = np.isin(r, several)
-        _join(r[mine], unit_ids[o[mine]], pos[mine], b.candidates)
-        b.status[several], b.rule[several] = _S[Status.AMBIGUOUS], _R[Rule.AMBIGUOUS]
-    gap = rows[~found_mask]
-    defaults = layer.areas["default_unit_id"].to_numpy(dtype=object)
-    b.unit[gap] = defaults[b.area[gap]]
+    blocks, nearest, nearest_m = _zones_near(b, layer, rows, radius, none, none)
+    found = (nearest >= 0) & (nearest_m <= config.nearest_tolerance_m)
+    hit = rows[found]
+    b.zone[hit] = nearest[found]
+    b.unit[hit] = layer.units[1][nearest[found]]
+    b.distance[hit] = nearest_m[found]
+    b.status[hit], b.rule[hit] = _S[Status.NEAREST], _R[Rule.NEAREST]
+    # Several owners within the accuracy circle of a nearest-routed row: ambiguous.
+    routed = b.status == _S[Status.NEAREST]
+    for block_rows, owners, metres in blocks:
+        reach = np.where(metres <= b.accuracy[block_rows][:, None], owners, -1)  # a prefix: nearest first
+        several = routed[block_rows] & ((reach >= 0).sum(axis=1) > 1)
+        if several.any():
+            b.candidates = _set_lists(b.candidates, block_rows[several], reach[several], layer)
+            b.status[block_rows[several]], b.rule[block_rows[several]] = _S[Status.AMBIGUOUS], _R[Rule.AMBIGUOUS]
+    gap = rows[~found]
+    b.unit[gap] = layer.area_default_unit[b.area[gap]]
     b.status[gap], b.rule[gap] = _S[Status.FALLBACK], _R[Rule.FALLBACK]
 
 
@@ -310,93 +357,84 @@ def _attach_test_points(b: _Batch, layer: ZoneLayer, config: RoutingConfig, rows
 
 def _cat(*parts: Objects | str) -> Objects:
     """Concatenate strings elementwise (object arrays and constants)."""
-    out = parts[0]
+    out: Any = parts[0]
     for part in parts[1:]:
         out = np.add(out, part, dtype=object)
     return np.asarray(out, dtype=object)
 
 
-def _numbers(values: Floats, decimals: int) -> Objects:
-    return np.char.mod(f"%.{decimals}f", np.round(values, decimals)).astype(object) if len(values) else np.empty(0, dtype=object)
-
-
-def _reasons(b: _Batch, layer: ZoneLayer, config: RoutingConfig) -> None:
+def _reasons(b: _Batch, layer: ZoneLayer, config: RoutingConfig) -> Coded:
     """One line per row, in Chinese, that a dispatcher can check against the map.
 
-    Rows that share a rule, zone, duty and unit share their text, so each distinct text is
-    built once.
+    Rows sharing a rule, zone, duty and unit share their text; each distinct text is built once.
     """
-    ids, labels = layer.unit_labels
-
-    def unit(values: Objects) -> Objects:
-        pos = ids.get_indexer(values)
-        return np.where(pos >= 0, labels[np.maximum(pos, 0)], values).astype(object)
-
-    zone_label = _cat(layer.zone_ids.astype(object), np.where(layer.zone_names != "", _cat("「", layer.zone_names, "」"), "").astype(object))
-    zone_label = np.concatenate([zone_label, np.array([""], dtype=object)])
+    labels = np.concatenate([layer.unit_labels, np.array([""], dtype=object)])
+    zone = np.concatenate([layer.zone_labels, np.array([""], dtype=object)])
     duty = np.array([DUTY_ZH[d] for d in DUTY_BITS] + [""], dtype=object)
+    area = np.concatenate([layer.areas["name"].to_numpy(dtype=object), np.array([""], dtype=object)])
+    category = np.concatenate([layer.categories["name_zh"].to_numpy(dtype=object), np.array([""], dtype=object)])
     tolerance = f"{config.nearest_tolerance_m:g}"
-    area_names = np.concatenate([layer.areas["name"].to_numpy(dtype=object), np.array([""], dtype=object)])
-    category_codes = pd.factorize(b.category)[0]
-    z = len(layer.zones) + 1
-    per_key = (
-        (Rule.ZONE, lambda k: b.zone[k] * 8 + b.duty[k], lambda k: _cat("位于责任区 ", zone_label[b.zone[k]], " 内，", duty[b.duty[k]], "职责属", unit(b.unit[k]))),
-        (Rule.FALLBACK, lambda k: b.area[k] * 8 + b.duty[k], lambda k: _cat(f"{tolerance} m 内没有", duty[b.duty[k]], "责任区（责任空白），由", area_names[b.area[k]], "默认单位", unit(b.unit[k]), "兜底")),
-        (Rule.DEPARTMENT, lambda k: category_codes[k] * z + b.zone[k] + 1, lambda k: _cat(
-            "类别「", b.category_name[k], "」由", unit(b.unit[k]), "统一处置",
-            np.where(b.zone[k] >= 0, _cat("；所在责任区 ", zone_label[b.zone[k]]), "").astype(object))),
-        (Rule.AMBIGUOUS, lambda k: (b.zone[k] * 8 + b.duty[k]) * 2 + (b.distance[k] == 0), lambda k: _cat(
-            "定位精度范围内涉及多个单位的", duty[b.duty[k]], "责任区（见候选单位），",
-            np.where(b.distance[k] == 0, "暂派覆盖该点的", "暂派最近的").astype(object), unit(b.unit[k]), "，请调度核实")),
+    z = len(layer.zones) + 2
+    codes = np.full(b.n, -1, dtype=np.int64)
+    texts: list[str] = []
+
+    def add(rows: Ints, keys: Ints, build: Callable[[Ints], Objects]) -> None:
+        inverse, uniques = pd.factorize(keys)
+        codes[rows] = inverse + len(texts)
+        texts.extend(build(rows[_first_of_each(inverse, len(uniques))]).tolist())
+
+    groups: tuple[tuple[Rule, Callable[[Ints], Ints], Callable[[Ints], Objects]], ...] = (
+        (Rule.ZONE, lambda k: b.zone[k] * 8 + b.duty[k],
+         lambda k: _cat("位于责任区 ", zone[b.zone[k]], " 内，", duty[b.duty[k]], "职责属", labels[b.unit[k]])),
+        (Rule.OVERLAP, lambda k: (b.zone[k] * 8 + b.duty[k]) * (len(b.co_owners[1]) + 1) + b.co_owners[0][k],
+         lambda k: _cat("位于多个单位的交叉责任区内，按优先级、面积、编号由 ", zone[b.zone[k]], " 的", labels[b.unit[k]], "主责，",
+                        np.array(b.co_owners[1] + [""], dtype=object)[b.co_owners[0][k]], " 协同")),
+        (Rule.AMBIGUOUS, lambda k: ((b.zone[k] + 1) * 8 + b.duty[k]) * 2 + (b.distance[k] == 0),
+         lambda k: _cat("定位精度范围内涉及多个单位的", duty[b.duty[k]], "责任区（见候选单位），",
+                        np.where(b.distance[k] == 0, "暂派覆盖该点的", "暂派最近的").astype(object), labels[b.unit[k]], "，请调度核实")),
+        (Rule.NEAREST, lambda k: np.arange(len(k)),
+         lambda k: _cat("不在任何", duty[b.duty[k]], "责任区内，距最近的责任区 ", zone[b.zone[k]], " ",
+                        np.char.mod("%.1f", b.distance[k]).astype(object), f" m（容差 {tolerance} m），派给", labels[b.unit[k]])),
+        (Rule.FALLBACK, lambda k: b.area[k] * 8 + b.duty[k],
+         lambda k: _cat(f"{tolerance} m 内没有", duty[b.duty[k]], "责任区（责任空白），由", area[b.area[k]], "默认单位", labels[b.unit[k]], "兜底")),
+        (Rule.DEPARTMENT, lambda k: b.category[k] * z + b.zone[k] + 1,
+         lambda k: _cat("类别「", category[b.category[k]], "」由", labels[b.unit[k]], "统一处置",
+                        np.where(b.zone[k] >= 0, _cat("；所在责任区 ", zone[b.zone[k]]), "").astype(object))),
         (Rule.OUTSIDE, lambda k: np.zeros(len(k), dtype=np.int64), lambda k: np.full(len(k), "坐标位于辖区之外，已记录待核实，不派单", dtype=object)),
     )
-    for rule, key, build in per_key:
+    for rule, key, build in groups:
         rows = np.flatnonzero(b.rule == _R[rule])
         if len(rows):
-            uniq, first, inverse = np.unique(key(rows), return_index=True, return_inverse=True)
-            b.reason[rows] = build(rows[first])[inverse]
-    for rule, build in (
-        (Rule.OVERLAP, lambda k: _cat("位于多个单位的交叉责任区内，按优先级、面积、编号由 ", zone_label[b.zone[k]], " 的", unit(b.unit[k]), "主责，", b.co_owners[k], " 协同")),
-        (Rule.NEAREST, lambda k: _cat("不在任何", duty[b.duty[k]], "责任区内，距最近的责任区 ", zone_label[b.zone[k]], " ", _numbers(b.distance[k], 1), f" m（容差 {tolerance} m），派给", unit(b.unit[k]))),
-    ):
-        rows = np.flatnonzero(b.rule == _R[rule])
-        if len(rows):
-            b.reason[rows] = build(rows)
+            add(rows, key(rows), build)
+    for row, text in b.errors.items():
+        codes[row] = len(texts)
+        texts.append(text)
+    return codes, texts
 
 
-def _route_chunk(ids: Objects, lon: Floats, lat: Floats, category: Objects, accuracy: Floats, layer: ZoneLayer, config: RoutingConfig, with_reasons: bool) -> dict[str, Any]:
-    b = _Batch(ids, lon, lat, category, accuracy)
-    usable = np.flatnonzero(_check_rows(b, layer))
-    inside = _locate_areas(b, layer, usable)
-    uncovered = _route_zones(b, layer, inside)
-    _route_uncovered(b, layer, config, uncovered)
+def _route_chunk(lon: Floats, lat: Floats, category: Ints, raw_category: pd.Series, accuracy: Floats, layer: ZoneLayer, config: RoutingConfig, with_reasons: bool) -> dict[str, Any]:
+    """Route one chunk; columns as arrays, or as (codes, categories) for the text columns."""
+    b = _Batch(lon, lat, category, accuracy)
+    inside = _locate_areas(b, layer, _check_rows(b, layer, raw_category))
+    _route_uncovered(b, layer, config, _route_zones(b, layer, inside))
     _attach_test_points(b, layer, config, inside)
-    if with_reasons:
-        _reasons(b, layer, config)
-    zone_ids = np.concatenate([layer.zone_ids, np.array([None], dtype=object)])
-    tp_ids = np.concatenate([layer.test_points["point_id"].to_numpy(dtype=object), np.array([None], dtype=object)])
-    tp_units = np.concatenate([layer.test_points["unit_id"].to_numpy(dtype=object), np.array([None], dtype=object)])
-    area_ids = np.concatenate([layer.areas["area_id"].to_numpy(dtype=object), np.array([None], dtype=object)])
+    reason = _reasons(b, layer, config) if with_reasons else (np.full(b.n, -1, dtype=np.int64), [])
+    deadline = np.where(b.category >= 0, layer.category_hours[np.maximum(b.category, 0)], np.nan)
     return {
-        "id": ids,
-        "status": _STATUS[b.status],
-        "unit_id": b.unit,
-        "zone_id": zone_ids[b.zone],
+        "status": (b.status, layer.status_names),
+        "unit_id": (b.unit, layer.unit_ids),
+        "zone_id": (b.zone, layer.zone_ids),
         "co_owner_unit_ids": b.co_owners,
         "candidate_unit_ids": b.candidates,
-        "rule": _RULE[b.rule],
+        "rule": (b.rule, layer.rule_names),
         "distance_m": b.distance,
-        "test_point_id": tp_ids[b.test_point],
-        "zone_version": np.full(b.n, layer.version, dtype=object),
-        "reason": b.reason,
-        "area_id": area_ids[b.area],
-        "test_point_unit_id": tp_units[b.test_point],
-        "deadline_hours": b.deadline,
+        "test_point_id": (b.test_point, layer.test_point_ids),
+        "zone_version": (np.zeros(b.n, dtype=np.int64), [layer.version]),
+        "reason": reason,
+        "area_id": (b.area, layer.area_ids),
+        "test_point_unit_id": (np.where(b.test_point >= 0, layer.test_point_unit_codes[np.maximum(b.test_point, 0)], -1), layer.unit_ids),
+        "deadline_hours": deadline,
     }
-
-
-def _column(frame: pd.DataFrame, name: str, default: Any) -> NDArray[Any]:
-    return frame[name].to_numpy() if name in frame.columns else np.full(len(frame), default)
 
 
 def _coordinates(reports: pd.DataFrame) -> tuple[Floats, Floats]:
@@ -411,12 +449,30 @@ def _coordinates(reports: pd.DataFrame) -> tuple[Floats, Floats]:
         msg = f"reports are in {geometry.crs}; route() takes WGS84 lon/lat"
         raise CRSError(msg)
     geoms = geometry.to_numpy()
-    is_point = shapely.get_type_id(geoms) == 0
+    is_point = (shapely.get_type_id(geoms) == 0) & ~shapely.is_empty(geoms)
     x = np.full(len(geoms), np.nan)
     y = np.full(len(geoms), np.nan)
     x[is_point] = shapely.get_x(geoms[is_point])
     y[is_point] = shapely.get_y(geoms[is_point])
     return x, y
+
+
+def _categorical(parts: list[Coded]) -> pd.Categorical:
+    """One categorical column from per-chunk (codes, categories).
+
+    Layer arrays (unit, zone, test-point ids) are shared by every chunk and unique; text lists
+    built per chunk are merged, equal texts becoming one category.
+    """
+    if all(isinstance(p[1], np.ndarray) and p[1] is parts[0][1] for p in parts):
+        return pd.Categorical.from_codes(np.concatenate([p[0] for p in parts]), categories=pd.Index(parts[0][1], dtype=object), validate=False)
+    every = np.concatenate([np.asarray(p[1], dtype=object) for p in parts]) if any(len(p[1]) for p in parts) else np.empty(0, dtype=object)
+    remap, uniques = pd.factorize(every)
+    codes, offset = [], 0
+    for part_codes, categories in parts:
+        table = np.concatenate([remap[offset:offset + len(categories)], [-1]]).astype(np.int64)
+        codes.append(table[part_codes])
+        offset += len(categories)
+    return pd.Categorical.from_codes(np.concatenate(codes), categories=pd.Index(uniques, dtype=object), validate=False)
 
 
 def route(
@@ -442,29 +498,29 @@ def route(
     with_reasons
         Build the one-line ``reason`` of each decision.
     workers
-        Threads for large batches (default: the CPU count); chunks of 200,000 rows.
+        Threads working on chunks of 250,000 rows (default: the CPU count).
     progress
         Called with the number of rows finished after each chunk.
 
     Returns
     -------
     pandas.DataFrame
-        ``DECISION_COLUMNS`` then ``EXTRA_COLUMNS``.
+        ``DECISION_COLUMNS`` then ``EXTRA_COLUMNS``; text columns are categoricals.
     """
     config = config or RoutingConfig()
     lon, lat = _coordinates(reports)
-    ids = _column(reports, "id", None).astype(object)
-    if "id" not in reports.columns:
-        ids = np.arange(1, len(reports) + 1).astype(str).astype(object)
-    category = _column(reports, "category", None).astype(object)
-    accuracy = pd.to_numeric(pd.Series(_column(reports, "accuracy_m", np.nan)), errors="coerce").to_numpy(dtype=np.float64)
-    starts = list(range(0, len(reports), CHUNK)) or [0]
+    n = len(reports)
+    ids = reports["id"].array if "id" in reports.columns else np.arange(1, n + 1).astype(str)
+    raw = reports["category"] if "category" in reports.columns else pd.Series([None] * n, dtype=object)
+    category = layer.category_codes(raw)
+    accuracy = pd.to_numeric(reports["accuracy_m"], errors="coerce").to_numpy(dtype=np.float64) if "accuracy_m" in reports.columns else np.full(n, np.nan)
+    starts = list(range(0, n, CHUNK)) or [0]
 
     def run(start: int) -> dict[str, Any]:
         end = start + CHUNK
-        part = _route_chunk(ids[start:end], lon[start:end], lat[start:end], category[start:end], accuracy[start:end], layer, config, with_reasons)
+        part = _route_chunk(lon[start:end], lat[start:end], category[start:end], raw.iloc[start:end], accuracy[start:end], layer, config, with_reasons)
         if progress is not None:
-            progress(len(part["id"]))
+            progress(len(part["distance_m"]))
         return part
 
     threads = min(workers or os.cpu_count() or 1, len(starts))
@@ -473,8 +529,11 @@ def route(
             parts = list(pool.map(run, starts))
     else:
         parts = [run(s) for s in starts]
-    columns = {name: np.concatenate([p[name] for p in parts]) for name in DECISION_COLUMNS + EXTRA_COLUMNS}
-    return pd.DataFrame({name: pd.Series(values, dtype=values.dtype, copy=False) for name, values in columns.items()})
+    columns: dict[str, Any] = {"id": ids}
+    for name in DECISION_COLUMNS[1:] + EXTRA_COLUMNS:
+        values = [p[name] for p in parts]
+        columns[name] = _categorical(values) if isinstance(values[0], tuple) else np.concatenate(values)
+    return pd.DataFrame(columns, index=reports.index, copy=False)
 
 
 def route_one(
@@ -487,15 +546,24 @@ def route_one(
     accuracy_m: float | None = None,
     report_id: str | None = None,
 ) -> dict[str, Any]:
-    """Route one report: `route` on a batch of one, returned as a dict of the decision's fields."""
-    row = _route_chunk(
-        np.array([report_id], dtype=object),
+    """Route one report: the batch path on a batch of one, as a dict of the decision's fields."""
+    raw = pd.Series([category], dtype=object)
+    part = _route_chunk(
         np.array([lon], dtype=np.float64),
         np.array([lat], dtype=np.float64),
-        np.array([category], dtype=object),
+        layer.category_codes(raw),
+        raw,
         np.array([np.nan if accuracy_m is None else accuracy_m], dtype=np.float64),
         layer,
         config or RoutingConfig(),
         True,
     )
-    return {name: (values[0].item() if isinstance(values[0], np.generic) else values[0]) for name, values in row.items()}
+    out: dict[str, Any] = {"id": report_id}
+    for name in DECISION_COLUMNS[1:] + EXTRA_COLUMNS:
+        value = part[name]
+        if isinstance(value, tuple):
+            code = int(value[0][0])
+            out[name] = value[1][code] if code >= 0 else None
+        else:
+            out[name] = None if np.isnan(value[0]) else float(value[0])
+    return out
