@@ -10,18 +10,22 @@ from pathlib import Path
 from typing import Any
 
 import click
+from tqdm import tqdm
 
 from geodata.crs import InputCRS
 from geodata.demo import DEFAULT_REPORTS, DemoFiles, ensure_demo, write_demo
 from geodata.demo.generate import DEFAULT_SEED, load_district
 from geodata.demo.synthetic import synthetic_zones as synthetic_zones_layer
-from geodata.io import write_layer
+from geodata.io import read_raw, write_layer
 from geodata.load import LoadedLayer, load_categories, load_layer
-from zones.enums import LayerKind
+from api.batch import OUTPUT_SUFFIXES, LayerFiles, load_zone_layer, route_file, write_decisions
+from zones.config import RoutingConfig
+from zones.enums import LayerKind, Status
 from zones.errors import CRSError, LayerReadError, SchemaError
 from zones.summary import summarise
 
 DATA_DIR_ENV = "ZONEMAP_DATA_DIR"
+PROGRESS_MIN_ROWS = 200_000  # a progress bar for batches that take more than a few seconds
 CRS_HELP = f"coordinate system of the input: {', '.join(InputCRS.values())} or an EPSG code (e.g. EPSG:4547)"
 
 
@@ -169,3 +173,57 @@ def demo(data_dir: Path | None) -> None:
         return
     click.echo(report.summary())
     _print_summary(summarise(**layers), as_json=False)
+
+
+@main.command("route")
+@click.argument("reports", type=click.Path(path_type=Path))
+@click.option("--zones", "zones_file", type=click.Path(path_type=Path), help="zones layer")
+@click.option("--areas", "areas_file", type=click.Path(path_type=Path), help="district and sub-districts")
+@click.option("--test-points", "points_file", type=click.Path(path_type=Path), help="test points layer")
+@click.option("--categories", "categories_file", type=click.Path(path_type=Path), help="categories CSV")
+@click.option("--units", "units_file", type=click.Path(path_type=Path), help="optional units CSV (unit_id, unit_name) naming departments in reasons")
+@click.option("--demo", is_flag=True, help="route against the bundled Chengyang layers")
+@click.option("--data-dir", type=click.Path(path_type=Path), help=f"where the demo lives (default ${DATA_DIR_ENV} or ./zonemap-data)")
+@click.option("--out", "out_file", type=click.Path(path_type=Path), required=True, help="decisions: .csv, .geojson or .gpkg")
+@click.option("--crs", type=click.Choice(InputCRS.values()), help="coordinate system of REPORTS (default: a crs column per row, else wgs84)")
+@click.option("--tolerance-m", type=float, default=30.0, show_default=True, help="nearest-zone tolerance for uncovered points")
+@click.option("--test-point-radius-m", type=float, default=50.0, show_default=True, help="attach the nearest test point within this radius")
+def route_command(reports: Path, zones_file: Path | None, areas_file: Path | None, points_file: Path | None, categories_file: Path | None,
+                  units_file: Path | None, demo: bool, data_dir: Path | None, out_file: Path, crs: str | None, tolerance_m: float,
+                  test_point_radius_m: float) -> None:
+    """Route every report in REPORTS (CSV/GeoJSON/XLSX with id, lon, lat, category, accuracy_m)
+    to its accountable unit and write one decision per input row to OUT."""
+    if demo:
+        files = _demo_files(data_dir)
+        zones_file, areas_file, points_file = zones_file or files.gpkg, areas_file or files.gpkg, points_file or files.gpkg
+        categories_file, units_file = categories_file or files.categories, units_file or files.units
+    missing = [name for name, value in (("--zones", zones_file), ("--areas", areas_file), ("--test-points", points_file), ("--categories", categories_file)) if value is None]
+    if missing:
+        _fail(f"give --demo or {', '.join(missing)}", 2)
+    if out_file.suffix.lower() not in OUTPUT_SUFFIXES:
+        _fail(f"--out must end in {', '.join(OUTPUT_SUFFIXES)}", 2)
+    try:
+        config = RoutingConfig(nearest_tolerance_m=tolerance_m, test_point_radius_m=test_point_radius_m)
+        layer = load_zone_layer(LayerFiles(zones_file, areas_file, points_file, categories_file, units_file))  # type: ignore[arg-type]
+    except SchemaError as err:
+        click.echo(err.report.format(limit=50) if err.report else str(err), err=True)
+        _fail("the layers are invalid", 1)
+        return
+    except (LayerReadError, CRSError, ValueError) as err:
+        _fail(str(err), 2)
+        return
+    started = time.perf_counter()
+    try:
+        total = len(read_raw(reports).frame) if reports.suffix.lower() in {".csv", ".txt"} else None
+        with tqdm(total=total, unit="reports", disable=total is not None and total < PROGRESS_MIN_ROWS, file=sys.stderr) as bar:
+            decisions = route_file(reports, layer, config, crs=crs, progress=bar.update)
+    except (LayerReadError, CRSError) as err:
+        _fail(str(err), 2)
+        return
+    write_decisions(decisions, out_file)
+    elapsed = time.perf_counter() - started
+    counts = decisions["status"].value_counts()
+    click.echo(f"routed {len(decisions)} reports in {elapsed:.1f} s against zone layer {layer.version} -> {out_file}")
+    for status in Status.values():
+        if counts.get(status, 0):
+            click.echo(f"  {status:<11}{counts[status]:>10}")

@@ -209,8 +209,8 @@ class ZoneLayer:
     @cached_property
     def zone_rank(self) -> NDArray[np.int64]:
         """Accountability order: 0 is the zone that wins an overlap (highest ``priority``, then
-        smallest area, then smallest ``zone_id``)."""
-        order = np.lexsort((self.zone_ids.astype(str), self.zone_area_m2, -self.zones["priority"].to_numpy(dtype=np.int64)))
+        smallest area to the square metre, then smallest ``zone_id``)."""
+        order = np.lexsort((self.zone_ids.astype(str), np.round(self.zone_area_m2), -self.zones["priority"].to_numpy(dtype=np.int64)))
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order))
         return rank
@@ -265,9 +265,10 @@ class ZoneLayer:
 
     @cached_property
     def unit_ids(self) -> NDArray[np.object_]:
-        """Every unit the layer can route to: zone owners (in `units` order), then the areas'
-        default units, then departments. Decisions name units by position in this array."""
-        extra = [*map(str, self.areas["default_unit_id"]), *(c.department_unit_id for c in self.category_table.values() if c.department_unit_id)]
+        """Every unit the layer knows: zone owners (in `units` order), then the areas' default
+        units, departments and test-point adopters. Decisions name units by position here."""
+        adopters = [str(u) for u in self.test_points["unit_id"] if isinstance(u, str) and u] if "unit_id" in self.test_points.columns else []
+        extra = [*map(str, self.areas["default_unit_id"]), *(c.department_unit_id for c in self.category_table.values() if c.department_unit_id), *adopters]
         owners = [str(u) for u in self.units[0]]
         known = set(owners)
         return np.array(owners + [u for u in dict.fromkeys(extra) if u not in known], dtype=object)

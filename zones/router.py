@@ -8,8 +8,8 @@ The rules, in order (see DESIGN.md):
 3. A category routed to a department → ``department``; the best covering zone (any duty) is
    recorded for context.
 4. Zones covering the point (boundary inside) that hold the category's duty → ``routed``: the
-   accountable owner is the one with the best zone (highest ``priority``, then smallest area,
-   then smallest ``zone_id``), the other covering owners are co-owners (rule ``zone`` for one
+   accountable owner is the one with the best zone (highest ``priority``, then smallest area to
+   the square metre, then smallest ``zone_id``), the other covering owners are co-owners (rule ``zone`` for one
    owner, ``overlap`` for several). If the ``accuracy_m`` circle reaches a duty-holding zone of
    an owner that does not cover the point → ``ambiguous``: same provisional owner; candidates
    are the covering owners (accountable first) and then every other owner with a duty zone
@@ -164,11 +164,11 @@ def _check_rows(b: _Batch, layer: ZoneLayer, raw_category: pd.Series) -> Ints:
     for pos in np.flatnonzero(~usable).tolist():
         problems = []
         if not numeric[pos]:
-            problems.append(f"坐标不是有效数字（lon={b.lon[pos]!r}, lat={b.lat[pos]!r}）")
+            problems.append(f"坐标不是有效数字（lon={float(b.lon[pos])!r}, lat={float(b.lat[pos])!r}）")
         elif not in_range[pos]:
             problems.append(f"坐标超出范围（lon={b.lon[pos]:g}, lat={b.lat[pos]:g}）")
         if not accuracy_ok[pos]:
-            problems.append(f"定位精度 accuracy_m={b.accuracy[pos]!r} 不是非负数")
+            problems.append(f"定位精度 accuracy_m={float(b.accuracy[pos])!r} 不是非负数")
         if not known[pos]:
             problems.append(f"未知类别 {raw_category.iloc[pos]!r}")
         b.errors[pos] = "无法派单：" + "；".join(problems)
@@ -250,11 +250,11 @@ def _route_zones(b: _Batch, layer: ZoneLayer, rows: Ints) -> Ints:
     exact = several | undecided
     e_rows, e_zones = _covering_pairs(b, layer, rows[exact])
     first = _first_per_point(e_rows, rank[e_zones], b.n)
-    best_any[exact] = np.where(first[rows[exact]] >= 0, e_zones[np.maximum(first[rows[exact]], 0)], -1)
+    best_any[exact] = np.append(e_zones, -1)[first[rows[exact]]]
     duty_pairs = (b.duty[e_rows] >= 0) & ((layer.zone_duty_mask[e_zones] >> np.maximum(b.duty[e_rows], 0)) & 1 == 1)
     d_rows, d_zones = e_rows[duty_pairs], e_zones[duty_pairs]
     first = _first_per_point(d_rows, rank[d_zones], b.n)
-    best_duty[exact] = np.where(first[rows[exact]] >= 0, d_zones[np.maximum(first[rows[exact]], 0)], -1)
+    best_duty[exact] = np.append(d_zones, -1)[first[rows[exact]]]
     # Rule 3: departments, with the best covering zone of any duty for context.
     dept = b.duty[rows] < 0
     dept_rows = rows[dept]
@@ -432,7 +432,7 @@ def _route_chunk(lon: Floats, lat: Floats, category: Ints, raw_category: pd.Seri
         "zone_version": (np.zeros(b.n, dtype=np.int64), [layer.version]),
         "reason": reason,
         "area_id": (b.area, layer.area_ids),
-        "test_point_unit_id": (np.where(b.test_point >= 0, layer.test_point_unit_codes[np.maximum(b.test_point, 0)], -1), layer.unit_ids),
+        "test_point_unit_id": (np.append(layer.test_point_unit_codes, -1)[b.test_point], layer.unit_ids),
         "deadline_hours": deadline,
     }
 

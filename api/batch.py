@@ -1,0 +1,101 @@
+"""Batch routing of report files: load, route, flag what could not be read, write."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geodata.io import write_layer
+from geodata.load import load_categories, load_layer
+from zones.config import STORAGE_CRS, RoutingConfig
+from zones.enums import LayerKind, Rule, Status
+from zones.layer import ZoneLayer
+from zones.router import DECISION_COLUMNS, EXTRA_COLUMNS, route
+
+OUTPUT_SUFFIXES = (".csv", ".geojson", ".gpkg")
+
+
+@dataclass(frozen=True)
+class LayerFiles:
+    """Where the layers of a district come from."""
+
+    zones: Path
+    areas: Path
+    test_points: Path
+    categories: Path
+    units: Path | None = None
+
+
+def load_zone_layer(files: LayerFiles) -> ZoneLayer:
+    """Load and validate every layer (raising `SchemaError` on errors) and build the layer."""
+    zones = load_layer(files.zones, LayerKind.ZONES).frame
+    areas = load_layer(files.areas, LayerKind.AREAS).frame
+    test_points = load_layer(files.test_points, LayerKind.TEST_POINTS).frame
+    categories, _ = load_categories(files.categories)
+    units = pd.read_csv(files.units, dtype=str, keep_default_na=False) if files.units else None
+    return ZoneLayer.build(zones, test_points, areas, categories, units=units)
+
+
+def route_file(
+    reports_path: Path,
+    layer: ZoneLayer,
+    config: RoutingConfig,
+    *,
+    crs: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> gpd.GeoDataFrame:
+    """Route every row of a report file; rows the loader rejects become ``error`` decisions
+    naming the problem, so no row is dropped."""
+    loaded = load_layer(reports_path, LayerKind.REPORTS, crs=crs, strict=False)
+    frame = loaded.frame
+    geoms = frame.geometry
+    is_point = geoms.notna() & ~geoms.is_empty & (geoms.geom_type == "Point")
+    reports = pd.DataFrame({
+        "id": frame["id"],
+        "lon": geoms.x.where(is_point),
+        "lat": geoms.y.where(is_point),
+        "category": frame["category"],
+        "accuracy_m": frame["accuracy_m"],
+    })
+    decisions = route(reports, layer, config, progress=progress)
+    problems: dict[int, list[str]] = {}
+    for problem in loaded.report.errors:
+        if problem.row is not None:
+            problems.setdefault(problem.row - 1, []).append(f"{problem.field}: {problem.message}" if problem.field else problem.message)
+    if problems:
+        rows = sorted(problems)
+        for column in ("status", "rule", "reason"):
+            decisions[column] = decisions[column].astype(object)
+        for column in ("unit_id", "zone_id", "co_owner_unit_ids", "candidate_unit_ids", "test_point_id", "area_id", "test_point_unit_id"):
+            decisions[column] = decisions[column].astype(object)
+            decisions.loc[decisions.index[rows], column] = None
+        decisions.loc[decisions.index[rows], "status"] = Status.ERROR.value
+        decisions.loc[decisions.index[rows], "rule"] = Rule.ERROR.value
+        decisions.loc[decisions.index[rows], "distance_m"] = float("nan")
+        decisions.loc[decisions.index[rows], "reason"] = ["无法派单：" + "；".join(problems[r]) for r in rows]
+    return gpd.GeoDataFrame(decisions, geometry=frame.geometry.where(is_point, None).to_numpy(), crs=STORAGE_CRS)
+
+
+def write_decisions(decisions: gpd.GeoDataFrame, out: Path) -> None:
+    """Write decisions as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese
+    correctly; lists ``;``-separated), GeoJSON or GeoPackage (points at the reported place)."""
+    suffix = out.suffix.lower()
+    if suffix not in OUTPUT_SUFFIXES:
+        msg = f"cannot write {out.name}: expected one of {', '.join(OUTPUT_SUFFIXES)}"
+        raise ValueError(msg)
+    columns = DECISION_COLUMNS + EXTRA_COLUMNS
+    table = decisions[columns].copy()
+    for column in columns:
+        if isinstance(table[column].dtype, pd.CategoricalDtype) or table[column].dtype == object:
+            table[column] = table[column].astype(object).where(table[column].notna(), "")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        table.to_csv(out, index=False, encoding="utf-8-sig")
+        return
+    geo = gpd.GeoDataFrame(table, geometry=decisions.geometry.to_numpy(), crs=STORAGE_CRS)
+    out.unlink(missing_ok=True)
+    write_layer(geo, out, layer="decisions" if suffix == ".gpkg" else None)
