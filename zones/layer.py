@@ -294,6 +294,16 @@ class ZoneLayer:
         return self.unit_codes(self.areas["default_unit_id"].to_numpy(dtype=object))
 
     @cached_property
+    def area_names(self) -> NDArray[np.object_]:
+        """Area names, with a trailing "" for "no area"."""
+        return np.append(self.areas["name"].to_numpy(dtype=object), "").astype(object)
+
+    @cached_property
+    def category_names(self) -> NDArray[np.object_]:
+        """Chinese category names, with a trailing "" for "no category"."""
+        return np.append(self.categories["name_zh"].to_numpy(dtype=object), "").astype(object)
+
+    @cached_property
     def area_ids(self) -> NDArray[np.object_]:
         """``area_id`` per area."""
         return self.areas["area_id"].to_numpy(dtype=object)
@@ -312,9 +322,16 @@ class ZoneLayer:
 
     # --- categories as arrays ---------------------------------------------------------------
 
+    @cached_property
+    def _category_position(self) -> dict[str, int]:
+        return {str(code): k for k, code in enumerate(self.categories["code"])}
+
     def category_codes(self, codes: pd.Series) -> NDArray[np.int64]:
         """Positions of category codes in `categories` (-1 for unknown or missing)."""
-        index = pd.Index(self.categories["code"].astype(str).to_numpy(dtype=object))
+        position = self._category_position
+        if len(codes) <= 64:
+            return np.array([position.get(c, -1) if isinstance(c, str) else -1 for c in codes.tolist()], dtype=np.int64)
+        index = pd.Index(list(position), dtype=object)
         return index.get_indexer(pd.Index(codes.astype(object).where(codes.notna(), None), dtype=object)).astype(np.int64)
 
     @cached_property

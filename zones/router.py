@@ -105,6 +105,17 @@ def _first_per_point(points: Ints, keys: Ints, n: int) -> Ints:
     return pos
 
 
+def _factorize(values: NDArray[Any]) -> tuple[Ints, NDArray[Any]]:
+    """Codes of ``values`` in order of first appearance, and the distinct values (hash-based;
+    a plain dict for the handful of rows of a single report, where pandas' set-up dominates)."""
+    if len(values) > 64:
+        codes, uniques = pd.factorize(values)
+        return codes.astype(np.int64), np.asarray(uniques)
+    seen: dict[Any, int] = {}
+    codes = np.array([seen.setdefault(v, len(seen)) for v in values.tolist()], dtype=np.int64)
+    return codes, np.array(list(seen), dtype=values.dtype)
+
+
 def _first_of_each(codes: Ints, count: int) -> Ints:
     """Position of the first occurrence of each code ``0..count-1`` in ``codes``."""
     first = np.empty(count, dtype=np.int64)
@@ -135,11 +146,11 @@ def _owner_lists(matrix: Ints, layer: ZoneLayer) -> Coded:
     texts: list[str] = []
     if short.any():  # up to three owners: one integer key per row, texts built once per key
         keys = (head[short, 0] << 42) | (head[short, 1] << 21) | head[short, 2]
-        inverse, uniques = pd.factorize(keys)
+        inverse, uniques = _factorize(keys)
         codes[short] = inverse
         texts = _join_codes(head[short][_first_of_each(inverse, len(uniques))] - 1, ids).tolist()
     if not short.all():  # longer lists: by their text
-        inverse, uniques = pd.factorize(_join_codes(matrix[~short], ids))
+        inverse, uniques = _factorize(_join_codes(matrix[~short], ids))
         codes[~short] = inverse + len(texts)
         texts.extend(uniques.tolist())
     return codes, texts
@@ -303,7 +314,8 @@ def _co_owners(b: _Batch, layer: ZoneLayer, rows: Ints, owners: Ints, ranks: Int
         return np.empty((b.n, 0), dtype=np.int64)
     order = np.lexsort((ranks, rows))
     rows, owners = rows[order], owners[order]
-    keep = ~pd.DataFrame({"r": rows, "o": owners}).duplicated().to_numpy()  # each owner once, at its best zone
+    _, first = np.unique(rows * len(layer.unit_ids) + owners, return_index=True)  # each owner once, at its best zone
+    keep = np.sort(first)
     rows, owners = rows[keep], owners[keep]
     starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
     position = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
@@ -371,15 +383,15 @@ def _reasons(b: _Batch, layer: ZoneLayer, config: RoutingConfig) -> Coded:
     labels = np.concatenate([layer.unit_labels, np.array([""], dtype=object)])
     zone = np.concatenate([layer.zone_labels, np.array([""], dtype=object)])
     duty = np.array([DUTY_ZH[d] for d in DUTY_BITS] + [""], dtype=object)
-    area = np.concatenate([layer.areas["name"].to_numpy(dtype=object), np.array([""], dtype=object)])
-    category = np.concatenate([layer.categories["name_zh"].to_numpy(dtype=object), np.array([""], dtype=object)])
+    area = layer.area_names
+    category = layer.category_names
     tolerance = f"{config.nearest_tolerance_m:g}"
     z = len(layer.zones) + 2
     codes = np.full(b.n, -1, dtype=np.int64)
     texts: list[str] = []
 
     def add(rows: Ints, keys: Ints, build: Callable[[Ints], Objects]) -> None:
-        inverse, uniques = pd.factorize(keys)
+        inverse, uniques = _factorize(keys)
         codes[rows] = inverse + len(texts)
         texts.extend(build(rows[_first_of_each(inverse, len(uniques))]).tolist())
 
