@@ -275,9 +275,10 @@ class ZoneLayer:
 
     @cached_property
     def unit_labels(self) -> NDArray[np.object_]:
-        """``名称（ID）`` of each unit in `unit_ids`, or the id where no name is known."""
+        """``名称（ID）`` of each unit in `unit_ids`, or the id where no name is known; a trailing
+        "" answers index -1 (no unit)."""
         names = self.unit_names
-        return np.array([f"{names[u]}（{u}）" if u in names else u for u in self.unit_ids], dtype=object)
+        return np.array([f"{names[u]}（{u}）" if u in names else u for u in self.unit_ids] + [""], dtype=object)
 
     def unit_codes(self, ids: Any) -> NDArray[np.int64]:
         """Positions of unit ids in `unit_ids` (-1 for unknown or missing)."""
@@ -285,8 +286,8 @@ class ZoneLayer:
 
     @cached_property
     def zone_labels(self) -> NDArray[np.object_]:
-        """``zone_id「name」`` of each zone, for reasons."""
-        return np.array([f"{z}「{n}」" if n else str(z) for z, n in zip(self.zone_ids, self.zone_names, strict=True)], dtype=object)
+        """``zone_id「name」`` of each zone, for reasons; a trailing "" answers index -1."""
+        return np.array([f"{z}「{n}」" if n else str(z) for z, n in zip(self.zone_ids, self.zone_names, strict=True)] + [""], dtype=object)
 
     @cached_property
     def area_default_unit(self) -> NDArray[np.int64]:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -375,53 +375,75 @@ def _cat(*parts: Objects | str) -> Objects:
     return np.asarray(out, dtype=object)
 
 
-def _reasons(b: _Batch, layer: ZoneLayer, config: RoutingConfig) -> Coded:
+class _Texts(NamedTuple):
+    """Categories of a text column: texts shared by every batch on a layer, then this chunk's."""
+
+    base: Objects
+    extra: list[str]
+
+
+_OUTSIDE = "坐标位于辖区之外，已记录待核实，不派单"
+
+
+def _reason_base(layer: ZoneLayer) -> Objects:
+    """Reasons that depend only on the layer, built once per layer: per zone (routed), per unit
+    (ambiguous, covered or nearest), and the outside notice."""
+    def make() -> Objects:
+        owner_label = layer.unit_labels[layer.units[1]]
+        zone = _cat("位于责任区 ", layer.zone_labels[:-1], " 内，责任单位", owner_label)
+        unit = layer.unit_labels[:-1]
+        covered = _cat("定位精度范围内涉及多个单位的责任区（见候选单位），暂派覆盖该点的", unit, "，请调度核实")
+        nearest = _cat("不在对应职责的责任区内，定位精度范围内涉及多个单位（见候选单位），暂派最近的", unit, "，请调度核实")
+        return np.concatenate([zone, covered, nearest, np.array([_OUTSIDE], dtype=object)])
+
+    return layer._cached(("reasons", 0.0), make)
+
+
+def _reasons(b: _Batch, layer: ZoneLayer, config: RoutingConfig) -> tuple[Ints, _Texts]:
     """One line per row, in Chinese, that a dispatcher can check against the map.
 
-    Rows sharing a rule, zone, duty and unit share their text; each distinct text is built once.
+    Routed, ambiguous and outside rows take a text shared by the layer; the others' texts are
+    built once per distinct (rule, zone, duty, unit) in this chunk.
     """
-    labels = np.concatenate([layer.unit_labels, np.array([""], dtype=object)])
-    zone = np.concatenate([layer.zone_labels, np.array([""], dtype=object)])
+    base = _reason_base(layer)
+    zones, units = len(layer.zones), len(layer.unit_ids)
+    labels, zone = layer.unit_labels, layer.zone_labels
     duty = np.array([DUTY_ZH[d] for d in DUTY_BITS] + [""], dtype=object)
-    area = layer.area_names
-    category = layer.category_names
     tolerance = f"{config.nearest_tolerance_m:g}"
-    z = len(layer.zones) + 2
     codes = np.full(b.n, -1, dtype=np.int64)
-    texts: list[str] = []
+    rows = np.flatnonzero(b.rule == _R[Rule.ZONE])
+    codes[rows] = b.zone[rows]
+    rows = np.flatnonzero(b.rule == _R[Rule.AMBIGUOUS])
+    codes[rows] = zones + b.unit[rows] + np.where(b.distance[rows] == 0, 0, units)
+    codes[b.rule == _R[Rule.OUTSIDE]] = len(base) - 1
+    extra: list[str] = []
 
     def add(rows: Ints, keys: Ints, build: Callable[[Ints], Objects]) -> None:
         inverse, uniques = _factorize(keys)
-        codes[rows] = inverse + len(texts)
-        texts.extend(build(rows[_first_of_each(inverse, len(uniques))]).tolist())
+        codes[rows] = inverse + len(base) + len(extra)
+        extra.extend(build(rows[_first_of_each(inverse, len(uniques))]).tolist())
 
     groups: tuple[tuple[Rule, Callable[[Ints], Ints], Callable[[Ints], Objects]], ...] = (
-        (Rule.ZONE, lambda k: b.zone[k] * 8 + b.duty[k],
-         lambda k: _cat("位于责任区 ", zone[b.zone[k]], " 内，", duty[b.duty[k]], "职责属", labels[b.unit[k]])),
-        (Rule.OVERLAP, lambda k: (b.zone[k] * 8 + b.duty[k]) * (len(b.co_owners[1]) + 1) + b.co_owners[0][k],
+        (Rule.OVERLAP, lambda k: b.zone[k] * (len(b.co_owners[1]) + 1) + b.co_owners[0][k],
          lambda k: _cat("位于多个单位的交叉责任区内，按优先级、面积、编号由 ", zone[b.zone[k]], " 的", labels[b.unit[k]], "主责，",
-                        np.array(b.co_owners[1] + [""], dtype=object)[b.co_owners[0][k]], " 协同")),
-        (Rule.AMBIGUOUS, lambda k: ((b.zone[k] + 1) * 8 + b.duty[k]) * 2 + (b.distance[k] == 0),
-         lambda k: _cat("定位精度范围内涉及多个单位的", duty[b.duty[k]], "责任区（见候选单位），",
-                        np.where(b.distance[k] == 0, "暂派覆盖该点的", "暂派最近的").astype(object), labels[b.unit[k]], "，请调度核实")),
+                        np.array([*b.co_owners[1], ""], dtype=object)[b.co_owners[0][k]], " 协同")),
         (Rule.NEAREST, lambda k: np.arange(len(k)),
          lambda k: _cat("不在任何", duty[b.duty[k]], "责任区内，距最近的责任区 ", zone[b.zone[k]], " ",
                         np.char.mod("%.1f", b.distance[k]).astype(object), f" m（容差 {tolerance} m），派给", labels[b.unit[k]])),
         (Rule.FALLBACK, lambda k: b.area[k] * 8 + b.duty[k],
-         lambda k: _cat(f"{tolerance} m 内没有", duty[b.duty[k]], "责任区（责任空白），由", area[b.area[k]], "默认单位", labels[b.unit[k]], "兜底")),
-        (Rule.DEPARTMENT, lambda k: b.category[k] * z + b.zone[k] + 1,
-         lambda k: _cat("类别「", category[b.category[k]], "」由", labels[b.unit[k]], "统一处置",
+         lambda k: _cat(f"{tolerance} m 内没有", duty[b.duty[k]], "责任区（责任空白），由", layer.area_names[b.area[k]], "默认单位", labels[b.unit[k]], "兜底")),
+        (Rule.DEPARTMENT, lambda k: b.category[k] * (zones + 2) + b.zone[k] + 1,
+         lambda k: _cat("类别「", layer.category_names[b.category[k]], "」由", labels[b.unit[k]], "统一处置",
                         np.where(b.zone[k] >= 0, _cat("；所在责任区 ", zone[b.zone[k]]), "").astype(object))),
-        (Rule.OUTSIDE, lambda k: np.zeros(len(k), dtype=np.int64), lambda k: np.full(len(k), "坐标位于辖区之外，已记录待核实，不派单", dtype=object)),
     )
     for rule, key, build in groups:
         rows = np.flatnonzero(b.rule == _R[rule])
         if len(rows):
             add(rows, key(rows), build)
     for row, text in b.errors.items():
-        codes[row] = len(texts)
-        texts.append(text)
-    return codes, texts
+        codes[row] = len(base) + len(extra)
+        extra.append(text)
+    return codes, _Texts(base, extra)
 
 
 def _route_chunk(lon: Floats, lat: Floats, category: Ints, raw_category: pd.Series, accuracy: Floats, layer: ZoneLayer, config: RoutingConfig, with_reasons: bool) -> dict[str, Any]:
@@ -430,7 +452,7 @@ def _route_chunk(lon: Floats, lat: Floats, category: Ints, raw_category: pd.Seri
     inside = _locate_areas(b, layer, _check_rows(b, layer, raw_category))
     _route_uncovered(b, layer, config, _route_zones(b, layer, inside))
     _attach_test_points(b, layer, config, inside)
-    reason = _reasons(b, layer, config) if with_reasons else (np.full(b.n, -1, dtype=np.int64), [])
+    reason = _reasons(b, layer, config) if with_reasons else (np.full(b.n, -1, dtype=np.int64), _Texts(np.empty(0, dtype=object), []))
     deadline = np.where(b.category >= 0, layer.category_hours[np.maximum(b.category, 0)], np.nan)
     return {
         "status": (b.status, layer.status_names),
@@ -469,22 +491,27 @@ def _coordinates(reports: pd.DataFrame) -> tuple[Floats, Floats]:
     return x, y
 
 
-def _categorical(parts: list[Coded]) -> pd.Categorical:
+def _categorical(parts: list[tuple[Ints, Any]]) -> pd.Categorical:
     """One categorical column from per-chunk (codes, categories).
 
-    Layer arrays (unit, zone, test-point ids) are shared by every chunk and unique; text lists
-    built per chunk are merged, equal texts becoming one category.
+    Layer arrays (unit, zone, test-point ids) are shared by every chunk and unique; `_Texts`
+    share their base and merge their extras; text lists built per chunk are merged, equal texts
+    becoming one category.
     """
-    if all(isinstance(p[1], np.ndarray) and p[1] is parts[0][1] for p in parts):
-        return pd.Categorical.from_codes(np.concatenate([p[0] for p in parts]), categories=pd.Index(parts[0][1], dtype=object), validate=False)
-    every = np.concatenate([np.asarray(p[1], dtype=object) for p in parts]) if any(len(p[1]) for p in parts) else np.empty(0, dtype=object)
-    remap, uniques = pd.factorize(every)
+    first = parts[0][1]
+    if isinstance(first, np.ndarray) and all(p[1] is first for p in parts):
+        return pd.Categorical.from_codes(np.concatenate([p[0] for p in parts]), categories=pd.Index(first, dtype=object), validate=False)
+    base = first.base if isinstance(first, _Texts) else np.empty(0, dtype=object)
+    lists = [p[1].extra if isinstance(p[1], _Texts) else list(p[1]) for p in parts]
+    every = np.array([text for texts in lists for text in texts], dtype=object)
+    remap, uniques = _factorize(every)
     codes, offset = [], 0
-    for part_codes, categories in parts:
-        table = np.concatenate([remap[offset:offset + len(categories)], [-1]]).astype(np.int64)
+    for (part_codes, _), texts in zip(parts, lists, strict=True):
+        table = np.concatenate([np.arange(len(base)), remap[offset:offset + len(texts)] + len(base), [-1]]).astype(np.int64)
         codes.append(table[part_codes])
-        offset += len(categories)
-    return pd.Categorical.from_codes(np.concatenate(codes), categories=pd.Index(uniques, dtype=object), validate=False)
+        offset += len(texts)
+    categories = np.concatenate([base, np.asarray(uniques, dtype=object)]) if len(base) else np.asarray(uniques, dtype=object)
+    return pd.Categorical.from_codes(np.concatenate(codes), categories=pd.Index(categories, dtype=object), validate=False)
 
 
 def route(
@@ -575,7 +602,11 @@ def route_one(
         value = part[name]
         if isinstance(value, tuple):
             code = int(value[0][0])
-            out[name] = value[1][code] if code >= 0 else None
+            categories = value[1]
+            if isinstance(categories, _Texts):
+                out[name] = None if code < 0 else categories.base[code] if code < len(categories.base) else categories.extra[code - len(categories.base)]
+            else:
+                out[name] = categories[code] if code >= 0 else None
         else:
             out[name] = None if np.isnan(value[0]) else float(value[0])
     return out
