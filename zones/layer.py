@@ -332,8 +332,9 @@ class ZoneLayer:
         position = self._category_position
         if len(codes) <= 64:
             return np.array([position.get(c, -1) if isinstance(c, str) else -1 for c in codes.tolist()], dtype=np.int64)
-        index = pd.Index(list(position), dtype=object)
-        return index.get_indexer(pd.Index(codes.astype(object).where(codes.notna(), None), dtype=object)).astype(np.int64)
+        found, uniques = pd.factorize(codes)
+        table = np.array([position.get(c, -1) if isinstance(c, str) else -1 for c in uniques.tolist()] + [-1], dtype=np.int64)
+        return table[found]
 
     @cached_property
     def category_duty(self) -> NDArray[np.int64]:

@@ -385,27 +385,29 @@ class _Texts(NamedTuple):
 _OUTSIDE = "坐标位于辖区之外，已记录待核实，不派单"
 
 
-def _reason_base(layer: ZoneLayer) -> Objects:
-    """Reasons that depend only on the layer, built once per layer: per zone (routed), per unit
-    (ambiguous, covered or nearest), and the outside notice."""
+def _reason_base(layer: ZoneLayer, tolerance_m: float) -> Objects:
+    """Reasons that depend only on the layer and the tolerance, built once: per zone (routed,
+    then nearest), per unit (ambiguous: covered, then nearest), and the outside notice."""
     def make() -> Objects:
         owner_label = layer.unit_labels[layer.units[1]]
-        zone = _cat("位于责任区 ", layer.zone_labels[:-1], " 内，责任单位", owner_label)
+        zone_label = layer.zone_labels[:-1]
+        routed = _cat("位于责任区 ", zone_label, " 内，责任单位", owner_label)
+        nearest = _cat(f"不在对应职责的责任区内，由 {tolerance_m:g} m 容差内最近的责任区 ", zone_label, " 的", owner_label, "负责（距离见 distance_m）")
         unit = layer.unit_labels[:-1]
         covered = _cat("定位精度范围内涉及多个单位的责任区（见候选单位），暂派覆盖该点的", unit, "，请调度核实")
-        nearest = _cat("不在对应职责的责任区内，定位精度范围内涉及多个单位（见候选单位），暂派最近的", unit, "，请调度核实")
-        return np.concatenate([zone, covered, nearest, np.array([_OUTSIDE], dtype=object)])
+        closest = _cat("不在对应职责的责任区内，定位精度范围内涉及多个单位（见候选单位），暂派最近的", unit, "，请调度核实")
+        return np.concatenate([routed, nearest, covered, closest, np.array([_OUTSIDE], dtype=object)])
 
-    return layer._cached(("reasons", 0.0), make)
+    return layer._cached(("reasons", float(tolerance_m)), make)
 
 
 def _reasons(b: _Batch, layer: ZoneLayer, config: RoutingConfig) -> tuple[Ints, _Texts]:
     """One line per row, in Chinese, that a dispatcher can check against the map.
 
-    Routed, ambiguous and outside rows take a text shared by the layer; the others' texts are
-    built once per distinct (rule, zone, duty, unit) in this chunk.
+    Routed, nearest, ambiguous and outside rows take a text shared by the layer; the others'
+    texts are built once per distinct (rule, zone, duty, unit) in this chunk.
     """
-    base = _reason_base(layer)
+    base = _reason_base(layer, config.nearest_tolerance_m)
     zones, units = len(layer.zones), len(layer.unit_ids)
     labels, zone = layer.unit_labels, layer.zone_labels
     duty = np.array([DUTY_ZH[d] for d in DUTY_BITS] + [""], dtype=object)
@@ -413,8 +415,10 @@ def _reasons(b: _Batch, layer: ZoneLayer, config: RoutingConfig) -> tuple[Ints, 
     codes = np.full(b.n, -1, dtype=np.int64)
     rows = np.flatnonzero(b.rule == _R[Rule.ZONE])
     codes[rows] = b.zone[rows]
+    rows = np.flatnonzero(b.rule == _R[Rule.NEAREST])
+    codes[rows] = zones + b.zone[rows]
     rows = np.flatnonzero(b.rule == _R[Rule.AMBIGUOUS])
-    codes[rows] = zones + b.unit[rows] + np.where(b.distance[rows] == 0, 0, units)
+    codes[rows] = 2 * zones + b.unit[rows] + np.where(b.distance[rows] == 0, 0, units)
     codes[b.rule == _R[Rule.OUTSIDE]] = len(base) - 1
     extra: list[str] = []
 
@@ -427,9 +431,6 @@ def _reasons(b: _Batch, layer: ZoneLayer, config: RoutingConfig) -> tuple[Ints, 
         (Rule.OVERLAP, lambda k: b.zone[k] * (len(b.co_owners[1]) + 1) + b.co_owners[0][k],
          lambda k: _cat("位于多个单位的交叉责任区内，按优先级、面积、编号由 ", zone[b.zone[k]], " 的", labels[b.unit[k]], "主责，",
                         np.array([*b.co_owners[1], ""], dtype=object)[b.co_owners[0][k]], " 协同")),
-        (Rule.NEAREST, lambda k: np.arange(len(k)),
-         lambda k: _cat("不在任何", duty[b.duty[k]], "责任区内，距最近的责任区 ", zone[b.zone[k]], " ",
-                        np.char.mod("%.1f", b.distance[k]).astype(object), f" m（容差 {tolerance} m），派给", labels[b.unit[k]])),
         (Rule.FALLBACK, lambda k: b.area[k] * 8 + b.duty[k],
          lambda k: _cat(f"{tolerance} m 内没有", duty[b.duty[k]], "责任区（责任空白），由", layer.area_names[b.area[k]], "默认单位", labels[b.unit[k]], "兜底")),
         (Rule.DEPARTMENT, lambda k: b.category[k] * (zones + 2) + b.zone[k] + 1,
@@ -491,27 +492,13 @@ def _coordinates(reports: pd.DataFrame) -> tuple[Floats, Floats]:
     return x, y
 
 
-def _categorical(parts: list[tuple[Ints, Any]]) -> pd.Categorical:
-    """One categorical column from per-chunk (codes, categories).
-
-    Layer arrays (unit, zone, test-point ids) are shared by every chunk and unique; `_Texts`
-    share their base and merge their extras; text lists built per chunk are merged, equal texts
-    becoming one category.
-    """
-    first = parts[0][1]
-    if isinstance(first, np.ndarray) and all(p[1] is first for p in parts):
-        return pd.Categorical.from_codes(np.concatenate([p[0] for p in parts]), categories=pd.Index(first, dtype=object), validate=False)
-    base = first.base if isinstance(first, _Texts) else np.empty(0, dtype=object)
-    lists = [p[1].extra if isinstance(p[1], _Texts) else list(p[1]) for p in parts]
-    every = np.array([text for texts in lists for text in texts], dtype=object)
-    remap, uniques = _factorize(every)
-    codes, offset = [], 0
-    for (part_codes, _), texts in zip(parts, lists, strict=True):
-        table = np.concatenate([np.arange(len(base)), remap[offset:offset + len(texts)] + len(base), [-1]]).astype(np.int64)
-        codes.append(table[part_codes])
-        offset += len(texts)
-    categories = np.concatenate([base, np.asarray(uniques, dtype=object)]) if len(base) else np.asarray(uniques, dtype=object)
-    return pd.Categorical.from_codes(np.concatenate(codes), categories=pd.Index(categories, dtype=object), validate=False)
+def _text_column(parts: list[tuple[Ints, Any]]) -> Objects:
+    """One column of strings (None where the code is -1) from per-chunk (codes, categories)."""
+    out = []
+    for codes, categories in parts:
+        table = np.concatenate([categories.base, np.asarray(categories.extra, dtype=object)]) if isinstance(categories, _Texts) else np.asarray(categories, dtype=object)
+        out.append(np.append(table, None)[codes])
+    return np.concatenate(out) if out else np.empty(0, dtype=object)
 
 
 def route(
@@ -544,7 +531,7 @@ def route(
     Returns
     -------
     pandas.DataFrame
-        ``DECISION_COLUMNS`` then ``EXTRA_COLUMNS``; text columns are categoricals.
+        ``DECISION_COLUMNS`` then ``EXTRA_COLUMNS``; text columns hold ``None`` where empty.
     """
     config = config or RoutingConfig()
     lon, lat = _coordinates(reports)
@@ -571,7 +558,7 @@ def route(
     columns: dict[str, Any] = {"id": ids}
     for name in DECISION_COLUMNS[1:] + EXTRA_COLUMNS:
         values = [p[name] for p in parts]
-        columns[name] = _categorical(values) if isinstance(values[0], tuple) else np.concatenate(values)
+        columns[name] = pd.Series(_text_column(values), dtype=object, index=reports.index, copy=False) if isinstance(values[0], tuple) else np.concatenate(values)
     return pd.DataFrame(columns, index=reports.index, copy=False)
 
 

@@ -164,7 +164,7 @@ def test_gap_within_and_beyond_tolerance(offset, status, unit):
     assert (decision["status"], decision["unit_id"]) == (status, unit)
     if status == "nearest":
         assert decision["distance_m"] == pytest.approx(metres(point, at(20, 15)), abs=0.01)
-        assert "容差 30 m" in decision["reason"]
+        assert "30 m 容差内最近的责任区 ZA" in decision["reason"]
     else:
         assert "责任空白" in decision["reason"] and "东街道" in decision["reason"]
 
