@@ -106,6 +106,32 @@ def covering(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, duty: np.ndarra
     return best_duty, best_any, several, undecided
 
 
+@numba.njit(parallel=True, **_NJIT)
+def first_covering_cell(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, grid: np.ndarray,
+                        cell_offsets: np.ndarray, cell_items: np.ndarray, cell_covers: np.ndarray,
+                        order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """For each row, the polygon of lowest ``order`` whose grid cell it is in is wholly covered by;
+    and whether other polygons merely touch that cell (then the caller decides exactly)."""
+    m = len(rows)
+    best = np.full(m, -1, dtype=np.int64)
+    partial = np.zeros(m, dtype=np.bool_)
+    gx0, gy0, gdx, gdy, nx, ny = grid[0], grid[1], grid[2], grid[3], int(grid[4]), int(grid[5])
+    for j in numba.prange(m):
+        i = rows[j]
+        ix = int(math.floor((lon[i] - gx0) / gdx))
+        iy = int(math.floor((lat[i] - gy0) / gdy))
+        if ix < 0 or iy < 0 or ix >= nx or iy >= ny:
+            continue
+        cell = iy * nx + ix
+        for q in range(cell_offsets[cell], cell_offsets[cell + 1]):
+            p = cell_items[q]
+            if not cell_covers[q]:
+                partial[j] = True
+            elif best[j] < 0 or order[p] < order[best[j]]:
+                best[j] = p
+    return best, partial
+
+
 @numba.njit(**_NJIT)
 def _boundary_distance(px: float, py: float, s0: int, s1: int, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> float:  # pragma: no cover - compiled
     best = np.inf

@@ -397,6 +397,11 @@ class ZoneLayer:
         return GridIndex(self.area_geoms, Grid.covering(bounds, _AREA_CELL_M), classify=True)
 
     @cached_property
+    def area_grid_array(self) -> NDArray[np.float64]:
+        """The area grid as the kernels take it."""
+        return self.area_index.grid.as_array(0.0)
+
+    @cached_property
     def area_order(self) -> NDArray[np.int64]:
         """Which area names a point's place: sub-districts before the district, then by id."""
         level = (self.areas["level"].to_numpy(dtype=object) == "district").astype(np.int64)

@@ -188,15 +188,20 @@ def _check_rows(b: _Batch, layer: ZoneLayer, raw_category: pd.Series) -> Ints:
 
 
 def _locate_areas(b: _Batch, layer: ZoneLayer, rows: Ints) -> Ints:
-    """Rule 2: the area naming each row's place; rows in no area become ``outside``."""
-    points, areas, covers = layer.area_index.pairs(b.lon[rows], b.lat[rows])
-    exact = ~covers
+    """Rule 2: the area naming each row's place (sub-districts before the district); rows in no
+    area become ``outside``."""
+    index = layer.area_index
+    best, partial = kernels.first_covering_cell(rows, b.lon, b.lat, layer.area_grid_array, index.offsets, index.items, index.covers, layer.area_order)
+    # Cells an area boundary crosses: test every candidate area exactly.
+    exact = rows[partial]
+    points, areas, covers = index.pairs(b.lon[exact], b.lat[exact])
     hit = covers.copy()
-    hit[exact] = shapely.intersects_xy(layer.area_geoms[areas[exact]], b.lon[rows[points[exact]]], b.lat[rows[points[exact]]])
-    points, areas = points[hit], areas[hit]
-    first = _first_per_point(points, layer.area_order[areas], len(rows))
-    found = first >= 0
-    b.area[rows[found]] = areas[first[found]]
+    test = ~covers
+    hit[test] = shapely.intersects_xy(layer.area_geoms[areas[test]], b.lon[exact[points[test]]], b.lat[exact[points[test]]])
+    first = _first_per_point(points[hit], layer.area_order[areas[hit]], len(exact))
+    best[partial] = np.append(areas[hit], -1)[first]
+    found = best >= 0
+    b.area[rows[found]] = best[found]
     outside = rows[~found]
     b.status[outside], b.rule[outside] = _S[Status.OUTSIDE], _R[Rule.OUTSIDE]
     return rows[found]
