@@ -160,27 +160,6 @@ class GridIndex:
         pos = np.arange(total) - np.repeat(np.cumsum(count) - count, count) + np.repeat(start, count)
         return point, self.items[pos], self.covers[pos]
 
-    def window_pairs(self, x: FloatArray, y: FloatArray, rx: FloatArray, ry: FloatArray) -> tuple[IntArray, IntArray]:
-        """``(point index, polygon index)`` for every polygon listed in any cell that the box
-        ``[x - rx, x + rx] × [y - ry, y + ry]`` touches. A polygon may appear more than once."""
-        g = self.grid
-        with np.errstate(invalid="ignore"):
-            ix0 = np.clip(np.floor((x - rx - g.x0) / g.dx), 0, g.nx - 1).astype(np.int64)
-            ix1 = np.clip(np.floor((x + rx - g.x0) / g.dx), -1, g.nx - 1).astype(np.int64)
-            iy0 = np.clip(np.floor((y - ry - g.y0) / g.dy), 0, g.ny - 1).astype(np.int64)
-            iy1 = np.clip(np.floor((y + ry - g.y0) / g.dy), -1, g.ny - 1).astype(np.int64)
-        width = np.maximum(ix1 - ix0 + 1, 0)
-        cells_per_point = width * np.maximum(iy1 - iy0 + 1, 0)
-        point = np.repeat(np.arange(len(x)), cells_per_point)
-        k = np.arange(int(cells_per_point.sum())) - np.repeat(np.cumsum(cells_per_point) - cells_per_point, cells_per_point)
-        w = width[point]
-        cell = (iy0[point] + k // w) * g.nx + ix0[point] + k % w
-        start = self.offsets[cell]
-        count = self.offsets[cell + 1] - start
-        pair_point = np.repeat(point, count)
-        pos = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count) + np.repeat(start, count)
-        return pair_point, self.items[pos]
-
     def __len__(self) -> int:
         return len(self.items)
 
@@ -209,10 +188,6 @@ class Segments:
     def arrays(self) -> tuple[IntArray, FloatArray, FloatArray, FloatArray, FloatArray]:
         """``offsets, x0, y0, x1, y1``, as the kernels take them."""
         return self.offsets, self.x0, self.y0, self.x1, self.y1
-
-    def distance(self, polygons: IntArray, x: FloatArray, y: FloatArray) -> FloatArray:
-        """Distance from point ``(x[i], y[i])`` to the boundary of polygon ``polygons[i]``."""
-        return kernels.boundary_distances(x, y, polygons, *self.arrays)
 
     def contains(self, polygons: IntArray, x: FloatArray, y: FloatArray, covers: NDArray[np.bool_] | None = None) -> NDArray[np.int8]:
         """Per pair: `kernels.INSIDE`, `OUTSIDE` or `UNDECIDED` (on a boundary, or too close)."""

@@ -150,17 +150,6 @@ def _boundary_distance(px: float, py: float, s0: int, s1: int, x0: np.ndarray, y
 
 
 @numba.njit(parallel=True, **_NJIT)
-def boundary_distances(px: np.ndarray, py: np.ndarray, polygon: np.ndarray, seg_offsets: np.ndarray,
-                       x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
-    """Per pair: the distance from the point to the polygon's boundary."""
-    out = np.empty(len(px))
-    for i in numba.prange(len(px)):
-        p = polygon[i]
-        out[i] = _boundary_distance(px[i], py[i], seg_offsets[p], seg_offsets[p + 1], x0, y0, x1, y1)
-    return out
-
-
-@numba.njit(parallel=True, **_NJIT)
 def zones_near(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, x: np.ndarray, y: np.ndarray, radius: np.ndarray,
                duty: np.ndarray, cover_start: np.ndarray, cover_end: np.ndarray, cover_owners: np.ndarray,
                grid: np.ndarray, cell_offsets: np.ndarray, cell_items: np.ndarray,

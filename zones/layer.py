@@ -254,14 +254,14 @@ class ZoneLayer:
         return geoms
 
     @cached_property
-    def test_point_xy(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
-        """Metric x/y of point test points, and which test points are points."""
+    def test_point_xy(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Metric x/y of point test points (NaN for polygon ones)."""
         geoms = self.test_point_metric
         is_point = shapely.get_type_id(geoms) == 0
         x = np.full(len(geoms), np.nan)
         y = np.full(len(geoms), np.nan)
         x[is_point], y[is_point] = shapely.get_x(geoms[is_point]), shapely.get_y(geoms[is_point])
-        return x, y, is_point
+        return x, y
 
     @cached_property
     def unit_ids(self) -> NDArray[np.object_]:

@@ -365,7 +365,7 @@ def _attach_test_points(b: _Batch, layer: ZoneLayer, config: RoutingConfig, rows
         return
     index = layer.test_point_index(config.test_point_radius_m)
     x, y = b.metric(layer)
-    tx, ty, _ = layer.test_point_xy
+    tx, ty = layer.test_point_xy
     b.test_point[rows] = kernels.nearest_points(
         rows, b.lon, b.lat, x, y, config.test_point_radius_m, layer.test_point_grid_array(config.test_point_radius_m),
         index.offsets, index.items, tx, ty, layer.test_point_rank, *layer.test_point_segments.arrays,

@@ -63,6 +63,7 @@ def test_inverse_is_exact_to_a_centimetre(lon, lat):
     bd = crs.wgs84_to_bd09(lon, lat)
     back_bd = crs.bd09_to_wgs84(*bd)
     assert metres(*back_bd, lon, lat) < 0.01
+    assert metres(*crs.bd09_to_gcj02(*bd), *gcj) < 0.01
     ref = prcoords.gcj_wgs_bored((gcj[1], gcj[0]), check_china=False)
     assert metres(*back, ref.lon, ref.lat) < 0.1
 
