@@ -297,8 +297,18 @@ def _route_zones(b: _Batch, layer: ZoneLayer, rows: Ints) -> Ints:
         ambiguous = block_rows[hit]
         if not len(ambiguous):
             continue
-        covering = np.column_stack([b.unit[ambiguous], co_matrix[ambiguous]]) if co_matrix.shape[1] else b.unit[ambiguous][:, None]
-        b.candidates = _set_lists(b.candidates, ambiguous, _left_align(np.column_stack([covering, owners[hit]])), layer)
+        matrix = np.column_stack([b.unit[ambiguous], owners[hit]])
+        shared = np.flatnonzero(co_matrix[ambiguous, 0] >= 0) if co_matrix.shape[1] else np.empty(0, dtype=np.int64)
+        if len(shared):  # rows with co-owners list them right after the accountable owner
+            rows_co = ambiguous[shared]
+            wide = np.column_stack([b.unit[rows_co], co_matrix[rows_co], owners[hit][shared]])
+            b.candidates = _set_lists(b.candidates, rows_co, _left_align(wide), layer)
+            keep = np.ones(len(ambiguous), dtype=bool)
+            keep[shared] = False
+            ambiguous_only, matrix = ambiguous[keep], matrix[keep]
+        else:
+            ambiguous_only = ambiguous
+        b.candidates = _set_lists(b.candidates, ambiguous_only, matrix, layer)
         b.status[ambiguous], b.rule[ambiguous] = _S[Status.AMBIGUOUS], _R[Rule.AMBIGUOUS]
     return rows[~dept & (best_duty < 0)]
 
