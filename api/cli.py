@@ -227,3 +227,72 @@ def route_command(reports: Path, zones_file: Path | None, areas_file: Path | Non
     for status in Status.values():
         if counts.get(status, 0):
             click.echo(f"  {status:<11}{counts[status]:>10}")
+
+
+def _app(data_dir: Path | None) -> Any:
+    from api import create_app
+
+    return create_app({"DATA_DIR": str(data_dir)} if data_dir else None)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--data-dir", type=click.Path(path_type=Path), help=f"SQLite file and demo data (default ${DATA_DIR_ENV} or ./zonemap-data)")
+@click.option("--threads", type=int, default=4, show_default=True)
+def serve(host: str, port: int, data_dir: Path | None, threads: int) -> None:
+    """Run the service (one gunicorn worker) on the bundled Chengyang data; DATABASE_URL
+    switches to PostgreSQL. For several workers run gunicorn itself (see README)."""
+    from gunicorn.app.base import BaseApplication
+
+    app = _app(data_dir)
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", 1)
+            self.cfg.set("threads", threads)
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> Any:
+            return app
+
+    click.echo(f"zonemap serving zone layer {app.extensions['zonemap.layer'].version} on http://{host}:{port} (database {app.config['DATABASE_URL'].split('@')[-1]})", err=True)
+    Server().run()
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.option("--role", type=click.Choice(["dispatcher", "planner", "unit", "public"]), required=True)
+@click.option("--unit", "unit_id", help="the unit a unit token acts for")
+@click.option("--label", default="", help="who the token is for")
+@click.option("--data-dir", type=click.Path(path_type=Path))
+def token_create(role: str, unit_id: str | None, label: str, data_dir: Path | None) -> None:
+    """Create a token; it is printed once, on the last line, and stored hashed."""
+    from api.auth import create_token
+
+    app = _app(data_dir)
+    with app.extensions["zonemap.db"].session() as session:
+        try:
+            value = create_token(session, role, unit_id, label)
+        except ValueError as err:
+            _fail(str(err), 2)
+            return
+    click.echo(f"{role} token{' for ' + unit_id if unit_id else ''} (store it now; only its hash is kept):")
+    click.echo(value)
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(path_type=Path))
+def escalate(data_dir: Path | None) -> None:
+    """Escalate (督办) every open report past its deadline; run it from cron."""
+    from api import services
+
+    app = _app(data_dir)
+    with app.extensions["zonemap.db"].session() as session:
+        count = services.escalate_overdue(session)
+    click.echo(f"escalated {count} overdue reports")

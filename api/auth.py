@@ -1,0 +1,84 @@
+"""Roles and API tokens. Tokens are random, shown once, and stored as SHA-256 digests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import g, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.errors import ApiError
+from api.persistence.models import Token
+from zones.enums import StrEnumChecked
+
+
+class Role(StrEnumChecked):
+    """Who is calling."""
+
+    DISPATCHER = "dispatcher"  # everything
+    PLANNER = "planner"  # read all, manage zone layers
+    UNIT = "unit"  # only its own zones, test points and reports
+    PUBLIC = "public"  # submit reports, read the public board
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated caller of a request."""
+
+    role: Role
+    unit_id: str | None = None
+    token_id: int | None = None
+
+    @property
+    def actor(self) -> str:
+        """How the history names this caller."""
+        return f"{self.role.value}:{self.unit_id}" if self.unit_id else f"{self.role.value}#{self.token_id}"
+
+
+def digest(token: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, role: str, unit_id: str | None = None, label: str = "") -> str:
+    """Create a token for ``role`` (a unit token names its unit) and return it; only its digest is kept."""
+    role = Role(role)
+    if role == Role.UNIT and not unit_id:
+        msg = "a unit token needs --unit"
+        raise ValueError(msg)
+    token = "zm_" + secrets.token_urlsafe(32)
+    session.add(Token(digest=digest(token), role=role.value, unit_id=unit_id if role == Role.UNIT else None, label=label, created_at=datetime.now(UTC)))
+    return token
+
+
+def authenticate(session: Session) -> Caller | None:
+    """The caller named by the ``Authorization: Bearer`` header, or None when there is none.
+
+    A malformed or unknown token is a 401, never an anonymous call.
+    """
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "use 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
+    wanted = digest(token.strip())
+    row = session.scalars(select(Token).where(Token.digest == wanted)).first()
+    if row is None or not hmac.compare_digest(row.digest, wanted):
+        raise ApiError(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+    return Caller(Role(row.role), row.unit_id, row.id)
+
+
+def require(*roles: Role) -> Caller:
+    """The current caller if it holds one of ``roles``; else 401 (no token) or 403."""
+    caller: Caller | None = g.caller
+    if caller is None:
+        raise ApiError(401, "this needs a token", headers={"WWW-Authenticate": "Bearer"})
+    if caller.role not in roles:
+        raise ApiError(403, f"a {caller.role.value} token may not do this")
+    return caller

@@ -1,0 +1,45 @@
+"""Configuration: defaults, then ``ZONEMAP_*`` environment variables, then an optional file
+(``ZONEMAP_CONFIG``), then the test configuration; validated when the app starts."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from zones.config import RoutingConfig
+
+DEFAULTS: dict[str, Any] = {
+    "DATA_DIR": "zonemap-data",
+    "DATABASE_URL": None,  # default: SQLite file in DATA_DIR
+    "LAYER_DIR": None,  # default: the bundled Chengyang demo, generated into DATA_DIR/demo
+    "MAX_CONTENT_LENGTH": 1 * 1024 * 1024,  # bytes; Flask's default is unlimited
+    "NEAREST_TOLERANCE_M": 30.0,
+    "TEST_POINT_RADIUS_M": 50.0,
+    "JSON_SORT_KEYS": False,
+}
+
+
+def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Fill ``app.config`` and build the routing configuration; raise on invalid values."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env(prefix="ZONEMAP")
+    if os.environ.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    if os.environ.get("ZONEMAP_CONFIG"):
+        app.config.from_file(os.environ["ZONEMAP_CONFIG"], load=__import__("json").load)
+    if test_config:
+        app.config.from_mapping(test_config)
+    data_dir = Path(app.config["DATA_DIR"])
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = f"sqlite:///{(data_dir / 'zonemap.sqlite').resolve()}"
+    if not isinstance(app.config["MAX_CONTENT_LENGTH"], int) or app.config["MAX_CONTENT_LENGTH"] <= 0:
+        msg = f"MAX_CONTENT_LENGTH must be a positive number of bytes, got {app.config['MAX_CONTENT_LENGTH']!r}"
+        raise ValueError(msg)
+    app.config["ROUTING"] = RoutingConfig(
+        nearest_tolerance_m=float(app.config["NEAREST_TOLERANCE_M"]),
+        test_point_radius_m=float(app.config["TEST_POINT_RADIUS_M"]),
+    )

@@ -1,0 +1,85 @@
+"""Tables: reports with their routing decision, the transition history, API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the service's tables."""
+
+
+class Report(Base):
+    """A citizen's (or inspector's) report, its routing decision and its workflow state."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_ref: Mapped[str | None] = mapped_column(String(200), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    input_crs: Mapped[str] = mapped_column(String(16))
+    input_lon: Mapped[float] = mapped_column(Float)
+    input_lat: Mapped[float] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    category: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(Text, default="")
+    photos: Mapped[list[str]] = mapped_column(JSON, default=list)
+    source: Mapped[str] = mapped_column(String(16))
+    reporter_contact: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    unit_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    route_status: Mapped[str] = mapped_column(String(16))
+    rule: Mapped[str] = mapped_column(String(16))
+    zone_id: Mapped[str | None] = mapped_column(String(64))
+    co_owner_unit_ids: Mapped[str] = mapped_column(String(400), default="")
+    candidate_unit_ids: Mapped[str] = mapped_column(String(400), default="")
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    test_point_id: Mapped[str | None] = mapped_column(String(64))
+    area_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    zone_version: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+
+    transitions: Mapped[list[Transition]] = relationship(back_populates="report", order_by="Transition.id")
+
+    __table_args__ = (Index("ix_reports_category_created", "category", "created_at"),)
+
+
+class Transition(Base):
+    """One step of a report's history: who did what, when and why."""
+
+    __tablename__ = "transitions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[str | None] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    report: Mapped[Report] = relationship(back_populates="transitions")
+
+
+class Token(Base):
+    """An API token, stored as its SHA-256 digest only."""
+
+    __tablename__ = "tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[str | None] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,189 @@
+"""Use-cases combining the domain with storage: submit, transition, list, figures. No Flask."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.auth import Caller, Role
+from api.errors import ApiError
+from api.parsing import Location
+from geodata.crs import points_to_wgs84
+from zones import workflow
+from zones.config import RoutingConfig
+from zones.enums import Status
+from zones.layer import ZoneLayer
+from zones.router import route_one
+from zones.workflow import Action, State
+
+from api.persistence.models import Report, Transition
+
+ROUTER_ACTOR = "router"
+ASSIGNED = {Status.ROUTED.value, Status.AMBIGUOUS.value, Status.NEAREST.value, Status.FALLBACK.value, Status.DEPARTMENT.value}
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A validated report as the client sent it."""
+
+    location: Location
+    category: str
+    description: str
+    photos: list[str]
+    source: str
+    reporter_contact: str | None
+    client_ref: str | None
+
+    def digest(self) -> str:
+        """Fingerprint of the body, to tell a retry from a different report under the same key."""
+        body = {
+            "lon": self.location.lon, "lat": self.location.lat, "crs": self.location.crs, "accuracy_m": self.location.accuracy_m,
+            "category": self.category, "description": self.description, "photos": self.photos, "source": self.source,
+            "reporter_contact": self.reporter_contact, "client_ref": self.client_ref,
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def now() -> datetime:
+    """The current time, UTC."""
+    return datetime.now(UTC)
+
+
+def decide(layer: ZoneLayer, config: RoutingConfig, location: Location, category: str) -> dict[str, Any]:
+    """Convert the location to WGS84 and route it; unknown categories are refused."""
+    layer.category(category)  # UnknownCategoryError names the known ones
+    lon, lat = points_to_wgs84([location.lon], [location.lat], location.crs)
+    decision = route_one(float(lon[0]), float(lat[0]), category, layer, config, accuracy_m=location.accuracy_m)
+    decision["lon"], decision["lat"] = float(lon[0]), float(lat[0])
+    return decision
+
+
+def _existing(session: Session, key: str | None, client_ref: str | None) -> Report | None:
+    if key:
+        found = session.scalars(select(Report).where(Report.idempotency_key == key)).first()
+        if found:
+            return found
+    if client_ref:
+        return session.scalars(select(Report).where(Report.client_ref == client_ref)).first()
+    return None
+
+
+def _replay(found: Report, digest: str) -> Report:
+    if found.request_hash != digest:
+        raise ApiError(409, "this idempotency key or client_ref was already used for a different report", errors=[{"field": "Idempotency-Key", "message": "reused with a different body"}])
+    return found
+
+
+def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Submission, *, idempotency_key: str | None, caller: Caller) -> tuple[Report, bool]:
+    """Store, route and (when an owner was found) dispatch a report in one transaction.
+
+    Returns the report and whether it was created now (False: an idempotent retry).
+    """
+    digest = item.digest()
+    found = _existing(session, idempotency_key, item.client_ref)
+    if found is not None:
+        return _replay(found, digest), False
+    decision = decide(layer, config, item.location, item.category)
+    stamp = now()
+    report = Report(
+        client_ref=item.client_ref, idempotency_key=idempotency_key, request_hash=digest,
+        lon=decision["lon"], lat=decision["lat"], input_crs=item.location.crs, input_lon=item.location.lon, input_lat=item.location.lat,
+        accuracy_m=item.location.accuracy_m, category=item.category, description=item.description, photos=item.photos,
+        source=item.source, reporter_contact=item.reporter_contact, created_at=stamp, updated_at=stamp, state=State.SUBMITTED.value,
+        unit_id=None, deadline_at=None, route_status=decision["status"], rule=decision["rule"], zone_id=decision["zone_id"],
+        co_owner_unit_ids=decision["co_owner_unit_ids"] or "", candidate_unit_ids=decision["candidate_unit_ids"] or "",
+        distance_m=decision["distance_m"], test_point_id=decision["test_point_id"], area_id=decision["area_id"],
+        zone_version=decision["zone_version"], reason=decision["reason"],
+    )
+    try:
+        with session.begin_nested():
+            session.add(report)
+            session.flush()
+    except IntegrityError:  # a concurrent retry with the same key won the race
+        found = _existing(session, idempotency_key, item.client_ref)
+        if found is None:
+            raise
+        return _replay(found, digest), False
+    session.add(Transition(report_id=report.id, action="submit", from_state=None, to_state=State.SUBMITTED.value, unit_id=None, actor=caller.actor, note="", evidence=[], at=stamp))
+    if decision["status"] in ASSIGNED and decision["unit_id"]:
+        _move(session, report, Action.DISPATCH, ROUTER_ACTOR, note=decision["reason"], unit_id=decision["unit_id"], hours=decision["deadline_hours"], at=stamp)
+    return report, True
+
+
+def _move(session: Session, report: Report, action: Action, actor: str, *, note: str = "", evidence: list[str] | None = None,
+          unit_id: str | None = None, hours: float | None = None, at: datetime | None = None) -> None:
+    stamp = at or now()
+    target = workflow.apply(report.state, action)
+    if action in (Action.DISPATCH, Action.REASSIGN) and unit_id:
+        report.unit_id = unit_id
+        if hours:
+            report.deadline_at = stamp + timedelta(hours=hours)
+    session.add(Transition(report_id=report.id, action=action.value, from_state=report.state, to_state=target.value,
+                           unit_id=report.unit_id, actor=actor, note=note, evidence=evidence or [], at=stamp))
+    report.state = target.value
+    report.updated_at = stamp
+
+
+def transition(session: Session, layer: ZoneLayer, report: Report, caller: Caller, action: str, *, note: str, evidence: list[str], unit_id: str | None) -> Report:
+    """Apply ``action`` for ``caller``: units only rectify or dispute their own reports."""
+    act = Action(action)
+    if caller.role == Role.UNIT:
+        if act not in workflow.UNIT_ACTIONS:
+            raise ApiError(403, f"a unit may only {' or '.join(sorted(a.value for a in workflow.UNIT_ACTIONS))}")
+    elif caller.role != Role.DISPATCHER:
+        raise ApiError(403, f"a {caller.role.value} token may not change reports")
+    if act in (Action.DISPUTE, Action.REJECT, Action.MARK_DUPLICATE, Action.REWORK) and not note:
+        raise ApiError(422, f"note: {act.value} needs a reason", errors=[{"field": "note", "message": "is required"}])
+    if act == Action.REASSIGN and not unit_id:
+        raise ApiError(422, "unit_id: reassign names the new unit", errors=[{"field": "unit_id", "message": "is required"}])
+    hours = layer.category(report.category).deadline_hours if act in (Action.DISPATCH, Action.REASSIGN) else None
+    _move(session, report, act, caller.actor, note=note, evidence=evidence, unit_id=unit_id, hours=hours)
+    return report
+
+
+def is_overdue(report: Report, at: datetime) -> bool:
+    """Open, and past its deadline."""
+    deadline = report.deadline_at
+    if deadline is None or report.state not in {s.value for s in workflow.OPEN_STATES}:
+        return False
+    if deadline.tzinfo is None:  # SQLite returns naive datetimes
+        deadline = deadline.replace(tzinfo=UTC)
+    return deadline < at
+
+
+def escalate_overdue(session: Session, at: datetime | None = None) -> int:
+    """Escalate every dispatched or reworked report past its deadline; returns how many."""
+    at = at or now()
+    count = 0
+    for report in session.scalars(select(Report).where(Report.state.in_([State.DISPATCHED.value, State.REWORK.value]))):
+        if is_overdue(report, at):
+            _move(session, report, Action.ESCALATE, "escalator", note="整改时限已过，自动督办", at=at)
+            count += 1
+    return count
+
+
+def unit_figures(session: Session, at: datetime | None = None) -> dict[str, workflow.UnitFigures]:
+    """Per-unit figures recomputed from the whole history."""
+    at = at or now()
+    steps = [
+        workflow.Step(t.report_id, t.action, t.to_state, t.unit_id, t.at if t.at.tzinfo else t.at.replace(tzinfo=UTC))
+        for t in session.scalars(select(Transition).order_by(Transition.report_id, Transition.id))
+    ]
+    deadlines: dict[int, datetime | None] = {}
+    states: dict[int, str] = {}
+    for report_id, deadline, state in session.execute(select(Report.id, Report.deadline_at, Report.state)):
+        deadlines[report_id] = deadline.replace(tzinfo=UTC) if deadline is not None and deadline.tzinfo is None else deadline
+        states[report_id] = state
+    return workflow.unit_figures(steps, deadlines, states, at)
+
+
+def count_reports(session: Session) -> int:
+    """How many reports are stored."""
+    return int(session.scalar(select(func.count()).select_from(Report)) or 0)

@@ -1,0 +1,167 @@
+"""The closed loop of a report: states, the transitions between them, and per-unit figures.
+
+``submitted`` → ``dispatched`` (owner + deadline) → ``rectified`` (unit, with evidence) →
+``verified`` (or ``rework`` back to the unit) → ``published``. Side exits: ``disputed`` (the
+unit says "not my zone"; a dispatcher reassigns), ``escalated`` (overdue), ``rejected`` and
+``duplicate`` (closed with a reason). Illegal transitions raise `IllegalTransitionError`
+naming the current state and the allowed actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from zones.enums import StrEnumChecked
+from zones.errors import IllegalTransitionError
+
+
+class State(StrEnumChecked):
+    """Where a report is in the loop."""
+
+    SUBMITTED = "submitted"
+    DISPATCHED = "dispatched"
+    RECTIFIED = "rectified"
+    REWORK = "rework"
+    VERIFIED = "verified"
+    PUBLISHED = "published"
+    DISPUTED = "disputed"
+    ESCALATED = "escalated"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+
+
+class Action(StrEnumChecked):
+    """What someone does to a report."""
+
+    DISPATCH = "dispatch"
+    RECTIFY = "rectify"
+    VERIFY = "verify"
+    REWORK = "rework"
+    PUBLISH = "publish"
+    DISPUTE = "dispute"
+    REASSIGN = "reassign"
+    ESCALATE = "escalate"
+    REJECT = "reject"
+    MARK_DUPLICATE = "mark_duplicate"
+
+
+S, A = State, Action
+TRANSITIONS: dict[State, dict[Action, State]] = {
+    S.SUBMITTED: {A.DISPATCH: S.DISPATCHED, A.REASSIGN: S.DISPATCHED, A.REJECT: S.REJECTED, A.MARK_DUPLICATE: S.DUPLICATE},
+    S.DISPATCHED: {A.RECTIFY: S.RECTIFIED, A.DISPUTE: S.DISPUTED, A.ESCALATE: S.ESCALATED, A.REASSIGN: S.DISPATCHED,
+                   A.REJECT: S.REJECTED, A.MARK_DUPLICATE: S.DUPLICATE},
+    S.REWORK: {A.RECTIFY: S.RECTIFIED, A.DISPUTE: S.DISPUTED, A.ESCALATE: S.ESCALATED, A.REASSIGN: S.DISPATCHED},
+    S.ESCALATED: {A.RECTIFY: S.RECTIFIED, A.DISPUTE: S.DISPUTED, A.REASSIGN: S.DISPATCHED},
+    S.DISPUTED: {A.REASSIGN: S.DISPATCHED, A.DISPATCH: S.DISPATCHED, A.REJECT: S.REJECTED, A.MARK_DUPLICATE: S.DUPLICATE},
+    S.RECTIFIED: {A.VERIFY: S.VERIFIED, A.REWORK: S.REWORK},
+    S.VERIFIED: {A.PUBLISH: S.PUBLISHED},
+    S.PUBLISHED: {},
+    S.REJECTED: {},
+    S.DUPLICATE: {},
+}
+#: Actions a responsible unit may take on its own reports; every other action is a dispatcher's.
+UNIT_ACTIONS = frozenset({A.RECTIFY, A.DISPUTE})
+#: States in which the owner still has to act: they count towards "overdue".
+OPEN_STATES = frozenset({S.DISPATCHED, S.REWORK, S.ESCALATED})
+CLOSED_STATES = frozenset({S.PUBLISHED, S.REJECTED, S.DUPLICATE})
+
+
+def allowed_actions(state: State | str) -> list[str]:
+    """The actions the state allows, in declaration order."""
+    return [a.value for a in TRANSITIONS[State(state)]]
+
+
+def apply(state: State | str, action: Action | str) -> State:
+    """The state after ``action``; `IllegalTransitionError` names the state and the allowed actions."""
+    current, act = State(state), Action(action)
+    try:
+        return TRANSITIONS[current][act]
+    except KeyError:
+        allowed = ", ".join(allowed_actions(current)) or "none (the report is closed)"
+        msg = f"cannot {act.value} a report that is {current.value}; allowed: {allowed}"
+        raise IllegalTransitionError(msg) from None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One recorded transition of a report."""
+
+    report_id: int
+    action: str
+    to_state: str
+    unit_id: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class UnitFigures:
+    """Per-unit performance figures, recomputed from the history alone."""
+
+    unit_id: str
+    dispatched: int
+    rectified: int
+    rectified_on_time: int
+    reworked: int
+    overdue: int
+    mean_hours_to_rectify: float | None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """Share of rectified reports rectified before their deadline (按期整改率)."""
+        return None if not self.rectified else self.rectified_on_time / self.rectified
+
+    @property
+    def rework_rate(self) -> float | None:
+        """Rework verdicts per rectification."""
+        return None if not self.rectified else self.reworked / self.rectified
+
+
+def unit_figures(steps: Iterable[Step], deadlines: dict[int, datetime | None], states: dict[int, str], now: datetime) -> dict[str, UnitFigures]:
+    """Figures per unit from the transition history (ordered by time per report).
+
+    A report counts for the unit it was dispatched to at each step; the time to rectify runs
+    from the last dispatch to that unit until its rectification.
+    """
+    owner: dict[int, str | None] = {}
+    dispatched_at: dict[int, datetime] = {}
+    counts: dict[str, dict[str, float]] = {}
+
+    def of(unit: str) -> dict[str, float]:
+        return counts.setdefault(unit, {"dispatched": 0, "rectified": 0, "on_time": 0, "reworked": 0, "hours": 0.0})
+
+    for step in steps:
+        if step.action in (A.DISPATCH.value, A.REASSIGN.value) and step.unit_id:
+            owner[step.report_id] = step.unit_id
+            dispatched_at[step.report_id] = step.at
+            of(step.unit_id)["dispatched"] += 1
+        unit = owner.get(step.report_id)
+        if unit is None:
+            continue
+        if step.action == A.RECTIFY.value:
+            c = of(unit)
+            c["rectified"] += 1
+            deadline = deadlines.get(step.report_id)
+            if deadline is None or step.at <= deadline:
+                c["on_time"] += 1
+            c["hours"] += (step.at - dispatched_at[step.report_id]).total_seconds() / 3600.0
+        elif step.action == A.REWORK.value:
+            of(unit)["reworked"] += 1
+    overdue: dict[str, int] = {}
+    for report_id, unit in owner.items():
+        deadline = deadlines.get(report_id)
+        if unit and deadline is not None and states.get(report_id) in {s.value for s in OPEN_STATES} and deadline < now:
+            overdue[unit] = overdue.get(unit, 0) + 1
+    return {
+        unit: UnitFigures(
+            unit_id=unit,
+            dispatched=int(c["dispatched"]),
+            rectified=int(c["rectified"]),
+            rectified_on_time=int(c["on_time"]),
+            reworked=int(c["reworked"]),
+            overdue=overdue.get(unit, 0),
+            mean_hours_to_rectify=(c["hours"] / c["rectified"]) if c["rectified"] else None,
+        )
+        for unit, c in counts.items()
+    }
