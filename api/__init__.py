@@ -13,9 +13,9 @@ from flask.typing import ResponseReturnValue
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, database (migrated), the zone layer, auth, blueprints."""
-    from api import errors, state
+    from api import errors, openapi, state
     from api.auth import authenticate
-    from api.blueprints import reports
+    from api.blueprints import layers, ogc, open311, reports
     from api.config import configure
     from api.persistence import Database, migrate
 
@@ -58,5 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         layer = state.current_layer()
         return jsonify({"status": "ok", "zone_version": layer.version, "zones": len(layer.zones)})
 
-    app.register_blueprint(reports.bp)
+    openapi.init_app(app)
+    for blueprint in (reports.bp, layers.bp, open311.bp, ogc.bp):
+        app.register_blueprint(blueprint)
     return app

@@ -57,11 +57,16 @@ def create_token(session: Session, role: str, unit_id: str | None = None, label:
 
 
 def authenticate(session: Session) -> Caller | None:
-    """The caller named by the ``Authorization: Bearer`` header, or None when there is none.
+    """The caller named by the ``Authorization: Bearer`` header (or an Open311 ``api_key``), or
+    None when there is none.
 
     A malformed or unknown token is a 401, never an anonymous call.
     """
     header = request.headers.get("Authorization", "")
+    if not header and request.args.get("api_key"):  # Open311 clients send the key as a parameter
+        header = "Bearer " + request.args["api_key"]
+    elif not header and request.mimetype == "application/x-www-form-urlencoded" and request.form.get("api_key"):
+        header = "Bearer " + request.form["api_key"]
     if not header:
         return None
     scheme, _, token = header.partition(" ")

@@ -1,0 +1,169 @@
+"""Open311 GeoReport v2 (JSON), so existing Open311 apps can submit and follow reports.
+
+Field names, ``open``/``closed`` statuses and the error format (a list of ``{code,
+description}``) follow the GeoReport v2.1 contract. Responses carry no reporter contact and
+times rounded down to the hour.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from api import parsing, services
+from api.errors import ApiError
+from api.persistence.models import Report
+from api.state import current_layer
+from zones import workflow
+from zones.errors import ZonemapError
+
+bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
+JURISDICTIONS = {"370214", "chengyang", "城阳区"}
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
+
+
+def _error(status: int, description: str) -> Response:
+    return _json([{"code": status, "description": description}], status)
+
+
+@bp.errorhandler(ApiError)
+def _api_error(err: ApiError) -> Response:
+    return _error(err.status, err.user_msg)
+
+
+@bp.errorhandler(ZonemapError)
+def _domain_error(err: ZonemapError) -> Response:
+    return _error(400, err.user_msg)
+
+
+@bp.before_request
+def _jurisdiction() -> Response | None:
+    given = request.values.get("jurisdiction_id")
+    if given is not None and given not in JURISDICTIONS:
+        return _error(404, f"jurisdiction_id {given!r} not found; this server serves 370214 (城阳区)")
+    return None
+
+
+def _hour(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.replace(minute=0, second=0, microsecond=0).isoformat()
+
+
+def _request_json(report: Report) -> dict[str, Any]:
+    layer = current_layer()
+    closed = report.state in {s.value for s in workflow.CLOSED_STATES}
+    return {
+        "service_request_id": str(report.id),
+        "status": "closed" if closed else "open",
+        "status_notes": report.state,
+        "service_name": layer.category(report.category).name_zh,
+        "service_code": report.category,
+        "description": report.description,
+        "agency_responsible": layer.unit_names.get(report.unit_id or "", report.unit_id or ""),
+        "service_notice": report.reason,
+        "requested_datetime": _hour(report.created_at),
+        "updated_datetime": _hour(report.updated_at),
+        "expected_datetime": _hour(report.deadline_at),
+        "address": report.area_id or "",
+        "lat": round(report.lat, 5),
+        "long": round(report.lon, 5),
+        "media_url": report.photos[0] if report.photos else "",
+    }
+
+
+@bp.get("/services.json")
+def services_list() -> ResponseReturnValue:
+    """The report categories as Open311 services."""
+    layer = current_layer()
+    return _json([
+        {"service_code": c.code, "service_name": c.name_zh, "description": str(row.get("name_en", "")), "metadata": False,
+         "type": "realtime", "keywords": str(row.get("name_en", "")), "group": str(row.get("group", "") or "")}
+        for c, row in zip(layer.category_table.values(), layer.categories.to_dict("records"), strict=True)
+    ])
+
+
+@bp.get("/services/<service_code>.json")
+def service_definition(service_code: str) -> ResponseReturnValue:
+    """No extra attributes: every category needs only a location and a description."""
+    if service_code not in current_layer().category_table:
+        return _error(404, f"service_code {service_code!r} not found")
+    return _json({"service_code": service_code, "attributes": []})
+
+
+@bp.post("/requests.json")
+def create_request() -> ResponseReturnValue:
+    """Submit a report (``api_key`` = a zonemap token)."""
+    caller = g.caller
+    if caller is None:
+        return _error(401, "api_key is required")
+    values = request.values
+    contact = " ".join(v for v in (values.get("first_name"), values.get("last_name"), values.get("email"), values.get("phone")) if v) or None
+    item = services.Submission(
+        location=parsing.location({"lon": values.get("long"), "lat": values.get("lat"), "crs": "wgs84"}),
+        category=parsing.text(values.get("service_code"), "service_code", max_length=64) or "",
+        description=parsing.text(values.get("description"), "description", required=False) or "",
+        photos=[values["media_url"]] if values.get("media_url") else [],
+        source="citizen",
+        reporter_contact=contact,
+        client_ref=None,
+    )
+    report, _ = services.submit(g.db, current_layer(), current_app.config["ROUTING"], item, idempotency_key=request.headers.get("Idempotency-Key"), caller=caller)
+    g.db.flush()
+    return _json([{"service_request_id": str(report.id), "service_notice": report.reason, "account_id": ""}])
+
+
+@bp.get("/requests.json")
+def list_requests() -> ResponseReturnValue:
+    """Requests by id (comma list), service code, time range and status; 1000 at most."""
+    args = request.args
+    query = select(Report)
+    if args.get("service_request_id"):
+        ids = [int(x) for x in args["service_request_id"].split(",") if x.strip().isdigit()]
+        query = query.where(Report.id.in_(ids))
+    else:
+        if args.get("service_code"):
+            query = query.where(Report.category == args["service_code"])
+        start, end = parsing.timestamp(args.get("start_date"), "start_date"), parsing.timestamp(args.get("end_date"), "end_date")
+        if start:
+            query = query.where(Report.created_at >= start)
+        if end:
+            query = query.where(Report.created_at <= end)
+        wanted = {s.strip() for s in args.get("status", "").split(",") if s.strip()}
+        if wanted - {"open", "closed"}:
+            return _error(400, "status must be open, closed or both")
+        closed = [s.value for s in workflow.CLOSED_STATES]
+        if wanted == {"open"}:
+            query = query.where(Report.state.not_in(closed))
+        elif wanted == {"closed"}:
+            query = query.where(Report.state.in_(closed))
+    rows = g.db.scalars(query.order_by(Report.id.desc()).limit(1000)).all()
+    return _json([_request_json(r) for r in rows])
+
+
+@bp.get("/requests/<int:request_id>.json")
+@bp.get("/request/<int:request_id>.json")
+def get_request(request_id: int) -> ResponseReturnValue:
+    """One request, as a one-element list."""
+    report = g.db.get(Report, request_id)
+    if report is None:
+        return _error(404, f"service_request_id {request_id} not found")
+    return _json([_request_json(report)])
+
+
+@bp.get("/tokens/<token_id>.json")
+def token(token_id: str) -> ResponseReturnValue:
+    """Requests get their id at once, so a token is the id itself."""
+    if not token_id.isdigit() or g.db.get(Report, int(token_id)) is None:
+        return _error(404, f"token {token_id!r} not found")
+    return _json([{"service_request_id": token_id, "token": token_id}])
+
