@@ -25,7 +25,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     database = Database(app.config["DATABASE_URL"])
     migrate(database.engine)
     app.extensions["zonemap.db"] = database
-    state.init_app(app)
+    with database.session() as session:
+        state.init_app(app, session)
 
     @app.before_request
     def _open() -> None:

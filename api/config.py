@@ -16,6 +16,8 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # default: SQLite file in DATA_DIR
     "LAYER_DIR": None,  # default: the bundled Chengyang demo, generated into DATA_DIR/demo
     "MAX_CONTENT_LENGTH": 1 * 1024 * 1024,  # bytes; Flask's default is unlimited
+    "MAX_LAYER_UPLOAD": 200 * 1024 * 1024,  # bytes, for zone-layer uploads only
+    "LAYER_CHECK_SECONDS": 2.0,  # how often a worker asks whether a new layer was published
     "NEAREST_TOLERANCE_M": 30.0,
     "TEST_POINT_RADIUS_M": 50.0,
     "JSON_SORT_KEYS": False,

@@ -81,6 +81,13 @@ def document() -> dict[str, Any]:
             "/api/v1/zones": {"get": _op("Zones as GeoJSON", params=[_q("bbox")])},
             "/api/v1/zones/{zone_id}": {"get": _op("One zone as GeoJSON", params=[_path("zone_id")])},
             "/api/v1/test-points": {"get": _op("Test points as GeoJSON")},
+            "/api/v1/layers": {
+                "get": _op("Published zone-layer versions"),
+                "post": {**_op("Publish a zone layer (GeoPackage with zones, test_points, areas; optional categories and units CSVs)", ok="201",
+                               errors=("400", "401", "403", "413", "422")),
+                         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["layer"], "properties": {
+                             "layer": {"type": "string", "format": "binary"}, "categories": {"type": "string", "format": "binary"}, "units": {"type": "string", "format": "binary"}}}}}}},
+            },
             "/api/v1/public/reports": {"get": _op("The public board of published results", params=page, secured=False, errors=("422",))},
             "/open311/v2/services.json": {"get": _op("Open311 services (the categories)", secured=False, params=[_q("jurisdiction_id")], errors=fmt_ok)},
             "/open311/v2/services/{service_code}.json": {"get": _op("Open311 service definition", secured=False, params=[_path("service_code"), _q("jurisdiction_id")], errors=fmt_ok)},

@@ -1,14 +1,30 @@
-"""The zone layer every worker holds in memory, loaded once per app."""
+"""The zone layer every worker holds in memory, and its versions.
+
+A planner's upload becomes the current version in one transaction; every worker compares its
+layer's version with the database's current one (at most every ``LAYER_CHECK_SECONDS``) and
+swaps in the new layer without a restart. Reports keep the version they were routed with.
+"""
 
 from __future__ import annotations
 
+import tempfile
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from api.batch import LayerFiles, load_zone_layer
+from api.persistence.models import LayerVersion
+from api.services import now
 from geodata.demo import DemoFiles, ensure_demo
 from zones.layer import ZoneLayer
+from zones.summary import summarise
+
+_SWAP = threading.Lock()
 
 
 def layer_files(app: Flask) -> LayerFiles:
@@ -18,11 +34,59 @@ def layer_files(app: Flask) -> LayerFiles:
     return LayerFiles(files.gpkg, files.gpkg, files.gpkg, files.categories, files.units if files.units.exists() else None)
 
 
-def init_app(app: Flask) -> None:
-    """Load and validate the layer now, so a broken layer stops the start, not the first request."""
-    app.extensions["zonemap.layer"] = load_zone_layer(layer_files(app))
+def _from_row(row: LayerVersion) -> ZoneLayer:
+    with tempfile.TemporaryDirectory(prefix="zonemap-layer-") as tmp:
+        folder = Path(tmp)
+        (folder / "layer.gpkg").write_bytes(row.gpkg)
+        (folder / "categories.csv").write_text(row.categories_csv, encoding="utf-8")
+        units = None
+        if row.units_csv:
+            units = folder / "units.csv"
+            units.write_text(row.units_csv, encoding="utf-8")
+        gpkg = folder / "layer.gpkg"
+        return load_zone_layer(LayerFiles(gpkg, gpkg, gpkg, folder / "categories.csv", units))
+
+
+def init_app(app: Flask, session: Session) -> None:
+    """Load the current layer now (the uploaded one, else the configured files), so a broken
+    layer stops the start rather than the first request."""
+    row = session.scalars(select(LayerVersion).where(LayerVersion.is_current)).first()
+    app.extensions["zonemap.layer"] = _from_row(row) if row else load_zone_layer(layer_files(app))
+    app.extensions["zonemap.layer_checked"] = time.monotonic()
 
 
 def current_layer() -> ZoneLayer:
-    """The layer of the running app."""
-    return current_app.extensions["zonemap.layer"]
+    """The current layer, reloaded when another worker (or this one) published a new version."""
+    app = current_app
+    layer: ZoneLayer = app.extensions["zonemap.layer"]
+    if time.monotonic() - app.extensions["zonemap.layer_checked"] < app.config["LAYER_CHECK_SECONDS"]:
+        return layer
+    session: Session = g.db
+    current = session.scalar(select(LayerVersion.version).where(LayerVersion.is_current))
+    app.extensions["zonemap.layer_checked"] = time.monotonic()
+    if current is None or current == layer.version:
+        return layer
+    with _SWAP:
+        layer = app.extensions["zonemap.layer"]
+        if layer.version != current:
+            row = session.scalars(select(LayerVersion).where(LayerVersion.version == current)).one()
+            layer = _from_row(row)
+            app.extensions["zonemap.layer"] = layer
+    return layer
+
+
+def publish(session: Session, gpkg: bytes, categories_csv: str, units_csv: str | None, actor: str) -> tuple[LayerVersion, ZoneLayer]:
+    """Validate an uploaded layer (raising `SchemaError` naming every problem) and make it the
+    current version in the caller's transaction."""
+    row = LayerVersion(version="", gpkg=gpkg, categories_csv=categories_csv, units_csv=units_csv, created_at=now(), created_by=actor, is_current=True, summary={})
+    layer = _from_row(row)
+    existing = session.scalars(select(LayerVersion).where(LayerVersion.version == layer.version)).first()
+    session.execute(update(LayerVersion).values(is_current=False))
+    if existing is not None:  # the same content again: make that version current
+        existing.is_current = True
+        return existing, layer
+    row.version = layer.version
+    summary: dict[str, Any] = summarise(layer.zones, layer.test_points, layer.areas)
+    row.summary = {"zones": summary["zones"]["count"], "units": summary["zones"]["units"], "test_points": summary["test_points"]["count"], "areas": len(summary["areas"])}
+    session.add(row)
+    return row, layer

@@ -1,4 +1,5 @@
-"""The zone layer as GeoJSON: zones (bbox filter) and test points; units see only their own."""
+"""The zone layer: GeoJSON of zones (bbox filter) and test points, units seeing only their own;
+planners publishing new versions."""
 
 from __future__ import annotations
 
@@ -7,13 +8,17 @@ from typing import Any
 
 import geopandas as gpd
 import shapely
-from flask import Blueprint, Response, request
+from sqlalchemy import select
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import FileStorage
 
 from api import parsing
 from api.auth import Role, require
 from api.geojson import PRIVATE, features_json
 from api.errors import ApiError
+from api import state
+from api.persistence.models import LayerVersion
 from api.state import current_layer
 
 bp = Blueprint("layers", __name__, url_prefix="/api/v1")
@@ -63,3 +68,44 @@ def test_points() -> ResponseReturnValue:
     if caller.role == Role.UNIT:
         points = points[points["unit_id"] == caller.unit_id]
     return _collection(points, "point_id")
+
+
+def _read(upload: FileStorage) -> bytes:
+    """The uploaded bytes; the spooled temporary file is closed at once."""
+    with upload.stream as stream:
+        return stream.read()
+
+
+@bp.post("/layers")
+def upload_layer() -> ResponseReturnValue:
+    """Publish a new zone layer: a GeoPackage (``layer``: zones, test_points, areas) and
+    optionally ``categories`` and ``units`` CSVs (default: the current ones). Every problem is
+    named by layer, row and field; the layer becomes current for every worker at once."""
+    caller = require(Role.PLANNER, Role.DISPATCHER)
+    request.max_content_length = current_app.config["MAX_LAYER_UPLOAD"]
+    upload = request.files.get("layer")
+    if upload is None:
+        raise ApiError(422, "layer: attach the GeoPackage as the form field 'layer'", errors=[{"field": "layer", "message": "is required"}])
+    gpkg = _read(upload)  # the client's file name is never used as a path
+    if not gpkg.startswith(b"SQLite format 3\x00"):
+        raise ApiError(422, "layer: not a GeoPackage", errors=[{"field": "layer", "message": "not a GeoPackage (SQLite) file"}])
+    layer = current_layer()
+    categories = request.files.get("categories")
+    units = request.files.get("units")
+    categories_csv = _read(categories).decode("utf-8-sig") if categories else layer.categories.to_csv(index=False)
+    units_csv = _read(units).decode("utf-8-sig") if units else (layer.unit_table.to_csv(index=False) if layer.unit_table is not None else None)
+    row, published = state.publish(g.db, gpkg, categories_csv, units_csv, caller.actor)
+    g.db.flush()
+    current_app.extensions["zonemap.layer"] = published
+    return jsonify({"version": row.version, "created_at": row.created_at.isoformat(), "summary": row.summary}), 201
+
+
+@bp.get("/layers")
+def list_layers() -> ResponseReturnValue:
+    """Published layer versions, newest first."""
+    require(Role.PLANNER, Role.DISPATCHER)
+    rows = g.db.scalars(select(LayerVersion).order_by(LayerVersion.id.desc())).all()
+    return jsonify({"current": current_layer().version, "items": [
+        {"version": r.version, "created_at": r.created_at.isoformat(), "created_by": r.created_by, "is_current": r.is_current, "summary": r.summary}
+        for r in rows
+    ]})

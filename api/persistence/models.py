@@ -1,10 +1,11 @@
-"""Tables: reports with their routing decision, the transition history, API tokens."""
+"""Tables: reports with their routing decision, the transition history, API tokens, and the
+zone-layer versions."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -83,3 +84,19 @@ class Token(Base):
     unit_id: Mapped[str | None] = mapped_column(String(64))
     label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LayerVersion(Base):
+    """An uploaded zone layer (zones, test points, areas in one GeoPackage, plus categories)."""
+
+    __tablename__ = "layer_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(String(32), unique=True)
+    gpkg: Mapped[bytes] = mapped_column(LargeBinary)
+    categories_csv: Mapped[str] = mapped_column(Text)
+    units_csv: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(100))
+    is_current: Mapped[bool] = mapped_column(Boolean, index=True)
+    summary: Mapped[dict] = mapped_column(JSON)
