@@ -150,3 +150,18 @@ def test_method_not_allowed_keeps_allow_header(client):
     response = client.delete("/healthz")
     assert response.status_code == 405
     assert "GET" in response.headers["Allow"]
+
+
+def test_overdue_reports_are_escalated(app, client, tokens):
+    from datetime import timedelta
+
+    from api import services
+
+    rid = submit(client, tokens["public"]).get_json()["id"]
+    later = services.now() + timedelta(hours=25)  # litter: 24 hours
+    with app.extensions["zonemap.db"].session() as session:
+        assert services.escalate_overdue(session, later - timedelta(hours=2)) == 0
+        assert services.escalate_overdue(session, later) == 1
+    report = client.get(f"/api/v1/reports/{rid}", headers=tokens["dispatcher"]).get_json()
+    assert report["state"] == "escalated" and report["history"][-1]["actor"] == "escalator"
+    assert client.post(f"/api/v1/reports/{rid}/transitions", json={"action": "rectify"}, headers=tokens["unit_a"]).get_json()["state"] == "rectified"
