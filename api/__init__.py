@@ -20,6 +20,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from api.persistence import Database, migrate
 
     app = Flask(__name__)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese as UTF-8, not \u escapes
     configure(app, test_config)
     errors.init_app(app)
     database = Database(app.config["DATABASE_URL"])
