@@ -47,6 +47,16 @@ def _point_in_polygon(px: float, py: float, s0: int, s1: int, x0: np.ndarray, y0
     return INSIDE if inside else OUTSIDE
 
 
+@numba.njit(**_NJIT)
+def _cell(lon: float, lat: float, grid: np.ndarray) -> int:  # pragma: no cover - compiled
+    """The grid cell of a point (grid: x0, y0, dx, dy, nx, ny, ...), or -1 outside it."""
+    ix = int(math.floor((lon - grid[0]) / grid[2]))
+    iy = int(math.floor((lat - grid[1]) / grid[3]))
+    if ix < 0 or iy < 0 or ix >= int(grid[4]) or iy >= int(grid[5]):
+        return -1
+    return iy * int(grid[4]) + ix
+
+
 @numba.njit(parallel=True, **_NJIT)
 def points_in_polygons(px: np.ndarray, py: np.ndarray, polygon: np.ndarray, covers: np.ndarray, seg_offsets: np.ndarray,
                        x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
@@ -75,14 +85,11 @@ def covering(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, duty: np.ndarra
     best_any = np.full(m, -1, dtype=np.int64)
     several = np.zeros(m, dtype=np.bool_)
     undecided = np.zeros(m, dtype=np.bool_)
-    gx0, gy0, gdx, gdy, nx, ny = grid[0], grid[1], grid[2], grid[3], int(grid[4]), int(grid[5])
     for j in numba.prange(m):
         i = rows[j]
-        ix = int(math.floor((lon[i] - gx0) / gdx))
-        iy = int(math.floor((lat[i] - gy0) / gdy))
-        if ix < 0 or iy < 0 or ix >= nx or iy >= ny:
+        cell = _cell(lon[i], lat[i], grid)
+        if cell < 0:
             continue
-        cell = iy * nx + ix
         bit = duty[i]
         owner = -1
         for q in range(cell_offsets[cell], cell_offsets[cell + 1]):
@@ -115,14 +122,11 @@ def first_covering_cell(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, grid
     m = len(rows)
     best = np.full(m, -1, dtype=np.int64)
     partial = np.zeros(m, dtype=np.bool_)
-    gx0, gy0, gdx, gdy, nx, ny = grid[0], grid[1], grid[2], grid[3], int(grid[4]), int(grid[5])
     for j in numba.prange(m):
         i = rows[j]
-        ix = int(math.floor((lon[i] - gx0) / gdx))
-        iy = int(math.floor((lat[i] - gy0) / gdy))
-        if ix < 0 or iy < 0 or ix >= nx or iy >= ny:
+        cell = _cell(lon[i], lat[i], grid)
+        if cell < 0:
             continue
-        cell = iy * nx + ix
         for q in range(cell_offsets[cell], cell_offsets[cell + 1]):
             p = cell_items[q]
             if not cell_covers[q]:
@@ -261,14 +265,11 @@ def nearest_points(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, x: np.nda
     measured to their boundary, and a point inside one is at distance 0.
     """
     out = np.full(len(rows), -1, dtype=np.int64)
-    gx0, gy0, gdx, gdy, nx, ny = grid[0], grid[1], grid[2], grid[3], int(grid[4]), int(grid[5])
     for j in numba.prange(len(rows)):
         i = rows[j]
-        ix = int(math.floor((lon[i] - gx0) / gdx))
-        iy = int(math.floor((lat[i] - gy0) / gdy))
-        if ix < 0 or iy < 0 or ix >= nx or iy >= ny:
+        cell = _cell(lon[i], lat[i], grid)
+        if cell < 0:
             continue
-        cell = iy * nx + ix
         best_mm = np.iinfo(np.int64).max
         best_rank = np.iinfo(np.int64).max
         for q in range(cell_offsets[cell], cell_offsets[cell + 1]):
