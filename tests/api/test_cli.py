@@ -112,3 +112,34 @@ def test_console_script_demo(tmp_path):
     assert "zones from chengyang.gpkg" in done.stdout
     assert "370214 城阳区 (district)" in done.stdout
     assert "test points:" in done.stdout
+
+
+def test_route_command_writes_one_decision_per_row(runner, tmp_path, demo_files):
+    import pandas as pd
+    import pyogrio
+
+    reports = pd.read_csv(demo_files.reports).head(300)
+    reports.loc[0, ["lon", "lat"]] = [36.31, 120.40]  # swapped: an error row, not a dropped one
+    reports.loc[1, "category"] = "graffiti"  # unknown category
+    path = tmp_path / "reports.csv"
+    reports.to_csv(path, index=False)
+    layers = ["--zones", str(demo_files.gpkg), "--areas", str(demo_files.gpkg), "--test-points", str(demo_files.gpkg), "--categories", str(demo_files.categories)]
+    out = tmp_path / "decisions.csv"
+    result = runner.invoke(main, ["route", str(path), *layers, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "routed 300 reports" in result.output and "routed " in result.output
+    decisions = pd.read_csv(out, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert list(decisions.columns[:11]) == ["id", "status", "unit_id", "zone_id", "co_owner_unit_ids", "candidate_unit_ids", "rule", "distance_m", "test_point_id", "zone_version", "reason"]
+    assert list(decisions["id"]) == list(reports["id"])
+    assert decisions.loc[0, "status"] == "error" and "swapped" in decisions.loc[0, "reason"]
+    assert decisions.loc[1, "status"] == "error" and "graffiti" in decisions.loc[1, "reason"]
+    assert decisions["reason"].str.len().min() > 0
+    gpkg = tmp_path / "decisions.gpkg"
+    result = runner.invoke(main, ["route", str(path), "--demo", "--data-dir", str(tmp_path / "d"), "--out", str(gpkg), "--tolerance-m", "10"])
+    assert result.exit_code == 0, result.output
+    assert len(pyogrio.read_dataframe(gpkg)) == 300
+
+
+def test_route_command_needs_layers(runner, tmp_path):
+    result = runner.invoke(main, ["route", str(tmp_path / "r.csv"), "--out", str(tmp_path / "o.csv")])
+    assert result.exit_code == 2 and "--zones" in result.output
