@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pandas as pd
 from tqdm import tqdm
 
 from geodata.crs import InputCRS
@@ -296,3 +297,54 @@ def escalate(data_dir: Path | None) -> None:
     with app.extensions["zonemap.db"].session() as session:
         count = services.escalate_overdue(session)
     click.echo(f"escalated {count} overdue reports")
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="analyse the bundled Chengyang layers")
+@click.option("--zones", "zones_file", type=click.Path(path_type=Path))
+@click.option("--areas", "areas_file", type=click.Path(path_type=Path))
+@click.option("--test-points", "points_file", type=click.Path(path_type=Path))
+@click.option("--data-dir", type=click.Path(path_type=Path))
+@click.option("--min-gap-m2", type=float, default=1.0, show_default=True, help="gap pieces smaller than this are slivers: dropped and counted")
+@click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="write gaps, overlaps, test points, suggestions (GeoPackage) and tables here")
+def coverage(demo: bool, zones_file: Path | None, areas_file: Path | None, points_file: Path | None, data_dir: Path | None,
+             min_gap_m2: float, as_json: bool, out_dir: Path | None) -> None:
+    """Where nobody is responsible (gaps), where owners overlap, which test points nobody
+    adopted or no zone covers; per sub-district coverage and per-unit holdings."""
+    from zones.coverage import analyse
+    from zones.layer import ZoneLayer
+
+    if demo:
+        files = _demo_files(data_dir)
+        zones_file, areas_file, points_file = zones_file or files.gpkg, areas_file or files.gpkg, points_file or files.gpkg
+    if not (zones_file and areas_file and points_file):
+        _fail("give --demo or --zones, --areas and --test-points", 2)
+        return
+    frames = {name: _load(path, kind).frame for name, path, kind in (("zones", zones_file, LayerKind.ZONES), ("areas", areas_file, LayerKind.AREAS), ("test_points", points_file, LayerKind.TEST_POINTS))}
+    no_categories = pd.DataFrame(columns=["code", "name_zh", "name_en", "group", "duty", "department_unit_id", "deadline_hours"])
+    started = time.perf_counter()
+    result = analyse(ZoneLayer.build(frames["zones"], frames["test_points"], frames["areas"], no_categories), min_gap_m2=min_gap_m2)
+    elapsed = time.perf_counter() - started
+    if out_dir:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        target = out_dir / "coverage.gpkg"
+        target.unlink(missing_ok=True)
+        for name in ("gaps", "overlaps", "suggestions"):
+            write_layer(getattr(result, name), target, layer=name)
+        write_layer(result.test_points, target, layer="test_points")
+        result.units.to_csv(out_dir / "units.csv", index=False, encoding="utf-8-sig")
+        result.areas.to_csv(out_dir / "areas.csv", index=False, encoding="utf-8-sig")
+        (out_dir / "summary.json").write_text(json.dumps(result.summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    s = result.summary
+    if as_json:
+        click.echo(json.dumps(s, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"analysed in {elapsed:.1f} s (zone layer {s['zone_version']})")
+    click.echo(f"district {s['district_area_m2'] / 1e6:.2f} km², covered {s['covered_area_m2'] / 1e6:.2f} km², gaps {s['gap_area_m2'] / 1e6:.2f} km² in {s['gap_count']} pieces ({s['slivers_dropped']} slivers < {min_gap_m2:g} m² dropped)")
+    click.echo(f"overlaps: {s['overlap_count']} pairs of different owners, {s['overlap_area_m2']:.0f} m²")
+    click.echo(f"test points: {s['test_points_unadopted']} not adopted, {s['test_points_uncovered']} in no zone")
+    for area in s["areas"]:
+        click.echo(f"  {area['name']}: coverage {area['coverage_ratio']:.1%}")
+    if out_dir:
+        click.echo(f"wrote {out_dir / 'coverage.gpkg'} (gaps, overlaps, suggestions, test_points), units.csv, areas.csv, summary.json")

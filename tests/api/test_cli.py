@@ -143,3 +143,17 @@ def test_route_command_writes_one_decision_per_row(runner, tmp_path, demo_files)
 def test_route_command_needs_layers(runner, tmp_path):
     result = runner.invoke(main, ["route", str(tmp_path / "r.csv"), "--out", str(tmp_path / "o.csv")])
     assert result.exit_code == 2 and "--zones" in result.output
+
+
+def test_coverage_command(runner, tmp_path, demo_files):
+    import pyogrio
+
+    out = tmp_path / "cov"
+    result = runner.invoke(main, ["coverage", "--zones", str(demo_files.gpkg), "--areas", str(demo_files.gpkg), "--test-points", str(demo_files.gpkg), "--json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    for key in ("district_area_m2", "covered_area_m2", "gap_area_m2", "gap_count", "overlap_area_m2", "overlap_count", "test_points_unadopted", "test_points_uncovered", "areas"):
+        assert key in summary
+    assert len(pyogrio.read_dataframe(out / "coverage.gpkg", layer="gaps")) == summary["gap_count"]
+    suggestions = pyogrio.read_dataframe(out / "coverage.gpkg", layer="suggestions")
+    assert len(suggestions) == summary["gap_count"] and suggestions["unit_id"].notna().all()
