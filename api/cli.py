@@ -348,3 +348,30 @@ def coverage(demo: bool, zones_file: Path | None, areas_file: Path | None, point
         click.echo(f"  {area['name']}: coverage {area['coverage_ratio']:.1%}")
     if out_dir:
         click.echo(f"wrote {out_dir / 'coverage.gpkg'} (gaps, overlaps, suggestions, test_points), units.csv, areas.csv, summary.json")
+
+
+@main.group("map")
+def map_group() -> None:
+    """Write maps as standalone HTML files (their assets copied beside them)."""
+
+
+@map_group.command("coverage")
+@click.option("--out", "out_file", type=click.Path(path_type=Path), required=True, help="the HTML file to write")
+@click.option("--data-dir", type=click.Path(path_type=Path))
+@click.option("--basemap", type=click.Choice(["osm", "amap", "tianditu"]), help="tiles (default none: works offline)")
+def map_coverage(out_file: Path, data_dir: Path | None, basemap: str | None) -> None:
+    """The coverage map of the bundled demo layers."""
+    import shutil
+
+    from maps.coverage import coverage_map
+    from maps.offline import ASSET_DIRS
+    from zones.coverage import analyse
+
+    files = _demo_files(data_dir)
+    layer = load_zone_layer(LayerFiles(files.gpkg, files.gpkg, files.gpkg, files.categories, files.units))
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    assets = out_file.parent / "assets"
+    for name, folder in ASSET_DIRS.items():
+        shutil.copytree(folder, assets / name, dirs_exist_ok=True)
+    coverage_map(layer, analyse(layer), asset_prefix="assets/", basemap=basemap, private=True).save(str(out_file))
+    click.echo(f"wrote {out_file} ({out_file.stat().st_size / 1e6:.1f} MB) with its assets in {assets}")

@@ -1,9 +1,16 @@
-"""Shared fixtures: the demo data set, generated once per test session (per worker)."""
+"""Shared fixtures: the demo data set (generated once per test session and worker), and apps on
+a fresh database per test, on SQLite and on the machine's real PostgreSQL."""
 
 from __future__ import annotations
 
-import pytest
+import uuid
+from collections.abc import Iterator
 
+import pytest
+import sqlalchemy as sa
+
+from api import create_app
+from api.auth import create_token
 from geodata.demo import DemoFiles, write_demo
 
 
@@ -11,3 +18,48 @@ from geodata.demo import DemoFiles, write_demo
 def demo_files(tmp_path_factory: pytest.TempPathFactory) -> DemoFiles:
     """The Chengyang demo written with the default seed and its 10,000 reports."""
     return write_demo(tmp_path_factory.mktemp("demo"))
+
+
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """A SQLite file, or a fresh schema in the PostgreSQL database ``test``."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'zonemap.sqlite'}"
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(POSTGRES)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    engine.dispose()
+
+
+@pytest.fixture
+def app(database_url, demo_files, tmp_path):
+    app = create_app({"DATA_DIR": str(tmp_path), "DATABASE_URL": database_url, "LAYER_DIR": str(demo_files.root), "TESTING": True})
+    yield app
+    app.extensions["zonemap.db"].engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def tokens(app) -> dict[str, str]:
+    """Authorization headers per role: dispatcher, planner, public, and two units."""
+    with app.extensions["zonemap.db"].session() as session:
+        made = {
+            "dispatcher": create_token(session, "dispatcher"),
+            "planner": create_token(session, "planner"),
+            "public": create_token(session, "public"),
+            "unit_a": create_token(session, "unit", "P06"),
+            "unit_b": create_token(session, "unit", "HW01"),
+        }
+    return {role: {"Authorization": f"Bearer {value}"} for role, value in made.items()}

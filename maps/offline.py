@@ -1,0 +1,40 @@
+"""Web assets the maps load, served by the app itself (district intranets are offline).
+
+Assets come from registry packages (XStatic), never from a CDN. A map built here loads exactly
+the files listed in `ASSETS`, under a URL prefix the caller gives (the app's ``/assets/``, or a
+relative folder for a map written to disk).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import folium
+import xstatic.pkg.leaflet
+
+#: URL folder → directory on disk.
+ASSET_DIRS = {"leaflet": Path(xstatic.pkg.leaflet.BASE_DIR)}
+#: What every map loads: (name, path under the prefix).
+JS = [("leaflet", "leaflet/leaflet.js")]
+CSS = [("leaflet_css", "leaflet/leaflet.css")]
+
+
+def asset_file(path: str) -> Path | None:
+    """The file behind an asset URL path such as ``leaflet/images/layers.png`` (None if unknown
+    or outside the asset folders)."""
+    folder, _, rest = path.partition("/")
+    root = ASSET_DIRS.get(folder)
+    if root is None or not rest:
+        return None
+    candidate = (root / rest).resolve()
+    if root.resolve() not in candidate.parents or not candidate.is_file():
+        return None
+    return candidate
+
+
+def offline_map(prefix: str, **kwargs: object) -> folium.Map:
+    """A ``folium.Map`` whose scripts and styles all come from ``prefix`` (no CDN)."""
+    m = folium.Map(tiles=None, **kwargs)
+    m.default_js = [(name, prefix + path) for name, path in JS]
+    m.default_css = [(name, prefix + path) for name, path in CSS]
+    return m

@@ -1,0 +1,59 @@
+"""The coverage map: built from layers, every asset local, served by the app."""
+
+from __future__ import annotations
+
+import re
+
+import shapely
+
+from maps.coverage import coverage_map
+from maps.offline import asset_file
+from tests.zones.test_router import cell, make_layer
+from zones.coverage import analyse
+
+
+def small_map(**kwargs):
+    zones = [
+        {"zone_id": "ZA", "unit_id": "UA", "duties": "sanitation", "geometry": cell(0, 0, 20, 20), "name": "正阳路1号门前", "unit_name": "阳光超市", "person": "王伟", "phone": "0532-01234567"},
+        {"zone_id": "ZB", "unit_id": "UB", "duties": "sanitation", "geometry": cell(15, 0, 30, 20)},
+    ]
+    layer = make_layer(zones, test_points=[{"point_id": "T1", "unit_id": None, "geometry": shapely.Point(cell(50, 50, 51, 51).centroid)}])
+    return coverage_map(layer, analyse(layer, within=cell(-10, -10, 40, 30)), asset_prefix="/assets/", **kwargs)
+
+
+def test_map_layers_and_no_cdn():
+    m = small_map()
+    html = m.get_root().render()
+    assert re.findall(r"https?://", html) == []  # offline: no CDN, no tiles
+    assert '/assets/leaflet/leaflet.js' in html and '/assets/leaflet/leaflet.css' in html
+    names = [child.layer_name for child in m._children.values() if hasattr(child, "layer_name")]
+    assert {"街道 sub-districts", "责任区 zones", "责任空白 gaps", "交叉 overlaps", "测评点位 test points"} <= set(names)
+    assert "正阳路1号门前".encode("unicode_escape").decode() in html or "正阳路1号门前" in html
+    assert "0532-01234567" not in html  # private fields only on request
+    assert "0532-01234567" in small_map(private=True).get_root().render()
+
+
+def test_amap_basemap_shifts_the_data_to_gcj02():
+    plain = small_map().get_root().render()
+    amap = small_map(basemap="amap").get_root().render()
+    assert "autonavi" in amap
+    assert "120.4" in plain and plain != amap
+
+
+def test_asset_lookup_stays_inside_its_folder():
+    assert asset_file("leaflet/leaflet.js") is not None
+    assert asset_file("leaflet/images/layers.png") is not None
+    assert asset_file("leaflet/../../../../etc/passwd") is None
+    assert asset_file("nothing/x.js") is None
+
+
+def test_served_by_the_app(client):
+    page = client.get("/maps/coverage")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert re.findall(r"https?://", html) == []
+    for path in re.findall(r'(?:src|href)="(/assets/[^"]+)"', html):
+        with client.get(path) as response:  # closes the served file
+            assert response.status_code == 200, path
+    assert client.get("/assets/leaflet/../../secret").status_code == 404
+    assert client.get("/maps/coverage?basemap=google").status_code == 422
