@@ -15,7 +15,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, database (migrated), the zone layer, auth, blueprints."""
     from api import errors, openapi, state
     from api.auth import authenticate
-    from api.blueprints import layers, maps, ogc, open311, reports
+    from api.blueprints import layers, maps, ogc, open311, pages, reports
     from api.config import configure
     from api.persistence import Database, migrate
 
@@ -61,6 +61,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         return jsonify({"status": "ok", "zone_version": layer.version, "zones": len(layer.zones)})
 
     openapi.init_app(app)
-    for blueprint in (reports.bp, layers.bp, open311.bp, ogc.bp, maps.bp):
+    for blueprint in (reports.bp, layers.bp, open311.bp, ogc.bp, maps.bp, pages.bp):
         app.register_blueprint(blueprint)
     return app

@@ -101,6 +101,8 @@ def document() -> dict[str, Any]:
             "/open311/v2/tokens/{token_id}.json": {"get": _op("Open311 token lookup", secured=False, params=[_path("token_id"), _q("jurisdiction_id")], errors=fmt_ok)},
             "/ogc": {"get": _op("OGC API – Features landing page", secured=False, errors=())},
             "/maps/coverage": {"get": _op("The coverage map (HTML, offline assets)", secured=False, params=[_q("basemap", enum=["osm", "amap", "tianditu"])], errors=("422",))},
+            "/maps/coverage/suggestions.geojson": {"get": _op("Gap-fill suggestions as a candidate zone layer (GeoJSON)", secured=False, errors=())},
+            "/coverage": {"get": _op("The planners' coverage page (HTML; ?lang=en for English)", secured=False, params=[_q("lang", enum=["zh", "en"])], errors=())},
             "/assets/{path}": {"get": _op("Vendored web assets of the maps", secured=False, params=[_path("path")], errors=("404",))},
             "/ogc/conformance": {"get": _op("Conformance classes", secured=False, errors=())},
             "/ogc/collections": {"get": _op("Collections", secured=False, errors=())},

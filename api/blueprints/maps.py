@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, Response, abort, g, request, send_file
 from flask.typing import ResponseReturnValue
 
 from api.auth import Role
+from api.geojson import features_json
 from api.state import current_layer
 from maps.coverage import coverage_map
 from maps.offline import asset_file
@@ -40,3 +43,12 @@ def coverage() -> ResponseReturnValue:
     private = g.caller is not None and g.caller.role in (Role.DISPATCHER, Role.PLANNER)
     html = coverage_map(layer, layer_coverage(layer), asset_prefix="/assets/", basemap=basemap, private=private).get_root().render()
     return Response(html, mimetype="text/html")
+
+
+@bp.get("/maps/coverage/suggestions.geojson")
+def suggestions() -> ResponseReturnValue:
+    """The gap-fill suggestions as a candidate zone layer (GeoJSON) a planner can review and upload."""
+    result = layer_coverage(current_layer())
+    body = {"type": "FeatureCollection", "features": features_json(result.suggestions, "zone_id")}
+    return Response(json.dumps(body, ensure_ascii=False), mimetype="application/geo+json",
+                    headers={"Content-Disposition": "attachment; filename=gap_suggestions.geojson"})

@@ -57,3 +57,12 @@ def test_served_by_the_app(client):
             assert response.status_code == 200, path
     assert client.get("/assets/leaflet/../../secret").status_code == 404
     assert client.get("/maps/coverage?basemap=google").status_code == 422
+
+
+def test_coverage_page_and_suggestions(client):
+    zh = client.get("/coverage").get_data(as_text=True)
+    assert "责任区覆盖情况" in zh and "城阳街道" in zh and 'src="/maps/coverage"' in zh
+    en = client.get("/coverage?lang=en").get_data(as_text=True)
+    assert "Responsibility coverage" in en and "Coverage" in en
+    suggested = client.get("/maps/coverage/suggestions.geojson").get_json()
+    assert suggested["features"] and all(f["properties"]["unit_id"] for f in suggested["features"])
