@@ -11,9 +11,16 @@ from pathlib import Path
 
 import folium
 import xstatic.pkg.leaflet
+import xstatic.pkg.leaflet_markercluster
 
 #: URL folder → directory on disk.
-ASSET_DIRS = {"leaflet": Path(xstatic.pkg.leaflet.BASE_DIR)}
+ASSET_DIRS = {
+    "leaflet": Path(xstatic.pkg.leaflet.BASE_DIR),
+    "markercluster": Path(xstatic.pkg.leaflet_markercluster.BASE_DIR),
+    "folium": Path(folium.__file__).parent / "templates",  # Folium's wheel ships leaflet.heat
+}
+#: Only these kinds of files are served.
+SERVED_SUFFIXES = {".js", ".css", ".png"}
 #: What every map loads: (name, path under the prefix).
 JS = [("leaflet", "leaflet/leaflet.js")]
 CSS = [("leaflet_css", "leaflet/leaflet.css")]
@@ -27,9 +34,16 @@ def asset_file(path: str) -> Path | None:
     if root is None or not rest:
         return None
     candidate = (root / rest).resolve()
-    if root.resolve() not in candidate.parents or not candidate.is_file():
+    if root.resolve() not in candidate.parents or not candidate.is_file() or candidate.suffix not in SERVED_SUFFIXES:
         return None
     return candidate
+
+
+def local_plugin(plugin: folium.MacroElement, prefix: str, js: list[tuple[str, str]], css: list[tuple[str, str]] | None = None) -> folium.MacroElement:
+    """Point a Folium plugin's scripts and styles at the app's own copies."""
+    plugin.default_js = [(name, prefix + path) for name, path in js]
+    plugin.default_css = [(name, prefix + path) for name, path in css or []]
+    return plugin
 
 
 def offline_map(prefix: str, **kwargs: object) -> folium.Map:

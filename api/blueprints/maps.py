@@ -1,17 +1,25 @@
-"""Maps served by the app, with their web assets (no CDN): ``/assets/...`` and ``/maps/...``."""
+"""Maps served by the app, with their web assets (no CDN): ``/assets/...`` and ``/maps/...``
+(coverage, reports, a unit's own, the public board)."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import pandas as pd
 from flask import Blueprint, Response, abort, g, request, send_file
 from flask.typing import ResponseReturnValue
 
-from api.auth import Role
+from sqlalchemy import select
+
+from api.auth import Role, require
+from api.persistence.models import Report
 from api.geojson import features_json
 from api.state import current_layer
 from maps.coverage import coverage_map
 from maps.offline import asset_file
+from maps.reports import public_map, reports_map, unit_map
+from zones import workflow
 from maps.style import BASEMAPS
 from zones.coverage import Coverage, analyse
 from zones.layer import ZoneLayer
@@ -52,3 +60,44 @@ def suggestions() -> ResponseReturnValue:
     body = {"type": "FeatureCollection", "features": features_json(result.suggestions, "zone_id")}
     return Response(json.dumps(body, ensure_ascii=False), mimetype="application/geo+json",
                     headers={"Content-Disposition": "attachment; filename=gap_suggestions.geojson"})
+
+
+def _report_frame(rows: list[Report]) -> pd.DataFrame:
+    layer = current_layer()
+    names = {code: c.name_zh for code, c in layer.category_table.items()}
+    return pd.DataFrame({
+        "lon": [r.lon for r in rows], "lat": [r.lat for r in rows], "state": [r.state for r in rows],
+        "category_name": [names.get(r.category, r.category) for r in rows], "unit_id": [r.unit_id for r in rows],
+        "unit_name": [layer.unit_names.get(r.unit_id or "", "") for r in rows],
+        "deadline_at": [r.deadline_at.isoformat() if r.deadline_at else "" for r in rows],
+    })
+
+
+def _html(m: Any) -> Response:
+    return Response(m.get_root().render(), mimetype="text/html")
+
+
+@bp.get("/maps/reports")
+def reports_page() -> ResponseReturnValue:
+    """All reports: heat map and clusters by state (dispatchers and planners)."""
+    require(Role.DISPATCHER, Role.PLANNER)
+    rows = g.db.scalars(select(Report).order_by(Report.id.desc()).limit(50_000)).all()
+    return _html(reports_map(current_layer(), _report_frame(rows), asset_prefix="/assets/"))
+
+
+@bp.get("/maps/units/<unit_id>")
+def unit_page(unit_id: str) -> ResponseReturnValue:
+    """A unit's zones, test points and open reports; a unit token sees only its own."""
+    caller = require(Role.DISPATCHER, Role.PLANNER, Role.UNIT)
+    if caller.role == Role.UNIT and caller.unit_id != unit_id:
+        abort(404)
+    open_states = [s.value for s in workflow.OPEN_STATES]
+    rows = g.db.scalars(select(Report).where(Report.unit_id == unit_id, Report.state.in_(open_states))).all()
+    return _html(unit_map(current_layer(), unit_id, _report_frame(rows), asset_prefix="/assets/"))
+
+
+@bp.get("/maps/public")
+def public_page() -> ResponseReturnValue:
+    """The public board map: published results only."""
+    rows = g.db.scalars(select(Report).where(Report.state == workflow.State.PUBLISHED.value).order_by(Report.id.desc()).limit(5000)).all()
+    return _html(public_map(current_layer(), _report_frame(rows), asset_prefix="/assets/"))

@@ -66,3 +66,30 @@ def test_coverage_page_and_suggestions(client):
     assert "Responsibility coverage" in en and "Coverage" in en
     suggested = client.get("/maps/coverage/suggestions.geojson").get_json()
     assert suggested["features"] and all(f["properties"]["unit_id"] for f in suggested["features"])
+
+
+def test_report_unit_and_public_maps_are_offline(client, tokens):
+    from tests.api.test_reports import REPORT, submit
+
+    rid = submit(client, tokens["public"]).get_json()["id"]
+    for action in ("rectify", "verify", "publish"):
+        client.post(f"/api/v1/reports/{rid}/transitions", json={"action": action}, headers=tokens["dispatcher"])
+    submit(client, tokens["public"], {**REPORT, "client_ref": "open-one"})
+    pages = {
+        "reports": client.get("/maps/reports", headers=tokens["planner"]),
+        "unit": client.get("/maps/units/P06", headers=tokens["unit_a"]),
+        "public": client.get("/maps/public"),
+    }
+    for name, page in pages.items():
+        assert page.status_code == 200, name
+        html = page.get_data(as_text=True)
+        assert re.findall(r"https?://", html) == [], name
+        for path in re.findall(r'(?:src|href)="(/assets/[^"]+)"', html):
+            with client.get(path) as response:
+                assert response.status_code == 200, path
+    assert "markercluster" in pages["reports"].get_data(as_text=True) and "leaflet_heat" in pages["reports"].get_data(as_text=True)
+    public = pages["public"].get_data(as_text=True)
+    assert "13800000000" not in public and "时限" not in public
+    assert client.get("/maps/units/P06", headers=tokens["unit_b"]).status_code == 404
+    assert client.get("/maps/reports", headers=tokens["unit_a"]).status_code == 403
+    assert client.get("/maps/reports").status_code == 401

@@ -1,0 +1,83 @@
+"""Report maps: all reports (heat map and clustered markers by state), a unit's own map, and the
+public board map (published results only). Pure: frames in, ``folium.Map`` out."""
+
+from __future__ import annotations
+
+import folium
+import pandas as pd
+from folium.plugins import HeatMap, MarkerCluster
+
+from maps import style
+from maps.offline import local_plugin, offline_map
+from zones.layer import ZoneLayer
+
+STATE_COLOURS = {
+    "submitted": "#7f7f7f", "dispatched": "#1f77b4", "rework": "#ff7f0e", "escalated": "#d62728", "disputed": "#9467bd",
+    "rectified": "#17becf", "verified": "#2ca02c", "published": "#2ca02c", "rejected": "#8c564b", "duplicate": "#8c564b",
+}
+HEAT_JS = [("leaflet-heat.js", "folium/leaflet_heat.min.js")]
+CLUSTER_JS = [("markerclusterjs", "markercluster/leaflet.markercluster.js")]
+CLUSTER_CSS = [("markerclustercss", "markercluster/MarkerCluster.css"), ("markerclusterdefaultcss", "markercluster/MarkerCluster.Default.css")]
+
+
+def _base(layer: ZoneLayer, prefix: str) -> folium.Map:
+    bounds = layer.areas.total_bounds
+    m = offline_map(prefix, location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=12, control_scale=True)
+    outlines = layer.areas[layer.areas["level"] == "subdistrict"][["name", "geometry"]]
+    folium.GeoJson(outlines, name="街道 sub-districts", style_function=lambda _f: style.AREA_STYLE).add_to(m)
+    return m
+
+
+def _markers(reports: pd.DataFrame, prefix: str, name: str, *, public: bool) -> MarkerCluster:
+    cluster = local_plugin(MarkerCluster(name=name), prefix, CLUSTER_JS, CLUSTER_CSS)
+    for row in reports.itertuples():
+        colour = STATE_COLOURS.get(row.state, "#7f7f7f")
+        text = f"{row.category_name}｜{row.state}｜{row.unit_name or row.unit_id or '待派'}"
+        if not public and isinstance(row.deadline_at, str) and row.deadline_at:
+            text += f"｜时限 {row.deadline_at[:16]}"
+        folium.CircleMarker([row.lat, row.lon], radius=6, color=colour, fill=True, fill_opacity=0.85, tooltip=text).add_to(cluster)
+    return cluster
+
+
+def reports_map(layer: ZoneLayer, reports: pd.DataFrame, *, asset_prefix: str) -> folium.Map:
+    """Every report: a heat map of where they come from, and markers clustered, coloured by state.
+
+    ``reports`` has ``lon, lat, state, category_name, unit_id, unit_name, deadline_at``.
+    """
+    m = _base(layer, asset_prefix)
+    if len(reports):
+        local_plugin(HeatMap(reports[["lat", "lon"]].to_numpy().tolist(), name="热力 heat map", radius=12), asset_prefix, HEAT_JS).add_to(m)
+        _markers(reports, asset_prefix, "问题 reports", public=False).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+def unit_map(layer: ZoneLayer, unit_id: str, reports: pd.DataFrame, *, asset_prefix: str) -> folium.Map:
+    """One unit's zones and adopted test points, and its open reports with their deadlines."""
+    m = _base(layer, asset_prefix)
+    zones = layer.zones[layer.zones["unit_id"] == unit_id]
+    colour = style.unit_colour(unit_id)
+    if len(zones):
+        folium.GeoJson(zones[["zone_id", "name", "kind", "duties", "geometry"]], name="本单位责任区 zones",
+                       style_function=lambda _f: {**style.ZONE_STYLE, "color": colour, "fillColor": colour},
+                       tooltip=folium.GeoJsonTooltip(["zone_id", "name", "kind", "duties"], aliases=["责任区", "名称", "类型", "职责"])).add_to(m)
+        b = zones.total_bounds
+        m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
+    points = layer.test_points[layer.test_points["unit_id"] == unit_id]
+    if len(points):
+        folium.GeoJson(points[["point_id", "name", "type", "geometry"]], name="包联测评点位 test points", marker=folium.CircleMarker(radius=5, color=style.POINT_OK, fill=True),
+                       tooltip=folium.GeoJsonTooltip(["point_id", "name", "type"], aliases=["点位", "名称", "类型"])).add_to(m)
+    if len(reports):
+        _markers(reports, asset_prefix, "待整改问题 open reports", public=False).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+def public_map(layer: ZoneLayer, published: pd.DataFrame, *, asset_prefix: str) -> folium.Map:
+    """The public board (晾晒): published results only, no reporter data, positions rounded."""
+    m = _base(layer, asset_prefix)
+    if len(published):
+        rounded = published.assign(lon=published["lon"].round(4), lat=published["lat"].round(4))
+        _markers(rounded, asset_prefix, "已整改 published", public=True).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
