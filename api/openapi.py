@@ -70,7 +70,7 @@ def document() -> dict[str, Any]:
             "/api/v1/reports": {
                 "post": _op("Submit a report: validated, routed, stored, dispatched", body="NewReport", ok="201", schema="Report",
                             params=[{"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"}}], errors=("400", "401", "403", "409", "413", "422")),
-                "get": _op("List reports", params=[_q("status"), _q("unit"), _q("category"), _q("area"), _q("bbox"), _q("since"), _q("until"), _q("overdue", enum=["true", "false"]), *page]),
+                "get": _op("List reports", params=[_q("status"), _q("decision"), _q("unit"), _q("category"), _q("area"), _q("bbox"), _q("since"), _q("until"), _q("overdue", enum=["true", "false"]), *page]),
             },
             "/api/v1/reports/{report_id}": {"get": _op("One report with its history", params=[_path("report_id", "integer")], schema="Report")},
             "/api/v1/reports/{report_id}/transitions": {"post": _op("Move a report through the workflow", params=[_path("report_id", "integer")], body="Transition", schema="Report",
@@ -106,6 +106,8 @@ def document() -> dict[str, Any]:
             "/maps/reports": {"get": _op("All reports: heat map and clusters by state (HTML)", errors=("401", "403"))},
             "/maps/units/{unit_id}": {"get": _op("A unit's zones, test points and open reports (HTML)", params=[_path("unit_id")], errors=("401", "403", "404"))},
             "/maps/public": {"get": _op("The public board map: published results only (HTML)", secured=False, errors=())},
+            "/dispatch": {"get": _op("The dispatchers' queue page (HTML; ambiguous, fallback, disputed and overdue reports with reassign)", secured=False, params=[_q("lang", enum=["zh", "en"])], errors=())},
+            "/units/{unit_id}": {"get": _op("A unit's page (HTML): zones, test points, reports with deadlines, the map", secured=False, params=[_path("unit_id"), _q("lang", enum=["zh", "en"])], errors=())},
             "/assets/{path}": {"get": _op("Vendored web assets of the maps", secured=False, params=[_path("path")], errors=("404",))},
             "/ogc/conformance": {"get": _op("Conformance classes", secured=False, errors=())},
             "/ogc/collections": {"get": _op("Collections", secured=False, errors=())},

@@ -17,6 +17,7 @@ from api.errors import ApiError
 from api.persistence.models import Report
 from api.state import current_layer
 from zones import workflow
+from zones.enums import Status
 from zones.workflow import State
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
@@ -119,7 +120,8 @@ def get_report(report_id: int) -> ResponseReturnValue:
 
 @bp.get("/reports")
 def list_reports() -> ResponseReturnValue:
-    """Reports filtered by state, unit, category, sub-district, bbox, time and overdue; paged."""
+    """Reports filtered by state, routing decision, unit, category, sub-district, bbox, time and
+    overdue; paged."""
     caller = require(*STAFF)
     args = request.args
     query = select(Report)
@@ -130,6 +132,8 @@ def list_reports() -> ResponseReturnValue:
         query = query.where(Report.unit_id == unit)
     if args.get("category"):
         query = query.where(Report.category == args["category"])
+    if args.get("decision"):
+        query = query.where(Report.route_status == parsing.choice(args["decision"], "decision", Status.values()))
     if args.get("area"):
         query = query.where(Report.area_id == args["area"])
     box = parsing.bbox(args.get("bbox"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -34,12 +35,13 @@ def local_server(demo_files, tmp_path):
         except OSError:
             assert process.poll() is None, (tmp_path / "server.log").read_text(errors="replace")
             time.sleep(0.3)
-    yield base
+    yield base, env
     process.terminate()
     process.wait(timeout=30)
 
 
 def test_coverage_page_draws_every_layer_offline(local_server, tmp_path):
+    local_server, _ = local_server
     blocked: list[str] = []
     errors: list[str] = []
     with sync_playwright() as p:
@@ -74,3 +76,30 @@ def test_coverage_page_draws_every_layer_offline(local_server, tmp_path):
     assert blocked == []
     assert errors == []
     assert (tmp_path / "coverage.png").stat().st_size > 10_000
+
+
+def test_dispatch_page_reassigns_in_the_browser(local_server, tmp_path):
+    local_server, env = local_server
+    token = subprocess.run([ZONEMAP, "token", "create", "--role", "dispatcher", "--data-dir", str(tmp_path)],
+                           env=env, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+    body = json.dumps({"lon": 120.40, "lat": 36.31, "category": "litter", "accuracy_m": 80}).encode()
+    request = urllib.request.Request(local_server + "/api/v1/reports", data=body, method="POST", headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    report_id = json.loads(urllib.request.urlopen(request, timeout=30).read())["id"]
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        page = browser.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("dialog", lambda dialog: (errors.append(dialog.message), dialog.dismiss()))
+        page.goto(local_server + "/dispatch", wait_until="load")
+        page.fill("#token", token)
+        page.click("#load")
+        page.wait_for_selector("button.reassign")
+        page.fill(f"#to-ambiguous-{report_id}", "HW01")
+        page.click(f"button.reassign[data-id='{report_id}'][data-key='ambiguous']")
+        page.wait_for_selector("button.reassign:disabled")
+        page.screenshot(path=str(tmp_path / "dispatch.png"))
+        browser.close()
+    assert errors == []
+    check = urllib.request.Request(f"{local_server}/api/v1/reports/{report_id}", headers={"Authorization": f"Bearer {token}"})
+    assert json.loads(urllib.request.urlopen(check, timeout=30).read())["unit_id"] == "HW01"

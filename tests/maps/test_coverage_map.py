@@ -93,3 +93,15 @@ def test_report_unit_and_public_maps_are_offline(client, tokens):
     assert client.get("/maps/units/P06", headers=tokens["unit_b"]).status_code == 404
     assert client.get("/maps/reports", headers=tokens["unit_a"]).status_code == 403
     assert client.get("/maps/reports").status_code == 401
+
+
+def test_dispatch_and_unit_pages(client, tokens):
+    from tests.api.test_reports import REPORT, submit
+
+    for page, title in (("/dispatch", "调度台"), ("/dispatch?lang=en", "Dispatch"), ("/units/P06", "本单位")):
+        html = client.get(page).get_data(as_text=True)
+        assert title in html and re.findall(r"https?://", html) == []
+    rid = submit(client, tokens["public"], {**REPORT, "accuracy_m": 80}).get_json()["id"]
+    queue = client.get("/api/v1/reports?decision=ambiguous&status=dispatched", headers=tokens["dispatcher"]).get_json()["items"]
+    assert [r["id"] for r in queue] == [rid]
+    assert client.get("/api/v1/reports?decision=maybe", headers=tokens["dispatcher"]).status_code == 422
