@@ -40,8 +40,9 @@ def coverage_map(layer: ZoneLayer, coverage: Coverage, *, asset_prefix: str, bas
     asset_prefix
         URL prefix of the app's own assets (e.g. ``/assets/``).
     basemap
-        ``None`` (no tiles: works offline), or a key of `maps.style.BASEMAPS`; data are shifted
-        to GCJ-02 for an Amap basemap.
+        ``None`` (no tiles: works offline), a key of `maps.style.BASEMAPS` (data are shifted to
+        GCJ-02 for an Amap basemap), or the URL template of a local tile server
+        (``/tiles/{z}/{x}/{y}.png`` or ``http://...``, WGS84 tiles).
     private
         Show person and phone in tooltips (planners and dispatchers only).
     """
@@ -49,7 +50,7 @@ def coverage_map(layer: ZoneLayer, coverage: Coverage, *, asset_prefix: str, bas
     bounds = layer.areas.total_bounds
     m = offline_map(asset_prefix, location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=12, control_scale=True, prefer_canvas=True)
     if basemap is not None:
-        url, attribution, datum = style.BASEMAPS[basemap]
+        url, attribution, datum = style.BASEMAPS.get(basemap) or (basemap, "本地瓦片 local tiles", "wgs84")
         folium.TileLayer(url, attr=attribution, name="底图 basemap", subdomains="1234").add_to(m)
     areas = _display(layer.areas[layer.areas["level"] == "subdistrict"][["area_id", "name", "default_unit_id", "geometry"]], datum)
     folium.GeoJson(areas, name="街道 sub-districts", style_function=lambda _f: style.AREA_STYLE,

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pandas as pd
-from flask import Blueprint, Response, abort, g, request, send_file
+from flask import Blueprint, Response, abort, current_app, g, request, send_file
 from flask.typing import ResponseReturnValue
 
 from sqlalchemy import select
@@ -43,10 +43,13 @@ def asset(path: str) -> ResponseReturnValue:
 
 @bp.get("/maps/coverage")
 def coverage() -> ResponseReturnValue:
-    """The coverage map; ``?basemap=osm|amap|tianditu`` adds tiles (off by default: offline)."""
+    """The coverage map; ``?basemap=osm|amap|tianditu|local`` adds tiles (off by default:
+    offline); ``local`` is the tile server configured as ``TILE_URL``."""
     basemap = request.args.get("basemap")
-    if basemap is not None and basemap not in BASEMAPS:
-        abort(422, f"basemap must be one of {', '.join(BASEMAPS)}")
+    if basemap == "local" and current_app.config.get("TILE_URL"):
+        basemap = current_app.config["TILE_URL"]
+    elif basemap is not None and basemap not in BASEMAPS:
+        abort(422, f"basemap must be one of {', '.join([*BASEMAPS, 'local'])} (local needs ZONEMAP_TILE_URL)")
     layer = current_layer()
     private = g.caller is not None and g.caller.role in (Role.DISPATCHER, Role.PLANNER)
     html = coverage_map(layer, layer_coverage(layer), asset_prefix="/assets/", basemap=basemap, private=private).get_root().render()

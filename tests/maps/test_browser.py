@@ -58,9 +58,10 @@ def test_coverage_page_draws_every_layer_offline(local_server, tmp_path):
                 route.abort()
 
         page.route("**/*", only_local)
-        page.goto(local_server + "/maps/coverage", wait_until="load", timeout=180_000)
-        page.wait_for_function("() => typeof L !== 'undefined' && document.querySelectorAll('canvas').length > 0", timeout=60_000)
-        drawn = page.evaluate("""() => {
+        page.goto(local_server + "/coverage", wait_until="load", timeout=180_000)  # the planners' page, the map in its frame
+        frame = next(f for f in page.frames if f.url.endswith("/maps/coverage"))
+        frame.wait_for_function("() => typeof L !== 'undefined' && document.querySelectorAll('canvas').length > 0", timeout=60_000)
+        drawn = frame.evaluate("""() => {
             const out = {};
             for (const value of Object.values(window)) {
                 if (value instanceof L.GeoJSON && value._map) out[value.options.name || Object.keys(out).length] = value.getLayers().length;

@@ -33,6 +33,11 @@ def test_map_layers_and_no_cdn():
     assert "0532-01234567" in small_map(private=True).get_root().render()
 
 
+def test_local_tile_server():
+    html = small_map(basemap="/tiles/{z}/{x}/{y}.png").get_root().render()
+    assert "/tiles/{z}/{x}/{y}.png" in html and re.findall(r"https?://", html) == []
+
+
 def test_amap_basemap_shifts_the_data_to_gcj02():
     plain = small_map().get_root().render()
     amap = small_map(basemap="amap").get_root().render()
