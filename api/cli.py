@@ -361,17 +361,65 @@ def map_group() -> None:
 @click.option("--basemap", type=click.Choice(["osm", "amap", "tianditu"]), help="tiles (default none: works offline)")
 def map_coverage(out_file: Path, data_dir: Path | None, basemap: str | None) -> None:
     """The coverage map of the bundled demo layers."""
-    import shutil
-
     from maps.coverage import coverage_map
-    from maps.offline import ASSET_DIRS
     from zones.coverage import analyse
 
     files = _demo_files(data_dir)
     layer = load_zone_layer(LayerFiles(files.gpkg, files.gpkg, files.gpkg, files.categories, files.units))
+    _save(coverage_map(layer, analyse(layer), asset_prefix="assets/", basemap=basemap, private=True), out_file)
+
+
+def _routed_demo(data_dir: Path | None) -> tuple[Any, pd.DataFrame]:
+    """The demo layer and its generated reports, routed, as map input (state = routing status)."""
+    files = _demo_files(data_dir)
+    layer = load_zone_layer(LayerFiles(files.gpkg, files.gpkg, files.gpkg, files.categories, files.units))
+    decisions = route_file(files.reports, layer, RoutingConfig())
+    names = {code: c.name_zh for code, c in layer.category_table.items()}
+    reports = pd.read_csv(files.reports, dtype={"id": str})
+    frame = pd.DataFrame({
+        "lon": decisions.geometry.x.to_numpy(), "lat": decisions.geometry.y.to_numpy(), "state": decisions["status"].astype(str).to_numpy(),
+        "category_name": [names.get(c, c) for c in reports["category"]], "unit_id": decisions["unit_id"].to_numpy(),
+        "unit_name": [layer.unit_names.get(u, "") if isinstance(u, str) else "" for u in decisions["unit_id"]], "deadline_at": "",
+    }).dropna(subset=["lon", "lat"])
+    return layer, frame
+
+
+def _save(m: Any, out_file: Path) -> None:
+    import shutil
+
+    from maps.offline import ASSET_DIRS
+
     out_file.parent.mkdir(parents=True, exist_ok=True)
-    assets = out_file.parent / "assets"
     for name, folder in ASSET_DIRS.items():
-        shutil.copytree(folder, assets / name, dirs_exist_ok=True)
-    coverage_map(layer, analyse(layer), asset_prefix="assets/", basemap=basemap, private=True).save(str(out_file))
-    click.echo(f"wrote {out_file} ({out_file.stat().st_size / 1e6:.1f} MB) with its assets in {assets}")
+        if name != "folium":
+            shutil.copytree(folder, out_file.parent / "assets" / name, dirs_exist_ok=True)
+    heat = ASSET_DIRS["folium"] / "leaflet_heat.min.js"
+    (out_file.parent / "assets" / "folium").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(heat, out_file.parent / "assets" / "folium" / heat.name)
+    m.save(str(out_file))
+    click.echo(f"wrote {out_file} ({out_file.stat().st_size / 1e6:.1f} MB) with its assets in {out_file.parent / 'assets'}")
+
+
+@map_group.command("reports")
+@click.option("--out", "out_file", type=click.Path(path_type=Path), required=True)
+@click.option("--data-dir", type=click.Path(path_type=Path))
+def map_reports(out_file: Path, data_dir: Path | None) -> None:
+    """The demo reports, routed: heat map and clusters coloured by routing status."""
+    from maps.reports import reports_map
+
+    layer, frame = _routed_demo(data_dir)
+    _save(reports_map(layer, frame, asset_prefix="assets/"), out_file)
+
+
+@map_group.command("unit")
+@click.option("--unit", "unit_id", required=True, help="the unit, e.g. P06")
+@click.option("--out", "out_file", type=click.Path(path_type=Path), required=True)
+@click.option("--data-dir", type=click.Path(path_type=Path))
+def map_unit(unit_id: str, out_file: Path, data_dir: Path | None) -> None:
+    """One unit's zones, adopted test points and the demo reports routed to it."""
+    from maps.reports import unit_map
+
+    layer, frame = _routed_demo(data_dir)
+    if unit_id not in set(layer.zones["unit_id"]) and unit_id not in layer.unit_names:
+        _fail(f"unknown unit {unit_id!r}", 2)
+    _save(unit_map(layer, unit_id, frame[frame["unit_id"] == unit_id], asset_prefix="assets/"), out_file)

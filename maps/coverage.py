@@ -21,6 +21,17 @@ SIMPLIFY_DEG = 5e-6
 GRID_DEG = 1e-6
 
 
+LEGEND = f"""<div style="position:fixed;bottom:24px;left:12px;z-index:1000;background:#fff;padding:6px 10px;border:1px solid #999;font:13px sans-serif">
+<b>图例 Legend</b><br>
+<span style="background:{style.UNIT_PALETTE[0]};opacity:.6">&nbsp;&nbsp;&nbsp;</span> 责任区（每个单位一种颜色） zones, one colour per unit<br>
+<span style="background:{style.GAP_STYLE['fillColor']};opacity:.6">&nbsp;&nbsp;&nbsp;</span> 责任空白 gaps<br>
+<span style="background:{style.OVERLAP_STYLE['fillColor']};opacity:.8">&nbsp;&nbsp;&nbsp;</span> 交叉 overlaps<br>
+<span style="color:{style.POINT_OK}">●</span> 测评点位：已包联且在责任区内 test point adopted and covered<br>
+<span style="color:{style.POINT_BAD}">●</span> 测评点位：无人包联或不在责任区 not adopted or in no zone<br>
+<span style="border-top:2px dashed #333">&nbsp;&nbsp;&nbsp;&nbsp;</span> 街道界 sub-district
+</div>"""
+
+
 def _display(frame: gpd.GeoDataFrame, datum: str | None) -> gpd.GeoDataFrame:
     frame = frame[~(frame.geometry.isna() | frame.geometry.is_empty)]
     simple = shapely.simplify(frame.geometry.to_numpy(), SIMPLIFY_DEG, preserve_topology=True)
@@ -80,5 +91,6 @@ def coverage_map(layer: ZoneLayer, coverage: Coverage, *, asset_prefix: str, bas
                    style_function=lambda f: {"color": style.POINT_OK if f["properties"]["ok"] else style.POINT_BAD, "fillColor": style.POINT_OK if f["properties"]["ok"] else style.POINT_BAD},
                    tooltip=folium.GeoJsonTooltip(["name", "type", "unit_id", "state"], aliases=["点位", "类型", "包联单位", "状态"])).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
+    m.get_root().html.add_child(folium.Element(LEGEND))
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     return m

@@ -157,3 +157,20 @@ def test_coverage_command(runner, tmp_path, demo_files):
     assert len(pyogrio.read_dataframe(out / "coverage.gpkg", layer="gaps")) == summary["gap_count"]
     suggestions = pyogrio.read_dataframe(out / "coverage.gpkg", layer="suggestions")
     assert len(suggestions) == summary["gap_count"] and suggestions["unit_id"].notna().all()
+
+
+@pytest.mark.parametrize("kind", ["coverage", "unit", "reports"])
+def test_map_commands_write_offline_pages(runner, tmp_path, demo_files, kind):
+    import re
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(demo_files.root, data / "demo")
+    out = tmp_path / "maps" / f"{kind}.html"
+    extra = ["--unit", "P06"] if kind == "unit" else []
+    result = runner.invoke(main, ["map", kind, *extra, "--out", str(out), "--data-dir", str(data)])
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert re.findall(r"https?://", html) == []
+    for path in re.findall(r'(?:src|href)="(assets/[^"]+)"', html):
+        assert (out.parent / path).is_file(), path
