@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -37,27 +39,41 @@ def call(method: str, url: str, body: dict | None = None, token: str | None = No
         return err.code, json.loads(err.read())
 
 
+@contextmanager
+def serving(env: dict[str, str], data_dir: Path) -> Iterator[str]:
+    """Run ``zonemap serve`` on a free 127.0.0.1 port until the block ends; yield its base URL."""
+    port = free_port()
+    log = data_dir / "server.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen([ZONEMAP, "serve", "--port", str(port), "--data-dir", str(data_dir)], env=env, stdout=subprocess.DEVNULL, stderr=sink)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=2)
+                break
+            except OSError:
+                if process.poll() is not None:
+                    pytest.fail(log.read_text(encoding="utf-8", errors="replace"))
+                time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def create_token(env: dict[str, str], data_dir: Path, role: str = "dispatcher") -> str:
+    """A token made with the command line, as an operator would."""
+    made = subprocess.run([ZONEMAP, "token", "create", "--role", role, "--data-dir", str(data_dir)], env=env, capture_output=True, text=True, check=True)
+    return made.stdout.strip().splitlines()[-1]
+
+
 @pytest.fixture
 def server(database_url, demo_files, tmp_path):
     env = {**os.environ, "ZONEMAP_LAYER_DIR": str(demo_files.root), "DATABASE_URL": database_url}
-    port = free_port()
-    log = tmp_path / "server.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen([ZONEMAP, "serve", "--port", str(port), "--data-dir", str(tmp_path)], env=env, stdout=subprocess.DEVNULL, stderr=sink)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=2)
-            break
-        except OSError:
-            if process.poll() is not None:
-                pytest.fail(log.read_text(encoding="utf-8", errors="replace"))
-            time.sleep(0.3)
-    made = subprocess.run([ZONEMAP, "token", "create", "--role", "dispatcher", "--data-dir", str(tmp_path)], env=env, capture_output=True, text=True, check=True)
-    yield base, made.stdout.strip().splitlines()[-1], database_url
-    process.terminate()
-    process.wait(timeout=30)
+    with serving(env, tmp_path) as base:
+        yield base, create_token(env, tmp_path), database_url
 
 
 def test_report_followed_through_every_state_and_read_by_gdal(server, demo_files):

@@ -5,39 +5,21 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
-import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.api.test_server import free_port
+from tests.api.test_server import create_token, serving
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ZONEMAP = str(Path(sys.executable).parent / "zonemap")
 
 
 @pytest.fixture
 def local_server(demo_files, tmp_path):
     env = {**os.environ, "ZONEMAP_LAYER_DIR": str(demo_files.root), "DATABASE_URL": f"sqlite:///{tmp_path / 'z.sqlite'}"}
-    port = free_port()
-    with (tmp_path / "server.log").open("wb") as sink:
-        process = subprocess.Popen([ZONEMAP, "serve", "--port", str(port), "--data-dir", str(tmp_path)], env=env, stdout=subprocess.DEVNULL, stderr=sink)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=2)
-            break
-        except OSError:
-            assert process.poll() is None, (tmp_path / "server.log").read_text(errors="replace")
-            time.sleep(0.3)
-    yield base, env
-    process.terminate()
-    process.wait(timeout=30)
+    with serving(env, tmp_path) as base:
+        yield base, env
 
 
 def test_coverage_page_draws_every_layer_offline(local_server, tmp_path):
@@ -81,8 +63,7 @@ def test_coverage_page_draws_every_layer_offline(local_server, tmp_path):
 
 def test_dispatch_page_reassigns_in_the_browser(local_server, tmp_path):
     local_server, env = local_server
-    token = subprocess.run([ZONEMAP, "token", "create", "--role", "dispatcher", "--data-dir", str(tmp_path)],
-                           env=env, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+    token = create_token(env, tmp_path)
     body = json.dumps({"lon": 120.40, "lat": 36.31, "category": "litter", "accuracy_m": 80}).encode()
     request = urllib.request.Request(local_server + "/api/v1/reports", data=body, method="POST", headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
     report_id = json.loads(urllib.request.urlopen(request, timeout=30).read())["id"]
