@@ -37,6 +37,20 @@ GRID_MARGIN_M = 300.0
 T = TypeVar("T")
 
 
+def _ranks(order: NDArray[np.int64]) -> NDArray[np.int64]:
+    """The position of each item in ``order`` (the inverse permutation)."""
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank
+
+
+def _prepared(geometry: gpd.GeoSeries) -> NDArray[np.object_]:
+    """A copy of the geometries, prepared for repeated predicates."""
+    geoms = geometry.to_numpy().copy()
+    shapely.prepare(geoms)
+    return geoms
+
+
 @dataclass(frozen=True)
 class Category:
     """A report category: routed by ``duty`` to the zone owner, or to a department."""
@@ -140,16 +154,12 @@ class ZoneLayer:
     @cached_property
     def zone_geoms(self) -> NDArray[np.object_]:
         """Zone polygons in WGS84, prepared for repeated predicates."""
-        geoms = self.zones.geometry.to_numpy().copy()
-        shapely.prepare(geoms)
-        return geoms
+        return _prepared(self.zones.geometry)
 
     @cached_property
     def zone_metric(self) -> NDArray[np.object_]:
         """Zone polygons in the metric CRS, prepared."""
-        geoms = self.zones.geometry.to_crs(self.metric_crs).to_numpy().copy()
-        shapely.prepare(geoms)
-        return geoms
+        return _prepared(self.zones.geometry.to_crs(self.metric_crs))
 
     @cached_property
     def zone_area_m2(self) -> NDArray[np.float64]:
@@ -211,9 +221,7 @@ class ZoneLayer:
         """Accountability order: 0 is the zone that wins an overlap (highest ``priority``, then
         smallest area to the square metre, then smallest ``zone_id``)."""
         order = np.lexsort((self.zone_ids.astype(str), np.round(self.zone_area_m2), -self.zones["priority"].to_numpy(dtype=np.int64)))
-        rank = np.empty(len(order), dtype=np.int64)
-        rank[order] = np.arange(len(order))
-        return rank
+        return _ranks(order)
 
     @cached_property
     def zone_grid(self) -> Grid:
@@ -249,9 +257,7 @@ class ZoneLayer:
     @cached_property
     def test_point_metric(self) -> NDArray[np.object_]:
         """Test-point geometries in the metric CRS, prepared."""
-        geoms = self.test_points.geometry.to_crs(self.metric_crs).to_numpy().copy()
-        shapely.prepare(geoms)
-        return geoms
+        return _prepared(self.test_points.geometry.to_crs(self.metric_crs))
 
     @cached_property
     def test_point_xy(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -363,9 +369,7 @@ class ZoneLayer:
     def test_point_rank(self) -> NDArray[np.int64]:
         """Tie-break order of test points: by ``point_id``."""
         order = np.argsort(self.test_points["point_id"].to_numpy(dtype=str), kind="stable")
-        rank = np.empty(len(order), dtype=np.int64)
-        rank[order] = np.arange(len(order))
-        return rank
+        return _ranks(order)
 
     def test_point_grid_array(self, radius_m: float) -> NDArray[np.float64]:
         """The test-point grid for ``radius_m`` as the kernels take it."""
@@ -386,9 +390,7 @@ class ZoneLayer:
     @cached_property
     def area_geoms(self) -> NDArray[np.object_]:
         """Area polygons in WGS84, prepared."""
-        geoms = self.areas.geometry.to_numpy().copy()
-        shapely.prepare(geoms)
-        return geoms
+        return _prepared(self.areas.geometry)
 
     @cached_property
     def area_index(self) -> GridIndex:
@@ -406,6 +408,4 @@ class ZoneLayer:
         """Which area names a point's place: sub-districts before the district, then by id."""
         level = (self.areas["level"].to_numpy(dtype=object) == "district").astype(np.int64)
         order = np.lexsort((self.areas["area_id"].to_numpy(dtype=str), level))
-        rank = np.empty(len(order), dtype=np.int64)
-        rank[order] = np.arange(len(order))
-        return rank
+        return _ranks(order)
