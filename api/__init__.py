@@ -13,9 +13,9 @@ from flask.typing import ResponseReturnValue
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, database (migrated), the zone layer, auth, blueprints."""
-    from api import errors, openapi, state
+    from api import errors, openapi, ratelimit, state
     from api.auth import authenticate
-    from api.blueprints import layers, maps, ogc, open311, pages, reports
+    from api.blueprints import layers, maps, ogc, open311, pages, photos, reports
     from api.config import configure
     from api.persistence import Database, migrate
 
@@ -23,6 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese as UTF-8, not \u escapes
     configure(app, test_config)
     errors.init_app(app)
+    ratelimit.init_app(app)
     database = Database(app.config["DATABASE_URL"])
     migrate(database.engine)
     app.extensions["zonemap.db"] = database
@@ -61,6 +62,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         return jsonify({"status": "ok", "zone_version": layer.version, "zones": len(layer.zones)})
 
     openapi.init_app(app)
-    for blueprint in (reports.bp, layers.bp, open311.bp, ogc.bp, maps.bp, pages.bp):
+    for blueprint in (reports.bp, photos.bp, layers.bp, open311.bp, ogc.bp, maps.bp, pages.bp):
         app.register_blueprint(blueprint)
     return app

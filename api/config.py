@@ -22,6 +22,11 @@ DEFAULTS: dict[str, Any] = {
     "NEAREST_TOLERANCE_M": 30.0,
     "TEST_POINT_RADIUS_M": 50.0,
     "JSON_SORT_KEYS": False,
+    "CONTACT_RETENTION_DAYS": 180,  # `zonemap retention` erases reporters' contacts older than this
+    "MAX_PHOTO_BYTES": 10 * 1024 * 1024,  # one uploaded photo
+    "PUBLIC_SUBMIT_LIMIT": "20 per minute",  # per client address, for public tokens; a limits string
+    "RATE_LIMIT_STORAGE": "memory://",  # redis://127.0.0.1:6379/0 shares the counts across workers
+    "RATE_LIMIT_PREFIX": "zonemap",  # keys in that store; one prefix per deployment
 }
 
 

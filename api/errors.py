@@ -6,6 +6,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, json
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from zones.errors import CRSError, IllegalTransitionError, LayerReadError, SchemaError, UnknownCategoryError, ZonemapError
@@ -56,6 +57,10 @@ def init_app(app: Flask) -> None:
         status = next((s for cls, s in STATUS.items() if isinstance(err, cls)), HTTPStatus.BAD_REQUEST)
         errors = [{"field": p.field or "", "message": str(p)} for p in err.report.errors] if isinstance(err, SchemaError) and err.report else None
         return problem(int(status), err.user_msg, errors=errors)
+
+    @app.errorhandler(StaleDataError)
+    def _stale(_err: StaleDataError) -> Response:  # another request moved the report first
+        return problem(409, "the report was changed by another request at the same time; read it again and retry")
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException) -> Response:

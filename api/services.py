@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api import notifications
 from api.auth import Caller, Role
 from api.errors import ApiError
 from api.parsing import Location
@@ -129,6 +130,7 @@ def _move(session: Session, report: Report, action: Action, actor: str, *, note:
                            unit_id=report.unit_id, actor=actor, note=note, evidence=evidence or [], at=stamp))
     report.state = target.value
     report.updated_at = stamp
+    notifications.enqueue(session, report, action, stamp)
 
 
 def transition(session: Session, layer: ZoneLayer, report: Report, caller: Caller, action: str, *, note: str, evidence: list[str], unit_id: str | None) -> Report:
@@ -187,3 +189,14 @@ def unit_figures(session: Session, at: datetime | None = None) -> dict[str, work
 def count_reports(session: Session) -> int:
     """How many reports are stored."""
     return int(session.scalar(select(func.count()).select_from(Report)) or 0)
+
+
+def erase_contacts(session: Session, older_than_days: float, at: datetime | None = None) -> int:
+    """Remove the reporter's contact from every report created more than ``older_than_days`` ago."""
+    if older_than_days < 0:
+        msg = f"the retention age must not be negative, got {older_than_days:g} days"
+        raise ValueError(msg)
+    cutoff = (at or now()) - timedelta(days=older_than_days)
+    result = session.execute(update(Report).where(Report.created_at < cutoff, Report.reporter_contact.is_not(None)).values(reporter_contact=None)
+                             .execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)

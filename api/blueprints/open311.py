@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from api import parsing, services
+from api import parsing, ratelimit, services
 from api.errors import ApiError
 from api.persistence.models import Report
 from api.state import current_layer
@@ -106,6 +106,7 @@ def create_request() -> ResponseReturnValue:
     caller = g.caller
     if caller is None:
         return _error(401, "api_key is required")
+    ratelimit.check_submission(caller)
     values = request.values
     contact = " ".join(v for v in (values.get("first_name"), values.get("last_name"), values.get("email"), values.get("phone")) if v) or None
     item = services.Submission(

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import parsing, services
+from api import parsing, ratelimit, services
 from api.auth import Caller, Role, require
 from api.errors import ApiError
 from api.persistence.models import Report
@@ -89,6 +89,7 @@ def _visible(session: Session, report_id: int, caller: Caller) -> Report:
 def submit() -> ResponseReturnValue:
     """Validate, route, store and dispatch a report; a retry with the same key returns it again."""
     caller = require(*ANY)
+    ratelimit.check_submission(caller)
     data = _body()
     item = services.Submission(
         location=parsing.location(data),

@@ -1,5 +1,5 @@
-"""Tables: reports with their routing decision, the transition history, API tokens, and the
-zone-layer versions."""
+"""Tables: reports with their routing decision, the transition history, API tokens, the
+zone-layer versions, the notification outbox with the units' webhooks, and uploaded photos."""
 
 from __future__ import annotations
 
@@ -48,10 +48,12 @@ class Report(Base):
     area_id: Mapped[str | None] = mapped_column(String(64), index=True)
     zone_version: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text)
+    row_version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic lock: concurrent moves conflict
 
     transitions: Mapped[list[Transition]] = relationship(back_populates="report", order_by="Transition.id")
 
     __table_args__ = (Index("ix_reports_category_created", "category", "created_at"),)
+    __mapper_args__ = {"version_id_col": row_version}
 
 
 class Transition(Base):
@@ -100,3 +102,47 @@ class LayerVersion(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     is_current: Mapped[bool] = mapped_column(Boolean, index=True)
     summary: Mapped[dict] = mapped_column(JSON)
+
+
+class OutboxMessage(Base):
+    """A notification to a unit, written in the transaction that caused it and delivered later
+    by ``zonemap deliver``; ``sent_at`` is set only after the receiver answered 2xx."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event: Mapped[str] = mapped_column(String(32))
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    unit_id: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending, sent, failed, no_webhook
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class Webhook(Base):
+    """Where a unit receives its notifications."""
+
+    __tablename__ = "webhooks"
+
+    unit_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str | None] = mapped_column(String(200))  # signs each body (HMAC-SHA256) when set
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Photo(Base):
+    """An uploaded photo, re-encoded without its metadata (EXIF, GPS); named by its content hash."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(100))

@@ -1,9 +1,8 @@
-"""The ``zonemap`` command line."""
+"""Commands on files: validate, info, demo data, batch routing, coverage analysis, maps."""
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -13,31 +12,21 @@ import click
 import pandas as pd
 from tqdm import tqdm
 
+from api.batch import OUTPUT_SUFFIXES, LayerFiles, load_zone_layer, route_file, write_decisions
+from api.cli.common import DATA_DIR_ENV, default_data_dir, fail, main
 from geodata.crs import InputCRS
 from geodata.demo import DEFAULT_REPORTS, DemoFiles, ensure_demo, write_demo
 from geodata.demo.generate import DEFAULT_SEED, load_district
 from geodata.demo.synthetic import synthetic_zones as synthetic_zones_layer
 from geodata.io import read_raw, write_layer
 from geodata.load import LoadedLayer, load_categories, load_layer
-from api.batch import OUTPUT_SUFFIXES, LayerFiles, load_zone_layer, route_file, write_decisions
 from zones.config import RoutingConfig
 from zones.enums import LayerKind, Status
 from zones.errors import CRSError, LayerReadError, SchemaError
 from zones.summary import summarise
 
-DATA_DIR_ENV = "ZONEMAP_DATA_DIR"
 PROGRESS_MIN_ROWS = 200_000  # a progress bar for batches that take more than a few seconds
 CRS_HELP = f"coordinate system of the input: {', '.join(InputCRS.values())} or an EPSG code (e.g. EPSG:4547)"
-
-
-def default_data_dir() -> Path:
-    """``$ZONEMAP_DATA_DIR``, or ``./zonemap-data``."""
-    return Path(os.environ.get(DATA_DIR_ENV, "zonemap-data"))
-
-
-def _fail(message: str, code: int) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(code)
 
 
 def _load(path: Path, kind: LayerKind, **options: Any) -> LoadedLayer:
@@ -47,16 +36,11 @@ def _load(path: Path, kind: LayerKind, **options: Any) -> LoadedLayer:
     except SchemaError as err:
         assert err.report is not None
         click.echo(err.report.format(limit=50), err=True)
-        _fail(f"{path} is not a valid {kind.value} layer", 1)
+        fail(f"{path} is not a valid {kind.value} layer", 1)
     except (LayerReadError, CRSError, ValueError) as err:
-        _fail(str(err), 2)
+        fail(str(err), 2)
     raise AssertionError  # unreachable: _fail exits
 
-
-@click.group()
-@click.version_option(package_name="zonemap")
-def main() -> None:
-    """zonemap: responsibility zones (三定三包), test points and citizen reports for a district."""
 
 
 @main.command()
@@ -78,7 +62,7 @@ def validate(layer_file: Path, kind: str, crs: str | None, layer_name: str | Non
     try:
         loaded = load_layer(layer_file, kind, crs=crs, columns=list(mapping), layer=layer_name, encoding=encoding, lon=lon, lat=lat, wkt=wkt, strict=False)
     except (LayerReadError, CRSError, ValueError) as err:
-        _fail(str(err), 2)
+        fail(str(err), 2)
         return
     click.echo(loaded.report.format(limit=limit))
     click.echo(f"input CRS: {loaded.input_crs}; stored as WGS84" + (f"; attribute encoding: {loaded.encoding}" if loaded.encoding else ""))
@@ -126,7 +110,7 @@ def info(demo: bool, zones_file: Path | None, points_file: Path | None, areas_fi
         points_file = points_file or files.gpkg
         areas_file = areas_file or files.gpkg
     if not (zones_file or points_file or areas_file):
-        _fail("give --demo or at least one of --zones, --test-points, --areas", 2)
+        fail("give --demo or at least one of --zones, --test-points, --areas", 2)
     layers = {
         name: _load(path, kind, crs=crs).frame if path else None
         for name, path, kind in (("zones", zones_file, LayerKind.ZONES), ("test_points", points_file, LayerKind.TEST_POINTS), ("areas", areas_file, LayerKind.AREAS))
@@ -170,7 +154,7 @@ def demo(data_dir: Path | None) -> None:
     try:
         _, report = load_categories(files.categories)
     except SchemaError as err:
-        _fail(str(err), 1)
+        fail(str(err), 1)
         return
     click.echo(report.summary())
     _print_summary(summarise(**layers), as_json=False)
@@ -200,18 +184,18 @@ def route_command(reports: Path, zones_file: Path | None, areas_file: Path | Non
         categories_file, units_file = categories_file or files.categories, units_file or files.units
     missing = [name for name, value in (("--zones", zones_file), ("--areas", areas_file), ("--test-points", points_file), ("--categories", categories_file)) if value is None]
     if missing:
-        _fail(f"give --demo or {', '.join(missing)}", 2)
+        fail(f"give --demo or {', '.join(missing)}", 2)
     if out_file.suffix.lower() not in OUTPUT_SUFFIXES:
-        _fail(f"--out must end in {', '.join(OUTPUT_SUFFIXES)}", 2)
+        fail(f"--out must end in {', '.join(OUTPUT_SUFFIXES)}", 2)
     try:
         config = RoutingConfig(nearest_tolerance_m=tolerance_m, test_point_radius_m=test_point_radius_m)
         layer = load_zone_layer(LayerFiles(zones_file, areas_file, points_file, categories_file, units_file))  # type: ignore[arg-type]
     except SchemaError as err:
         click.echo(err.report.format(limit=50) if err.report else str(err), err=True)
-        _fail("the layers are invalid", 1)
+        fail("the layers are invalid", 1)
         return
     except (LayerReadError, CRSError, ValueError) as err:
-        _fail(str(err), 2)
+        fail(str(err), 2)
         return
     started = time.perf_counter()
     try:
@@ -219,7 +203,7 @@ def route_command(reports: Path, zones_file: Path | None, areas_file: Path | Non
         with tqdm(total=total, unit="reports", disable=total is not None and total < PROGRESS_MIN_ROWS, file=sys.stderr) as bar:
             decisions = route_file(reports, layer, config, crs=crs, progress=bar.update)
     except (LayerReadError, CRSError) as err:
-        _fail(str(err), 2)
+        fail(str(err), 2)
         return
     write_decisions(decisions, out_file)
     elapsed = time.perf_counter() - started
@@ -228,76 +212,6 @@ def route_command(reports: Path, zones_file: Path | None, areas_file: Path | Non
     for status in Status.values():
         if counts.get(status, 0):
             click.echo(f"  {status:<11}{counts[status]:>10}")
-
-
-def _app(data_dir: Path | None) -> Any:
-    from api import create_app
-
-    return create_app({"DATA_DIR": str(data_dir)} if data_dir else None)
-
-
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8000, show_default=True)
-@click.option("--data-dir", type=click.Path(path_type=Path), help=f"SQLite file and demo data (default ${DATA_DIR_ENV} or ./zonemap-data)")
-@click.option("--threads", type=int, default=4, show_default=True)
-def serve(host: str, port: int, data_dir: Path | None, threads: int) -> None:
-    """Run the service (one gunicorn worker) on the bundled Chengyang data; DATABASE_URL
-    switches to PostgreSQL. For several workers run gunicorn itself (see README)."""
-    from gunicorn.app.base import BaseApplication
-
-    app = _app(data_dir)
-
-    class Server(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", 1)
-            self.cfg.set("threads", threads)
-            self.cfg.set("accesslog", "-")
-
-        def load(self) -> Any:
-            return app
-
-    click.echo(f"zonemap serving zone layer {app.extensions['zonemap.layer'].version} on http://{host}:{port} (database {app.config['DATABASE_URL'].split('@')[-1]})", err=True)
-    Server().run()
-
-
-@main.group()
-def token() -> None:
-    """API tokens."""
-
-
-@token.command("create")
-@click.option("--role", type=click.Choice(["dispatcher", "planner", "unit", "public"]), required=True)
-@click.option("--unit", "unit_id", help="the unit a unit token acts for")
-@click.option("--label", default="", help="who the token is for")
-@click.option("--data-dir", type=click.Path(path_type=Path))
-def token_create(role: str, unit_id: str | None, label: str, data_dir: Path | None) -> None:
-    """Create a token; it is printed once, on the last line, and stored hashed."""
-    from api.auth import create_token
-
-    app = _app(data_dir)
-    with app.extensions["zonemap.db"].session() as session:
-        try:
-            value = create_token(session, role, unit_id, label)
-        except ValueError as err:
-            _fail(str(err), 2)
-            return
-    click.echo(f"{role} token{' for ' + unit_id if unit_id else ''} (store it now; only its hash is kept):")
-    click.echo(value)
-
-
-@main.command()
-@click.option("--data-dir", type=click.Path(path_type=Path))
-def escalate(data_dir: Path | None) -> None:
-    """Escalate (督办) every open report past its deadline; run it from cron."""
-    from api import services
-
-    app = _app(data_dir)
-    with app.extensions["zonemap.db"].session() as session:
-        count = services.escalate_overdue(session)
-    click.echo(f"escalated {count} overdue reports")
-
 
 @main.command()
 @click.option("--demo", is_flag=True, help="analyse the bundled Chengyang layers")
@@ -319,7 +233,7 @@ def coverage(demo: bool, zones_file: Path | None, areas_file: Path | None, point
         files = _demo_files(data_dir)
         zones_file, areas_file, points_file = zones_file or files.gpkg, areas_file or files.gpkg, points_file or files.gpkg
     if not (zones_file and areas_file and points_file):
-        _fail("give --demo or --zones, --areas and --test-points", 2)
+        fail("give --demo or --zones, --areas and --test-points", 2)
         return
     frames = {name: _load(path, kind).frame for name, path, kind in (("zones", zones_file, LayerKind.ZONES), ("areas", areas_file, LayerKind.AREAS), ("test_points", points_file, LayerKind.TEST_POINTS))}
     no_categories = pd.DataFrame(columns=["code", "name_zh", "name_en", "group", "duty", "department_unit_id", "deadline_hours"])
@@ -421,5 +335,5 @@ def map_unit(unit_id: str, out_file: Path, data_dir: Path | None) -> None:
 
     layer, frame = _routed_demo(data_dir)
     if unit_id not in set(layer.zones["unit_id"]) and unit_id not in layer.unit_names:
-        _fail(f"unknown unit {unit_id!r}", 2)
+        fail(f"unknown unit {unit_id!r}", 2)
     _save(unit_map(layer, unit_id, frame[frame["unit_id"] == unit_id], asset_prefix="assets/"), out_file)

@@ -1,0 +1,36 @@
+"""What every command shares: the ``zonemap`` group, the data folder, failing with a message."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+DATA_DIR_ENV = "ZONEMAP_DATA_DIR"
+
+
+def default_data_dir() -> Path:
+    """``$ZONEMAP_DATA_DIR``, or ``./zonemap-data``."""
+    return Path(os.environ.get(DATA_DIR_ENV, "zonemap-data"))
+
+
+def fail(message: str, code: int) -> None:
+    """Print ``error: message`` and exit with ``code``."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def service_app(data_dir: Path | None) -> Any:
+    """The service's app as configured (environment, ``--data-dir``), for commands on its database."""
+    from api import create_app
+
+    return create_app({"DATA_DIR": str(data_dir)} if data_dir else None)
+
+
+@click.group()
+@click.version_option(package_name="zonemap")
+def main() -> None:
+    """zonemap: responsibility zones (三定三包), test points and citizen reports for a district."""

@@ -1,0 +1,154 @@
+"""Commands on the service: serve, tokens, escalation, notification delivery, webhooks, retention."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from api.cli.common import DATA_DIR_ENV, fail, main, service_app
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--data-dir", type=click.Path(path_type=Path), help=f"SQLite file and demo data (default ${DATA_DIR_ENV} or ./zonemap-data)")
+@click.option("--threads", type=int, default=4, show_default=True)
+def serve(host: str, port: int, data_dir: Path | None, threads: int) -> None:
+    """Run the service (one gunicorn worker) on the bundled Chengyang data; DATABASE_URL
+    switches to PostgreSQL. For several workers run gunicorn itself (see README)."""
+    from gunicorn.app.base import BaseApplication
+
+    app = service_app(data_dir)
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", 1)
+            self.cfg.set("threads", threads)
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> Any:
+            return app
+
+    click.echo(f"zonemap serving zone layer {app.extensions['zonemap.layer'].version} on http://{host}:{port} (database {app.config['DATABASE_URL'].split('@')[-1]})", err=True)
+    Server().run()
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.option("--role", type=click.Choice(["dispatcher", "planner", "unit", "public"]), required=True)
+@click.option("--unit", "unit_id", help="the unit a unit token acts for")
+@click.option("--label", default="", help="who the token is for")
+@click.option("--data-dir", type=click.Path(path_type=Path))
+def token_create(role: str, unit_id: str | None, label: str, data_dir: Path | None) -> None:
+    """Create a token; it is printed once, on the last line, and stored hashed."""
+    from api.auth import create_token
+
+    app = service_app(data_dir)
+    with app.extensions["zonemap.db"].session() as session:
+        try:
+            value = create_token(session, role, unit_id, label)
+        except ValueError as err:
+            fail(str(err), 2)
+            return
+    click.echo(f"{role} token{' for ' + unit_id if unit_id else ''} (store it now; only its hash is kept):")
+    click.echo(value)
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(path_type=Path))
+def escalate(data_dir: Path | None) -> None:
+    """Escalate (督办) every open report past its deadline; run it from cron."""
+    from api import services
+
+    app = service_app(data_dir)
+    with app.extensions["zonemap.db"].session() as session:
+        count = services.escalate_overdue(session)
+    click.echo(f"escalated {count} overdue reports")
+
+
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="send what is due now, then stop (default: keep polling)")
+@click.option("--poll-seconds", type=float, default=1.0, show_default=True, help="how often to look for due messages when idle")
+@click.option("--backoff-seconds", type=float, default=5.0, show_default=True, help="first retry delay; doubles with each failure")
+@click.option("--max-attempts", type=int, default=20, show_default=True, help="then the message is marked failed")
+@click.option("--data-dir", type=click.Path(path_type=Path))
+def deliver(once: bool, poll_seconds: float, backoff_seconds: float, max_attempts: int, data_dir: Path | None) -> None:
+    """Send the outbox (dispatches, escalations, publications) to the units' webhooks."""
+    import time
+
+    from api import notifications
+
+    app = service_app(data_dir)
+    database = app.extensions["zonemap.db"]
+    policy = notifications.Policy(backoff_s=backoff_seconds, max_attempts=max_attempts)
+    while True:
+        with database.session() as session:
+            message = notifications.deliver_one(session, policy)
+            if message is not None:
+                click.echo(f"#{message.id} {message.event} report {message.report_id} -> {message.unit_id}: {message.status}"
+                           f"{' (' + message.last_error + ')' if message.last_error else ''}", err=True)
+                continue
+            if once:
+                click.echo(" ".join(f"{k} {v}" for k, v in sorted(notifications.counts(session).items())) or "outbox empty")
+                return
+        time.sleep(poll_seconds)
+
+
+@main.group()
+def webhook() -> None:
+    """Where units receive their notifications."""
+
+
+@webhook.command("set")
+@click.option("--unit", "unit_id", required=True)
+@click.option("--url", required=True, help="http(s) URL that receives a POST per notification")
+@click.option("--secret", help="signs each body: X-Zonemap-Signature: sha256=HMAC(secret, body)")
+@click.option("--data-dir", type=click.Path(path_type=Path))
+def webhook_set(unit_id: str, url: str, secret: str | None, data_dir: Path | None) -> None:
+    """Configure a unit's webhook (replacing any earlier one)."""
+    from api import notifications
+
+    app = service_app(data_dir)
+    with app.extensions["zonemap.db"].session() as session:
+        try:
+            notifications.set_webhook(session, unit_id, url, secret)
+        except ValueError as err:
+            fail(str(err), 2)
+    click.echo(f"unit {unit_id} notifications go to {url}")
+
+
+@webhook.command("list")
+@click.option("--data-dir", type=click.Path(path_type=Path))
+def webhook_list(data_dir: Path | None) -> None:
+    """The configured webhooks."""
+    from sqlalchemy import select
+
+    from api.persistence.models import Webhook
+
+    app = service_app(data_dir)
+    with app.extensions["zonemap.db"].session() as session:
+        for hook in session.scalars(select(Webhook).order_by(Webhook.unit_id)):
+            click.echo(f"{hook.unit_id}\t{hook.url}\t{'signed' if hook.secret else 'unsigned'}")
+
+
+@main.command()
+@click.option("--older-than-days", type=float, help="default: the CONTACT_RETENTION_DAYS setting")
+@click.option("--data-dir", type=click.Path(path_type=Path))
+def retention(older_than_days: float | None, data_dir: Path | None) -> None:
+    """Erase reporters' contacts from reports older than the retention age; run it from cron."""
+    from api import services
+
+    app = service_app(data_dir)
+    days = older_than_days if older_than_days is not None else float(app.config["CONTACT_RETENTION_DAYS"])
+    with app.extensions["zonemap.db"].session() as session:
+        count = services.erase_contacts(session, days)
+    click.echo(f"erased the reporter contact of {count} reports older than {days:g} days")

@@ -1,0 +1,61 @@
+"""Photos as the service stores them: decoded, re-encoded from the pixels alone (no EXIF, GPS,
+XMP or text chunks survive), named by the hash of the result. No Flask, no database."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+MAX_PIXELS = 50_000_000  # a 50-megapixel photo; more is a decompression bomb, not a phone photo
+
+
+class PhotoError(ValueError):
+    """The upload is not a photo we accept; the message says why."""
+
+
+@dataclass(frozen=True)
+class CleanPhoto:
+    """A re-encoded photo."""
+
+    id: str
+    content_type: str
+    data: bytes
+    width: int
+    height: int
+
+
+def clean(data: bytes) -> CleanPhoto:
+    """Decode ``data`` (JPEG, PNG or WebP), turn it upright by its EXIF orientation, and encode
+    the pixels again without any metadata."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                fmt = image.format or ""
+                if fmt not in FORMATS:
+                    msg = f"{fmt or 'unknown'} images are not accepted; send JPEG, PNG or WebP"
+                    raise PhotoError(msg)
+                if image.width * image.height > MAX_PIXELS:
+                    msg = f"{image.width}×{image.height} pixels is more than {MAX_PIXELS:,}"
+                    raise PhotoError(msg)
+                upright = ImageOps.exif_transpose(image)
+                mode = "RGB" if fmt == "JPEG" or upright.mode not in ("RGB", "RGBA", "L") else upright.mode
+                pixels = upright.convert(mode)
+                bare = Image.frombytes(mode, pixels.size, pixels.tobytes())  # pixels only: no info, no EXIF
+    except UnidentifiedImageError:
+        raise PhotoError("not an image this service reads (JPEG, PNG or WebP)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PhotoError(f"more than {MAX_PIXELS:,} pixels") from None
+    except (OSError, SyntaxError, ValueError) as err:  # truncated or corrupt data
+        if isinstance(err, PhotoError):
+            raise
+        raise PhotoError(f"the image data is damaged: {err}") from None
+    out = io.BytesIO()
+    bare.save(out, format=fmt, **({"quality": 90} if fmt in ("JPEG", "WEBP") else {}))
+    encoded = out.getvalue()
+    return CleanPhoto(hashlib.sha256(encoded).hexdigest(), FORMATS[fmt], encoded, bare.width, bare.height)
