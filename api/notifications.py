@@ -45,7 +45,7 @@ def enqueue(session: Session, report: Report, action: Action, at: datetime) -> N
         "zone_id": report.zone_id, "reason": report.reason, "deadline_at": _iso(report.deadline_at), "at": _iso(at),
     }
     session.add(OutboxMessage(event=action.value, report_id=report.id, unit_id=report.unit_id, payload=payload, created_at=at,
-                              status=PENDING, attempts=0, next_attempt_at=at, sent_at=None, last_error=""))
+                              status=PENDING, attempts=0, next_attempt_at=datetime.now(UTC), sent_at=None, last_error=""))
 
 
 def set_webhook(session: Session, unit_id: str, url: str, secret: str | None) -> None:

@@ -41,7 +41,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
 
 @pytest.fixture
 def app(database_url, demo_files, tmp_path):
-    app = create_app({"DATA_DIR": str(tmp_path), "DATABASE_URL": database_url, "LAYER_DIR": str(demo_files.root), "TESTING": True})
+    app = create_app({"DATA_DIR": str(tmp_path), "DATABASE_URL": database_url, "LAYER_DIR": str(demo_files.root), "TESTING": True,
+                      "PUBLIC_SUBMIT_LIMIT": "1000 per minute"})
     yield app
     app.extensions["zonemap.db"].engine.dispose()
 
