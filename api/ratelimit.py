@@ -21,14 +21,16 @@ from api.errors import ApiError
 def init_app(app: Flask) -> None:
     """Connect the configured store and parse the limit (a bad limit string stops the start)."""
     store = storage.storage_from_string(app.config["RATE_LIMIT_STORAGE"], key_prefix=app.config.get("RATE_LIMIT_PREFIX", "zonemap"))
-    app.extensions["zonemap.ratelimit"] = (strategies.MovingWindowRateLimiter(store), parse(app.config["PUBLIC_SUBMIT_LIMIT"]))
+    parse(app.config["PUBLIC_SUBMIT_LIMIT"])
+    app.extensions["zonemap.ratelimit"] = strategies.MovingWindowRateLimiter(store)
 
 
 def check_submission(caller: Caller) -> None:
     """Count one submission by a public caller; 429 with ``Retry-After`` when over the limit."""
     if caller.role != Role.PUBLIC:
         return
-    limiter, limit = current_app.extensions["zonemap.ratelimit"]
+    limiter = current_app.extensions["zonemap.ratelimit"]
+    limit = parse(current_app.config["PUBLIC_SUBMIT_LIMIT"])
     key = request.remote_addr or "unknown"
     try:
         if limiter.hit(limit, "submit", key):

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from api import notifications, services
 from api.persistence.models import OutboxMessage, Transition
 from tests.api.test_reports import REPORT, submit
-from tests.api.test_server import ZONEMAP
+from tests.support.server import ZONEMAP
 from tests.support.receiver import receiving
 
 # Points in three owners' zones of the demo (P06 and two others), WGS84.

@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.api.test_server import create_token, serving
+from tests.support.server import create_token, serving
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 

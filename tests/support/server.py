@@ -1,0 +1,119 @@
+"""The real server in a subprocess on 127.0.0.1 (``zonemap serve``, or gunicorn with several
+workers), and a small JSON client for it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ZONEMAP = str(Path(sys.executable).parent / "zonemap")
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def call(method: str, url: str, body: dict | None = None, token: str | None = None) -> tuple[int, dict | list]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def server_command(port: int, data_dir: Path, workers: int | None) -> list[str]:
+    """``zonemap serve`` (one worker), or gunicorn with ``workers`` workers as the README runs it."""
+    if workers is None:
+        return [ZONEMAP, "serve", "--port", str(port), "--data-dir", str(data_dir)]
+    return [GUNICORN, "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "5", "api:create_app()"]
+
+
+def wait_healthy(base: str, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+    """Until ``/healthz`` answers; fail with the server's log if it died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=2)
+            return
+        except OSError:
+            if process.poll() is not None:
+                pytest.fail(log.read_text(encoding="utf-8", errors="replace"))
+            time.sleep(0.3)
+    pytest.fail(f"{base} did not come up within {timeout:g} s")
+
+
+class Server:
+    """A running server process (its own process group), restartable on the same port."""
+
+    def __init__(self, env: dict[str, str], data_dir: Path, workers: int | None) -> None:
+        self.env = {**env, "ZONEMAP_DATA_DIR": str(data_dir)}
+        self.data_dir = data_dir
+        self.workers = workers
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = data_dir / "server.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        """Start and wait until healthy."""
+        with self.log.open("ab") as sink:
+            self.process = subprocess.Popen(server_command(self.port, self.data_dir, self.workers), env=self.env, cwd=self.data_dir,
+                                            stdout=subprocess.DEVNULL, stderr=sink, start_new_session=True)
+        wait_healthy(self.base, self.process, self.log)
+
+    def kill(self) -> None:
+        """kill -9 the whole server: master and workers."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        """Terminate gracefully."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=30)
+
+
+@contextmanager
+def serving(env: dict[str, str], data_dir: Path, workers: int | None = None) -> Iterator[str]:
+    """Run the server on a free 127.0.0.1 port until the block ends; yield its base URL."""
+    with running(env, data_dir, workers) as server:
+        yield server.base
+
+
+@contextmanager
+def running(env: dict[str, str], data_dir: Path, workers: int | None = None) -> Iterator[Server]:
+    """Like `serving`, yielding the `Server` (to kill or restart it)."""
+    server = Server(env, data_dir, workers)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def create_token(env: dict[str, str], data_dir: Path, role: str = "dispatcher") -> str:
+    """A token made with the command line, as an operator would."""
+    made = subprocess.run([ZONEMAP, "token", "create", "--role", role, "--data-dir", str(data_dir)], env=env, capture_output=True, text=True, check=True)
+    return made.stdout.strip().splitlines()[-1]
