@@ -103,11 +103,14 @@ def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Subm
         distance_m=decision["distance_m"], test_point_id=decision["test_point_id"], area_id=decision["area_id"],
         zone_version=decision["zone_version"], reason=decision["reason"],
     )
+    # The report is this transaction's first write. No savepoint: pysqlite commits a savepoint
+    # opened outside a transaction on release, which would make the report visible without its
+    # history. On a key conflict the whole transaction (reads only so far) is rolled back.
+    session.add(report)
     try:
-        with session.begin_nested():
-            session.add(report)
-            session.flush()
+        session.flush()
     except IntegrityError:  # a concurrent retry with the same key won the race
+        session.rollback()
         found = _existing(session, idempotency_key, item.client_ref)
         if found is None:
             raise

@@ -29,6 +29,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'zonemap.sqlite'}"
         return
+    yield from _fresh_schema()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh schema in the PostgreSQL database ``test``."""
+    yield from _fresh_schema()
+
+
+def _fresh_schema() -> Iterator[str]:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     engine = sa.create_engine(POSTGRES)
     with engine.begin() as connection:
@@ -64,3 +74,13 @@ def tokens(app) -> dict[str, str]:
             "unit_b": create_token(session, "unit", "HW01"),
         }
     return {role: {"Authorization": f"Bearer {value}"} for role, value in made.items()}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--full-load", action="store_true", help="run the load test at full size (5,000 reports) instead of CI size")
+
+
+@pytest.fixture
+def load_size(request: pytest.FixtureRequest) -> int:
+    """How many reports the load test submits."""
+    return 5000 if request.config.getoption("--full-load") else 1200

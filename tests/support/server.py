@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,14 +29,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def call(method: str, url: str, body: dict | None = None, token: str | None = None) -> tuple[int, dict | list]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})})
+def call(method: str, url: str, body: dict | None = None, token: str | None = None, headers: dict[str, str] | None = None,
+         data: bytes | None = None) -> tuple[int, Any]:
+    """One request; the status and the JSON body (None when the body is not JSON). Connection
+    errors (refused, reset) are raised as `OSError`."""
+    if body is not None:
+        data = json.dumps(body).encode()
+    sent = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {}), **(headers or {})}
+    request = urllib.request.Request(url, data=data, method=method, headers=sent)
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
+        with urllib.request.urlopen(request, timeout=60) as response:
+            status, raw = response.status, response.read()
     except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read())
+        status, raw = err.code, err.read()
+    try:
+        return status, json.loads(raw)
+    except ValueError:
+        return status, None
 
 
 def server_command(port: int, data_dir: Path, workers: int | None) -> list[str]:
