@@ -19,7 +19,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from api.config import configure
     from api.persistence import Database, migrate
 
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # assets are served by the maps blueprint
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese as UTF-8, not \u escapes
     configure(app, test_config)
     errors.init_app(app)

@@ -4,19 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
+from api import parsing
+from api.blueprints.open311 import REQUEST_IDS, STATUS_FILTERS
+from api.parsing import CHINA_LAT, CHINA_LON
+from api.state import current_layer
+from api.services import NEEDS_NOTE
+from geodata.crs import InputCRS
+from maps.style import BASEMAPS
+from zones.enums import Status
+from zones.workflow import Action, State
+
 PROBLEM = {"$ref": "#/components/responses/Problem"}
+OPEN311_ERROR = {"$ref": "#/components/responses/Open311Errors"}
+STATES, DECISIONS = State.values(), Status.values()
+ACTIONS_WITH_NOTE = [a.value for a in NEEDS_NOTE]
+ACTIONS_PLAIN = [a for a in Action.values() if a not in ACTIONS_WITH_NOTE and a != Action.REASSIGN.value]
+CRS = InputCRS.values()
+BBOX = f"^{parsing.BBOX}$"
+LON, LAT = CHINA_LON, CHINA_LAT
+TEXT = {"type": "string", "maxLength": 2000, "nullable": True}
 
 
-def _op(summary: str, *, params: list[dict[str, Any]] | None = None, body: str | None = None, ok: str = "200",
-        schema: str | None = None, secured: bool = True, errors: tuple[str, ...] = ("400", "401", "403", "404", "422")) -> dict[str, Any]:
+def _op(summary: str, *, params: list[dict[str, Any]] | None = None, body: str | None = None, ok: str = "200", schema: str | None = None,
+        content: str = "application/json", secured: bool = True, errors: tuple[str, ...] = ("401", "403", "404", "422"), error: dict[str, Any] = PROBLEM) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": summary, "responses": {ok: {"description": "OK"}}}
-    if schema:
-        op["responses"][ok]["content"] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
+    op["responses"][ok]["content"] = {content: {"schema": {"$ref": f"#/components/schemas/{schema}"}} if schema else {}}
     for code in errors:
-        op["responses"][code] = PROBLEM
+        op["responses"][code] = error
     if params:
         op["parameters"] = params
     if body:
@@ -30,90 +47,164 @@ def _q(name: str, kind: str = "string", required: bool = False, **extra: Any) ->
     return {"name": name, "in": "query", "required": required, "schema": {"type": kind, **extra}}
 
 
-def _path(name: str, kind: str = "string") -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+def _path(name: str, kind: str = "string", **extra: Any) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": kind, **extra}}
 
 
-def document() -> dict[str, Any]:
-    """The OpenAPI 3.0 document."""
-    location = [_q("lon", "number", True), _q("lat", "number", True), _q("crs", enum=["wgs84", "cgcs2000", "gcj02", "bd09"]), _q("accuracy_m", "number", minimum=0)]
-    page = [_q("limit", "integer", minimum=1, maximum=500), _q("offset", "integer", minimum=0)]
-    fmt_ok = ("400", "401", "404")
+def _obj(required: list[str] | None = None, **properties: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        out["required"] = required
+    return out
+
+
+def _schemas(categories: list[str]) -> dict[str, Any]:
+    nullable_string = {"type": "string", "nullable": True}
+    return {
+        "Problem": _obj(type={"type": "string"}, title={"type": "string"}, status={"type": "integer"}, detail={"type": "string"},
+                        errors={"type": "array", "items": _obj(field={"type": "string"}, message={"type": "string"})}),
+        "Open311Error": _obj(["code", "description"], code={"type": "integer"}, description={"type": "string"}),
+        "NewReport": _obj(
+            ["lon", "lat", "category"],
+            lon={"type": "number", "minimum": LON[0], "maximum": LON[1]}, lat={"type": "number", "minimum": LAT[0], "maximum": LAT[1]},
+            crs={"type": "string", "enum": CRS, "nullable": True}, accuracy_m={"type": "number", "minimum": 0, "maximum": 100000, "nullable": True},
+            category={"type": "string", "enum": categories}, description=TEXT,
+            photos={"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 500}, "nullable": True},
+            source={"type": "string", "enum": ["citizen", "leader", "inspection", "self_check", "spot_check"], "nullable": True},
+            reporter_contact={"type": "string", "maxLength": 200, "nullable": True}, client_ref={"type": "string", "maxLength": 200, "nullable": True},
+        ),
+        "Transition": {"type": "object", "required": ["action"], "properties": {
+            "action": {"type": "string", "enum": [*ACTIONS_PLAIN, *ACTIONS_WITH_NOTE, "reassign"]}, "note": TEXT,
+            "evidence": {"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 500}, "nullable": True},
+            "unit_id": {"type": "string", "maxLength": 64, "nullable": True}},
+            "anyOf": [  # reasons and targets some actions need
+                _obj(action={"enum": ACTIONS_PLAIN}),
+                _obj(["note"], action={"enum": ACTIONS_WITH_NOTE}, note={"type": "string", "pattern": r"\S"}),
+                _obj(["unit_id"], action={"enum": ["reassign"]}, unit_id={"type": "string", "pattern": r"\S"}),
+            ]},
+        "Decision": _obj(status={"type": "string", "enum": DECISIONS}, rule=nullable_string, unit_id=nullable_string, zone_id=nullable_string,
+                         co_owner_unit_ids={"type": "array", "items": {"type": "string"}}, candidate_unit_ids={"type": "array", "items": {"type": "string"}},
+                         distance_m={"type": "number", "nullable": True}, test_point_id=nullable_string, area_id=nullable_string,
+                         zone_version={"type": "string"}, reason={"type": "string"}),
+        "Report": _obj(["id", "state", "category", "decision"], id={"type": "integer"}, state={"type": "string", "enum": STATES},
+                       category={"type": "string"}, description={"type": "string"}, unit_id=nullable_string, deadline_at=nullable_string,
+                       created_at={"type": "string", "format": "date-time"}, overdue={"type": "boolean"},
+                       allowed_actions={"type": "array", "items": {"type": "string"}}, decision={"$ref": "#/components/schemas/Decision"}),
+        "ReportPage": _obj(["items", "limit", "offset"], items={"type": "array", "items": {"$ref": "#/components/schemas/Report"}},
+                           limit={"type": "integer"}, offset={"type": "integer"}, next={"type": "string"}),
+        "RouteDecision": _obj(["status", "zone_version", "reason"], status={"type": "string", "enum": DECISIONS}, unit_id=nullable_string,
+                              zone_id=nullable_string, zone_version={"type": "string"}, reason={"type": "string"}, lon={"type": "number"}, lat={"type": "number"}),
+        "FeatureCollection": _obj(["type", "features"], type={"type": "string", "enum": ["FeatureCollection"]},
+                                  features={"type": "array", "items": {"$ref": "#/components/schemas/Feature"}}),
+        "Feature": _obj(["type", "geometry", "properties"], type={"type": "string", "enum": ["Feature"]}, id={"type": "string"},
+                        geometry={"type": "object", "nullable": True}, properties={"type": "object"}),
+        "Photo": _obj(["id", "url", "content_type"], id={"type": "string"}, url={"type": "string"}, content_type={"type": "string"},
+                      width={"type": "integer"}, height={"type": "integer"}, bytes={"type": "integer"}),
+        "Units": _obj(["items"], items={"type": "array", "items": {"type": "object"}}),
+        "Unit": _obj(["unit_id", "zones", "reports", "figures"], unit_id={"type": "string"}, zones={"type": "array"}, test_points={"type": "array"},
+                     reports={"type": "array", "items": {"$ref": "#/components/schemas/Report"}}, figures={"type": "object"}),
+        "Layers": _obj(["current", "items"], current={"type": "string"}, items={"type": "array", "items": {"type": "object"}}),
+        "Layer": _obj(["version"], version={"type": "string"}, created_at={"type": "string"}, summary={"type": "object"}),
+        "Board": _obj(["items"], items={"type": "array", "items": _obj(id={"type": "integer"}, category={"type": "string"}, reported_on={"type": "string", "format": "date"})},
+                      limit={"type": "integer"}, offset={"type": "integer"}),
+        "Health": _obj(["status", "zone_version"], status={"type": "string"}, zone_version={"type": "string"}, zones={"type": "integer"}),
+        "Any": {},
+    }
+
+
+def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
+    """The OpenAPI 3.0 document; ``categories`` are the report category codes of the current
+    layer, ``basemaps`` the basemaps the coverage map offers."""
+    location = [_q("lon", "number", True, minimum=LON[0], maximum=LON[1]), _q("lat", "number", True, minimum=LAT[0], maximum=LAT[1]), _q("crs", enum=CRS),
+                _q("accuracy_m", "number", minimum=0, maximum=100000)]
+    page = [_q("limit", "integer", minimum=1, maximum=500), _q("offset", "integer", minimum=0, maximum=10**12)]
+    jurisdiction = _q("jurisdiction_id", enum=["370214", "chengyang", "城阳区"])
+    o311 = {"secured": False, "error": OPEN311_ERROR}
+    html = {"secured": False, "content": "text/html", "errors": ()}
+    report_id = _path("report_id", "integer", minimum=1, maximum=2**31 - 1)
+    request_id = _path("request_id", "integer", minimum=1, maximum=2**31 - 1)
     return {
         "openapi": "3.0.3",
         "info": {"title": "zonemap", "version": "1.0", "description": "三定三包责任区、测评点位与随手拍问题派单 Responsibility zones, test points and citizen reports"},
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "responses": {"Problem": {"description": "RFC 9457 problem details naming the field", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}},
-            "schemas": {
-                "Problem": {"type": "object", "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"},
-                            "errors": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}}}},
-                "NewReport": {"type": "object", "required": ["lon", "lat", "category"], "properties": {
-                    "lon": {"type": "number"}, "lat": {"type": "number"}, "crs": {"type": "string", "enum": ["wgs84", "cgcs2000", "gcj02", "bd09"]},
-                    "accuracy_m": {"type": "number", "minimum": 0}, "category": {"type": "string"}, "description": {"type": "string"},
-                    "photos": {"type": "array", "items": {"type": "string"}}, "source": {"type": "string", "enum": ["citizen", "leader", "inspection", "self_check", "spot_check"]},
-                    "reporter_contact": {"type": "string"}, "client_ref": {"type": "string"}}},
-                "Transition": {"type": "object", "required": ["action"], "properties": {
-                    "action": {"type": "string", "enum": ["dispatch", "rectify", "verify", "rework", "publish", "dispute", "reassign", "escalate", "reject", "mark_duplicate"]},
-                    "note": {"type": "string"}, "evidence": {"type": "array", "items": {"type": "string"}}, "unit_id": {"type": "string"}}},
-                "Decision": {"type": "object", "properties": {k: {"type": "string", "nullable": True} for k in (
-                    "status", "unit_id", "zone_id", "rule", "test_point_id", "zone_version", "reason", "area_id")}},
-                "Report": {"type": "object", "properties": {"id": {"type": "integer"}, "state": {"type": "string"}, "unit_id": {"type": "string", "nullable": True},
-                           "deadline_at": {"type": "string", "nullable": True}, "overdue": {"type": "boolean"}, "decision": {"$ref": "#/components/schemas/Decision"}}},
+            "responses": {
+                "Problem": {"description": "RFC 9457 problem details naming the field", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}},
+                "Open311Errors": {"description": "Open311 errors", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Open311Error"}}}}},
             },
+            "schemas": _schemas(categories),
         },
         "security": [{"bearer": []}],
         "paths": {
-            "/healthz": {"get": _op("Liveness and the zone-layer version", secured=False, errors=())},
-            "/openapi.json": {"get": _op("This document", secured=False, errors=())},
-            "/docs": {"get": _op("A page rendering this document", secured=False, errors=())},
+            "/healthz": {"get": _op("Liveness and the zone-layer version", schema="Health", secured=False, errors=())},
+            "/openapi.json": {"get": _op("This document", schema="Any", secured=False, errors=())},
+            "/docs": {"get": _op("A page rendering this document", **html)},
             "/api/v1/reports": {
                 "post": _op("Submit a report: validated, routed, stored, dispatched", body="NewReport", ok="201", schema="Report",
-                            params=[{"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"}}], errors=("400", "401", "403", "409", "413", "422")),
-                "get": _op("List reports", params=[_q("status"), _q("decision"), _q("unit"), _q("category"), _q("area"), _q("bbox"), _q("since"), _q("until"), _q("overdue", enum=["true", "false"]), *page]),
+                            params=[{"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 200}}],
+                            errors=("400", "401", "403", "409", "413", "422", "429")),
+                "get": _op("List reports", schema="ReportPage", errors=("401", "403", "422"), params=[
+                    _q("status", enum=STATES), _q("decision", enum=DECISIONS), _q("unit"), _q("category"), _q("area"), _q("bbox", pattern=BBOX),
+                    _q("since", format="date-time"), _q("until", format="date-time"), _q("overdue", enum=["true", "false"]), *page]),
             },
-            "/api/v1/reports/{report_id}": {"get": _op("One report with its history", params=[_path("report_id", "integer")], schema="Report")},
-            "/api/v1/reports/{report_id}/transitions": {"post": _op("Move a report through the workflow", params=[_path("report_id", "integer")], body="Transition", schema="Report",
+            "/api/v1/reports/{report_id}": {"get": _op("One report with its history", params=[report_id], schema="Report", errors=("401", "403", "404"))},
+            "/api/v1/reports/{report_id}/transitions": {"post": _op("Move a report through the workflow", params=[report_id], body="Transition", schema="Report",
                                                                      errors=("400", "401", "403", "404", "409", "422"))},
-            "/api/v1/route": {"get": _op("The routing decision for a point, stored nowhere", params=[*location, _q("category", required=True)], schema="Decision")},
-            "/api/v1/units": {"get": _op("Units ranked by on-time rate")},
-            "/api/v1/units/{unit_id}": {"get": _op("A unit's zones, test points, reports and figures", params=[_path("unit_id")])},
-            "/api/v1/zones": {"get": _op("Zones as GeoJSON", params=[_q("bbox")])},
-            "/api/v1/zones/{zone_id}": {"get": _op("One zone as GeoJSON", params=[_path("zone_id")])},
-            "/api/v1/test-points": {"get": _op("Test points as GeoJSON")},
+            "/api/v1/photos": {"post": {**_op("Upload a photo (JPEG, PNG, WebP); stored without EXIF/GPS; returns its reference", ok="201", schema="Photo",
+                                              errors=("400", "401", "403", "413", "422", "429")),
+                                        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _obj(["photo"], photo={"type": "string", "format": "binary"})}}}}},
+            "/api/v1/photos/{photo_id}": {"get": {**_op("A stored photo (dispatchers, planners, and the unit of a report showing it)", params=[_path("photo_id")]),
+                                                  "responses": {"200": {"description": "The image", "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
+                                                                "401": PROBLEM, "403": PROBLEM, "404": PROBLEM}}},
+            "/api/v1/route": {"get": _op("The routing decision for a point, stored nowhere", schema="RouteDecision", errors=("401", "403", "422"),
+                                         params=[*location, _q("category", required=True, enum=categories)])},
+            "/api/v1/units": {"get": _op("Units ranked by on-time rate", schema="Units", errors=("401", "403"))},
+            "/api/v1/units/{unit_id}": {"get": _op("A unit's zones, test points, reports and figures", schema="Unit", params=[_path("unit_id")], errors=("401", "403", "404"))},
+            "/api/v1/zones": {"get": _op("Zones as GeoJSON", schema="FeatureCollection", content="application/geo+json", params=[_q("bbox", pattern=BBOX)], errors=("401", "403", "422"))},
+            "/api/v1/zones/{zone_id}": {"get": _op("One zone as GeoJSON", schema="Feature", content="application/geo+json", params=[_path("zone_id")], errors=("401", "403", "404"))},
+            "/api/v1/test-points": {"get": _op("Test points as GeoJSON", schema="FeatureCollection", content="application/geo+json", errors=("401", "403"))},
             "/api/v1/layers": {
-                "get": _op("Published zone-layer versions"),
-                "post": {**_op("Publish a zone layer (GeoPackage with zones, test_points, areas; optional categories and units CSVs)", ok="201",
+                "get": _op("Published zone-layer versions", schema="Layers", errors=("401", "403")),
+                "post": {**_op("Publish a zone layer (GeoPackage with zones, test_points, areas; optional categories and units CSVs)", ok="201", schema="Layer",
                                errors=("400", "401", "403", "413", "422")),
-                         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["layer"], "properties": {
-                             "layer": {"type": "string", "format": "binary"}, "categories": {"type": "string", "format": "binary"}, "units": {"type": "string", "format": "binary"}}}}}}},
+                         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _obj(
+                             ["layer"], layer={"type": "string", "format": "binary"}, categories={"type": "string", "format": "binary"}, units={"type": "string", "format": "binary"})}}}},
             },
-            "/api/v1/public/reports": {"get": _op("The public board of published results", params=page, secured=False, errors=("422",))},
-            "/open311/v2/services.json": {"get": _op("Open311 services (the categories)", secured=False, params=[_q("jurisdiction_id")], errors=fmt_ok)},
-            "/open311/v2/services/{service_code}.json": {"get": _op("Open311 service definition", secured=False, params=[_path("service_code"), _q("jurisdiction_id")], errors=fmt_ok)},
+            "/api/v1/public/reports": {"get": _op("The public board of published results", schema="Board", params=page, secured=False, errors=("422",))},
+            "/open311/v2/services.json": {"get": _op("Open311 services (the categories)", schema="Any", params=[jurisdiction], errors=("404",), **o311)},
+            "/open311/v2/services/{service_code}.json": {"get": _op("Open311 service definition", schema="Any", params=[_path("service_code"), jurisdiction], errors=("404",), **o311)},
             "/open311/v2/requests.json": {
-                "get": _op("Open311 requests", secured=False, params=[_q("jurisdiction_id"), _q("service_request_id"), _q("service_code"), _q("start_date"), _q("end_date"), _q("status")], errors=fmt_ok),
-                "post": _op("Open311 create request", secured=False, params=[_q("jurisdiction_id"), _q("api_key", required=True), _q("service_code", required=True),
-                                                                               _q("lat", "number"), _q("long", "number"), _q("description"), _q("media_url")], errors=fmt_ok),
+                "get": _op("Open311 requests", schema="Any", errors=("400", "404"), **o311, params=[
+                    jurisdiction, _q("service_request_id", pattern=f"^{REQUEST_IDS}$"), _q("service_code"), _q("start_date", format="date-time"),
+                    _q("end_date", format="date-time"), _q("status", enum=STATUS_FILTERS)]),
+                "post": _op("Open311 create request (api_key: a zonemap token)", schema="Any", errors=("400", "401", "404", "413", "429"), **o311, params=[
+                    jurisdiction, _q("api_key", required=True), _q("service_code", required=True, enum=categories),
+                    _q("lat", "number", True, minimum=LAT[0], maximum=LAT[1]), _q("long", "number", True, minimum=LON[0], maximum=LON[1]),
+                    _q("description", maxLength=2000), _q("media_url", maxLength=500)]),
             },
-            "/open311/v2/requests/{request_id}.json": {"get": _op("Open311 request", secured=False, params=[_path("request_id", "integer"), _q("jurisdiction_id")], errors=fmt_ok)},
-            "/open311/v2/request/{request_id}.json": {"get": _op("Open311 request (singular path of the contract)", secured=False, params=[_path("request_id", "integer"), _q("jurisdiction_id")], errors=fmt_ok)},
-            "/open311/v2/tokens/{token_id}.json": {"get": _op("Open311 token lookup", secured=False, params=[_path("token_id"), _q("jurisdiction_id")], errors=fmt_ok)},
-            "/ogc": {"get": _op("OGC API – Features landing page", secured=False, errors=())},
-            "/maps/coverage": {"get": _op("The coverage map (HTML, offline assets)", secured=False, params=[_q("basemap", enum=["osm", "amap", "tianditu"])], errors=("422",))},
-            "/maps/coverage/suggestions.geojson": {"get": _op("Gap-fill suggestions as a candidate zone layer (GeoJSON)", secured=False, errors=())},
-            "/coverage": {"get": _op("The planners' coverage page (HTML; ?lang=en for English)", secured=False, params=[_q("lang", enum=["zh", "en"])], errors=())},
-            "/maps/reports": {"get": _op("All reports: heat map and clusters by state (HTML)", errors=("401", "403"))},
-            "/maps/units/{unit_id}": {"get": _op("A unit's zones, test points and open reports (HTML)", params=[_path("unit_id")], errors=("401", "403", "404"))},
-            "/maps/public": {"get": _op("The public board map: published results only (HTML)", secured=False, errors=())},
-            "/dispatch": {"get": _op("The dispatchers' queue page (HTML; ambiguous, fallback, disputed and overdue reports with reassign)", secured=False, params=[_q("lang", enum=["zh", "en"])], errors=())},
-            "/units/{unit_id}": {"get": _op("A unit's page (HTML): zones, test points, reports with deadlines, the map", secured=False, params=[_path("unit_id"), _q("lang", enum=["zh", "en"])], errors=())},
-            "/assets/{path}": {"get": _op("Vendored web assets of the maps", secured=False, params=[_path("path")], errors=("404",))},
-            "/ogc/conformance": {"get": _op("Conformance classes", secured=False, errors=())},
-            "/ogc/collections": {"get": _op("Collections", secured=False, errors=())},
-            "/ogc/collections/{collection}": {"get": _op("One collection", secured=False, params=[_path("collection")], errors=("404",))},
-            "/ogc/collections/{collection}/items": {"get": _op("Features (GeoJSON)", secured=False, params=[_path("collection"), _q("bbox"), _q("limit", "integer", minimum=1, maximum=10000), _q("offset", "integer", minimum=0)], errors=("404", "422"))},
-            "/ogc/collections/{collection}/items/{feature_id}": {"get": _op("One feature", secured=False, params=[_path("collection"), _path("feature_id")], errors=("404",))},
+            "/open311/v2/requests/{request_id}.json": {"get": _op("Open311 request, as a one-element list", schema="Any", params=[request_id, jurisdiction], errors=("404",), **o311)},
+            "/open311/v2/request/{request_id}.json": {"get": _op("Open311 request (singular path of the contract)", schema="Any", params=[request_id, jurisdiction], errors=("404",), **o311)},
+            "/open311/v2/tokens/{token_id}.json": {"get": _op("Open311 token lookup", schema="Any", params=[_path("token_id"), jurisdiction], errors=("404",), **o311)},
+            "/ogc": {"get": _op("OGC API – Features landing page", schema="Any", secured=False, errors=())},
+            "/ogc/conformance": {"get": _op("Conformance classes", schema="Any", secured=False, errors=())},
+            "/ogc/collections": {"get": _op("Collections", schema="Any", secured=False, errors=())},
+            "/ogc/collections/{collection}": {"get": _op("One collection", schema="Any", secured=False, params=[_path("collection")], errors=("404",))},
+            "/ogc/collections/{collection}/items": {"get": _op("Features (GeoJSON)", schema="FeatureCollection", content="application/geo+json", secured=False, params=[
+                _path("collection"), _q("bbox", pattern=BBOX), _q("limit", "integer", minimum=1, maximum=10000), _q("offset", "integer", minimum=0, maximum=10**12)],
+                errors=("404", "422"))},
+            "/ogc/collections/{collection}/items/{feature_id}": {"get": _op("One feature", schema="Feature", content="application/geo+json", secured=False,
+                                                                              params=[_path("collection"), _path("feature_id")], errors=("404",))},
+            "/maps/coverage": {"get": _op("The coverage map (HTML, offline assets)", secured=False, content="text/html",
+                                          params=[_q("basemap", enum=basemaps)], errors=("422",))},
+            "/maps/coverage/suggestions.geojson": {"get": _op("Gap-fill suggestions as a candidate zone layer (GeoJSON)", schema="FeatureCollection",
+                                                              content="application/geo+json", secured=False, errors=())},
+            "/coverage": {"get": _op("The planners' coverage page (HTML; ?lang=en for English)", params=[_q("lang", description="en: English; anything else: Chinese")], **html)},
+            "/maps/reports": {"get": _op("All reports: heat map and clusters by state (HTML)", content="text/html", errors=("401", "403"))},
+            "/maps/units/{unit_id}": {"get": _op("A unit's zones, test points and open reports (HTML)", content="text/html", params=[_path("unit_id")], errors=("401", "403", "404"))},
+            "/maps/public": {"get": _op("The public board map: published results only (HTML)", **html)},
+            "/dispatch": {"get": _op("The dispatchers' queue page (HTML; ambiguous, fallback, disputed and overdue reports with reassign)", params=[_q("lang", description="en: English; anything else: Chinese")], **html)},
+            "/units/{unit_id}": {"get": _op("A unit's page (HTML): zones, test points, reports with deadlines, the map", params=[_path("unit_id"), _q("lang", description="en: English; anything else: Chinese")], **html)},
+            "/assets/{path}": {"get": _op("Vendored web assets of the maps", secured=False, content="*/*", params=[_path("path")], errors=("404",))},
         },
     }
 
@@ -139,7 +230,8 @@ def init_app(app: Flask) -> None:
 
     @app.get("/openapi.json", endpoint="openapi")
     def openapi() -> ResponseReturnValue:
-        return jsonify(document())
+        basemaps = [*BASEMAPS, *(["local"] if current_app.config.get("TILE_URL") else [])]
+        return jsonify(document(sorted(current_layer().category_table), basemaps))
 
     @app.get("/docs")
     def docs() -> ResponseReturnValue:

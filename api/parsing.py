@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,13 +17,13 @@ def _bad(field: str, message: str) -> ApiError:
     return ApiError(422, f"{field}: {message}", errors=[{"field": field, "message": message}])
 
 
-def number(value: Any, field: str, *, low: float | None = None, high: float | None = None, required: bool = True) -> float | None:
-    """A finite number within [low, high]."""
+def number(value: Any, field: str, *, low: float | None = None, high: float | None = None, required: bool = True, strict: bool = False) -> float | None:
+    """A finite number within [low, high]; ``strict`` (JSON bodies) refuses numbers in strings."""
     if value is None or value == "":
         if required:
             raise _bad(field, "is required")
         return None
-    if isinstance(value, bool):
+    if isinstance(value, bool) or (strict and not isinstance(value, int | float)):
         raise _bad(field, f"{value!r} is not a number")
     try:
         out = float(value)
@@ -49,8 +50,8 @@ def text(value: Any, field: str, *, required: bool = True, max_length: int = 200
 
 
 def choice(value: Any, field: str, allowed: list[str], default: str | None = None) -> str:
-    """One of ``allowed``."""
-    if value is None or value == "":
+    """One of ``allowed``; absent (None) is ``default``, an empty string is not a choice."""
+    if value is None:
         if default is None:
             raise _bad(field, "is required")
         return default
@@ -69,17 +70,21 @@ class Location:
     accuracy_m: float | None
 
 
-def location(data: dict[str, Any]) -> Location:
-    """``lon``, ``lat``, ``crs`` and ``accuracy_m`` of a request, with swapped pairs named."""
-    lon = number(data.get("lon"), "lon")
-    lat = number(data.get("lat"), "lat")
+CHINA_LON, CHINA_LAT = (73.0, 136.0), (3.0, 54.0)  # the extent of China: GCJ-02 and BD-09 exist only there
+
+
+def location(data: dict[str, Any], *, strict: bool = False) -> Location:
+    """``lon``, ``lat`` (within China), ``crs`` and ``accuracy_m`` of a request, with swapped
+    pairs named; ``strict`` for JSON bodies (numbers must be JSON numbers)."""
+    lon = number(data.get("lon"), "lon", strict=strict)
+    lat = number(data.get("lat"), "lat", strict=strict)
     assert lon is not None and lat is not None
-    if (3 <= lon <= 54 and 73 <= lat <= 136) or (abs(lon) <= 90 < abs(lat) <= 180):
-        raise _bad("lon", f"lon={lon:g}, lat={lat:g} look swapped: lon is the longitude (73–136 in China)")
-    number(lon, "lon", low=-180, high=180)
-    number(lat, "lat", low=-90, high=90)
+    if CHINA_LAT[0] <= lon <= CHINA_LAT[1] and CHINA_LON[0] <= lat <= CHINA_LON[1]:
+        raise _bad("lon", f"lon={lon:g}, lat={lat:g} look swapped: lon is the longitude ({CHINA_LON[0]:g}–{CHINA_LON[1]:g} in China)")
+    number(lon, "lon", low=CHINA_LON[0], high=CHINA_LON[1])
+    number(lat, "lat", low=CHINA_LAT[0], high=CHINA_LAT[1])
     crs = choice(data.get("crs"), "crs", InputCRS.values(), default=InputCRS.WGS84.value)
-    accuracy = number(data.get("accuracy_m"), "accuracy_m", low=0, high=100_000, required=False)
+    accuracy = number(data.get("accuracy_m"), "accuracy_m", low=0, high=100_000, required=False, strict=strict)
     return Location(lon, lat, crs, accuracy)
 
 
@@ -97,35 +102,54 @@ def photos(value: Any) -> list[str]:
     return value
 
 
+BBOX = r"-?\d{1,3}(\.\d+)?(,-?\d{1,3}(\.\d+)?){3}"
+INTEGER = r"-?\d{1,15}"
+
+
 def bbox(value: str | None) -> tuple[float, float, float, float] | None:
-    """``minlon,minlat,maxlon,maxlat``."""
-    if not value:
+    """``minlon,minlat,maxlon,maxlat`` in decimal degrees (corners given the other way round are
+    put in order)."""
+    if value is None:
         return None
-    parts = value.split(",")
-    if len(parts) != 4:
-        raise _bad("bbox", "must be minlon,minlat,maxlon,maxlat")
-    nums = [number(p, "bbox") for p in parts]
-    minx, miny, maxx, maxy = (float(n) for n in nums if n is not None)
-    if minx > maxx or miny > maxy:
-        raise _bad("bbox", "min must not exceed max")
-    return minx, miny, maxx, maxy
+    if not re.fullmatch(BBOX, value):
+        raise _bad("bbox", "must be minlon,minlat,maxlon,maxlat in decimal degrees, e.g. 120.3,36.2,120.5,36.4")
+    x1, y1, x2, y2 = (float(p) for p in value.split(","))
+    return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)
+
+
+RFC3339 = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})"
 
 
 def timestamp(value: str | None, field: str) -> datetime | None:
-    """An ISO 8601 timestamp with a time zone."""
-    if not value:
+    """An RFC 3339 timestamp, e.g. 2026-11-28T08:00:00+08:00 (a leap second counts as :59)."""
+    if value is None:
         return None
+    text = value.upper()
+    if not re.fullmatch(RFC3339, text):
+        raise _bad(field, f"{value!r} is not an RFC 3339 timestamp such as 2026-11-28T08:00:00+08:00")
+    if text[17:19] == "60":
+        text = text[:17] + "59" + text[19:]
     try:
-        out = datetime.fromisoformat(value)
-    except ValueError:
-        raise _bad(field, f"{value!r} is not an ISO 8601 timestamp") from None
-    if out.tzinfo is None:
-        raise _bad(field, "needs a time zone, e.g. 2026-11-28T08:00:00+08:00")
+        return datetime.fromisoformat(text)
+    except ValueError as err:
+        raise _bad(field, f"{value!r}: {err}") from None
+
+
+def integer(value: str | None, field: str, *, low: int, high: int, default: int) -> int:
+    """A whole number (written without decimals) within [low, high]."""
+    if value is None:
+        return default
+    if not re.fullmatch(INTEGER, value):
+        raise _bad(field, f"{value!r} is not a whole number")
+    out = int(value)
+    if not low <= out <= high:
+        raise _bad(field, f"{out} is outside [{low}, {high}]")
     return out
 
 
-def paging(args: dict[str, Any]) -> tuple[int, int]:
-    """``limit`` (1–500, default 50) and ``offset``."""
-    limit = number(args.get("limit"), "limit", low=1, high=500, required=False)
-    offset = number(args.get("offset"), "offset", low=0, high=1e12, required=False)
-    return int(limit or 50), int(offset or 0)
+MAX_OFFSET = 10**12
+
+
+def paging(args: dict[str, Any], *, most: int = 500, default: int = 50) -> tuple[int, int]:
+    """``limit`` (1–``most``) and ``offset``."""
+    return integer(args.get("limit"), "limit", low=1, high=most, default=default), integer(args.get("offset"), "offset", low=0, high=MAX_OFFSET, default=0)

@@ -27,6 +27,7 @@ from zones.workflow import Action, State
 from api.persistence.models import Report, Transition
 
 ROUTER_ACTOR = "router"
+NEEDS_NOTE = (Action.DISPUTE, Action.REJECT, Action.MARK_DUPLICATE, Action.REWORK)  # a reason is required
 ASSIGNED = {Status.ROUTED.value, Status.AMBIGUOUS.value, Status.NEAREST.value, Status.FALLBACK.value, Status.DEPARTMENT.value}
 
 
@@ -144,7 +145,7 @@ def transition(session: Session, layer: ZoneLayer, report: Report, caller: Calle
             raise ApiError(403, f"a unit may only {' or '.join(sorted(a.value for a in workflow.UNIT_ACTIONS))}")
     elif caller.role != Role.DISPATCHER:
         raise ApiError(403, f"a {caller.role.value} token may not change reports")
-    if act in (Action.DISPUTE, Action.REJECT, Action.MARK_DUPLICATE, Action.REWORK) and not note:
+    if act in NEEDS_NOTE and not note:
         raise ApiError(422, f"note: {act.value} needs a reason", errors=[{"field": "note", "message": "is required"}])
     if act == Action.REASSIGN and not unit_id:
         raise ApiError(422, "unit_id: reassign names the new unit", errors=[{"field": "unit_id", "message": "is required"}])

@@ -141,8 +141,7 @@ def items(collection: str) -> ResponseReturnValue:
     box = parsing.bbox(request.args.get("bbox"))
     if box is not None and len(frame):
         frame = frame[shapely.intersects(frame.geometry.to_numpy(), shapely.box(*box))]
-    limit = int(parsing.number(request.args.get("limit"), "limit", low=1, high=10_000, required=False) or 1000)
-    offset = int(parsing.number(request.args.get("offset"), "offset", low=0, high=1e12, required=False) or 0)
+    limit, offset = parsing.paging(request.args, most=10_000, default=1000)
     page = frame.iloc[offset:offset + limit]
     links = [{"rel": "self", "type": GEOJSON, "href": request.url}]
     if offset + limit < len(frame):

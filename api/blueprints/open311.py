@@ -1,13 +1,15 @@
 """Open311 GeoReport v2 (JSON), so existing Open311 apps can submit and follow reports.
 
 Field names, ``open``/``closed`` statuses and the error format (a list of ``{code,
-description}``) follow the GeoReport v2.1 contract. Responses carry no reporter contact and
-times rounded down to the hour.
+description}``) follow the GeoReport v2.1 contract. Reading is public, so responses carry what
+the public board shows: no reporter contact, no free-text description or photo (either may hold
+personal data), times rounded down to the hour, positions to 4 decimals (~10 m).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +26,9 @@ from zones.errors import ZonemapError
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 JURISDICTIONS = {"370214", "chengyang", "城阳区"}
+REQUEST_IDS = r"\d{1,9}(,\d{1,9})*"
+STATUS_FILTERS = ["open", "closed", "open,closed", "closed,open"]
+MAX_ID = 2**31 - 1  # the largest report id the database holds
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -36,7 +41,7 @@ def _error(status: int, description: str) -> Response:
 
 @bp.errorhandler(ApiError)
 def _api_error(err: ApiError) -> Response:
-    return _error(err.status, err.user_msg)
+    return _error(400 if err.status == 422 else err.status, err.user_msg)  # the contract's code for invalid input is 400
 
 
 @bp.errorhandler(ZonemapError)
@@ -68,16 +73,14 @@ def _request_json(report: Report) -> dict[str, Any]:
         "status_notes": report.state,
         "service_name": layer.category(report.category).name_zh,
         "service_code": report.category,
-        "description": report.description,
         "agency_responsible": layer.unit_names.get(report.unit_id or "", report.unit_id or ""),
         "service_notice": report.reason,
         "requested_datetime": _hour(report.created_at),
         "updated_datetime": _hour(report.updated_at),
         "expected_datetime": _hour(report.deadline_at),
         "address": report.area_id or "",
-        "lat": round(report.lat, 5),
-        "long": round(report.lon, 5),
-        "media_url": report.photos[0] if report.photos else "",
+        "lat": round(report.lat, 4),
+        "long": round(report.lon, 4),
     }
 
 
@@ -128,9 +131,10 @@ def list_requests() -> ResponseReturnValue:
     """Requests by id (comma list), service code, time range and status; 1000 at most."""
     args = request.args
     query = select(Report)
-    if args.get("service_request_id"):
-        ids = [int(x) for x in args["service_request_id"].split(",") if x.strip().isdigit()]
-        query = query.where(Report.id.in_(ids))
+    if "service_request_id" in args:
+        if not re.fullmatch(REQUEST_IDS, args["service_request_id"]):
+            return _error(400, "service_request_id must be request ids separated by commas, e.g. 12,13")
+        query = query.where(Report.id.in_([int(x) for x in args["service_request_id"].split(",")]))
     else:
         if args.get("service_code"):
             query = query.where(Report.category == args["service_code"])
@@ -139,9 +143,9 @@ def list_requests() -> ResponseReturnValue:
             query = query.where(Report.created_at >= start)
         if end:
             query = query.where(Report.created_at <= end)
-        wanted = {s.strip() for s in args.get("status", "").split(",") if s.strip()}
-        if wanted - {"open", "closed"}:
-            return _error(400, "status must be open, closed or both")
+        wanted = set(args["status"].split(",")) if "status" in args else set()
+        if "status" in args and args["status"] not in STATUS_FILTERS:
+            return _error(400, f"status must be one of {', '.join(STATUS_FILTERS)}")
         closed = [s.value for s in workflow.CLOSED_STATES]
         if wanted == {"open"}:
             query = query.where(Report.state.not_in(closed))
@@ -151,20 +155,28 @@ def list_requests() -> ResponseReturnValue:
     return _json([_request_json(r) for r in rows])
 
 
-@bp.get("/requests/<int:request_id>.json")
-@bp.get("/request/<int:request_id>.json")
-def get_request(request_id: int) -> ResponseReturnValue:
-    """One request, as a one-element list."""
+@bp.get(f"/requests/<int(max={MAX_ID}):request_id>.json")
+def get_request_list(request_id: int) -> ResponseReturnValue:
+    """One request as a one-element list (the GeoReport v2 wiki's form)."""
     report = g.db.get(Report, request_id)
     if report is None:
         return _error(404, f"service_request_id {request_id} not found")
     return _json([_request_json(report)])
 
 
+@bp.get(f"/request/<int(max={MAX_ID}):request_id>.json")
+def get_request(request_id: int) -> ResponseReturnValue:
+    """One request as an object (the v2.1 contract's form)."""
+    report = g.db.get(Report, request_id)
+    if report is None:
+        return _error(404, f"service_request_id {request_id} not found")
+    return _json(_request_json(report))
+
+
 @bp.get("/tokens/<token_id>.json")
 def token(token_id: str) -> ResponseReturnValue:
     """Requests get their id at once, so a token is the id itself."""
-    if not token_id.isdigit() or g.db.get(Report, int(token_id)) is None:
+    if not re.fullmatch(r"\d{1,9}", token_id) or g.db.get(Report, int(token_id)) is None:
         return _error(404, f"token {token_id!r} not found")
-    return _json([{"service_request_id": token_id, "token": token_id}])
+    return _json({"service_request_id": token_id, "token": token_id})
 

@@ -23,6 +23,7 @@ from zones.workflow import State
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
 ANY = (Role.DISPATCHER, Role.PLANNER, Role.UNIT, Role.PUBLIC)
 STAFF = (Role.DISPATCHER, Role.PLANNER, Role.UNIT)
+MAX_ID = 2**31 - 1  # the largest report id the database holds
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -92,7 +93,7 @@ def submit() -> ResponseReturnValue:
     ratelimit.check_submission(caller)
     data = _body()
     item = services.Submission(
-        location=parsing.location(data),
+        location=parsing.location(data, strict=True),
         category=parsing.text(data.get("category"), "category", max_length=64) or "",
         description=parsing.text(data.get("description"), "description", required=False) or "",
         photos=parsing.photos(data.get("photos")),
@@ -112,7 +113,7 @@ def submit() -> ResponseReturnValue:
     return response
 
 
-@bp.get("/reports/<int:report_id>")
+@bp.get(f"/reports/<int(max={MAX_ID}):report_id>")
 def get_report(report_id: int) -> ResponseReturnValue:
     """One report with its history."""
     caller = require(*STAFF)
@@ -126,14 +127,14 @@ def list_reports() -> ResponseReturnValue:
     caller = require(*STAFF)
     args = request.args
     query = select(Report)
-    if args.get("status"):
+    if "status" in args:
         query = query.where(Report.state == parsing.choice(args["status"], "status", State.values()))
     unit = caller.unit_id if caller.role == Role.UNIT else args.get("unit")
     if unit:
         query = query.where(Report.unit_id == unit)
     if args.get("category"):
         query = query.where(Report.category == args["category"])
-    if args.get("decision"):
+    if "decision" in args:
         query = query.where(Report.route_status == parsing.choice(args["decision"], "decision", Status.values()))
     if args.get("area"):
         query = query.where(Report.area_id == args["area"])
@@ -145,8 +146,7 @@ def list_reports() -> ResponseReturnValue:
         query = query.where(Report.created_at >= since)
     if until:
         query = query.where(Report.created_at < until)
-    overdue = parsing.choice(args.get("overdue"), "overdue", ["true", "false"], default="") if args.get("overdue") else None
-    if overdue == "true":
+    if parsing.choice(args.get("overdue"), "overdue", ["true", "false"], default="false") == "true":
         query = query.where(Report.state.in_([s.value for s in workflow.OPEN_STATES]), Report.deadline_at < services.now())
     limit, offset = parsing.paging(args)
     rows = g.db.scalars(query.order_by(Report.id).offset(offset).limit(limit + 1)).all()
@@ -162,7 +162,7 @@ def _with(args: Any, **changes: Any) -> str:
     return "&".join(f"{k}={v}" for k, v in merged.items())
 
 
-@bp.post("/reports/<int:report_id>/transitions")
+@bp.post(f"/reports/<int(max={MAX_ID}):report_id>/transitions")
 def move(report_id: int) -> ResponseReturnValue:
     """Apply a workflow action; an illegal one is a 409 naming the state and the allowed actions."""
     caller = require(Role.DISPATCHER, Role.UNIT)

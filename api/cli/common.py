@@ -24,10 +24,13 @@ def fail(message: str, code: int) -> None:
 
 
 def service_app(data_dir: Path | None) -> Any:
-    """The service's app as configured (environment, ``--data-dir``), for commands on its database."""
+    """The service's app as configured (environment, ``--data-dir``), for commands on its
+    database; its connections are closed when the command ends."""
     from api import create_app
 
-    return create_app({"DATA_DIR": str(data_dir)} if data_dir else None)
+    app = create_app({"DATA_DIR": str(data_dir)} if data_dir else None)
+    click.get_current_context().call_on_close(app.extensions["zonemap.db"].engine.dispose)
+    return app
 
 
 @click.group()

@@ -1,0 +1,155 @@
+"""Access control: every endpoint × every role (dispatcher, planner, unit A, unit B, public, no
+token, bad token) answers the expected status, and nothing unit A or the public receives holds a
+byte of unit B's reports, B's zones' private fields, or any reporter's contact."""
+
+from __future__ import annotations
+
+import io
+
+import pyogrio
+import pytest
+from PIL import Image
+
+from tests.api.test_reports import REPORT
+
+ROLES = ["dispatcher", "planner", "unit_a", "unit_b", "public", "none", "bad"]
+
+
+def png(colour: tuple[int, int, int] = (1, 2, 3)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def only(statuses: dict[str, int], default: int) -> dict[str, int]:
+    """``default`` for every role not named; a bad token is always 401."""
+    return {role: statuses.get(role, 401 if role == "bad" else default) for role in ROLES}
+
+
+ALL = only({}, 200)
+STAFF = only({"public": 403, "none": 401}, 200)
+OFFICE = only({"unit_a": 403, "unit_b": 403, "public": 403, "none": 401}, 200)  # dispatcher and planner
+B_ONLY = only({"unit_a": 404, "public": 403, "none": 401}, 200)  # dispatcher, planner and unit B
+
+
+def b_location(client, tokens, zones) -> tuple[float, float]:
+    """A point, with many decimals, that routes a litter report to unit B (HW01)."""
+    for point in zones.loc[zones["unit_id"] == "HW01"].geometry.representative_point():
+        lon, lat = round(point.x, 7) + 1.3e-8, round(point.y, 7) + 1.7e-8
+        if client.get(f"/api/v1/route?lon={lon}&lat={lat}&category=litter", headers=tokens["dispatcher"]).get_json()["unit_id"] == "HW01":
+            return lon, lat
+    raise AssertionError("no HW01 zone takes litter reports")
+
+
+def matrix(ids: dict[str, object]) -> dict[tuple[str, str], tuple[dict[str, int], dict]]:
+    """(method, url rule) -> (expected status per role, request)."""
+    rb, zb, photo_b = ids["report_b"], ids["zone_b"], ids["photo_b"]
+    return {
+        ("POST", "/api/v1/layers"): (only({"dispatcher": 422, "planner": 422, "none": 401}, 403), {"path": "/api/v1/layers", "data": {}, "content_type": "multipart/form-data"}),
+        ("GET", "/api/v1/layers"): (OFFICE, {"path": "/api/v1/layers"}),
+        ("POST", "/api/v1/photos"): (only({"none": 401}, 201), {"path": "/api/v1/photos", "photo": True}),
+        ("GET", "/api/v1/photos/<photo_id>"): (B_ONLY, {"path": f"/api/v1/photos/{photo_b}"}),
+        ("GET", "/api/v1/public/reports"): (ALL, {"path": "/api/v1/public/reports"}),
+        ("POST", "/api/v1/reports"): (only({"none": 401}, 201), {"path": "/api/v1/reports", "json": REPORT}),
+        ("GET", "/api/v1/reports"): (STAFF, {"path": "/api/v1/reports?limit=500"}),
+        ("GET", "/api/v1/reports/<int(max=2147483647):report_id>"): (B_ONLY, {"path": f"/api/v1/reports/{rb}"}),
+        ("POST", "/api/v1/reports/<int(max=2147483647):report_id>/transitions"): (
+            only({"dispatcher": 409, "unit_a": 404, "none": 401}, 403), {"path": f"/api/v1/reports/{rb}/transitions", "json": {"action": "verify"}}),
+        ("GET", "/api/v1/route"): (only({"none": 401}, 200), {"path": f"/api/v1/route?lon={ids['lon']}&lat={ids['lat']}&category=litter"}),
+        ("GET", "/api/v1/test-points"): (STAFF, {"path": "/api/v1/test-points"}),
+        ("GET", "/api/v1/units"): (OFFICE, {"path": "/api/v1/units"}),
+        ("GET", "/api/v1/units/<unit_id>"): (B_ONLY, {"path": "/api/v1/units/HW01"}),
+        ("GET", "/api/v1/zones"): (STAFF, {"path": "/api/v1/zones"}),
+        ("GET", "/api/v1/zones/<zone_id>"): (B_ONLY, {"path": f"/api/v1/zones/{zb}"}),
+        ("GET", "/assets/<path:path>"): (ALL, {"path": "/assets/leaflet/leaflet.css"}),
+        ("GET", "/coverage"): (ALL, {"path": "/coverage"}),
+        ("GET", "/dispatch"): (ALL, {"path": "/dispatch"}),  # a shell: its data comes from the API with the user's token
+        ("GET", "/units/<unit_id>"): (ALL, {"path": "/units/HW01"}),
+        ("GET", "/docs"): (ALL, {"path": "/docs"}),
+        ("GET", "/healthz"): (ALL, {"path": "/healthz"}),
+        ("GET", "/openapi.json"): (ALL, {"path": "/openapi.json"}),
+        ("GET", "/maps/coverage"): (ALL, {"path": "/maps/coverage"}),
+        ("GET", "/maps/coverage/suggestions.geojson"): (ALL, {"path": "/maps/coverage/suggestions.geojson"}),
+        ("GET", "/maps/public"): (ALL, {"path": "/maps/public"}),
+        ("GET", "/maps/reports"): (OFFICE, {"path": "/maps/reports"}),
+        ("GET", "/maps/units/<unit_id>"): (B_ONLY, {"path": "/maps/units/HW01"}),
+        ("GET", "/ogc"): (ALL, {"path": "/ogc"}),
+        ("GET", "/ogc/conformance"): (ALL, {"path": "/ogc/conformance"}),
+        ("GET", "/ogc/collections"): (ALL, {"path": "/ogc/collections"}),
+        ("GET", "/ogc/collections/<collection>"): (ALL, {"path": "/ogc/collections/zones"}),
+        ("GET", "/ogc/collections/<collection>/items"): (ALL, {"path": "/ogc/collections/zones/items?limit=10000"}),
+        ("GET", "/ogc/collections/<collection>/items/<feature_id>"): (ALL, {"path": f"/ogc/collections/zones/items/{zb}"}),
+        ("GET", "/open311/v2/services.json"): (ALL, {"path": "/open311/v2/services.json"}),
+        ("GET", "/open311/v2/services/<service_code>.json"): (ALL, {"path": "/open311/v2/services/litter.json"}),
+        ("GET", "/open311/v2/requests.json"): (ALL, {"path": "/open311/v2/requests.json"}),
+        ("POST", "/open311/v2/requests.json"): (only({"none": 401}, 200), {"path": "/open311/v2/requests.json", "open311": True}),
+        ("GET", "/open311/v2/requests/<int(max=2147483647):request_id>.json"): (ALL, {"path": f"/open311/v2/requests/{rb}.json"}),
+        ("GET", "/open311/v2/request/<int(max=2147483647):request_id>.json"): (ALL, {"path": f"/open311/v2/request/{rb}.json"}),
+        ("GET", "/open311/v2/tokens/<token_id>.json"): (ALL, {"path": f"/open311/v2/tokens/{rb}.json"}),
+    }
+
+
+def _call(client, method: str, spec: dict, headers: dict[str, str], token: str | None):
+    if spec.get("photo"):
+        return client.post(spec["path"], data={"photo": (io.BytesIO(png()), "p.png")}, headers=headers, content_type="multipart/form-data")
+    if spec.get("open311"):
+        form = {"service_code": "litter", "lat": REPORT["lat"], "long": REPORT["lon"], "description": "open311", **({"api_key": token} if token else {})}
+        return client.post(spec["path"], data=form)
+    if method == "POST":
+        return client.post(spec["path"], json=spec.get("json"), data=spec.get("data"), content_type=spec.get("content_type"), headers=headers)
+    return client.get(spec["path"], headers=headers)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_every_endpoint_for_every_role(app, client, tokens, demo_files):
+    headers = {**tokens, "none": {}, "bad": {"Authorization": "Bearer zm_not-a-token"}}
+    secrets = {role: h["Authorization"].split()[1] for role, h in tokens.items()}
+    # Unit B's report (with a photo), and unit A's, each with markers that must not travel.
+    zones = pyogrio.read_dataframe(demo_files.gpkg, layer="zones")
+    b_point = b_location(client, tokens, zones)
+    photo_b = client.post("/api/v1/photos", data={"photo": (io.BytesIO(png((9, 8, 7))), "b.png")}, headers=tokens["public"], content_type="multipart/form-data").get_json()
+    b = {**REPORT, "lon": b_point[0], "lat": b_point[1], "description": "B单位的案件MARKER-B", "reporter_contact": "13700000042", "photos": [photo_b["url"]]}
+    report_b = client.post("/api/v1/reports", json=b, headers=tokens["public"]).get_json()
+    assert report_b["unit_id"] == "HW01"
+    report_a = client.post("/api/v1/reports", json={**REPORT, "description": "A单位的案件MARKER-A", "reporter_contact": "13700000041"}, headers=tokens["public"]).get_json()
+    assert report_a["unit_id"] == "P06"
+    zone_b = str(zones.loc[zones["unit_id"] == "HW01", "zone_id"].iloc[0])
+    phones_a = set(zones.loc[zones["unit_id"] == "P06", "phone"])
+    private_b = sorted({p for p in zones.loc[zones["unit_id"] == "HW01", "phone"] if p and p not in phones_a})
+    b_markers = ["MARKER-B", "13700000042", photo_b["id"], repr(b_point[0])[:11], report_b["created_at"], *private_b]
+    contacts = ["13700000041", "13700000042"]
+
+    table = matrix({"report_b": str(report_b["id"]), "zone_b": zone_b, "photo_b": photo_b["id"], "lon": b_point[0], "lat": b_point[1]})
+    rules = {(m, r.rule) for r in app.url_map.iter_rules() for m in r.methods - {"HEAD", "OPTIONS"}}
+    assert rules == set(table), f"untested: {rules - set(table)}; gone: {set(table) - rules}"
+    wrong, leaks, cells = [], [], 0
+    for (method, rule), (expected, spec) in sorted(table.items()):
+        for role in ROLES:
+            response = _call(client, method, spec, headers[role], secrets.get(role))
+            cells += 1
+            if response.status_code != expected[role]:
+                wrong.append(f"{method} {rule} as {role}: {response.status_code}, expected {expected[role]}")
+            body = response.get_data(as_text=True) if response.mimetype != "image/png" else ""
+            response.close()  # file responses (assets) hold their file open until closed
+            shown = [m for m in contacts if m in body and role != "dispatcher"]
+            if role in ("unit_a", "public", "none", "bad"):  # what the caller sent may come back
+                shown += [m for m in b_markers if m in body and m not in spec["path"]]
+            if shown:
+                leaks.append(f"{method} {rule} as {role} shows {shown}")
+    assert not wrong, "\n".join(wrong)
+    assert not leaks, "\n".join(leaks)
+    assert cells == len(table) * len(ROLES) >= 280
+    # The markers are real: the owners see them.
+    assert "MARKER-A" in client.get("/api/v1/reports?limit=500", headers=tokens["unit_a"]).get_data(as_text=True)
+    assert "MARKER-B" in client.get("/api/v1/reports?limit=500", headers=tokens["unit_b"]).get_data(as_text=True)
+    assert private_b[0] in client.get("/api/v1/zones", headers=tokens["unit_b"]).get_data(as_text=True)
+
+
+def test_tokens_are_stored_hashed(app, tokens):
+    import sqlalchemy as sa
+
+    secrets = [h["Authorization"].split()[1] for h in tokens.values()]
+    with app.extensions["zonemap.db"].session() as session:
+        stored = [row[0] for row in session.execute(sa.text("SELECT digest FROM tokens"))]
+    assert len(stored) == len(secrets) and not set(stored) & set(secrets)
+    assert all(len(d) == 64 and not any(s in d for s in secrets) for d in stored)
