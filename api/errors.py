@@ -5,13 +5,14 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, json
+from flask import Flask, Response, json, request
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from zones.errors import CRSError, IllegalTransitionError, LayerReadError, SchemaError, UnknownCategoryError, ZonemapError
 
 PROBLEM = "application/problem+json"
+OPEN311_PREFIX = "/open311/"
 
 
 class ApiError(ZonemapError):
@@ -64,10 +65,13 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException) -> Response:
-        response = problem(err.code or 500, err.description or err.name)
+        if request.path.startswith(OPEN311_PREFIX):  # Open311 clients expect its error list, even for unknown paths
+            response = Response(json.dumps([{"code": err.code, "description": err.description or err.name}], ensure_ascii=False),
+                                status=err.code or 500, mimetype="application/json")
+        else:
+            response = problem(err.code or 500, err.description or err.name)
         if err.code == 405 and err.response is None:
-            allowed = err.get_headers()
-            for key, value in allowed:
+            for key, value in err.get_headers():
                 if key.lower() == "allow":
                     response.headers["Allow"] = value
         return response

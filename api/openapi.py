@@ -8,13 +8,13 @@ from flask import Flask, Response, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from api import parsing
-from api.blueprints.open311 import REQUEST_IDS, STATUS_FILTERS
+from api.blueprints.open311 import CONTACT_PART, JURISDICTIONS, REQUEST_IDS, STATUS_FILTERS
 from api.parsing import CHINA_LAT, CHINA_LON
 from api.state import current_layer
 from api.services import NEEDS_NOTE
 from geodata.crs import InputCRS
 from maps.style import BASEMAPS
-from zones.enums import Status
+from zones.enums import ReportSource, Status
 from zones.workflow import Action, State
 
 PROBLEM = {"$ref": "#/components/responses/Problem"}
@@ -25,14 +25,15 @@ ACTIONS_PLAIN = [a for a in Action.values() if a not in ACTIONS_WITH_NOTE and a 
 CRS = InputCRS.values()
 BBOX = f"^{parsing.BBOX}$"
 LON, LAT = CHINA_LON, CHINA_LAT
-TEXT = {"type": "string", "maxLength": 2000, "nullable": True}
+NO_NUL = "^[^\u0000]*$"  # no text column stores a NUL character
+TEXT = {"type": "string", "maxLength": 2000, "nullable": True, "pattern": NO_NUL}
 
 
 def _op(summary: str, *, params: list[dict[str, Any]] | None = None, body: str | None = None, ok: str = "200", schema: str | None = None,
         content: str = "application/json", secured: bool = True, errors: tuple[str, ...] = ("401", "403", "404", "422"), error: dict[str, Any] = PROBLEM) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": summary, "responses": {ok: {"description": "OK"}}}
     op["responses"][ok]["content"] = {content: {"schema": {"$ref": f"#/components/schemas/{schema}"}} if schema else {}}
-    for code in errors:
+    for code in (*errors, "400" if error is OPEN311_ERROR else "422"):  # any parameter holding a NUL character is refused
         op["responses"][code] = error
     if params:
         op["parameters"] = params
@@ -40,6 +41,12 @@ def _op(summary: str, *, params: list[dict[str, Any]] | None = None, body: str |
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}}
     if not secured:
         op["security"] = []
+    return op
+
+
+def _replayable(op: dict[str, Any]) -> dict[str, Any]:
+    """A 200 beside the 201: a retry with the same Idempotency-Key or client_ref returns the stored report."""
+    op["responses"]["200"] = {**op["responses"]["201"], "description": "The report stored by an earlier request with the same key"}
     return op
 
 
@@ -67,20 +74,21 @@ def _schemas(categories: list[str]) -> dict[str, Any]:
         "NewReport": _obj(
             ["lon", "lat", "category"],
             lon={"type": "number", "minimum": LON[0], "maximum": LON[1]}, lat={"type": "number", "minimum": LAT[0], "maximum": LAT[1]},
-            crs={"type": "string", "enum": CRS, "nullable": True}, accuracy_m={"type": "number", "minimum": 0, "maximum": 100000, "nullable": True},
+            crs={"type": "string", "enum": [*CRS, None], "nullable": True}, accuracy_m={"type": "number", "minimum": 0, "maximum": 100000, "nullable": True},
             category={"type": "string", "enum": categories}, description=TEXT,
-            photos={"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 500}, "nullable": True},
-            source={"type": "string", "enum": ["citizen", "leader", "inspection", "self_check", "spot_check"], "nullable": True},
-            reporter_contact={"type": "string", "maxLength": 200, "nullable": True}, client_ref={"type": "string", "maxLength": 200, "nullable": True},
+            photos={"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 500, "pattern": NO_NUL}, "nullable": True},
+            source={"type": "string", "enum": [*ReportSource.values(), None], "nullable": True},
+            reporter_contact={"type": "string", "maxLength": 200, "nullable": True, "pattern": NO_NUL},
+            client_ref={"type": "string", "maxLength": 200, "nullable": True, "pattern": NO_NUL},
         ),
         "Transition": {"type": "object", "required": ["action"], "properties": {
             "action": {"type": "string", "enum": [*ACTIONS_PLAIN, *ACTIONS_WITH_NOTE, "reassign"]}, "note": TEXT,
-            "evidence": {"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 500}, "nullable": True},
-            "unit_id": {"type": "string", "maxLength": 64, "nullable": True}},
+            "evidence": {"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 500, "pattern": NO_NUL}, "nullable": True},
+            "unit_id": {"type": "string", "maxLength": 64, "nullable": True, "pattern": NO_NUL}},
             "anyOf": [  # reasons and targets some actions need
                 _obj(action={"enum": ACTIONS_PLAIN}),
-                _obj(["note"], action={"enum": ACTIONS_WITH_NOTE}, note={"type": "string", "pattern": r"\S"}),
-                _obj(["unit_id"], action={"enum": ["reassign"]}, unit_id={"type": "string", "pattern": r"\S"}),
+                _obj(["note"], action={"enum": ACTIONS_WITH_NOTE}, note={"type": "string", "pattern": r"^[^\u0000]*\S[^\u0000]*$"}),
+                _obj(["unit_id"], action={"enum": ["reassign"]}, unit_id={"type": "string", "pattern": r"^[^\u0000]*\S[^\u0000]*$"}),
             ]},
         "Decision": _obj(status={"type": "string", "enum": DECISIONS}, rule=nullable_string, unit_id=nullable_string, zone_id=nullable_string,
                          co_owner_unit_ids={"type": "array", "items": {"type": "string"}}, candidate_unit_ids={"type": "array", "items": {"type": "string"}},
@@ -118,7 +126,7 @@ def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
     location = [_q("lon", "number", True, minimum=LON[0], maximum=LON[1]), _q("lat", "number", True, minimum=LAT[0], maximum=LAT[1]), _q("crs", enum=CRS),
                 _q("accuracy_m", "number", minimum=0, maximum=100000)]
     page = [_q("limit", "integer", minimum=1, maximum=500), _q("offset", "integer", minimum=0, maximum=10**12)]
-    jurisdiction = _q("jurisdiction_id", enum=["370214", "chengyang", "城阳区"])
+    jurisdiction = _q("jurisdiction_id", enum=JURISDICTIONS)
     o311 = {"secured": False, "error": OPEN311_ERROR}
     html = {"secured": False, "content": "text/html", "errors": ()}
     report_id = _path("report_id", "integer", minimum=1, maximum=2**31 - 1)
@@ -140,11 +148,11 @@ def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
             "/openapi.json": {"get": _op("This document", schema="Any", secured=False, errors=())},
             "/docs": {"get": _op("A page rendering this document", **html)},
             "/api/v1/reports": {
-                "post": _op("Submit a report: validated, routed, stored, dispatched", body="NewReport", ok="201", schema="Report",
-                            params=[{"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 200}}],
-                            errors=("400", "401", "403", "409", "413", "422", "429")),
+                "post": _replayable(_op("Submit a report: validated, routed, stored, dispatched", body="NewReport", ok="201", schema="Report",
+                                        params=[{"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 200}}],
+                                        errors=("400", "401", "403", "409", "413", "422", "429"))),
                 "get": _op("List reports", schema="ReportPage", errors=("401", "403", "422"), params=[
-                    _q("status", enum=STATES), _q("decision", enum=DECISIONS), _q("unit"), _q("category"), _q("area"), _q("bbox", pattern=BBOX),
+                    _q("status", enum=STATES), _q("decision", enum=DECISIONS), _q("unit", pattern=NO_NUL), _q("category", pattern=NO_NUL), _q("area", pattern=NO_NUL), _q("bbox", pattern=BBOX),
                     _q("since", format="date-time"), _q("until", format="date-time"), _q("overdue", enum=["true", "false"]), *page]),
             },
             "/api/v1/reports/{report_id}": {"get": _op("One report with its history", params=[report_id], schema="Report", errors=("401", "403", "404"))},
@@ -153,13 +161,13 @@ def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
             "/api/v1/photos": {"post": {**_op("Upload a photo (JPEG, PNG, WebP); stored without EXIF/GPS; returns its reference", ok="201", schema="Photo",
                                               errors=("400", "401", "403", "413", "422", "429")),
                                         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _obj(["photo"], photo={"type": "string", "format": "binary"})}}}}},
-            "/api/v1/photos/{photo_id}": {"get": {**_op("A stored photo (dispatchers, planners, and the unit of a report showing it)", params=[_path("photo_id")]),
+            "/api/v1/photos/{photo_id}": {"get": {**_op("A stored photo (dispatchers, planners, and the unit of a report showing it)", params=[_path("photo_id", pattern=NO_NUL)]),
                                                   "responses": {"200": {"description": "The image", "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
                                                                 "401": PROBLEM, "403": PROBLEM, "404": PROBLEM}}},
             "/api/v1/route": {"get": _op("The routing decision for a point, stored nowhere", schema="RouteDecision", errors=("401", "403", "422"),
                                          params=[*location, _q("category", required=True, enum=categories)])},
             "/api/v1/units": {"get": _op("Units ranked by on-time rate", schema="Units", errors=("401", "403"))},
-            "/api/v1/units/{unit_id}": {"get": _op("A unit's zones, test points, reports and figures", schema="Unit", params=[_path("unit_id")], errors=("401", "403", "404"))},
+            "/api/v1/units/{unit_id}": {"get": _op("A unit's zones, test points, reports and figures", schema="Unit", params=[_path("unit_id", pattern=NO_NUL)], errors=("401", "403", "404"))},
             "/api/v1/zones": {"get": _op("Zones as GeoJSON", schema="FeatureCollection", content="application/geo+json", params=[_q("bbox", pattern=BBOX)], errors=("401", "403", "422"))},
             "/api/v1/zones/{zone_id}": {"get": _op("One zone as GeoJSON", schema="Feature", content="application/geo+json", params=[_path("zone_id")], errors=("401", "403", "404"))},
             "/api/v1/test-points": {"get": _op("Test points as GeoJSON", schema="FeatureCollection", content="application/geo+json", errors=("401", "403"))},
@@ -175,12 +183,14 @@ def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
             "/open311/v2/services/{service_code}.json": {"get": _op("Open311 service definition", schema="Any", params=[_path("service_code"), jurisdiction], errors=("404",), **o311)},
             "/open311/v2/requests.json": {
                 "get": _op("Open311 requests", schema="Any", errors=("400", "404"), **o311, params=[
-                    jurisdiction, _q("service_request_id", pattern=f"^{REQUEST_IDS}$"), _q("service_code"), _q("start_date", format="date-time"),
+                    jurisdiction, _q("service_request_id", pattern=f"^{REQUEST_IDS}$"), _q("service_code", pattern=NO_NUL), _q("start_date", format="date-time"),
                     _q("end_date", format="date-time"), _q("status", enum=STATUS_FILTERS)]),
-                "post": _op("Open311 create request (api_key: a zonemap token)", schema="Any", errors=("400", "401", "404", "413", "429"), **o311, params=[
-                    jurisdiction, _q("api_key", required=True), _q("service_code", required=True, enum=categories),
-                    _q("lat", "number", True, minimum=LAT[0], maximum=LAT[1]), _q("long", "number", True, minimum=LON[0], maximum=LON[1]),
-                    _q("description", maxLength=2000), _q("media_url", maxLength=500)]),
+                "post": {**_op("Open311 create request (api_key in the form, or an Authorization: Bearer header: a zonemap token)", schema="Any", errors=("400", "401", "404", "413", "429"), **o311),
+                         "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": _obj(
+                             ["service_code", "lat", "long"], jurisdiction_id={"type": "string", "enum": JURISDICTIONS}, api_key={"type": "string"},
+                             service_code={"type": "string", "enum": categories}, lat={"type": "number", "minimum": LAT[0], "maximum": LAT[1]},
+                             long={"type": "number", "minimum": LON[0], "maximum": LON[1]}, description={"type": "string", "maxLength": 2000, "pattern": NO_NUL},
+                             media_url={"type": "string", "maxLength": 500, "pattern": NO_NUL}, **{name: {"type": "string", "maxLength": CONTACT_PART, "pattern": NO_NUL} for name in ("first_name", "last_name", "email", "phone")})}}}},
             },
             "/open311/v2/requests/{request_id}.json": {"get": _op("Open311 request, as a one-element list", schema="Any", params=[request_id, jurisdiction], errors=("404",), **o311)},
             "/open311/v2/request/{request_id}.json": {"get": _op("Open311 request (singular path of the contract)", schema="Any", params=[request_id, jurisdiction], errors=("404",), **o311)},
@@ -198,12 +208,12 @@ def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
                                           params=[_q("basemap", enum=basemaps)], errors=("422",))},
             "/maps/coverage/suggestions.geojson": {"get": _op("Gap-fill suggestions as a candidate zone layer (GeoJSON)", schema="FeatureCollection",
                                                               content="application/geo+json", secured=False, errors=())},
-            "/coverage": {"get": _op("The planners' coverage page (HTML; ?lang=en for English)", params=[_q("lang", description="en: English; anything else: Chinese")], **html)},
+            "/coverage": {"get": _op("The planners' coverage page (HTML; ?lang=en for English)", params=[{**_q("lang"), "description": "en: English; anything else: Chinese"}], **html)},
             "/maps/reports": {"get": _op("All reports: heat map and clusters by state (HTML)", content="text/html", errors=("401", "403"))},
-            "/maps/units/{unit_id}": {"get": _op("A unit's zones, test points and open reports (HTML)", content="text/html", params=[_path("unit_id")], errors=("401", "403", "404"))},
+            "/maps/units/{unit_id}": {"get": _op("A unit's zones, test points and open reports (HTML)", content="text/html", params=[_path("unit_id", pattern=NO_NUL)], errors=("401", "403", "404"))},
             "/maps/public": {"get": _op("The public board map: published results only (HTML)", **html)},
-            "/dispatch": {"get": _op("The dispatchers' queue page (HTML; ambiguous, fallback, disputed and overdue reports with reassign)", params=[_q("lang", description="en: English; anything else: Chinese")], **html)},
-            "/units/{unit_id}": {"get": _op("A unit's page (HTML): zones, test points, reports with deadlines, the map", params=[_path("unit_id"), _q("lang", description="en: English; anything else: Chinese")], **html)},
+            "/dispatch": {"get": _op("The dispatchers' queue page (HTML; ambiguous, fallback, disputed and overdue reports with reassign)", params=[{**_q("lang"), "description": "en: English; anything else: Chinese"}], **html)},
+            "/units/{unit_id}": {"get": _op("A unit's page (HTML): zones, test points, reports with deadlines, the map", params=[_path("unit_id"), {**_q("lang"), "description": "en: English; anything else: Chinese"}], **html)},
             "/assets/{path}": {"get": _op("Vendored web assets of the maps", secured=False, content="*/*", params=[_path("path")], errors=("404",))},
         },
     }

@@ -44,6 +44,8 @@ def text(value: Any, field: str, *, required: bool = True, max_length: int = 200
         return None
     if not isinstance(value, str):
         raise _bad(field, f"must be a string, got {type(value).__name__}")
+    if "\x00" in value:
+        raise _bad(field, "contains a NUL character")
     if len(value) > max_length:
         raise _bad(field, f"is longer than {max_length} characters")
     return value.strip()
@@ -93,11 +95,18 @@ def source(value: Any) -> str:
     return choice(value, "source", ReportSource.values(), default=ReportSource.CITIZEN.value)
 
 
+def key(value: str | None, field: str) -> str | None:
+    """A value compared with a text column: no NUL character (PostgreSQL cannot hold one)."""
+    if value is not None and "\x00" in value:
+        raise _bad(field, "contains a NUL character")
+    return value
+
+
 def photos(value: Any) -> list[str]:
     """A list of photo references (strings)."""
     if value is None:
         return []
-    if not isinstance(value, list) or not all(isinstance(p, str) and len(p) <= 500 for p in value) or len(value) > 20:
+    if not isinstance(value, list) or not all(isinstance(p, str) and len(p) <= 500 and "\x00" not in p for p in value) or len(value) > 20:
         raise _bad("photos", "must be a list of at most 20 photo references (strings)")
     return value
 

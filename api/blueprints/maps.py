@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from sqlalchemy import select
 
+from api import parsing
 from api.auth import Role, require
 from api.persistence.models import Report
 from api.geojson import features_json
@@ -92,6 +93,7 @@ def reports_page() -> ResponseReturnValue:
 def unit_page(unit_id: str) -> ResponseReturnValue:
     """A unit's zones, test points and open reports; a unit token sees only its own."""
     caller = require(Role.DISPATCHER, Role.PLANNER, Role.UNIT)
+    parsing.key(unit_id, "unit_id")
     if caller.role == Role.UNIT and caller.unit_id != unit_id:
         abort(404)
     open_states = [s.value for s in workflow.OPEN_STATES]

@@ -25,10 +25,11 @@ from zones import workflow
 from zones.errors import ZonemapError
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
-JURISDICTIONS = {"370214", "chengyang", "城阳区"}
+JURISDICTIONS = ["370214", "chengyang", "城阳区"]
 REQUEST_IDS = r"\d{1,9}(,\d{1,9})*"
 STATUS_FILTERS = ["open", "closed", "open,closed", "closed,open"]
 MAX_ID = 2**31 - 1  # the largest report id the database holds
+CONTACT_PART = 49  # first name, last name, email, phone: together they fit the 200 characters kept
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -67,7 +68,7 @@ def _hour(value: datetime | None) -> str | None:
 def _request_json(report: Report) -> dict[str, Any]:
     layer = current_layer()
     closed = report.state in {s.value for s in workflow.CLOSED_STATES}
-    return {
+    fields = {
         "service_request_id": str(report.id),
         "status": "closed" if closed else "open",
         "status_notes": report.state,
@@ -82,6 +83,7 @@ def _request_json(report: Report) -> dict[str, Any]:
         "lat": round(report.lat, 4),
         "long": round(report.lon, 4),
     }
+    return {k: v for k, v in fields.items() if v is not None}  # the contract has no nulls: an unknown field is left out
 
 
 @bp.get("/services.json")
@@ -111,12 +113,13 @@ def create_request() -> ResponseReturnValue:
         return _error(401, "api_key is required")
     ratelimit.check_submission(caller)
     values = request.values
-    contact = " ".join(v for v in (values.get("first_name"), values.get("last_name"), values.get("email"), values.get("phone")) if v) or None
+    parts = [parsing.text(values.get(name), name, required=False, max_length=CONTACT_PART) for name in ("first_name", "last_name", "email", "phone")]
+    contact = " ".join(p for p in parts if p) or None
     item = services.Submission(
         location=parsing.location({"lon": values.get("long"), "lat": values.get("lat"), "crs": "wgs84"}),
         category=parsing.text(values.get("service_code"), "service_code", max_length=64) or "",
         description=parsing.text(values.get("description"), "description", required=False) or "",
-        photos=[values["media_url"]] if values.get("media_url") else [],
+        photos=parsing.photos([values["media_url"]] if values.get("media_url") else None),
         source="citizen",
         reporter_contact=contact,
         client_ref=None,
@@ -130,26 +133,25 @@ def create_request() -> ResponseReturnValue:
 def list_requests() -> ResponseReturnValue:
     """Requests by id (comma list), service code, time range and status; 1000 at most."""
     args = request.args
+    start, end = parsing.timestamp(args.get("start_date"), "start_date"), parsing.timestamp(args.get("end_date"), "end_date")
+    if "status" in args and args["status"] not in STATUS_FILTERS:
+        return _error(400, f"status must be one of {', '.join(STATUS_FILTERS)}")
+    if "service_request_id" in args and not re.fullmatch(REQUEST_IDS, args["service_request_id"]):
+        return _error(400, "service_request_id must be request ids separated by commas, e.g. 12,13")
     query = select(Report)
-    if "service_request_id" in args:
-        if not re.fullmatch(REQUEST_IDS, args["service_request_id"]):
-            return _error(400, "service_request_id must be request ids separated by commas, e.g. 12,13")
+    if "service_request_id" in args:  # overrides every other filter
         query = query.where(Report.id.in_([int(x) for x in args["service_request_id"].split(",")]))
     else:
         if args.get("service_code"):
-            query = query.where(Report.category == args["service_code"])
-        start, end = parsing.timestamp(args.get("start_date"), "start_date"), parsing.timestamp(args.get("end_date"), "end_date")
+            query = query.where(Report.category == parsing.key(args["service_code"], "service_code"))
         if start:
             query = query.where(Report.created_at >= start)
         if end:
             query = query.where(Report.created_at <= end)
-        wanted = set(args["status"].split(",")) if "status" in args else set()
-        if "status" in args and args["status"] not in STATUS_FILTERS:
-            return _error(400, f"status must be one of {', '.join(STATUS_FILTERS)}")
         closed = [s.value for s in workflow.CLOSED_STATES]
-        if wanted == {"open"}:
+        if args.get("status") == "open":
             query = query.where(Report.state.not_in(closed))
-        elif wanted == {"closed"}:
+        elif args.get("status") == "closed":
             query = query.where(Report.state.in_(closed))
     rows = g.db.scalars(query.order_by(Report.id.desc()).limit(1000)).all()
     return _json([_request_json(r) for r in rows])

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import String, cast, select
 
-from api import ratelimit
+from api import parsing, ratelimit
 from api.auth import Role, require
 from api.errors import ApiError
 from api.persistence.models import Photo, Report
@@ -47,7 +47,7 @@ def upload() -> ResponseReturnValue:
 def download(photo_id: str) -> ResponseReturnValue:
     """A stored photo: dispatchers and planners see every one, a unit those of its reports."""
     caller = require(Role.DISPATCHER, Role.PLANNER, Role.UNIT)
-    photo = g.db.get(Photo, photo_id)
+    photo = g.db.get(Photo, parsing.key(photo_id, "photo_id"))
     if photo is not None and caller.role == Role.UNIT:
         ref = f"/api/v1/photos/{photo_id}"
         mine = select(Report.id).where(Report.unit_id == caller.unit_id, cast(Report.photos, String).contains(ref)).limit(1)

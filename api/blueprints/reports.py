@@ -129,15 +129,15 @@ def list_reports() -> ResponseReturnValue:
     query = select(Report)
     if "status" in args:
         query = query.where(Report.state == parsing.choice(args["status"], "status", State.values()))
-    unit = caller.unit_id if caller.role == Role.UNIT else args.get("unit")
+    unit = caller.unit_id if caller.role == Role.UNIT else parsing.key(args.get("unit"), "unit")
     if unit:
         query = query.where(Report.unit_id == unit)
     if args.get("category"):
-        query = query.where(Report.category == args["category"])
+        query = query.where(Report.category == parsing.key(args["category"], "category"))
     if "decision" in args:
         query = query.where(Report.route_status == parsing.choice(args["decision"], "decision", Status.values()))
     if args.get("area"):
-        query = query.where(Report.area_id == args["area"])
+        query = query.where(Report.area_id == parsing.key(args["area"], "area"))
     box = parsing.bbox(args.get("bbox"))
     if box:
         query = query.where(Report.lon >= box[0], Report.lat >= box[1], Report.lon <= box[2], Report.lat <= box[3])
@@ -212,6 +212,7 @@ def _figures(f: workflow.UnitFigures) -> dict[str, Any]:
 def unit(unit_id: str) -> ResponseReturnValue:
     """A unit's zones, test points, reports and figures; a unit token sees only its own."""
     caller = require(*STAFF)
+    parsing.key(unit_id, "unit_id")
     if caller.role == Role.UNIT and caller.unit_id != unit_id:
         raise ApiError(404, f"no unit {unit_id}")
     layer = current_layer()
