@@ -25,6 +25,7 @@ from zones.schema import CONTRACTS, ValidationReport, validate_categories, valid
 _CHINA_LON = (73.0, 136.0)
 _CHINA_LAT = (3.0, 54.0)
 # Coordinates this large cannot be degrees: the layer is projected (metres).
+_NO_PROJECTION_REACHES = 1e8  # metres (100,000 km): larger values are garbage, not projected data
 _PROJECTED_MAGNITUDE = 1000.0
 
 
@@ -88,7 +89,8 @@ def check_coordinates(raw: RawLayer, spec: CRSSpec, ids: list[str | None], repor
     with np.errstate(invalid="ignore"):
         out_of_range = present & ((np.abs(minx) > 180) | (np.abs(maxx) > 180) | (np.abs(miny) > 90) | (np.abs(maxy) > 90))
         non_finite = present & ~np.isfinite(bounds).all(axis=1)
-        looks_projected = out_of_range & (np.maximum(np.abs(minx), np.abs(miny)) > _PROJECTED_MAGNITUDE)
+        largest = np.nanmax(np.abs(bounds), axis=1, initial=0.0)
+        looks_projected = out_of_range & (np.maximum(np.abs(minx), np.abs(miny)) > _PROJECTED_MAGNITUDE) & (largest < _NO_PROJECTION_REACHES)
     if looks_projected.any() and looks_projected.sum() >= max(1, out_of_range.sum() // 2):
         rows = np.flatnonzero(looks_projected)
         first = int(rows[0])

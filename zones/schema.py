@@ -160,6 +160,7 @@ REPORTS = Contract(
 )
 CONTRACTS = {c.kind: c for c in (ZONES, TEST_POINTS, AREAS, REPORTS)}
 AREA_LEVELS = ("district", "subdistrict")
+MAX_PRIORITY = 1_000_000
 
 
 def _is_blank(value: Any) -> bool:
@@ -302,10 +303,10 @@ def _check_zones(gdf: gpd.GeoDataFrame, ids: list[str | None], report: Validatio
             continue
         try:
             number = float(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             number = np.nan
-        if not np.isfinite(number) or not number.is_integer():
-            report.error(f"priority {value!r} is not an integer", row=pos + 1, feature_id=ids[pos], field="priority")
+        if not np.isfinite(number) or not number.is_integer() or abs(number) > MAX_PRIORITY:
+            report.error(f"priority {value!r} is not an integer within ±{MAX_PRIORITY:,}", row=pos + 1, feature_id=ids[pos], field="priority")
             priorities.append(0)
         else:
             priorities.append(int(number))
