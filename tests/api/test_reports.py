@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from flask import g
 
+from api import parsing, services
+from api.auth import Caller, Role
+from api.state import current_layer
 from geodata.crs import wgs84_to_gcj02
 
 # A point inside zone Z01439 (P06's block) of the demo, WGS84.
@@ -165,3 +169,20 @@ def test_overdue_reports_are_escalated(app, client, tokens):
     report = client.get(f"/api/v1/reports/{rid}", headers=tokens["dispatcher"]).get_json()
     assert report["state"] == "escalated" and report["history"][-1]["actor"] == "escalator"
     assert client.post(f"/api/v1/reports/{rid}/transitions", json={"action": "rectify"}, headers=tokens["unit_a"]).get_json()["state"] == "rectified"
+
+
+def test_nothing_of_a_submission_is_visible_before_it_commits(app):
+    """Another connection sees neither the report nor its history until the request commits."""
+    database = app.extensions["zonemap.db"]
+    item = services.Submission(parsing.location(REPORT), "litter", "", [], "citizen", None, None)
+    with app.test_request_context(), database.sessions() as session:
+        g.db = session
+        report, created = services.submit(session, current_layer(), app.config["ROUTING"], item, idempotency_key="k-1", caller=Caller(Role.PUBLIC, None, 1))
+        session.flush()
+        assert created and report.state == "dispatched"
+        with database.engine.connect() as other:
+            seen = [other.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar() for table in ("reports", "transitions", "outbox")]
+        assert seen == [0, 0, 0]
+        session.rollback()
+    with database.engine.connect() as other:
+        assert other.exec_driver_sql("SELECT count(*) FROM reports").scalar() == 0
