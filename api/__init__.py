@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Flask, Response, g, jsonify
@@ -59,7 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     @app.get("/healthz")
     def healthz() -> ResponseReturnValue:
         layer = state.current_layer()
-        return jsonify({"status": "ok", "zone_version": layer.version, "zones": len(layer.zones)})
+        return jsonify({"status": "ok", "zone_version": layer.version, "zones": len(layer.zones), "worker": os.getpid()})
 
     openapi.init_app(app)
     for blueprint in (reports.bp, photos.bp, layers.bp, open311.bp, ogc.bp, maps.bp, pages.bp):

@@ -115,7 +115,8 @@ def _schemas(categories: list[str]) -> dict[str, Any]:
         "Layer": _obj(["version"], version={"type": "string"}, created_at={"type": "string"}, summary={"type": "object"}),
         "Board": _obj(["items"], items={"type": "array", "items": _obj(id={"type": "integer"}, category={"type": "string"}, reported_on={"type": "string", "format": "date"})},
                       limit={"type": "integer"}, offset={"type": "integer"}),
-        "Health": _obj(["status", "zone_version"], status={"type": "string"}, zone_version={"type": "string"}, zones={"type": "integer"}),
+        "Health": _obj(["status", "zone_version"], status={"type": "string"}, zone_version={"type": "string"}, zones={"type": "integer"},
+                        worker={"type": "integer", "description": "process id of the worker that answered"}),
         "Any": {},
     }
 

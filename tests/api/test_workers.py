@@ -1,0 +1,63 @@
+"""Several gunicorn workers on one PostgreSQL: a published zone layer reaches every worker within
+seconds without a restart, and routing and reads agree whichever worker answers."""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from api.auth import create_token
+from tests.api.test_layers import changed_layer, multipart
+from tests.api.test_reports import LAT, LON, REPORT
+from tests.support.server import call, running
+
+pytestmark = pytest.mark.slow
+WORKERS = 3
+
+
+def _versions(base: str, rounds: int = 60) -> dict[int, str]:
+    """The layer version each worker reports, from concurrent health checks."""
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: call("GET", base + "/healthz")[1], range(rounds)))
+    return {a["worker"]: a["zone_version"] for a in answers}
+
+
+def test_workers_switch_layers_and_agree(postgres_url, demo_files, tmp_path):
+    env = {**os.environ, "ZONEMAP_LAYER_DIR": str(demo_files.root), "DATABASE_URL": postgres_url, "ZONEMAP_LAYER_CHECK_SECONDS": "1"}
+    with running(env, tmp_path, workers=WORKERS) as server:
+        engine = sa.create_engine(postgres_url)
+        with Session(engine) as session, session.begin():
+            dispatcher, planner = create_token(session, "dispatcher"), create_token(session, "planner")
+        engine.dispose()
+        base = server.base
+        before = _versions(base)
+        while len(before) < WORKERS:  # until every worker has answered once
+            before |= _versions(base)
+        assert len(set(before.values())) == 1
+        # Reads and routing agree across workers.
+        status, report = call("POST", base + "/api/v1/reports", REPORT, dispatcher)
+        assert status == 201
+        with ThreadPoolExecutor(8) as pool:
+            reads = list(pool.map(lambda _: call("GET", f"{base}/api/v1/reports/{report['id']}", token=dispatcher)[1], range(40)))
+            routes = list(pool.map(lambda _: call("GET", f"{base}/api/v1/route?lon={LON}&lat={LAT}&category=litter", token=dispatcher)[1], range(40)))
+        assert all(r == reads[0] for r in reads) and reads[0]["unit_id"] == "P06"
+        assert all(r == routes[0] for r in routes) and routes[0]["unit_id"] == "P06"
+        # A planner publishes a layer on one worker; every worker switches without a restart.
+        body, content_type = multipart(layer=(changed_layer(demo_files, tmp_path), "layer.gpkg"))
+        status, published = call("POST", base + "/api/v1/layers", None, planner, {"Content-Type": content_type}, data=body)
+        assert status == 201, published
+        started, seen = time.monotonic(), {}
+        while time.monotonic() - started < 60 and (len(seen) < WORKERS or set(seen.values()) != {published["version"]}):
+            seen |= _versions(base, 24)
+        print(f"{WORKERS} workers on layer {published['version']} {time.monotonic() - started:.1f} s after the upload")
+        assert set(seen.values()) == {published["version"]} and set(seen) == set(before)  # the same processes: no restart
+        with ThreadPoolExecutor(8) as pool:
+            routes = list(pool.map(lambda _: call("GET", f"{base}/api/v1/route?lon={LON}&lat={LAT}&category=litter", token=dispatcher)[1], range(40)))
+            reads = list(pool.map(lambda _: call("GET", f"{base}/api/v1/reports/{report['id']}", token=dispatcher)[1], range(40)))
+        assert {(r["unit_id"], r["zone_version"]) for r in routes} == {("P07", published["version"])}
+        assert all(r == reads[0] for r in reads) and reads[0]["decision"]["zone_version"] == report["decision"]["zone_version"]
