@@ -10,7 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geodata.io import write_layer
-from geodata.load import load_categories, load_layer
+from geodata.load import LoadedLayer, load_categories, load_layer
 from zones.config import STORAGE_CRS, RoutingConfig
 from zones.enums import LayerKind, Rule, Status
 from zones.layer import ZoneLayer
@@ -50,7 +50,12 @@ def route_file(
 ) -> gpd.GeoDataFrame:
     """Route every row of a report file; rows the loader rejects become ``error`` decisions
     naming the problem, so no row is dropped."""
-    loaded = load_layer(reports_path, LayerKind.REPORTS, crs=crs, strict=False)
+    return route_loaded(load_layer(reports_path, LayerKind.REPORTS, crs=crs, strict=False), layer, config, progress=progress)
+
+
+def route_loaded(loaded: LoadedLayer, layer: ZoneLayer, config: RoutingConfig, *, progress: Callable[[int], None] | None = None) -> gpd.GeoDataFrame:
+    """Route loaded reports (with their validation report, not strict): `route_file` for a
+    table already read, e.g. one partition of a larger input."""
     frame = loaded.frame
     geoms = frame.geometry
     is_point = geoms.notna() & ~geoms.is_empty & (geoms.geom_type == "Point")

@@ -21,6 +21,7 @@ from pyproj import CRS
 from zones.errors import LayerReadError
 
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp"}
+PARQUET_SUFFIXES = {".parquet"}
 TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm"}
 LON_NAMES = ("lon", "lng", "longitude", "long", "x", "经度")
 LAT_NAMES = ("lat", "latitude", "y", "纬度")
@@ -112,6 +113,16 @@ def _read_vector(path: Path, layer: str | None, encoding: str | None) -> RawLaye
         raise LayerReadError(msg)
     declared = frame.crs
     return RawLayer(frame.reset_index(drop=True), declared, encoding)
+
+
+def _read_parquet(path: Path) -> RawLayer:
+    """A GeoParquet file (its geometry column and CRS as written)."""
+    try:
+        frame = gpd.read_parquet(path)
+    except Exception as err:  # noqa: BLE001 - pyarrow raises many kinds
+        msg = f"cannot read {path.name} as GeoParquet: {err}"
+        raise LayerReadError(msg) from err
+    return RawLayer(frame.reset_index(drop=True), frame.crs)
 
 
 def _read_text_table(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
@@ -220,7 +231,7 @@ def read_raw(
     Parameters
     ----------
     path
-        A .geojson/.json, .gpkg, .shp, .csv or .xlsx file.
+        A .geojson/.json, .gpkg, .shp, .parquet (GeoParquet), .csv or .xlsx file.
     layer
         The layer of a GeoPackage, or the sheet of a workbook.
     encoding
@@ -240,6 +251,8 @@ def read_raw(
     suffix = path.suffix.lower()
     if suffix in VECTOR_SUFFIXES:
         return _read_vector(path, layer, encoding)
+    if suffix == ".parquet":
+        return _read_parquet(path)
     if suffix in {".csv", ".txt"}:
         table, used = _read_text_table(path, encoding)
         raw = table_to_frame(table, source=path.name, lon=lon, lat=lat, wkt=wkt)
@@ -247,7 +260,7 @@ def read_raw(
         return raw
     if suffix in {".xlsx", ".xlsm"}:
         return table_to_frame(_read_xlsx(path, layer), source=path.name, lon=lon, lat=lat, wkt=wkt)
-    known = ", ".join(sorted(VECTOR_SUFFIXES | TABLE_SUFFIXES))
+    known = ", ".join(sorted(VECTOR_SUFFIXES | PARQUET_SUFFIXES | TABLE_SUFFIXES))
     msg = f"unknown file type {suffix!r} for {path.name}; expected one of {known}"
     raise LayerReadError(msg)
 

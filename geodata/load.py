@@ -204,7 +204,22 @@ def load_layer(
         candidates = {kind.value, kind.value.replace("-", "_")}
         layer = next((n for n in names if n in candidates), None)
     raw = read_raw(path, layer=layer, encoding=encoding, lon=lon, lat=lat, wkt=wkt)
-    report = ValidationReport(kind.value, path.name)
+    return load_raw(raw, kind, source=path.name, crs=crs, columns=columns, strict=strict)
+
+
+def load_raw(
+    raw: RawLayer,
+    kind: LayerKind | str,
+    *,
+    source: str,
+    crs: str | None = None,
+    columns: Mapping[str, str] | list[str] | None = None,
+    strict: bool = True,
+) -> LoadedLayer:
+    """Check, convert to WGS84 and validate a table already read (a file, or one partition of a
+    larger input); the arguments are those of `load_layer`, ``source`` names it in the report."""
+    kind = LayerKind(kind)
+    report = ValidationReport(kind.value, source)
     raw.frame = _apply_mapping(raw.frame, parse_column_mapping(columns), report)
     if crs is not None:
         spec = parse_input_crs(crs)
@@ -219,7 +234,7 @@ def load_layer(
     else:
         frame = to_storage(raw.frame, spec)
     _warn_outside_china(frame, report)
-    frame, report = validate_layer(frame, kind, source=path.name, report=report)
+    frame, report = validate_layer(frame, kind, source=source, report=report)
     if strict:
         report.raise_if_errors()
     return LoadedLayer(frame, report, spec.label, raw.encoding)

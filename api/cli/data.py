@@ -169,13 +169,19 @@ def demo(data_dir: Path | None) -> None:
 @click.option("--units", "units_file", type=click.Path(path_type=Path), help="optional units CSV (unit_id, unit_name) naming departments in reasons")
 @click.option("--demo", is_flag=True, help="route against the bundled Chengyang layers")
 @click.option("--data-dir", type=click.Path(path_type=Path), help=f"where the demo lives (default ${DATA_DIR_ENV} or ./zonemap-data)")
-@click.option("--out", "out_file", type=click.Path(path_type=Path), required=True, help="decisions: .csv, .geojson or .gpkg")
+@click.option("--out", "out_file", type=click.Path(path_type=Path), required=True,
+              help="decisions: .csv, .geojson or .gpkg; with --engine dask a folder of GeoParquet parts")
 @click.option("--crs", type=click.Choice(InputCRS.values()), help="coordinate system of REPORTS (default: a crs column per row, else wgs84)")
 @click.option("--tolerance-m", type=float, default=30.0, show_default=True, help="nearest-zone tolerance for uncovered points")
 @click.option("--test-point-radius-m", type=float, default=50.0, show_default=True, help="attach the nearest test point within this radius")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="dask: partition by partition on a Dask cluster, for inputs larger than memory (CSV or GeoParquet)")
+@click.option("--scheduler", help="with --engine dask: the scheduler address (tcp://HOST:8786); default a local cluster")
+@click.option("--workers", type=int, help="with --engine dask and no --scheduler: worker processes (default: one per core)")
+@click.option("--blocksize", default="64MB", show_default=True, help="with --engine dask: CSV partition size")
 def route_command(reports: Path, zones_file: Path | None, areas_file: Path | None, points_file: Path | None, categories_file: Path | None,
                   units_file: Path | None, demo: bool, data_dir: Path | None, out_file: Path, crs: str | None, tolerance_m: float,
-                  test_point_radius_m: float) -> None:
+                  test_point_radius_m: float, engine: str, scheduler: str | None, workers: int | None, blocksize: str) -> None:
     """Route every report in REPORTS (CSV/GeoJSON/XLSX with id, lon, lat, category, accuracy_m)
     to its accountable unit and write one decision per input row to OUT."""
     if demo:
@@ -185,11 +191,14 @@ def route_command(reports: Path, zones_file: Path | None, areas_file: Path | Non
     missing = [name for name, value in (("--zones", zones_file), ("--areas", areas_file), ("--test-points", points_file), ("--categories", categories_file)) if value is None]
     if missing:
         fail(f"give --demo or {', '.join(missing)}", 2)
-    if out_file.suffix.lower() not in OUTPUT_SUFFIXES:
+    if engine == "local" and out_file.suffix.lower() not in OUTPUT_SUFFIXES:
         fail(f"--out must end in {', '.join(OUTPUT_SUFFIXES)}", 2)
+    if engine == "dask" and out_file.suffix:
+        fail("with --engine dask, --out names a folder (it receives part-NNNNN.parquet files)", 2)
+    files = LayerFiles(zones_file, areas_file, points_file, categories_file, units_file)  # type: ignore[arg-type]
     try:
         config = RoutingConfig(nearest_tolerance_m=tolerance_m, test_point_radius_m=test_point_radius_m)
-        layer = load_zone_layer(LayerFiles(zones_file, areas_file, points_file, categories_file, units_file))  # type: ignore[arg-type]
+        layer = load_zone_layer(files)
     except SchemaError as err:
         click.echo(err.report.format(limit=50) if err.report else str(err), err=True)
         fail("the layers are invalid", 1)
@@ -198,6 +207,16 @@ def route_command(reports: Path, zones_file: Path | None, areas_file: Path | Non
         fail(str(err), 2)
         return
     started = time.perf_counter()
+    if engine == "dask":
+        from api.cluster_routing import route_on_cluster
+
+        resolved = LayerFiles(*(Path(f).resolve() if f else None for f in (zones_file, areas_file, points_file, categories_file, units_file)))  # type: ignore[arg-type]
+        counts = route_on_cluster(reports, resolved, config, out_file, scheduler=scheduler, workers=workers, crs=crs, blocksize=blocksize)
+        click.echo(f"routed {sum(counts.values())} reports in {time.perf_counter() - started:.1f} s against zone layer {layer.version} -> {out_file}/part-*.parquet")
+        for status in Status.values():
+            if counts.get(status, 0):
+                click.echo(f"  {status:<11}{counts[status]:>10}")
+        return
     try:
         total = len(read_raw(reports).frame) if reports.suffix.lower() in {".csv", ".txt"} else None
         with tqdm(total=total, unit="reports", disable=total is not None and total < PROGRESS_MIN_ROWS, file=sys.stderr) as bar:
