@@ -32,13 +32,13 @@ LEGEND = f"""<div style="position:fixed;bottom:24px;left:12px;z-index:1000;backg
 </div>"""
 
 
-def _display(frame: gpd.GeoDataFrame, datum: str | None) -> gpd.GeoDataFrame:
+def _display(frame: gpd.GeoDataFrame, datum: str | None) -> dict:
     frame = frame[~(frame.geometry.isna() | frame.geometry.is_empty)]
     simple = shapely.simplify(frame.geometry.to_numpy(), SIMPLIFY_DEG, preserve_topology=True)
     shown = to_display(frame.set_geometry(simple, crs=frame.crs), None if datum == "wgs84" else datum)
     rounded = shapely.set_precision(shown.geometry.to_numpy(), GRID_DEG, mode="pointwise")  # finer digits are noise here
     shown = shown.set_geometry(rounded, crs=shown.crs)
-    return shown[~shown.geometry.is_empty]
+    return shown[~shown.geometry.is_empty].to_geo_dict(show_bbox=False, drop_id=False)  # a bbox per feature is a sixth of the page
 
 
 def coverage_map(layer: ZoneLayer, coverage: Coverage, *, asset_prefix: str, basemap: str | None = None, private: bool = False) -> folium.Map:
@@ -71,10 +71,13 @@ def coverage_map(layer: ZoneLayer, coverage: Coverage, *, asset_prefix: str, bas
         wanted.update({"person": "责任人", "phone": "电话"})
     fields = [f for f in wanted if f in layer.zones.columns]
     aliases = [wanted[f] for f in fields]
-    zones = layer.zones[[*fields, "geometry"]].copy()
-    zones["colour"] = [style.unit_colour(u) for u in zones["unit_id"]]
-    folium.GeoJson(_display(zones, datum), name="责任区 zones", style_function=lambda f: {**style.ZONE_STYLE, "color": f["properties"]["colour"], "fillColor": f["properties"]["colour"]},
-                   tooltip=folium.GeoJsonTooltip(fields, aliases=aliases)).add_to(m)
+    zones = layer.zones[[*fields, "geometry"]]
+
+    def zone_style(feature: dict) -> dict:  # coloured by unit; folium groups features by style, so no colour travels per feature
+        colour = style.unit_colour(feature["properties"]["unit_id"])
+        return {**style.ZONE_STYLE, "color": colour, "fillColor": colour}
+
+    folium.GeoJson(_display(zones, datum), name="责任区 zones", style_function=zone_style, tooltip=folium.GeoJsonTooltip(fields, aliases=aliases)).add_to(m)
     gaps = coverage.gaps[["gap_id", "area_m2", "neighbour_unit_ids", "suggested_unit_id", "geometry"]]
     folium.GeoJson(_display(gaps, datum), name="责任空白 gaps", style_function=lambda _f: style.GAP_STYLE,
                    tooltip=folium.GeoJsonTooltip(["gap_id", "area_m2", "neighbour_unit_ids", "suggested_unit_id"], aliases=["空白", "面积 m²", "相邻单位", "建议补位单位"])).add_to(m)

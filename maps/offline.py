@@ -46,8 +46,16 @@ def local_plugin(plugin: folium.MacroElement, prefix: str, js: list[tuple[str, s
     return plugin
 
 
+# Folium embeds data with Jinja's ``tojson``: by default ASCII-only (six bytes per Chinese
+# character) with spaces after separators. UTF-8 text and no spaces make the same page ~20 %
+# smaller; ``tojson`` still escapes < > & ' so the data stays safe inside <script>.
+COMPACT_JSON = {"sort_keys": True, "ensure_ascii": False, "separators": (",", ":")}
+
+
 def offline_map(prefix: str, **kwargs: object) -> folium.Map:
-    """A ``folium.Map`` whose scripts and styles all come from ``prefix`` (no CDN)."""
+    """A ``folium.Map`` whose scripts and styles all come from ``prefix`` (no CDN), embedding its
+    data as compact UTF-8 JSON."""
+    folium.GeoJson._template.environment.policies["json.dumps_kwargs"] = COMPACT_JSON  # one environment serves every folium template
     m = folium.Map(tiles=None, **kwargs)
     m.default_js = [(name, prefix + path) for name, path in JS]
     m.default_css = [(name, prefix + path) for name, path in CSS]

@@ -28,8 +28,14 @@ def test_map_layers_and_no_cdn():
     assert '/assets/leaflet/leaflet.js' in html and '/assets/leaflet/leaflet.css' in html
     names = [child.layer_name for child in m._children.values() if hasattr(child, "layer_name")]
     assert {"街道 sub-districts", "责任区 zones", "责任空白 gaps", "交叉 overlaps", "测评点位 test points"} <= set(names)
-    assert "正阳路1号门前".encode("unicode_escape").decode() in html or "正阳路1号门前" in html
     assert "0532-01234567" not in html  # private fields only on request
+
+
+def test_data_is_embedded_compactly_and_safely():
+    html = small_map().get_root().render()
+    assert '"name":"正阳路1号门前"' in html  # UTF-8, no \uXXXX escapes, no spaces after separators
+    assert '"bbox"' not in html and '"colour"' not in html  # nothing per feature the map does not use
+    assert "</" not in "".join(re.findall(r"_add\((.*?)\);", html))  # data cannot close its <script>
     assert "0532-01234567" in small_map(private=True).get_root().render()
 
 
