@@ -6,6 +6,8 @@ Areas and lengths are measured in the layer's metric CRS (square metres, metres)
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +20,10 @@ from zones.layer import ZoneLayer
 
 #: Zones closer than this (m) to a gap count as its neighbours.
 NEIGHBOUR_M = 0.5
+#: Side (m) of the cells that order zones into spatially compact chunks for the parallel union,
+#: and how many chunks: fixed, so that the result (down to its slivers) is the same on any machine.
+CHUNK_CELL_M = 2000.0
+UNION_CHUNKS = 4
 
 
 @dataclass
@@ -59,7 +65,7 @@ def analyse(layer: ZoneLayer, *, min_gap_m2: float = 1.0, within: shapely.Geomet
     district = layer.areas[layer.areas["level"] == "district"]
     region_wgs = within if within is not None else shapely.union_all((district if len(district) else layer.areas).geometry.to_numpy())
     region = _metric(np.array([region_wgs], dtype=object), layer)[0]
-    covered = shapely.intersection(shapely.union_all(zones), region)
+    covered = shapely.intersection(_union(zones), region)
     pieces = shapely.get_parts(shapely.difference(region, covered))
     pieces = pieces[np.isin(shapely.get_type_id(pieces), [3, 6])]
     areas = shapely.area(pieces)
@@ -77,7 +83,7 @@ def analyse(layer: ZoneLayer, *, min_gap_m2: float = 1.0, within: shapely.Geomet
         "gap_count": int(len(gaps)),
         "slivers_dropped": int(slivers.sum()),
         "sliver_area_m2": round(float(areas[slivers].sum()), 1),
-        "overlap_area_m2": round(float(shapely.union_all(overlaps.geometry.to_numpy()).area) if len(overlaps) else 0.0, 1),
+        "overlap_area_m2": round(float(_union(overlaps.geometry.to_numpy()).area) if len(overlaps) else 0.0, 1),
         "overlap_count": int(len(overlaps)),
         "test_points_unadopted": int((~points["adopted"]).sum()),
         "test_points_uncovered": int((~points["covered"]).sum()),
@@ -88,34 +94,71 @@ def analyse(layer: ZoneLayer, *, min_gap_m2: float = 1.0, within: shapely.Geomet
     return Coverage(summary, _to_wgs84(gap_frame, layer), _to_wgs84(overlaps, layer), points, units, per_area, _to_wgs84(_as_zones(suggestions), layer))
 
 
+def _threaded(func: Any, *arrays: np.ndarray) -> np.ndarray:
+    """``func(*arrays)`` for a vectorised shapely function, on chunks spread over all cores."""
+    workers = os.cpu_count() or 1
+    if workers == 1 or len(arrays[0]) < 10000:
+        return func(*arrays)
+    bounds = np.linspace(0, len(arrays[0]), workers + 1).astype(int)
+    with ThreadPoolExecutor(workers) as pool:
+        parts = list(pool.map(lambda k: func(*(a[bounds[k]:bounds[k + 1]] for a in arrays)), range(workers)))
+    return np.concatenate(parts)
+
+
+def _query(tree: shapely.STRtree, geoms: np.ndarray, predicate: str, distance: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``tree.query(geoms, predicate)`` on chunks of ``geoms`` spread over all cores."""
+    workers = os.cpu_count() or 1
+    if workers == 1 or len(geoms) < 10000:
+        found = tree.query(geoms, predicate=predicate, distance=distance)
+        return found[0], found[1]
+    bounds = np.linspace(0, len(geoms), workers + 1).astype(int)
+    with ThreadPoolExecutor(workers) as pool:
+        parts = list(pool.map(lambda k: tree.query(geoms[bounds[k]:bounds[k + 1]], predicate=predicate, distance=distance) + np.array([[bounds[k]], [0]]), range(workers)))
+    found = np.concatenate(parts, axis=1)
+    return found[0], found[1]
+
+
+def _union(geoms: np.ndarray) -> shapely.Geometry:
+    """The union of ``geoms``: unions of a few spatially compact shares on all cores (GEOS
+    releases the GIL), then the union of those."""
+    if len(geoms) < 5000:
+        return shapely.union_all(geoms)
+    centre = shapely.centroid(geoms)
+    order = np.lexsort((np.floor(shapely.get_x(centre) / CHUNK_CELL_M), np.floor(shapely.get_y(centre) / CHUNK_CELL_M)))
+    with ThreadPoolExecutor(min(os.cpu_count() or 1, UNION_CHUNKS)) as pool:
+        parts = list(pool.map(lambda idx: shapely.union_all(geoms[idx]), np.array_split(order, UNION_CHUNKS)))
+    return shapely.union_all(np.array(parts, dtype=object))
+
+
 def _gap_frame(layer: ZoneLayer, gaps: np.ndarray) -> gpd.GeoDataFrame:
     owner_ids, owner = layer.units
     area_geoms = _metric(layer.areas.geometry.to_numpy(), layer)
     sub = layer.areas["level"].to_numpy() == "subdistrict"
     tree = shapely.STRtree(layer.zone_metric)
-    gap_idx, zone_idx = tree.query(gaps, predicate="dwithin", distance=NEIGHBOUR_M)
-    border = shapely.length(shapely.intersection(shapely.boundary(gaps[gap_idx]), shapely.buffer(layer.zone_metric[zone_idx], NEIGHBOUR_M)))
+    gap_idx, zone_idx = _query(tree, gaps, "dwithin", NEIGHBOUR_M)
+    near, which = np.unique(zone_idx, return_inverse=True)
+    halo = _threaded(lambda z: shapely.buffer(z, NEIGHBOUR_M), layer.zone_metric[near])[which]  # each zone buffered once
+    border = _threaded(lambda g, h: shapely.length(shapely.intersection(g, h)), shapely.boundary(gaps)[gap_idx], halo)
     shared = pd.DataFrame({"gap": gap_idx, "unit": owner_ids[owner[zone_idx]], "border": border}).groupby(["gap", "unit"], sort=True)["border"].sum().reset_index()
-    neighbours = shared.groupby("gap")["unit"].apply(lambda u: ";".join(sorted(u))).to_dict()
-    best = shared.sort_values(["gap", "border", "unit"], ascending=[True, False, True]).drop_duplicates("gap").set_index("gap")
+    neighbours = shared.groupby("gap")["unit"].agg(";".join)  # sorted by the groupby above
+    best = shared[shared["border"] > 0].sort_values(["gap", "border", "unit"], ascending=[True, False, True]).drop_duplicates("gap").set_index("gap")["unit"]
     where = shapely.STRtree(area_geoms[sub]).query(shapely.point_on_surface(gaps), predicate="intersects")
-    area_of = dict(zip(where[0], np.flatnonzero(sub)[where[1]], strict=True))
-    rows = []
-    for k in range(len(gaps)):
-        area = area_of.get(k)
-        default = layer.areas["default_unit_id"].iloc[area] if area is not None else layer.areas["default_unit_id"].iloc[0]
-        by_border = k in best.index and best["border"].get(k, 0) > 0
-        suggested = best["unit"].get(k) if by_border else default
-        rows.append({
-            "gap_id": f"G{k + 1:05d}",
-            "area_m2": round(float(gaps[k].area), 1),
-            "area_id": layer.areas["area_id"].iloc[area] if area is not None else None,
-            "neighbour_unit_ids": neighbours.get(k, ""),
-            "suggested_unit_id": suggested,
-            "suggestion_rule": "longest_border" if by_border else "subdistrict_default",
-        })
-    return gpd.GeoDataFrame(rows, geometry=list(gaps), crs=layer.metric_crs) if rows else gpd.GeoDataFrame(
-        {"gap_id": [], "area_m2": [], "area_id": [], "neighbour_unit_ids": [], "suggested_unit_id": [], "suggestion_rule": []}, geometry=[], crs=layer.metric_crs)
+    area_of = pd.Series(np.flatnonzero(sub)[where[1]], index=where[0])
+    area_of = area_of[~area_of.index.duplicated()].reindex(range(len(gaps)))
+    known = area_of.notna().to_numpy()
+    position = area_of.fillna(0).astype(int).to_numpy()
+    defaults = np.where(known, layer.areas["default_unit_id"].to_numpy()[position], layer.areas["default_unit_id"].iloc[0])
+    suggested = best.reindex(range(len(gaps)))
+    by_border = suggested.notna().to_numpy()
+    frame = pd.DataFrame({
+        "gap_id": [f"G{k + 1:05d}" for k in range(len(gaps))],
+        "area_m2": np.round(shapely.area(gaps), 1),
+        "area_id": np.where(known, layer.areas["area_id"].to_numpy()[position], None),
+        "neighbour_unit_ids": neighbours.reindex(range(len(gaps))).fillna("").to_numpy(),
+        "suggested_unit_id": np.where(by_border, suggested.to_numpy(dtype=object), defaults),
+        "suggestion_rule": np.where(by_border, "longest_border", "subdistrict_default"),
+    })
+    return gpd.GeoDataFrame(frame, geometry=list(gaps), crs=layer.metric_crs)
 
 
 def _as_zones(suggestions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -132,10 +175,13 @@ def _as_zones(suggestions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def _overlaps(layer: ZoneLayer) -> gpd.GeoDataFrame:
     owner_ids, owner = layer.units
     zones = layer.zone_metric
-    left, right = shapely.STRtree(zones).query(zones, predicate="intersects")
+    left, right = _query(shapely.STRtree(zones), zones, "intersects")
     keep = (left < right) & (owner[left] != owner[right])
     left, right = left[keep], right[keep]
-    shared = shapely.intersection(zones[left], zones[right])
+    shapely.prepare(zones)
+    inner = ~_threaded(shapely.touches, zones[left], zones[right])  # neighbours that only touch share no area: skip the costly intersection
+    left, right = left[inner], right[inner]
+    shared = _threaded(shapely.intersection, zones[left], zones[right])
     area = shapely.area(shared)
     real = area > 0.01
     left, right, shared, area = left[real], right[real], shared[real], area[real]
@@ -168,8 +214,12 @@ def _units(layer: ZoneLayer) -> pd.DataFrame:
     length = np.zeros(len(zones))
     if frontage.any():  # the street side of a strip: the long side of its minimum rotated rectangle
         rect = shapely.oriented_envelope(zones[frontage])
-        coords = [shapely.get_coordinates(r)[:3] for r in rect]
-        length[frontage] = [max(np.hypot(*(c[1] - c[0])), np.hypot(*(c[2] - c[1]))) for c in coords]
+        sides = np.zeros(len(rect))
+        box = shapely.get_num_coordinates(rect) == 5  # a rectangle; degenerate strips are lines or points
+        corners = shapely.get_coordinates(rect[box]).reshape(-1, 5, 2)
+        sides[box] = np.maximum(np.hypot(*(corners[:, 1] - corners[:, 0]).T), np.hypot(*(corners[:, 2] - corners[:, 1]).T))
+        sides[~box] = shapely.length(rect[~box])
+        length[frontage] = sides
     frame = pd.DataFrame({"unit_id": owner_ids[owner], "area_m2": layer.zone_area_m2, "frontage_m": length})
     table = frame.groupby("unit_id").agg(zones=("area_m2", "size"), area_m2=("area_m2", "sum"), frontage_m=("frontage_m", "sum")).reset_index()
     adopted = layer.test_points["unit_id"].value_counts()
@@ -181,7 +231,7 @@ def _units(layer: ZoneLayer) -> pd.DataFrame:
 def _per_area(layer: ZoneLayer, covered: shapely.Geometry) -> pd.DataFrame:
     geoms = _metric(layer.areas.geometry.to_numpy(), layer)
     area = shapely.area(geoms)
-    inside = shapely.area(shapely.intersection(geoms, covered))
+    inside = shapely.area(_threaded(lambda g: shapely.intersection(g, covered), geoms))
     return pd.DataFrame({
         "area_id": layer.areas["area_id"].to_numpy(), "name": layer.areas["name"].to_numpy(), "level": layer.areas["level"].to_numpy(),
         "area_m2": np.round(area, 1), "covered_area_m2": np.round(inside, 1), "gap_area_m2": np.round(area - inside, 1),
