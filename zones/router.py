@@ -33,6 +33,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
+import numba
 import numpy as np
 import pandas as pd
 import shapely
@@ -587,18 +588,27 @@ def route_one(
     accuracy_m: float | None = None,
     report_id: str | None = None,
 ) -> dict[str, Any]:
-    """Route one report: the batch path on a batch of one, as a dict of the decision's fields."""
+    """Route one report: the batch path on a batch of one, as a dict of the decision's fields.
+
+    The kernels run on the calling thread only: waking the parallel kernels' thread pool for one
+    point costs more than the point, and a web server already runs one request per thread.
+    """
     raw = pd.Series([category], dtype=object)
-    part = _route_chunk(
-        np.array([lon], dtype=np.float64),
-        np.array([lat], dtype=np.float64),
-        layer.category_codes(raw),
-        raw,
-        np.array([np.nan if accuracy_m is None else accuracy_m], dtype=np.float64),
-        layer,
-        config or RoutingConfig(),
-        True,
-    )
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)  # for this thread only
+    try:
+        part = _route_chunk(
+            np.array([lon], dtype=np.float64),
+            np.array([lat], dtype=np.float64),
+            layer.category_codes(raw),
+            raw,
+            np.array([np.nan if accuracy_m is None else accuracy_m], dtype=np.float64),
+            layer,
+            config or RoutingConfig(),
+            True,
+        )
+    finally:
+        numba.set_num_threads(threads)
     out: dict[str, Any] = {"id": report_id}
     for name in DECISION_COLUMNS[1:] + EXTRA_COLUMNS:
         value = part[name]
