@@ -85,6 +85,13 @@ def route_loaded(loaded: LoadedLayer, layer: ZoneLayer, config: RoutingConfig, *
     return gpd.GeoDataFrame(decisions, geometry=frame.geometry.where(is_point, None).to_numpy(), crs=STORAGE_CRS)
 
 
+def decision_table(decisions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The output columns of decisions, text as plain objects, at the reported points."""
+    columns = DECISION_COLUMNS + EXTRA_COLUMNS
+    table = pd.DataFrame({c: decisions[c].astype(object) if isinstance(decisions[c].dtype, pd.CategoricalDtype) else decisions[c] for c in columns})
+    return gpd.GeoDataFrame(table, geometry=decisions.geometry.to_numpy(), crs=STORAGE_CRS)
+
+
 def write_decisions(decisions: gpd.GeoDataFrame, out: Path) -> None:
     """Write decisions as CSV (UTF-8 with BOM, so spreadsheet programs read the Chinese
     correctly; lists ``;``-separated), GeoJSON or GeoPackage (points at the reported place)."""
@@ -93,10 +100,10 @@ def write_decisions(decisions: gpd.GeoDataFrame, out: Path) -> None:
         msg = f"cannot write {out.name}: expected one of {', '.join(OUTPUT_SUFFIXES)}"
         raise ValueError(msg)
     columns = DECISION_COLUMNS + EXTRA_COLUMNS
-    table = decisions[columns].copy()
+    table = pd.DataFrame(decision_table(decisions)[columns])
     for column in columns:
-        if isinstance(table[column].dtype, pd.CategoricalDtype) or table[column].dtype == object:
-            table[column] = table[column].astype(object).where(table[column].notna(), "")
+        if table[column].dtype == object:
+            table[column] = table[column].where(table[column].notna(), "")
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
         table.to_csv(out, index=False, encoding="utf-8-sig")

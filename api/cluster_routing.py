@@ -19,13 +19,12 @@ import dask_geopandas
 import geopandas as gpd
 import pandas as pd
 
-from api.batch import LayerFiles, load_zone_layer, route_loaded
+from api.batch import LayerFiles, decision_table, load_zone_layer, route_loaded
 from geodata.io import RawLayer, table_to_frame
 from geodata.load import load_raw
-from zones.config import STORAGE_CRS, RoutingConfig
+from zones.config import RoutingConfig
 from zones.enums import LayerKind
 from zones.layer import ZoneLayer
-from zones.router import DECISION_COLUMNS, EXTRA_COLUMNS
 
 COUNTS_META = pd.DataFrame({"partition": pd.Series(dtype="int64"), "status": pd.Series(dtype="object"), "reports": pd.Series(dtype="int64")})
 
@@ -43,12 +42,6 @@ def _worker_layer(files: LayerFiles) -> ZoneLayer:
     return load_zone_layer(files)
 
 
-def _decision_table(decisions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    columns = DECISION_COLUMNS + EXTRA_COLUMNS
-    table = pd.DataFrame({c: decisions[c].astype(object) if isinstance(decisions[c].dtype, pd.CategoricalDtype) else decisions[c] for c in columns})
-    return gpd.GeoDataFrame(table, geometry=decisions.geometry.to_numpy(), crs=STORAGE_CRS)
-
-
 def route_partition(part: pd.DataFrame, files: LayerFiles, config: RoutingConfig, crs: str | None, out_dir: str,
                     partition_info: dict[str, Any] | None = None) -> pd.DataFrame:
     """Route one partition and write it; return its counts per status."""
@@ -60,7 +53,7 @@ def route_partition(part: pd.DataFrame, files: LayerFiles, config: RoutingConfig
         raw = table_to_frame(part, source=f"partition {number}")
     loaded = load_raw(raw, LayerKind.REPORTS, source=f"partition {number}", crs=crs, strict=False)
     decisions = route_loaded(loaded, _worker_layer(files), config)
-    _decision_table(decisions).to_parquet(Path(out_dir) / f"part-{number:05d}.parquet", index=False)
+    decision_table(decisions).to_parquet(Path(out_dir) / f"part-{number:05d}.parquet", index=False)
     counts = decisions["status"].astype(str).value_counts()
     return pd.DataFrame({"partition": number, "status": counts.index.astype(object), "reports": counts.to_numpy(dtype="int64")})
 

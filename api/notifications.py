@@ -17,22 +17,16 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from api.clock import iso
 from api.persistence.models import OutboxMessage, Report, Webhook
 from zones.workflow import Action
 
 NOTIFIED = {Action.DISPATCH, Action.REASSIGN, Action.ESCALATE, Action.PUBLISH}
 PENDING, SENT, FAILED, NO_WEBHOOK = "pending", "sent", "failed", "no_webhook"
-
-
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
 
 
 def enqueue(session: Session, report: Report, action: Action, at: datetime) -> None:
@@ -42,7 +36,7 @@ def enqueue(session: Session, report: Report, action: Action, at: datetime) -> N
     payload = {
         "event": action.value, "report_id": report.id, "unit_id": report.unit_id, "state": report.state,
         "category": report.category, "description": report.description, "lon": report.lon, "lat": report.lat,
-        "zone_id": report.zone_id, "reason": report.reason, "deadline_at": _iso(report.deadline_at), "at": _iso(at),
+        "zone_id": report.zone_id, "reason": report.reason, "deadline_at": iso(report.deadline_at), "at": iso(at),
     }
     session.add(OutboxMessage(event=action.value, report_id=report.id, unit_id=report.unit_id, payload=payload, created_at=at,
                               status=PENDING, attempts=0, next_attempt_at=datetime.now(UTC), sent_at=None, last_error=""))
@@ -128,11 +122,3 @@ def _describe(err: BaseException) -> str:
 def counts(session: Session) -> dict[str, int]:
     """Messages per status."""
     return {status: int(n) for status, n in session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))}
-
-
-def next_due(session: Session) -> datetime | None:
-    """When the next pending message is due."""
-    value: Any = session.scalar(select(OutboxMessage.next_attempt_at).where(OutboxMessage.status == PENDING).order_by(OutboxMessage.next_attempt_at).limit(1))
-    if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api import notifications
+from api.clock import now
 from api.auth import Caller, Role
 from api.errors import ApiError
 from api.parsing import Location
@@ -51,11 +52,6 @@ class Submission:
             "reporter_contact": self.reporter_contact, "client_ref": self.client_ref,
         }
         return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
-def now() -> datetime:
-    """The current time, UTC."""
-    return datetime.now(UTC)
 
 
 def decide(layer: ZoneLayer, config: RoutingConfig, location: Location, category: str) -> dict[str, Any]:

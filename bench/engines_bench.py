@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import time
 from pathlib import Path
 
 import duckdb

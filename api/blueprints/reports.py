@@ -3,7 +3,7 @@ with their figures; and the public board."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import parsing, ratelimit, services
+from api.clock import iso
 from api.auth import Caller, Role, require
 from api.errors import ApiError
 from api.persistence.models import Report
@@ -24,12 +25,6 @@ bp = Blueprint("reports", __name__, url_prefix="/api/v1")
 ANY = (Role.DISPATCHER, Role.PLANNER, Role.UNIT, Role.PUBLIC)
 STAFF = (Role.DISPATCHER, Role.PLANNER, Role.UNIT)
 MAX_ID = 2**31 - 1  # the largest report id the database holds
-
-
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
 
 
 def report_json(report: Report, caller: Caller, *, history: bool = False) -> dict[str, Any]:
@@ -46,12 +41,12 @@ def report_json(report: Report, caller: Caller, *, history: bool = False) -> dic
         "lat": report.lat,
         "input": {"lon": report.input_lon, "lat": report.input_lat, "crs": report.input_crs},
         "accuracy_m": report.accuracy_m,
-        "created_at": _iso(report.created_at),
-        "updated_at": _iso(report.updated_at),
+        "created_at": iso(report.created_at),
+        "updated_at": iso(report.updated_at),
         "state": report.state,
         "allowed_actions": workflow.allowed_actions(report.state),
         "unit_id": report.unit_id,
-        "deadline_at": _iso(report.deadline_at),
+        "deadline_at": iso(report.deadline_at),
         "overdue": services.is_overdue(report, at),
         "decision": {
             "status": report.route_status, "rule": report.rule, "unit_id": report.unit_id, "zone_id": report.zone_id,
@@ -66,7 +61,7 @@ def report_json(report: Report, caller: Caller, *, history: bool = False) -> dic
     if history:
         out["history"] = [
             {"action": t.action, "from_state": t.from_state, "to_state": t.to_state, "unit_id": t.unit_id,
-             "actor": t.actor, "note": t.note, "evidence": t.evidence, "at": _iso(t.at)}
+             "actor": t.actor, "note": t.note, "evidence": t.evidence, "at": iso(t.at)}
             for t in report.transitions
         ]
     return out

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from api.batch import LayerFiles, load_zone_layer, route_file
+from api.batch import LayerFiles, decision_table, load_zone_layer, route_file
 from api.cli import main
-from api.cluster_routing import _decision_table, read_decisions
+from api.cluster_routing import read_decisions
 from zones.config import RoutingConfig
 
 pytestmark = pytest.mark.slow
@@ -46,7 +46,7 @@ def test_dask_engine_equals_the_in_process_router(demo_files, tmp_path, suffix):
     assert len(parts) > 1
     got = read_decisions(out)
     files = LayerFiles(demo_files.gpkg, demo_files.gpkg, demo_files.gpkg, demo_files.categories, demo_files.units)
-    want = _decision_table(route_file(single, load_zone_layer(files), RoutingConfig()))
+    want = decision_table(route_file(single, load_zone_layer(files), RoutingConfig()))
     pd.testing.assert_frame_equal(_plain(got), _plain(want))
     assert list(got.geometry.to_wkb()) == list(want.geometry.to_wkb())  # NaN coordinates of broken rows included
     assert (got["status"] == "error").sum() >= 1
