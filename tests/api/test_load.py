@@ -15,6 +15,7 @@ CI runs 1,200 reports; ``pytest --full-load tests/api/test_load.py`` runs 5,000.
 
 from __future__ import annotations
 
+import http.client
 import os
 import random
 import threading
@@ -81,7 +82,7 @@ class Load:
         while True:
             try:
                 return call(method, self.server.base + path, body, token, headers)
-            except OSError:
+            except (OSError, http.client.HTTPException):  # refused, reset, or cut off mid-answer by a kill
                 if not resend or time.monotonic() > self.deadline:
                     return -1, None
                 with self.ledger.lock:
@@ -202,6 +203,9 @@ def run_load(database_url: str, workers: int | None, demo_files, tmp_path: Path,
         chaos.join()
         status, units = call("GET", server.base + "/api/v1/units", token=tokens["dispatcher"])
         assert status == 200
+    except BaseException:
+        engine.dispose()
+        raise
     finally:
         server.stop()
     ledger = load.ledger
@@ -209,21 +213,23 @@ def run_load(database_url: str, workers: int | None, demo_files, tmp_path: Path,
     assert len(events) == len(steps), events
     layers = _layers(demo_files, upload / "upload.gpkg")
     config = RoutingConfig(nearest_tolerance_m=30.0, test_point_radius_m=50.0)
-    with Session(engine) as session:
-        rows = session.execute(sa.text("SELECT id, idempotency_key, description, lon, lat, accuracy_m, category, unit_id, zone_id, route_status,"
-                                       " zone_version, state FROM reports WHERE idempotency_key LIKE :run"), {"run": f"load-{load.run}-%"}).all()
-        by_key = {r.idempotency_key: r for r in rows}
-        # Every acknowledged report is there exactly once, as first sent; nothing else is.
-        assert len(rows) == len(by_key) == len(ledger.acked) == count
-        assert all(by_key[key].id == rid and by_key[key].description == ledger.bodies[key]["description"] for key, rid in ledger.acked.items())
-        assert max(ledger.created.values()) == 1
-        assert not _history_problems(session)
-        # One outbox message per notified step, written with it.
-        notified = session.execute(sa.text("SELECT count(*) FROM transitions WHERE action IN :actions").bindparams(
-            sa.bindparam("actions", expanding=True)), {"actions": [a.value for a in notifications.NOTIFIED]}).scalar()
-        assert session.execute(sa.text("SELECT count(*) FROM outbox")).scalar() == notified
-        recount = _recount(session)
-    engine.dispose()
+    try:
+        with Session(engine) as session:
+            rows = session.execute(sa.text("SELECT id, idempotency_key, description, lon, lat, accuracy_m, category, unit_id, zone_id, route_status,"
+                                           " zone_version, state FROM reports WHERE idempotency_key LIKE :run"), {"run": f"load-{load.run}-%"}).all()
+            by_key = {r.idempotency_key: r for r in rows}
+            # Every acknowledged report is there exactly once, as first sent; nothing else is.
+            assert len(rows) == len(by_key) == len(ledger.acked) == count
+            assert all(by_key[key].id == rid and by_key[key].description == ledger.bodies[key]["description"] for key, rid in ledger.acked.items())
+            assert max(ledger.created.values()) == 1
+            assert not _history_problems(session)
+            # One outbox message per notified step, written with it.
+            notified = session.execute(sa.text("SELECT count(*) FROM transitions WHERE action IN :actions").bindparams(
+                sa.bindparam("actions", expanding=True)), {"actions": [a.value for a in notifications.NOTIFIED]}).scalar()
+            assert session.execute(sa.text("SELECT count(*) FROM outbox")).scalar() == notified
+            recount = _recount(session)
+    finally:
+        engine.dispose()
     served = {item["unit_id"]: (item["dispatched"], item["rectified"]) for item in units["items"]}
     assert served == {unit: counts for unit, counts in recount.items() if unit}
     # Each report was routed by one whole layer version: re-routing it with that version agrees.
