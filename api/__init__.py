@@ -14,8 +14,7 @@ from flask.typing import ResponseReturnValue
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, database (migrated), the zone layer, auth, blueprints."""
-    from api import errors, openapi, ratelimit, state
-    from api.auth import authenticate
+    from api import auth, errors, openapi, ratelimit, state
     from api.blueprints import layers, maps, ogc, open311, pages, photos, reports
     from api.config import configure
     from api.persistence import Database, migrate
@@ -25,6 +24,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure(app, test_config)
     errors.init_app(app)
     ratelimit.init_app(app)
+    auth.init_app(app)
     database = Database(app.config["DATABASE_URL"])
     migrate(database.engine)
     app.extensions["zonemap.db"] = database
@@ -35,7 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def _open() -> None:
         g.db = database.sessions()
         g.caller = None
-        g.caller = authenticate(g.db)
+        g.caller = auth.authenticate(g.db)
 
     @app.after_request
     def _finish(response: Response) -> Response:

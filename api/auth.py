@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from flask import g, request
+from flask import Flask, current_app, g, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -73,10 +74,45 @@ def authenticate(session: Session) -> Caller | None:
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "use 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
     wanted = digest(token.strip())
-    row = session.scalars(select(Token).where(Token.digest == wanted)).first()
-    if row is None or not hmac.compare_digest(row.digest, wanted):
-        raise ApiError(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
-    return Caller(Role(row.role), row.unit_id, row.id)
+    known: TokenCache = current_app.extensions["zonemap.tokens"]
+    caller = known.get(wanted)
+    if caller is None:
+        row = session.execute(select(Token.digest, Token.role, Token.unit_id, Token.id).where(Token.digest == wanted)).first()
+        if row is None or not hmac.compare_digest(row.digest, wanted):
+            raise ApiError(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+        caller = Caller(Role(row.role), row.unit_id, row.id)
+        known.put(wanted, caller)
+    return caller
+
+
+class TokenCache:
+    """Callers of recently seen tokens, per process, so that a request need not look its token up.
+
+    Tokens never change once created; an entry lives ``seconds`` so that a token row deleted from
+    the database stops working within that time. Unknown tokens are never cached.
+    """
+
+    def __init__(self, seconds: float = 60.0, size: int = 10_000) -> None:
+        self.seconds, self.size = seconds, size
+        self._entries: dict[str, tuple[Caller, float]] = {}
+
+    def get(self, key: str) -> Caller | None:
+        """The cached caller for a token digest, or None when unknown or expired."""
+        entry = self._entries.get(key)
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[0]
+
+    def put(self, key: str, caller: Caller) -> None:
+        """Remember ``caller`` for ``key``; a full cache starts over."""
+        if len(self._entries) >= self.size:
+            self._entries.clear()
+        self._entries[key] = (caller, time.monotonic() + self.seconds)
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its token cache."""
+    app.extensions["zonemap.tokens"] = TokenCache(float(app.config["TOKEN_CACHE_SECONDS"]))
 
 
 def require(*roles: Role) -> Caller:

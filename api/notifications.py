@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -31,15 +32,19 @@ PENDING, SENT, FAILED, NO_WEBHOOK = "pending", "sent", "failed", "no_webhook"
 
 def enqueue(session: Session, report: Report, action: Action, at: datetime) -> None:
     """Write the message for ``action`` on ``report`` (no-op for actions units are not told of)."""
-    if action not in NOTIFIED:
-        return
+    if action in NOTIFIED:
+        session.add(OutboxMessage(**message(report, action, at)))
+
+
+def message(report: Report, action: Action, at: datetime) -> dict[str, Any]:
+    """The outbox row telling ``report``'s unit of ``action``."""
     payload = {
         "event": action.value, "report_id": report.id, "unit_id": report.unit_id, "state": report.state,
         "category": report.category, "description": report.description, "lon": report.lon, "lat": report.lat,
         "zone_id": report.zone_id, "reason": report.reason, "deadline_at": iso(report.deadline_at), "at": iso(at),
     }
-    session.add(OutboxMessage(event=action.value, report_id=report.id, unit_id=report.unit_id, payload=payload, created_at=at,
-                              status=PENDING, attempts=0, next_attempt_at=datetime.now(UTC), sent_at=None, last_error=""))
+    return {"event": action.value, "report_id": report.id, "unit_id": report.unit_id, "payload": payload, "created_at": at,
+            "status": PENDING, "attempts": 0, "next_attempt_at": datetime.now(UTC), "sent_at": None, "last_error": ""}
 
 
 def set_webhook(session: Session, unit_id: str, url: str, secret: str | None) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,7 @@ from zones.layer import ZoneLayer
 from zones.router import route_one
 from zones.workflow import Action, State
 
-from api.persistence.models import Report, Transition
+from api.persistence.models import OutboxMessage, Report, Transition
 
 ROUTER_ACTOR = "router"
 NEEDS_NOTE = (Action.DISPUTE, Action.REJECT, Action.MARK_DUPLICATE, Action.REWORK)  # a reason is required
@@ -82,7 +82,9 @@ def _replay(found: Report, digest: str) -> Report:
 def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Submission, *, idempotency_key: str | None, caller: Caller) -> tuple[Report, bool]:
     """Store, route and (when an owner was found) dispatch a report in one transaction.
 
-    Returns the report and whether it was created now (False: an idempotent retry).
+    Returns the report and whether it was created now (False: an idempotent retry). The report
+    is written once, in its final state, with its history (submit, and dispatch when routed) and
+    its outbox message: one INSERT per table.
     """
     digest = item.digest()
     found = _existing(session, idempotency_key, item.client_ref)
@@ -90,31 +92,40 @@ def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Subm
         return _replay(found, digest), False
     decision = decide(layer, config, item.location, item.category)
     stamp = now()
-    report = Report(
-        client_ref=item.client_ref, idempotency_key=idempotency_key, request_hash=digest,
-        lon=decision["lon"], lat=decision["lat"], input_crs=item.location.crs, input_lon=item.location.lon, input_lat=item.location.lat,
-        accuracy_m=item.location.accuracy_m, category=item.category, description=item.description, photos=item.photos,
-        source=item.source, reporter_contact=item.reporter_contact, created_at=stamp, updated_at=stamp, state=State.SUBMITTED.value,
-        unit_id=None, deadline_at=None, route_status=decision["status"], rule=decision["rule"], zone_id=decision["zone_id"],
-        co_owner_unit_ids=decision["co_owner_unit_ids"] or "", candidate_unit_ids=decision["candidate_unit_ids"] or "",
-        distance_m=decision["distance_m"], test_point_id=decision["test_point_id"], area_id=decision["area_id"],
-        zone_version=decision["zone_version"], reason=decision["reason"],
-    )
+    row: dict[str, Any] = {
+        "client_ref": item.client_ref, "idempotency_key": idempotency_key, "request_hash": digest,
+        "lon": decision["lon"], "lat": decision["lat"], "input_crs": item.location.crs, "input_lon": item.location.lon, "input_lat": item.location.lat,
+        "accuracy_m": item.location.accuracy_m, "category": item.category, "description": item.description, "photos": item.photos,
+        "source": item.source, "reporter_contact": item.reporter_contact, "created_at": stamp, "updated_at": stamp, "state": State.SUBMITTED.value,
+        "unit_id": None, "deadline_at": None, "route_status": decision["status"], "rule": decision["rule"], "zone_id": decision["zone_id"],
+        "co_owner_unit_ids": decision["co_owner_unit_ids"] or "", "candidate_unit_ids": decision["candidate_unit_ids"] or "",
+        "distance_m": decision["distance_m"], "test_point_id": decision["test_point_id"], "area_id": decision["area_id"],
+        "zone_version": decision["zone_version"], "reason": decision["reason"], "row_version": 1,
+    }
+    steps = [{"action": "submit", "from_state": None, "to_state": State.SUBMITTED.value, "unit_id": None, "actor": caller.actor, "note": "", "evidence": [], "at": stamp}]
+    dispatched = decision["status"] in ASSIGNED and decision["unit_id"]
+    if dispatched:
+        row["state"] = workflow.apply(State.SUBMITTED.value, Action.DISPATCH).value
+        row["unit_id"] = decision["unit_id"]
+        if decision["deadline_hours"]:
+            row["deadline_at"] = stamp + timedelta(hours=decision["deadline_hours"])
+        steps.append({"action": Action.DISPATCH.value, "from_state": State.SUBMITTED.value, "to_state": row["state"], "unit_id": row["unit_id"],
+                      "actor": ROUTER_ACTOR, "note": decision["reason"], "evidence": [], "at": stamp})
     # The report is this transaction's first write. No savepoint: pysqlite commits a savepoint
     # opened outside a transaction on release, which would make the report visible without its
     # history. On a key conflict the whole transaction (reads only so far) is rolled back.
-    session.add(report)
     try:
-        session.flush()
+        report_id = session.execute(insert(Report.__table__).returning(Report.__table__.c.id), row).scalar_one()
     except IntegrityError:  # a concurrent retry with the same key won the race
         session.rollback()
         found = _existing(session, idempotency_key, item.client_ref)
         if found is None:
             raise
         return _replay(found, digest), False
-    session.add(Transition(report_id=report.id, action="submit", from_state=None, to_state=State.SUBMITTED.value, unit_id=None, actor=caller.actor, note="", evidence=[], at=stamp))
-    if decision["status"] in ASSIGNED and decision["unit_id"]:
-        _move(session, report, Action.DISPATCH, ROUTER_ACTOR, note=decision["reason"], unit_id=decision["unit_id"], hours=decision["deadline_hours"], at=stamp)
+    session.execute(insert(Transition.__table__), [{"report_id": report_id, **step} for step in steps])
+    report = Report(id=report_id, **row)  # not added to the session: it is already stored
+    if dispatched:
+        session.execute(insert(OutboxMessage.__table__), notifications.message(report, Action.DISPATCH, stamp))
     return report, True
 
 

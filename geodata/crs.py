@@ -14,6 +14,7 @@ as WGS84 when points are converted.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -82,10 +83,15 @@ def parse_input_crs(value: str | int | pyproj.CRS | None) -> CRSSpec:
         If the value is none of those; the message lists the accepted forms.
     """
     if value is None:
-        return CRSSpec(InputCRS.WGS84.value, None, pyproj.CRS.from_user_input(STORAGE_CRS))
+        return _parse_text(InputCRS.WGS84.value)
     if isinstance(value, pyproj.CRS):
         return CRSSpec(value.to_string(), None, value)
-    text = str(value).strip()
+    return _parse_text(str(value))
+
+
+@functools.lru_cache(maxsize=64)  # parsed once per process: building a pyproj CRS costs ~50 µs
+def _parse_text(value: str) -> CRSSpec:
+    text = value.strip()
     key = text.lower().replace("-", "").replace("_", "")
     named = {
         "wgs84": (InputCRS.WGS84.value, None, STORAGE_CRS),
@@ -212,13 +218,18 @@ def points_to_wgs84(lon: ArrayLike, lat: ArrayLike, crs: CRSSpec | str | None) -
     x, y = _as_arrays(lon, lat)
     if spec.datum is not None:
         return _TO_WGS84[spec.datum](x, y)
-    if spec.crs.is_geographic and spec.crs.equals(pyproj.CRS.from_user_input(STORAGE_CRS), ignore_axis_order=True):
-        return x, y
-    if spec.crs.equals(pyproj.CRS.from_user_input(CGCS2000_CRS), ignore_axis_order=True):
+    if spec.label in (InputCRS.WGS84.value, InputCRS.CGCS2000.value) or _same_as_storage(spec.crs):
         return x, y
     transformer = pyproj.Transformer.from_crs(spec.crs, STORAGE_CRS, always_xy=True)
     out_x, out_y = transformer.transform(x, y)
     return np.asarray(out_x, dtype=np.float64), np.asarray(out_y, dtype=np.float64)
+
+
+@functools.lru_cache(maxsize=64)
+def _same_as_storage(crs: pyproj.CRS) -> bool:
+    """Whether coordinates in ``crs`` are already WGS84 lon/lat (CGCS2000 is taken as equal: < 1 m apart)."""
+    return (crs.is_geographic and crs.equals(pyproj.CRS.from_user_input(STORAGE_CRS), ignore_axis_order=True)) or crs.equals(
+        pyproj.CRS.from_user_input(CGCS2000_CRS), ignore_axis_order=True)
 
 
 def _shift_geometries(geoms: ArrayLike, func: Forward) -> NDArray[np.object_]:
