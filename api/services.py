@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from api import notifications
@@ -20,6 +21,7 @@ from api.parsing import Location
 from geodata.crs import points_to_wgs84
 from zones import workflow
 from zones.config import RoutingConfig
+from zones.errors import ZonemapError
 from zones.enums import Status
 from zones.layer import ZoneLayer
 from zones.router import route_one
@@ -64,13 +66,22 @@ def decide(layer: ZoneLayer, config: RoutingConfig, location: Location, category
 
 
 def _existing(session: Session, key: str | None, client_ref: str | None) -> Report | None:
-    if key:
-        found = session.scalars(select(Report).where(Report.idempotency_key == key)).first()
-        if found:
-            return found
-    if client_ref:
-        return session.scalars(select(Report).where(Report.client_ref == client_ref)).first()
+    """The report stored under this idempotency key, else under this client reference."""
+    table = Report.__table__
+    connection = session.connection()
+    for column, value in ((table.c.idempotency_key, key), (table.c.client_ref, client_ref)):
+        if value:
+            found = connection.execute(select(table.c.id).where(column == value)).scalar()
+            if found is not None:
+                return session.get(Report, found)
     return None
+
+
+def _insert_new(connection: Connection, row: dict[str, Any]) -> int | None:
+    """Insert a report unless its idempotency key or client_ref is taken; its id, or None."""
+    dialect = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[connection.dialect.name]
+    table = Report.__table__
+    return connection.execute(dialect(table).on_conflict_do_nothing().returning(table.c.id), row).scalar()
 
 
 def _replay(found: Report, digest: str) -> Report:
@@ -87,10 +98,13 @@ def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Subm
     its outbox message: one INSERT per table.
     """
     digest = item.digest()
-    found = _existing(session, idempotency_key, item.client_ref)
-    if found is not None:
+    try:
+        decision = decide(layer, config, item.location, item.category)
+    except ZonemapError:  # perhaps a retry of a report stored before its category left the layer
+        found = _existing(session, idempotency_key, item.client_ref)
+        if found is None:
+            raise
         return _replay(found, digest), False
-    decision = decide(layer, config, item.location, item.category)
     stamp = now()
     row: dict[str, Any] = {
         "client_ref": item.client_ref, "idempotency_key": idempotency_key, "request_hash": digest,
@@ -111,21 +125,21 @@ def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Subm
             row["deadline_at"] = stamp + timedelta(hours=decision["deadline_hours"])
         steps.append({"action": Action.DISPATCH.value, "from_state": State.SUBMITTED.value, "to_state": row["state"], "unit_id": row["unit_id"],
                       "actor": ROUTER_ACTOR, "note": decision["reason"], "evidence": [], "at": stamp})
-    # The report is this transaction's first write. No savepoint: pysqlite commits a savepoint
-    # opened outside a transaction on release, which would make the report visible without its
-    # history. On a key conflict the whole transaction (reads only so far) is rolled back.
-    try:
-        report_id = session.execute(insert(Report.__table__).returning(Report.__table__.c.id), row).scalar_one()
-    except IntegrityError:  # a concurrent retry with the same key won the race
-        session.rollback()
+    # The report is this transaction's first statement, so a retry costs no extra round trip: a
+    # key or client_ref already stored (or being stored by a concurrent retry, which PostgreSQL
+    # waits for) inserts nothing, and the stored report is answered instead.
+    report_id = _insert_new(session.connection(), row)
+    if report_id is None:
         found = _existing(session, idempotency_key, item.client_ref)
-        if found is None:
-            raise
+        if found is None:  # a conflict names a stored row; this cannot happen
+            msg = "a report conflicted on its key but cannot be found"
+            raise RuntimeError(msg)
         return _replay(found, digest), False
-    session.execute(insert(Transition.__table__), [{"report_id": report_id, **step} for step in steps])
+    connection = session.connection()
+    connection.execute(insert(Transition.__table__), [{"report_id": report_id, **step} for step in steps])
     report = Report(id=report_id, **row)  # not added to the session: it is already stored
     if dispatched:
-        session.execute(insert(OutboxMessage.__table__), notifications.message(report, Action.DISPATCH, stamp))
+        connection.execute(insert(OutboxMessage.__table__), notifications.message(report, Action.DISPATCH, stamp))
     return report, True
 
 

@@ -43,9 +43,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def request(method: str, url: str, body: dict | None, token: str | None) -> int:
+def request(method: str, url: str, body: dict | None, token: str | None, extra: dict[str, str] | None = None) -> int:
     data = json.dumps(body).encode() if body is not None else None
-    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {}), **(extra or {})}
     try:
         with urllib.request.urlopen(urllib.request.Request(url, data=data, method=method, headers=headers), timeout=30) as response:
             response.read()
@@ -65,9 +65,9 @@ def load(make: callable, clients: int, seconds: float) -> tuple[float, float, fl
         rng = random.Random(k)
         mine, bad = [], 0
         while time.monotonic() < stop:
-            method, url, body, token = make(rng)
+            method, url, body, token, extra = make(rng)
             t = time.perf_counter()
-            status = request(method, url, body, token)
+            status = request(method, url, body, token, extra)
             mine.append(time.perf_counter() - t)
             bad += status >= 400
         with lock:
@@ -129,9 +129,11 @@ def main() -> None:
                         token = create_token(session, "dispatcher")
                     engine.dispose()
                     endpoints = {
-                        "GET /healthz": lambda _rng: ("GET", base + "/healthz", None, None),
-                        "GET /api/v1/route": lambda rng: ("GET", "{}/api/v1/route?lon={}&lat={}&category=litter".format(base, *rng.choice(points)), None, token),
-                        "POST /api/v1/reports": lambda rng: ("POST", base + "/api/v1/reports", dict(zip(("lon", "lat"), rng.choice(points)), category="litter", accuracy_m=5), token),
+                        "GET /healthz": lambda _rng: ("GET", base + "/healthz", None, None, None),
+                        "GET /api/v1/route": lambda rng: ("GET", "{}/api/v1/route?lon={}&lat={}&category=litter".format(base, *rng.choice(points)), None, token, None),
+                        # as the phone app submits: with an idempotency key, so that a retry cannot file the report twice
+                        "POST /api/v1/reports": lambda rng: ("POST", base + "/api/v1/reports", dict(zip(("lon", "lat"), rng.choice(points)), category="litter", accuracy_m=5),
+                                                             token, {"Idempotency-Key": uuid.uuid4().hex}),
                     }
                     for make in endpoints.values():  # every worker warm: layer indexes built, numba kernels compiled
                         load(make, args.clients, 3)
