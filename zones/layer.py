@@ -333,7 +333,7 @@ class ZoneLayer:
     def _category_position(self) -> dict[str, int]:
         return {str(code): k for k, code in enumerate(self.categories["code"])}
 
-    def category_codes(self, codes: pd.Series) -> NDArray[np.int64]:
+    def category_codes(self, codes: pd.Series | NDArray[np.object_]) -> NDArray[np.int64]:
         """Positions of category codes in `categories` (-1 for unknown or missing)."""
         position = self._category_position
         if len(codes) <= 64:

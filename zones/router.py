@@ -164,7 +164,7 @@ def _set_lists(target: Coded, rows: Ints, matrix: Ints, layer: ZoneLayer) -> Cod
     return out, [*target[1], *texts]
 
 
-def _check_rows(b: _Batch, layer: ZoneLayer, raw_category: pd.Series) -> Ints:
+def _check_rows(b: _Batch, layer: ZoneLayer, raw_category: Objects) -> Ints:
     """Rule 1: name what is wrong with bad rows; return the usable rows."""
     with np.errstate(invalid="ignore"):
         numeric = np.isfinite(b.lon) & np.isfinite(b.lat)
@@ -182,7 +182,7 @@ def _check_rows(b: _Batch, layer: ZoneLayer, raw_category: pd.Series) -> Ints:
         if not accuracy_ok[pos]:
             problems.append(f"定位精度 accuracy_m={float(b.accuracy[pos])!r} 不是非负数")
         if not known[pos]:
-            problems.append(f"未知类别 {raw_category.iloc[pos]!r}")
+            problems.append(f"未知类别 {raw_category[pos]!r}")
         b.errors[pos] = "无法派单：" + "；".join(problems)
     b.accuracy = np.where(np.isnan(b.accuracy), 0.0, b.accuracy)
     return np.flatnonzero(usable)
@@ -463,7 +463,7 @@ def _reasons(b: _Batch, layer: ZoneLayer, config: RoutingConfig) -> tuple[Ints, 
     return codes, _Texts(base, extra)
 
 
-def _route_chunk(lon: Floats, lat: Floats, category: Ints, raw_category: pd.Series, accuracy: Floats, layer: ZoneLayer, config: RoutingConfig, with_reasons: bool) -> dict[str, Any]:
+def _route_chunk(lon: Floats, lat: Floats, category: Ints, raw_category: Objects, accuracy: Floats, layer: ZoneLayer, config: RoutingConfig, with_reasons: bool) -> dict[str, Any]:
     """Route one chunk; columns as arrays, or as (codes, categories) for the text columns."""
     b = _Batch(lon, lat, category, accuracy)
     inside = _locate_areas(b, layer, _check_rows(b, layer, raw_category))
@@ -553,14 +553,14 @@ def route(
     lon, lat = _coordinates(reports)
     n = len(reports)
     ids = reports["id"].array if "id" in reports.columns else np.arange(1, n + 1).astype(str)
-    raw = reports["category"] if "category" in reports.columns else pd.Series([None] * n, dtype=object)
+    raw = reports["category"].to_numpy(dtype=object) if "category" in reports.columns else np.full(n, None, dtype=object)
     category = layer.category_codes(raw)
     accuracy = pd.to_numeric(reports["accuracy_m"], errors="coerce").to_numpy(dtype=np.float64) if "accuracy_m" in reports.columns else np.full(n, np.nan)
     starts = list(range(0, n, CHUNK)) or [0]
 
     def run(start: int) -> dict[str, Any]:
         end = start + CHUNK
-        part = _route_chunk(lon[start:end], lat[start:end], category[start:end], raw.iloc[start:end], accuracy[start:end], layer, config, with_reasons)
+        part = _route_chunk(lon[start:end], lat[start:end], category[start:end], raw[start:end], accuracy[start:end], layer, config, with_reasons)
         if progress is not None:
             progress(len(part["distance_m"]))
         return part
@@ -593,7 +593,7 @@ def route_one(
     The kernels run on the calling thread only: waking the parallel kernels' thread pool for one
     point costs more than the point, and a web server already runs one request per thread.
     """
-    raw = pd.Series([category], dtype=object)
+    raw = np.array([category], dtype=object)
     threads = numba.get_num_threads()
     numba.set_num_threads(1)  # for this thread only
     try:
