@@ -7,6 +7,7 @@ swaps in the new layer without a restart. Reports keep the version they were rou
 
 from __future__ import annotations
 
+import ctypes
 import tempfile
 import threading
 import time
@@ -22,6 +23,7 @@ from api.persistence.models import LayerVersion
 from api.services import now
 from geodata.demo import DemoFiles, ensure_demo
 from zones.layer import ZoneLayer
+from zones.router import warm
 from zones.summary import summarise
 
 _SWAP = threading.Lock()
@@ -51,8 +53,26 @@ def init_app(app: Flask, session: Session) -> None:
     """Load the current layer now (the uploaded one, else the configured files), so a broken
     layer stops the start rather than the first request."""
     row = session.scalars(select(LayerVersion).where(LayerVersion.is_current)).first()
-    app.extensions["zonemap.layer"] = _from_row(row) if row else load_zone_layer(layer_files(app))
+    install(app, _from_row(row) if row else load_zone_layer(layer_files(app)))
     app.extensions["zonemap.layer_checked"] = time.monotonic()
+
+
+def install(app: Flask, layer: ZoneLayer) -> None:
+    """Make ``layer`` the one this worker routes with, its indexes built beforehand, and hand
+    the memory the build used for scratch back to the system."""
+    warm(layer, app.config["ROUTING"])
+    app.extensions["zonemap.layer"] = layer
+    _release_free_memory()
+
+
+def _release_free_memory() -> None:
+    """Return freed heap pages to the system (glibc keeps them otherwise: building a 100k-zone
+    layer's indexes leaves ~350 MB of freed scratch resident)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc
+        return
+    libc.malloc_trim(0)
 
 
 def current_layer() -> ZoneLayer:
@@ -71,7 +91,7 @@ def current_layer() -> ZoneLayer:
         if layer.version != current:
             row = session.scalars(select(LayerVersion).where(LayerVersion.version == current)).one()
             layer = _from_row(row)
-            app.extensions["zonemap.layer"] = layer
+            install(app, layer)
     return layer
 
 

@@ -94,6 +94,24 @@ class Grid:
         return shapely.box(x0, y0, x0 + self.dx, y0 + self.dy)
 
 
+_CLASSIFY_CHUNK = 100_000  # cell boxes alive at once: bounds the temporary GEOS memory
+
+
+def _classify(geoms: NDArray[np.object_], ids: IntArray, grid: Grid, cells: IntArray, items: IntArray) -> tuple[IntArray, IntArray, NDArray[np.bool_]]:
+    """Keep the (cell, polygon) pairs whose polygon meets the cell; flag those it covers whole."""
+    shapely.prepare(geoms[ids])
+    keep = np.zeros(len(items), dtype=bool)
+    covers = np.zeros(len(items), dtype=bool)
+    for start in range(0, len(items), _CLASSIFY_CHUNK):
+        part = slice(start, start + _CLASSIFY_CHUNK)
+        boxes = grid.cell_boxes(cells[part])
+        polygons = geoms[items[part]]
+        hit = np.flatnonzero(shapely.intersects(polygons, boxes))
+        keep[start + hit] = True
+        covers[start + hit] = shapely.covers(polygons[hit], boxes[hit])
+    return cells[keep], items[keep], covers[keep]
+
+
 class GridIndex:
     """Cell → polygon lists (CSR), built once per layer.
 
@@ -137,11 +155,7 @@ class GridIndex:
         items = ids[owner]
         covers = np.zeros(len(items), dtype=bool)
         if classify and len(items):
-            shapely.prepare(geoms[ids])
-            boxes = grid.cell_boxes(cells)
-            hit = shapely.intersects(geoms[items], boxes)
-            cells, items, boxes = cells[hit], items[hit], boxes[hit]
-            covers = shapely.covers(geoms[items], boxes)
+            cells, items, covers = _classify(geoms, ids, grid, cells, items)
         order = np.argsort(cells, kind="stable")
         self.items = items[order].astype(np.int64)
         self.covers = covers[order]

@@ -622,3 +622,29 @@ def route_one(
         else:
             out[name] = None if np.isnan(value[0]) else float(value[0])
     return out
+
+
+#: What `route` reads from a layer, built by `warm`.
+_LAYER_PARTS = (
+    "category_table", "_category_position", "category_duty", "category_department", "category_hours", "category_names",
+    "area_geoms", "area_index", "area_grid_array", "area_order", "area_default_unit", "area_ids", "area_names",
+    "units", "unit_ids", "unit_labels", "zone_ids", "zone_labels", "zone_geoms", "zone_rank", "zone_duty_mask", "cover_index",
+    "zone_grid_array", "zone_segments_wgs84", "zone_segments", "zone_metric_bounds", "to_metric",
+    "test_point_xy", "test_point_rank", "test_point_segments", "test_point_ids", "test_point_unit_codes",
+)
+
+
+def warm(layer: ZoneLayer, config: RoutingConfig | None = None) -> None:
+    """Build now every structure routing reads (indexes, boundary segments, reasons), which the
+    first reports would otherwise wait for.
+
+    Runs no compiled kernel, so a process may fork afterwards: a parallel kernel run before a
+    fork leaves GNU OpenMP broken in the child (wrong answers, not errors), and servers that
+    load the app before forking their workers do exactly that.
+    """
+    config = config or RoutingConfig()
+    for name in _LAYER_PARTS:
+        getattr(layer, name)
+    layer.test_point_index(config.test_point_radius_m)
+    layer.test_point_grid_array(config.test_point_radius_m)
+    _reason_base(layer, config.nearest_tolerance_m)

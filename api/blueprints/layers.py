@@ -96,7 +96,7 @@ def upload_layer() -> ResponseReturnValue:
     units_csv = _read(units).decode("utf-8-sig") if units else (layer.unit_table.to_csv(index=False) if layer.unit_table is not None else None)
     row, published = state.publish(g.db, gpkg, categories_csv, units_csv, caller.actor)
     g.db.flush()
-    current_app.extensions["zonemap.layer"] = published
+    state.install(current_app, published)
     return jsonify({"version": row.version, "created_at": row.created_at.isoformat(), "summary": row.summary}), 201
 
 
