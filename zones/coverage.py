@@ -20,6 +20,8 @@ from zones.layer import ZoneLayer
 
 #: Zones closer than this (m) to a gap count as its neighbours.
 NEIGHBOUR_M = 0.5
+#: Segments per piece when gap boundaries are cut for the neighbour query.
+BOUNDARY_PIECE = 64
 #: Side (m) of the cells that order zones into spatially compact chunks for the parallel union,
 #: and how many chunks: fixed, so that the result (down to its slivers) is the same on any machine.
 CHUNK_CELL_M = 2000.0
@@ -83,7 +85,7 @@ def analyse(layer: ZoneLayer, *, min_gap_m2: float = 1.0, within: shapely.Geomet
         "gap_count": int(len(gaps)),
         "slivers_dropped": int(slivers.sum()),
         "sliver_area_m2": round(float(areas[slivers].sum()), 1),
-        "overlap_area_m2": round(float(_union(overlaps.geometry.to_numpy()).area) if len(overlaps) else 0.0, 1),
+        "overlap_area_m2": round(_union_area(overlaps.geometry.to_numpy()), 1),
         "overlap_count": int(len(overlaps)),
         "test_points_unadopted": int((~points["adopted"]).sum()),
         "test_points_uncovered": int((~points["covered"]).sum()),
@@ -94,26 +96,35 @@ def analyse(layer: ZoneLayer, *, min_gap_m2: float = 1.0, within: shapely.Geomet
     return Coverage(summary, _to_wgs84(gap_frame, layer), _to_wgs84(overlaps, layer), points, units, per_area, _to_wgs84(_as_zones(suggestions), layer))
 
 
+def _chunks(n: int) -> list[slice]:
+    """Slices of ``range(n)`` for the pool: several per core, so that a few costly geometries
+    (one huge gap, say) do not leave the other cores idle."""
+    bounds = np.linspace(0, n, 8 * (os.cpu_count() or 1) + 1).astype(int)
+    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
+
+
 def _threaded(func: Any, *arrays: np.ndarray) -> np.ndarray:
-    """``func(*arrays)`` for a vectorised shapely function, on chunks spread over all cores."""
+    """``func(*arrays)`` for a vectorised shapely function, on chunks spread over all cores.
+
+    The same geometry may be used by several threads at once, so none may be prepared: GEOS
+    builds a prepared geometry's indexes lazily and not thread-safely (libgeos/geos#825).
+    """
     workers = os.cpu_count() or 1
-    if workers == 1 or len(arrays[0]) < 10000:
+    if workers == 1 or len(arrays[0]) < 1000:
         return func(*arrays)
-    bounds = np.linspace(0, len(arrays[0]), workers + 1).astype(int)
     with ThreadPoolExecutor(workers) as pool:
-        parts = list(pool.map(lambda k: func(*(a[bounds[k]:bounds[k + 1]] for a in arrays)), range(workers)))
+        parts = list(pool.map(lambda part: func(*(a[part] for a in arrays)), _chunks(len(arrays[0]))))
     return np.concatenate(parts)
 
 
 def _query(tree: shapely.STRtree, geoms: np.ndarray, predicate: str, distance: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``tree.query(geoms, predicate)`` on chunks of ``geoms`` spread over all cores."""
     workers = os.cpu_count() or 1
-    if workers == 1 or len(geoms) < 10000:
+    if workers == 1 or len(geoms) < 1000:
         found = tree.query(geoms, predicate=predicate, distance=distance)
         return found[0], found[1]
-    bounds = np.linspace(0, len(geoms), workers + 1).astype(int)
     with ThreadPoolExecutor(workers) as pool:
-        parts = list(pool.map(lambda k: tree.query(geoms[bounds[k]:bounds[k + 1]], predicate=predicate, distance=distance) + np.array([[bounds[k]], [0]]), range(workers)))
+        parts = list(pool.map(lambda part: tree.query(geoms[part], predicate=predicate, distance=distance) + np.array([[part.start], [0]]), _chunks(len(geoms))))
     found = np.concatenate(parts, axis=1)
     return found[0], found[1]
 
@@ -130,12 +141,50 @@ def _union(geoms: np.ndarray) -> shapely.Geometry:
     return shapely.union_all(np.array(parts, dtype=object))
 
 
+def _union_area(geoms: np.ndarray) -> float:
+    """Area of the union of ``geoms``: only pieces that share area with another are unioned,
+    the others (nearly all overlap pieces, which are pairwise) add their own area."""
+    if not len(geoms):
+        return 0.0
+    left, right = _query(shapely.STRtree(geoms), geoms, "intersects")
+    pair = left < right
+    left, right = left[pair], right[pair]
+    shared = ~_threaded(shapely.touches, geoms[left], geoms[right])  # touching pieces share no area
+    clustered = np.zeros(len(geoms), dtype=bool)
+    clustered[left[shared]] = clustered[right[shared]] = True
+    alone = float(shapely.area(geoms[~clustered]).sum())
+    return alone + (float(_union(geoms[clustered]).area) if clustered.any() else 0.0)
+
+
+def _near_boundaries(gaps: np.ndarray, zones: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(gap, zone) pairs closer than `NEIGHBOUR_M`, sorted. No zone lies inside a gap, so a zone
+    near a gap is near its boundary: the boundaries are cut into short pieces and those are
+    queried, as one huge gap (a coast, say) would otherwise test nearly every zone of the
+    district against all of its vertices on one core."""
+    lines, line_gap = shapely.get_parts(shapely.boundary(gaps), return_index=True)
+    coords, line = shapely.get_coordinates(lines, return_index=True)
+    first = np.r_[0, np.flatnonzero(np.diff(line)) + 1]
+    pos = np.arange(len(coords)) - np.repeat(first, np.diff(np.r_[first, len(coords)]))
+    piece = (line << 32) | (pos // BOUNDARY_PIECE)  # vertex k * BOUNDARY_PIECE also ends the piece before
+    ends = np.flatnonzero((pos > 0) & (pos % BOUNDARY_PIECE == 0))
+    vertex = np.r_[np.arange(len(coords)), ends]
+    piece = np.r_[piece, piece[ends] - 1]
+    order = np.lexsort((vertex, piece))
+    vertex, piece = vertex[order], piece[order]
+    codes, inverse, counts = np.unique(piece, return_inverse=True, return_counts=True)
+    whole = counts[inverse] >= 2  # a piece of one vertex: that vertex ends the piece before
+    codes, inverse = np.unique(piece[whole], return_inverse=True)
+    pieces = shapely.linestrings(coords[vertex[whole]], indices=inverse)
+    piece_idx, zone_idx = _query(shapely.STRtree(zones), pieces, "dwithin", NEIGHBOUR_M)
+    pairs = np.unique(line_gap[codes[piece_idx] >> 32] * len(zones) + zone_idx)
+    return pairs // len(zones), pairs % len(zones)
+
+
 def _gap_frame(layer: ZoneLayer, gaps: np.ndarray) -> gpd.GeoDataFrame:
     owner_ids, owner = layer.units
     area_geoms = _metric(layer.areas.geometry.to_numpy(), layer)
     sub = layer.areas["level"].to_numpy() == "subdistrict"
-    tree = shapely.STRtree(layer.zone_metric)
-    gap_idx, zone_idx = _query(tree, gaps, "dwithin", NEIGHBOUR_M)
+    gap_idx, zone_idx = _near_boundaries(gaps, layer.zone_metric)
     near, which = np.unique(zone_idx, return_inverse=True)
     halo = _threaded(lambda z: shapely.buffer(z, NEIGHBOUR_M), layer.zone_metric[near])[which]  # each zone buffered once
     border = _threaded(lambda g, h: shapely.length(shapely.intersection(g, h)), shapely.boundary(gaps)[gap_idx], halo)
@@ -178,7 +227,6 @@ def _overlaps(layer: ZoneLayer) -> gpd.GeoDataFrame:
     left, right = _query(shapely.STRtree(zones), zones, "intersects")
     keep = (left < right) & (owner[left] != owner[right])
     left, right = left[keep], right[keep]
-    shapely.prepare(zones)
     inner = ~_threaded(shapely.touches, zones[left], zones[right])  # neighbours that only touch share no area: skip the costly intersection
     left, right = left[inner], right[inner]
     shared = _threaded(shapely.intersection, zones[left], zones[right])

@@ -158,8 +158,9 @@ class ZoneLayer:
 
     @cached_property
     def zone_metric(self) -> NDArray[np.object_]:
-        """Zone polygons in the metric CRS, prepared."""
-        return _prepared(self.zones.geometry.to_crs(self.metric_crs))
+        """Zone polygons in the metric CRS (not prepared: coverage analysis uses them on several
+        threads at once, which prepared geometries do not allow)."""
+        return self.zones.geometry.to_crs(self.metric_crs).to_numpy()
 
     @cached_property
     def zone_area_m2(self) -> NDArray[np.float64]:
@@ -200,8 +201,9 @@ class ZoneLayer:
         names: dict[str, str] = {}
         if "default_unit_name" in self.areas.columns:
             names.update(zip(self.areas["default_unit_id"], self.areas["default_unit_name"], strict=True))
-        if "unit_name" in self.zones.columns:
-            names.update(zip(self.zones["unit_id"], self.zones["unit_name"], strict=True))
+        if "unit_name" in self.zones.columns:  # each unit once: the last zone naming it, as a plain update would
+            named = self.zones[["unit_id", "unit_name"]].drop_duplicates("unit_id", keep="last")
+            names.update(zip(named["unit_id"].tolist(), named["unit_name"].tolist(), strict=True))
         if self.unit_table is not None:
             names.update(zip(self.unit_table["unit_id"], self.unit_table["unit_name"], strict=True))
         return {str(k): str(v) for k, v in names.items() if isinstance(v, str) and v}
