@@ -45,9 +45,17 @@ def _ranks(order: NDArray[np.int64]) -> NDArray[np.int64]:
 
 
 def _prepared(geometry: gpd.GeoSeries) -> NDArray[np.object_]:
-    """A copy of the geometries, prepared for repeated predicates."""
+    """A copy of the geometries, prepared for repeated point tests by several threads at once.
+
+    GEOS builds a prepared geometry's point index on its first test, not thread-safely
+    (libgeos/geos#825), so each geometry is tested once here, on this thread; later point tests
+    only read the index.
+    """
     geoms = geometry.to_numpy().copy()
     shapely.prepare(geoms)
+    if len(geoms):
+        bounds = shapely.bounds(geoms)
+        shapely.intersects_xy(geoms, (bounds[:, 0] + bounds[:, 2]) / 2, (bounds[:, 1] + bounds[:, 3]) / 2)  # inside the envelope: the index is built
     return geoms
 
 
