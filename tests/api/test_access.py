@@ -153,3 +153,20 @@ def test_tokens_are_stored_hashed(app, tokens):
         stored = [row[0] for row in session.execute(sa.text("SELECT digest FROM tokens"))]
     assert len(stored) == len(secrets) and not set(stored) & set(secrets)
     assert all(len(d) == 64 and not any(s in d for s in secrets) for d in stored)
+
+
+def test_a_deleted_token_stops_working_once_its_cache_entry_expires(app, client, tokens):
+    import sqlalchemy as sa
+
+    def delete(role: str) -> None:
+        with app.extensions["zonemap.db"].session() as session:
+            session.execute(sa.text("DELETE FROM tokens WHERE role = :role"), {"role": role})
+
+    assert client.get("/api/v1/reports", headers=tokens["dispatcher"]).status_code == 200  # now cached
+    delete("dispatcher")
+    assert client.get("/api/v1/reports", headers=tokens["dispatcher"]).status_code == 200  # within the cache time
+    cache = app.extensions["zonemap.tokens"]
+    cache.seconds = 0.0
+    assert client.get("/api/v1/reports", headers=tokens["planner"]).status_code == 200  # cached with no time left
+    delete("planner")
+    assert client.get("/api/v1/reports", headers=tokens["planner"]).status_code == 401
