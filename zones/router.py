@@ -29,7 +29,7 @@ is measured in the layer's metric CRS.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
@@ -164,7 +164,7 @@ def _set_lists(target: Coded, rows: Ints, matrix: Ints, layer: ZoneLayer) -> Cod
     return out, [*target[1], *texts]
 
 
-def _check_rows(b: _Batch, layer: ZoneLayer, raw_category: Objects) -> Ints:
+def _check_rows(b: _Batch, layer: ZoneLayer, raw_category: Sequence[Any]) -> Ints:
     """Rule 1: name what is wrong with bad rows; return the usable rows."""
     with np.errstate(invalid="ignore"):
         numeric = np.isfinite(b.lon) & np.isfinite(b.lat)
@@ -463,7 +463,7 @@ def _reasons(b: _Batch, layer: ZoneLayer, config: RoutingConfig) -> tuple[Ints, 
     return codes, _Texts(base, extra)
 
 
-def _route_chunk(lon: Floats, lat: Floats, category: Ints, raw_category: Objects, accuracy: Floats, layer: ZoneLayer, config: RoutingConfig, with_reasons: bool) -> dict[str, Any]:
+def _route_chunk(lon: Floats, lat: Floats, category: Ints, raw_category: Sequence[Any], accuracy: Floats, layer: ZoneLayer, config: RoutingConfig, with_reasons: bool) -> dict[str, Any]:
     """Route one chunk; columns as arrays, or as (codes, categories) for the text columns."""
     b = _Batch(lon, lat, category, accuracy)
     inside = _locate_areas(b, layer, _check_rows(b, layer, raw_category))
@@ -553,14 +553,14 @@ def route(
     lon, lat = _coordinates(reports)
     n = len(reports)
     ids = reports["id"].array if "id" in reports.columns else np.arange(1, n + 1).astype(str)
-    raw = reports["category"].to_numpy(dtype=object) if "category" in reports.columns else np.full(n, None, dtype=object)
+    raw = reports["category"] if "category" in reports.columns else pd.Series([None] * n, dtype=object)
     category = layer.category_codes(raw)
     accuracy = pd.to_numeric(reports["accuracy_m"], errors="coerce").to_numpy(dtype=np.float64) if "accuracy_m" in reports.columns else np.full(n, np.nan)
     starts = list(range(0, n, CHUNK)) or [0]
 
     def run(start: int) -> dict[str, Any]:
         end = start + CHUNK
-        part = _route_chunk(lon[start:end], lat[start:end], category[start:end], raw[start:end], accuracy[start:end], layer, config, with_reasons)
+        part = _route_chunk(lon[start:end], lat[start:end], category[start:end], raw.array[start:end], accuracy[start:end], layer, config, with_reasons)
         if progress is not None:
             progress(len(part["distance_m"]))
         return part
