@@ -156,11 +156,14 @@ def _union_area(geoms: np.ndarray) -> float:
     return alone + (float(_union(geoms[clustered]).area) if clustered.any() else 0.0)
 
 
-def _near_boundaries(gaps: np.ndarray, zones: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(gap, zone) pairs closer than `NEIGHBOUR_M`, sorted. No zone lies inside a gap, so a zone
-    near a gap is near its boundary: the boundaries are cut into short pieces and those are
-    queried, as one huge gap (a coast, say) would otherwise test nearly every zone of the
-    district against all of its vertices on one core."""
+def _near_boundaries(gaps: np.ndarray, zones: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gap boundaries cut into pieces, and the (piece, zone) pairs closer than `NEIGHBOUR_M`.
+
+    No zone lies inside a gap, so a zone near a gap is near its boundary. Short pieces keep the
+    work even over the cores: one huge gap (a coast, say) would otherwise be tested against
+    nearly every zone of the district, with all of its vertices, on one core. Returns the
+    pieces, the gap of each piece, and the pairs as (piece, zone) index arrays.
+    """
     lines, line_gap = shapely.get_parts(shapely.boundary(gaps), return_index=True)
     coords, line = shapely.get_coordinates(lines, return_index=True)
     first = np.r_[0, np.flatnonzero(np.diff(line)) + 1]
@@ -176,18 +179,19 @@ def _near_boundaries(gaps: np.ndarray, zones: np.ndarray) -> tuple[np.ndarray, n
     codes, inverse = np.unique(piece[whole], return_inverse=True)
     pieces = shapely.linestrings(coords[vertex[whole]], indices=inverse)
     piece_idx, zone_idx = _query(shapely.STRtree(zones), pieces, "dwithin", NEIGHBOUR_M)
-    pairs = np.unique(line_gap[codes[piece_idx] >> 32] * len(zones) + zone_idx)
-    return pairs // len(zones), pairs % len(zones)
+    return pieces, line_gap[codes >> 32], (piece_idx, zone_idx)
 
 
 def _gap_frame(layer: ZoneLayer, gaps: np.ndarray) -> gpd.GeoDataFrame:
     owner_ids, owner = layer.units
     area_geoms = _metric(layer.areas.geometry.to_numpy(), layer)
     sub = layer.areas["level"].to_numpy() == "subdistrict"
-    gap_idx, zone_idx = _near_boundaries(gaps, layer.zone_metric)
+    pieces, piece_gap, (piece_idx, zone_idx) = _near_boundaries(gaps, layer.zone_metric)
+    gap_idx = piece_gap[piece_idx]
     near, which = np.unique(zone_idx, return_inverse=True)
     halo = _threaded(lambda z: shapely.buffer(z, NEIGHBOUR_M), layer.zone_metric[near])[which]  # each zone buffered once
-    border = _threaded(lambda g, h: shapely.length(shapely.intersection(g, h)), shapely.boundary(gaps)[gap_idx], halo)
+    # The border a zone shares with a gap: the gap's boundary within the zone's halo, piece by piece.
+    border = _threaded(lambda g, h: shapely.length(shapely.intersection(g, h)), pieces[piece_idx], halo)
     shared = pd.DataFrame({"gap": gap_idx, "unit": owner_ids[owner[zone_idx]], "border": border}).groupby(["gap", "unit"], sort=True)["border"].sum().reset_index()
     neighbours = shared.groupby("gap")["unit"].agg(";".join)  # sorted by the groupby above
     best = shared[shared["border"] > 0].sort_values(["gap", "border", "unit"], ascending=[True, False, True]).drop_duplicates("gap").set_index("gap")["unit"]
