@@ -26,8 +26,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_PHOTO_BYTES": 10 * 1024 * 1024,  # one uploaded photo
     "PUBLIC_SUBMIT_LIMIT": "20 per minute",  # per client address, for public tokens; a limits string
     "RATE_LIMIT_STORAGE": "memory://",  # redis://127.0.0.1:6379/0 shares the counts across workers
-    "RATE_LIMIT_PREFIX": "zonemap",
-    "TOKEN_CACHE_SECONDS": 60,  # a worker remembers a token this long; a deleted token row stops working within it  # keys in that store; one prefix per deployment
+    "RATE_LIMIT_PREFIX": "zonemap",  # keys in that store; one prefix per deployment
+    "TOKEN_CACHE_SECONDS": 60,  # a worker remembers a token this long; a deleted token row stops working within it
 }
 
 

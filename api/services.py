@@ -128,14 +128,14 @@ def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Subm
     # The report is this transaction's first statement, so a retry costs no extra round trip: a
     # key or client_ref already stored (or being stored by a concurrent retry, which PostgreSQL
     # waits for) inserts nothing, and the stored report is answered instead.
-    report_id = _insert_new(session.connection(), row)
+    connection = session.connection()
+    report_id = _insert_new(connection, row)
     if report_id is None:
         found = _existing(session, idempotency_key, item.client_ref)
         if found is None:  # a conflict names a stored row; this cannot happen
             msg = "a report conflicted on its key but cannot be found"
             raise RuntimeError(msg)
         return _replay(found, digest), False
-    connection = session.connection()
     connection.execute(insert(Transition.__table__), [{"report_id": report_id, **step} for step in steps])
     report = Report(id=report_id, **row)  # not added to the session: it is already stored
     if dispatched:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from api.batch import LayerFiles, load_zone_layer
 from api.persistence.models import LayerVersion
-from api.services import now
+from api.clock import now
 from geodata.demo import DemoFiles, ensure_demo
 from zones.layer import ZoneLayer
 from zones.router import warm

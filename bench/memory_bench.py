@@ -34,6 +34,7 @@ from geodata.demo import DemoFiles, write_demo
 from geodata.demo.generate import load_district
 from geodata.demo.synthetic import synthetic_zones
 from geodata.io import write_layer
+from service_bench import free_port  # bench/ is on the path when a bench script runs
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 
@@ -70,7 +71,7 @@ def layer_folder(root: Path, demo_root: Path, zones: int | None) -> Path:
 def measure(folder: Path, data: Path, requests: int) -> dict[str, float]:
     """Start one worker on ``folder``, exercise it, and read its memory."""
     data.mkdir()
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "ZONEMAP_DATA_DIR": str(data), "ZONEMAP_LAYER_DIR": str(folder), "DATABASE_URL": f"sqlite:///{data / 'zonemap.sqlite'}",
            "ZONEMAP_PUBLIC_SUBMIT_LIMIT": "1000000 per minute"}
     server = subprocess.Popen([GUNICORN, "--workers", "1", "--bind", f"127.0.0.1:{port}", "--timeout", "600", "api:create_app()"],
@@ -105,14 +106,6 @@ def measure(folder: Path, data: Path, requests: int) -> dict[str, float]:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(30)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main() -> None:

@@ -251,7 +251,7 @@ def read_raw(
     suffix = path.suffix.lower()
     if suffix in VECTOR_SUFFIXES:
         return _read_vector(path, layer, encoding)
-    if suffix == ".parquet":
+    if suffix in PARQUET_SUFFIXES:
         return _read_parquet(path)
     if suffix in {".csv", ".txt"}:
         table, used = _read_text_table(path, encoding)

@@ -141,17 +141,26 @@ def _union(geoms: np.ndarray) -> shapely.Geometry:
     return shapely.union_all(np.array(parts, dtype=object))
 
 
+def _pairs_sharing_area(geoms: np.ndarray, owners: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``left < right`` of ``geoms`` that intersect other than by touching (with different
+    ``owners``, when given); touching pairs are dropped before any costly intersection."""
+    left, right = _query(shapely.STRtree(geoms), geoms, "intersects")
+    keep = left < right
+    if owners is not None:
+        keep &= owners[left] != owners[right]
+    left, right = left[keep], right[keep]
+    inner = ~_threaded(shapely.touches, geoms[left], geoms[right])
+    return left[inner], right[inner]
+
+
 def _union_area(geoms: np.ndarray) -> float:
     """Area of the union of ``geoms``: only pieces that share area with another are unioned,
     the others (nearly all overlap pieces, which are pairwise) add their own area."""
     if not len(geoms):
         return 0.0
-    left, right = _query(shapely.STRtree(geoms), geoms, "intersects")
-    pair = left < right
-    left, right = left[pair], right[pair]
-    shared = ~_threaded(shapely.touches, geoms[left], geoms[right])  # touching pieces share no area
+    left, right = _pairs_sharing_area(geoms)
     clustered = np.zeros(len(geoms), dtype=bool)
-    clustered[left[shared]] = clustered[right[shared]] = True
+    clustered[left] = clustered[right] = True
     alone = float(shapely.area(geoms[~clustered]).sum())
     return alone + (float(_union(geoms[clustered]).area) if clustered.any() else 0.0)
 
@@ -228,11 +237,7 @@ def _as_zones(suggestions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def _overlaps(layer: ZoneLayer) -> gpd.GeoDataFrame:
     owner_ids, owner = layer.units
     zones = layer.zone_metric
-    left, right = _query(shapely.STRtree(zones), zones, "intersects")
-    keep = (left < right) & (owner[left] != owner[right])
-    left, right = left[keep], right[keep]
-    inner = ~_threaded(shapely.touches, zones[left], zones[right])  # neighbours that only touch share no area: skip the costly intersection
-    left, right = left[inner], right[inner]
+    left, right = _pairs_sharing_area(zones, owner)
     shared = _threaded(shapely.intersection, zones[left], zones[right])
     area = shapely.area(shared)
     real = area > 0.01
@@ -283,7 +288,7 @@ def _units(layer: ZoneLayer) -> pd.DataFrame:
 def _per_area(layer: ZoneLayer, covered: shapely.Geometry) -> pd.DataFrame:
     geoms = _metric(layer.areas.geometry.to_numpy(), layer)
     area = shapely.area(geoms)
-    inside = shapely.area(_threaded(lambda g: shapely.intersection(g, covered), geoms))
+    inside = shapely.area(shapely.intersection(geoms, covered))
     return pd.DataFrame({
         "area_id": layer.areas["area_id"].to_numpy(), "name": layer.areas["name"].to_numpy(), "level": layer.areas["level"].to_numpy(),
         "area_m2": np.round(area, 1), "covered_area_m2": np.round(inside, 1), "gap_area_m2": np.round(area - inside, 1),

@@ -11,7 +11,7 @@ from api.auth import Role, require
 from api.errors import ApiError
 from api.persistence.models import Photo, Report
 from api.photos import PhotoError, clean
-from api.services import now
+from api.clock import now
 
 bp = Blueprint("photos", __name__, url_prefix="/api/v1")
 

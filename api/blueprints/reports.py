@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import parsing, ratelimit, services
-from api.clock import iso
+from api.clock import iso, now
 from api.auth import Caller, Role, require
 from api.errors import ApiError
 from api.persistence.models import Report
@@ -29,7 +29,7 @@ MAX_ID = 2**31 - 1  # the largest report id the database holds
 
 def report_json(report: Report, caller: Caller, *, history: bool = False) -> dict[str, Any]:
     """A report as its readers see it: the reporter's contact only for dispatchers."""
-    at = services.now()
+    at = now()
     out: dict[str, Any] = {
         "id": report.id,
         "client_ref": report.client_ref,
@@ -142,7 +142,7 @@ def list_reports() -> ResponseReturnValue:
     if until:
         query = query.where(Report.created_at < until)
     if parsing.choice(args.get("overdue"), "overdue", ["true", "false"], default="false") == "true":
-        query = query.where(Report.state.in_([s.value for s in workflow.OPEN_STATES]), Report.deadline_at < services.now())
+        query = query.where(Report.state.in_([s.value for s in workflow.OPEN_STATES]), Report.deadline_at < now())
     limit, offset = parsing.paging(args)
     rows = g.db.scalars(query.order_by(Report.id).offset(offset).limit(limit + 1)).all()
     items = [report_json(r, caller) for r in rows[:limit]]
