@@ -53,8 +53,16 @@ class Grid:
     ny: int
 
     @classmethod
-    def covering(cls, bounds: tuple[float, float, float, float], cell_m: float) -> Grid:
-        """A grid over ``bounds`` (lon/lat) with cells of about ``cell_m`` metres, capped in count."""
+    def covering(cls, bounds: tuple[float, float, float, float], cell_m: float, *, margin_m: float = 0.0) -> Grid:
+        """A grid over ``bounds`` (lon/lat) grown by ``margin_m`` metres on every side, with cells of
+        about ``cell_m`` metres, capped in count.
+
+        An index answering "what lies within r metres of this point" needs ``margin_m >= r``: a
+        point up to r metres beyond the items' extent must still fall in a cell.
+        """
+        if margin_m > 0:
+            mx, my = metres_to_degrees(margin_m, max(abs(bounds[1]), abs(bounds[3])))
+            bounds = (bounds[0] - float(mx), bounds[1] - float(my), bounds[2] + float(mx), bounds[3] + float(my))
         minx, miny, maxx, maxy = bounds
         mid_lat = (miny + maxy) / 2.0
         dx = cell_m / (111_320.0 * math.cos(math.radians(mid_lat)))
@@ -63,7 +71,7 @@ class Grid:
         ny = max(1, math.ceil((maxy - miny) / dy) + 1)
         if nx * ny > _MAX_CELLS:
             scale = math.sqrt(nx * ny / _MAX_CELLS)
-            return cls.covering(bounds, cell_m * scale * 1.01)
+            return cls.covering(bounds, cell_m * scale * 1.01)  # bounds already grown
         return cls(minx, miny, dx, dy, nx, ny)
 
     @property

@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from zones.config import METRIC_CRS, STORAGE_CRS
 from zones.enums import Duty, Rule, Status
 from zones.errors import CRSError, UnknownCategoryError
-from zones.index import Grid, GridIndex, Segments, metres_to_degrees
+from zones.index import Grid, GridIndex, Segments
 from zones.schema import parse_duties
 
 DUTY_BITS = {duty: bit for bit, duty in enumerate(Duty.values())}
@@ -236,11 +236,9 @@ class ZoneLayer:
     @cached_property
     def zone_grid(self) -> Grid:
         """The grid the zone indexes share: cells about half the width of a zone of mean area."""
-        minx, miny, maxx, maxy = self.zones.total_bounds if len(self.zones) else (0.0, 0.0, 1.0, 1.0)
-        # Widened so that points near the outermost zones still fall in a cell.
-        mx, my = metres_to_degrees(GRID_MARGIN_M, max(abs(miny), abs(maxy)))
+        bounds = tuple(self.zones.total_bounds) if len(self.zones) else (0.0, 0.0, 1.0, 1.0)
         typical = float(np.sqrt(np.mean(self.zone_area_m2))) if len(self.zones) else 100.0
-        return Grid.covering((minx - mx, miny - my, maxx + mx, maxy + my), float(np.clip(typical / 2.0, 10.0, 200.0)))
+        return Grid.covering(bounds, float(np.clip(typical / 2.0, 10.0, 200.0)), margin_m=GRID_MARGIN_M)
 
     @cached_property
     def cover_index(self) -> GridIndex:
@@ -390,7 +388,7 @@ class ZoneLayer:
         def make() -> GridIndex:
             geoms = self.test_points.geometry.to_numpy()
             bounds = tuple(self.test_points.total_bounds) if len(self.test_points) else (0.0, 0.0, 1.0, 1.0)
-            grid = Grid.covering(bounds, max(radius_m, 25.0))
+            grid = Grid.covering(bounds, max(radius_m, 25.0), margin_m=radius_m)  # a point within radius_m of the outermost test point falls in a cell
             return GridIndex(geoms, grid, margin_m=radius_m)
 
         return self._cached(("test_points", float(radius_m)), make)
