@@ -6,10 +6,46 @@
 from __future__ import annotations
 
 import os
+import traceback
 from typing import Any
 
-from flask import Flask, Response, g, jsonify
+from flask import Flask, Response, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from flask.typing import ResponseReturnValue
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, writing Chinese as UTF-8 (not ``\\u`` escapes), and reading a body nested
+    too deeply for the parser as invalid JSON (a 400), not as a crash."""
+
+    ensure_ascii = False
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """Parse JSON; nesting beyond the interpreter's recursion limit is a `ValueError`."""
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            msg = "the JSON is nested too deeply"
+            raise ValueError(msg) from None
+
+
+class ZonemapFlask(Flask):
+    """The service's Flask: a database error is logged by its kind and primary message only,
+    never with the row it concerned (PostgreSQL's DETAIL names every value of a failing row)."""
+
+    def log_exception(self, exc_info: Any) -> None:
+        """Log an unhandled exception of a request."""
+        from sqlalchemy.exc import DBAPIError
+
+        error = exc_info[1]
+        if not isinstance(error, DBAPIError):
+            super().log_exception(exc_info)
+            return
+        diag = getattr(error.orig, "diag", None)
+        primary = getattr(diag, "message_primary", None) or str(error.orig).splitlines()[0]
+        frames = "".join(traceback.format_tb(error.__traceback__))
+        self.logger.error("Database error on %s [%s]: %s %s: %s\n%s", request.path, request.method, type(error.orig).__name__,
+                          getattr(error.orig, "sqlstate", "") or "", primary, frames)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -19,8 +55,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from api.config import configure
     from api.persistence import Database, migrate
 
-    app = Flask(__name__, static_folder=None)  # assets are served by the maps blueprint
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese as UTF-8, not \u escapes
+    app = ZonemapFlask(__name__, static_folder=None)  # assets are served by the maps blueprint
+    app.json = JSONProvider(app)
     configure(app, test_config)
     errors.init_app(app)
     ratelimit.init_app(app)

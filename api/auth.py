@@ -13,7 +13,7 @@ from flask import Flask, current_app, g, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.errors import ApiError
+from api.errors import OPEN311_PREFIX, ApiError
 from api.persistence.models import Token
 from zones.enums import StrEnumChecked
 
@@ -58,16 +58,21 @@ def create_token(session: Session, role: str, unit_id: str | None = None, label:
 
 
 def authenticate(session: Session) -> Caller | None:
-    """The caller named by the ``Authorization: Bearer`` header (or an Open311 ``api_key``), or
-    None when there is none.
+    """The caller named by the ``Authorization: Bearer`` header (or, on Open311 writes, the
+    ``api_key`` form field its spec defines), or None when there is none.
 
-    A malformed or unknown token is a 401, never an anonymous call.
+    A token is never taken from a URL, where access logs, proxies and browser histories keep it:
+    ``?api_key=`` is a 400. A malformed or unknown token is a 401, never an anonymous call.
     """
+    if "api_key" in request.args:
+        raise ApiError(400, "api_key: send the token in the 'Authorization: Bearer <token>' header (Open311 writes: in the form body), never in the URL",
+                       errors=[{"field": "api_key", "message": "not accepted in the query string"}])
     header = request.headers.get("Authorization", "")
-    if not header and request.args.get("api_key"):  # Open311 clients send the key as a parameter
-        header = "Bearer " + request.args["api_key"]
-    elif not header and request.mimetype == "application/x-www-form-urlencoded" and request.form.get("api_key"):
-        header = "Bearer " + request.form["api_key"]
+    if request.mimetype == "application/x-www-form-urlencoded" and "api_key" in request.form:
+        if not (request.method == "POST" and request.path.startswith(OPEN311_PREFIX)):
+            raise ApiError(400, "api_key: only Open311 writes take the token in the form; send 'Authorization: Bearer <token>'",
+                           errors=[{"field": "api_key", "message": "only on Open311 writes"}])
+        header = header or "Bearer " + request.form["api_key"]
     if not header:
         return None
     scheme, _, token = header.partition(" ")

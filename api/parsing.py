@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from api.errors import ApiError
+from api.persistence.models import KEY_LENGTH
 from geodata.crs import InputCRS
 from zones.enums import ReportSource
 
@@ -29,6 +30,8 @@ def number(value: Any, field: str, *, low: float | None = None, high: float | No
         out = float(value)
     except (TypeError, ValueError):
         raise _bad(field, f"{value!r} is not a number") from None
+    except OverflowError:  # an integer of hundreds of digits
+        raise _bad(field, f"a number of {len(str(value))} digits is out of range") from None
     if not math.isfinite(out):
         raise _bad(field, f"{value!r} is not a finite number")
     if (low is not None and out < low) or (high is not None and out > high):
@@ -44,11 +47,26 @@ def text(value: Any, field: str, *, required: bool = True, max_length: int = 200
         return None
     if not isinstance(value, str):
         raise _bad(field, f"must be a string, got {type(value).__name__}")
-    if "\x00" in value:
-        raise _bad(field, "contains a NUL character")
+    _storable(value, field)
     if len(value) > max_length:
         raise _bad(field, f"is longer than {max_length} characters")
     return value.strip()
+
+
+def _storable(value: str, field: str) -> None:
+    """Refuse text no database column can hold: NUL characters (PostgreSQL) and lone UTF-16
+    surrogates (not encodable as UTF-8)."""
+    if "\x00" in value:
+        raise _bad(field, "contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _bad(field, "contains a lone surrogate (\\ud800–\\udfff), which is not text") from None
+
+
+def idempotency_key(value: str | None) -> str | None:
+    """The ``Idempotency-Key`` header: at most as long as the column that stores it."""
+    return text(value, "Idempotency-Key", required=False, max_length=KEY_LENGTH)
 
 
 def choice(value: Any, field: str, allowed: list[str], default: str | None = None) -> str:
@@ -97,17 +115,19 @@ def source(value: Any) -> str:
 
 def key(value: str | None, field: str) -> str | None:
     """A value compared with a text column: no NUL character (PostgreSQL cannot hold one)."""
-    if value is not None and "\x00" in value:
-        raise _bad(field, "contains a NUL character")
+    if value is not None:
+        _storable(value, field)
     return value
 
 
-def photos(value: Any) -> list[str]:
+def photos(value: Any, field: str = "photos") -> list[str]:
     """A list of photo references (strings)."""
     if value is None:
         return []
-    if not isinstance(value, list) or not all(isinstance(p, str) and len(p) <= 500 and "\x00" not in p for p in value) or len(value) > 20:
-        raise _bad("photos", "must be a list of at most 20 photo references (strings)")
+    if not isinstance(value, list) or not all(isinstance(p, str) and len(p) <= 500 for p in value) or len(value) > 20:
+        raise _bad(field, "must be a list of at most 20 photo references (strings)")
+    for ref in value:
+        _storable(ref, field)
     return value
 
 
@@ -130,7 +150,7 @@ RFC3339 = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})"
 
 
 def timestamp(value: str | None, field: str) -> datetime | None:
-    """An RFC 3339 timestamp, e.g. 2026-11-28T08:00:00+08:00 (a leap second counts as :59)."""
+    """An RFC 3339 timestamp, e.g. 2026-11-28T08:00:00+08:00 (a leap second counts as :59), in UTC."""
     if value is None:
         return None
     text = value.upper()
@@ -139,9 +159,10 @@ def timestamp(value: str | None, field: str) -> datetime | None:
     if text[17:19] == "60":
         text = text[:17] + "59" + text[19:]
     try:
-        return datetime.fromisoformat(text)
+        parsed = datetime.fromisoformat(text)
     except ValueError as err:
         raise _bad(field, f"{value!r}: {err}") from None
+    return parsed.astimezone(UTC)  # SQLite keeps UTC without an offset: a +08:00 bound must be compared in UTC
 
 
 def integer(value: str | None, field: str, *, low: int, high: int, default: int) -> int:

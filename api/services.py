@@ -27,7 +27,7 @@ from zones.layer import ZoneLayer
 from zones.router import route_one
 from zones.workflow import Action, State
 
-from api.persistence.models import OutboxMessage, Report, Transition
+from api.persistence.models import OutboxMessage, Photo, Report, Transition
 
 ROUTER_ACTOR = "router"
 NEEDS_NOTE = (Action.DISPUTE, Action.REJECT, Action.MARK_DUPLICATE, Action.REWORK)  # a reason is required
@@ -46,9 +46,11 @@ class Submission:
     reporter_contact: str | None
     client_ref: str | None
 
-    def digest(self) -> str:
-        """Fingerprint of the body, to tell a retry from a different report under the same key."""
+    def digest(self, actor: str) -> str:
+        """Fingerprint of the body and its sender, to tell a retry from a different report (or
+        another caller's) under the same key."""
         body = {
+            "actor": actor,
             "lon": self.location.lon, "lat": self.location.lat, "crs": self.location.crs, "accuracy_m": self.location.accuracy_m,
             "category": self.category, "description": self.description, "photos": self.photos, "source": self.source,
             "reporter_contact": self.reporter_contact, "client_ref": self.client_ref,
@@ -85,9 +87,28 @@ def _insert_new(connection: Connection, row: dict[str, Any]) -> int | None:
 
 
 def _replay(found: Report, digest: str) -> Report:
+    """The stored report for a retry; a key reused with another body, or by another caller, is
+    refused without showing what is stored under it."""
     if found.request_hash != digest:
-        raise ApiError(409, "this idempotency key or client_ref was already used for a different report", errors=[{"field": "Idempotency-Key", "message": "reused with a different body"}])
+        raise ApiError(409, "this idempotency key or client_ref was already used for a different report or by another client",
+                       errors=[{"field": "Idempotency-Key", "message": "reused with a different body or by another client"}])
     return found
+
+
+PHOTO_PATH = "/api/v1/photos/"
+
+
+def check_photos(session: Session, refs: list[str], caller: Caller, field: str) -> None:
+    """A report or its evidence may name this service's photos only as their uploader did (a
+    dispatcher any): quoting another's photo id must not open it to the quoting unit."""
+    ours = {ref.removeprefix(PHOTO_PATH) for ref in refs if ref.startswith(PHOTO_PATH)}
+    if not ours or caller.role == Role.DISPATCHER:
+        return
+    found = {photo_id: uploader for photo_id, uploader in session.execute(select(Photo.id, Photo.created_by).where(Photo.id.in_(ours)))}
+    foreign = sorted(p for p in ours if found.get(p) != caller.actor)
+    if foreign:
+        raise ApiError(422, f"{field}: {PHOTO_PATH}{foreign[0]} is not a photo this caller uploaded",
+                       errors=[{"field": field, "message": f"{PHOTO_PATH}{p} was not uploaded by this caller"} for p in foreign])
 
 
 def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Submission, *, idempotency_key: str | None, caller: Caller) -> tuple[Report, bool]:
@@ -97,7 +118,8 @@ def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Subm
     is written once, in its final state, with its history (submit, and dispatch when routed) and
     its outbox message: one INSERT per table.
     """
-    digest = item.digest()
+    digest = item.digest(caller.actor)
+    check_photos(session, item.photos, caller, "photos")
     try:
         decision = decide(layer, config, item.location, item.category)
     except ZonemapError:  # perhaps a retry of a report stored before its category left the layer
@@ -170,6 +192,10 @@ def transition(session: Session, layer: ZoneLayer, report: Report, caller: Calle
         raise ApiError(422, f"note: {act.value} needs a reason", errors=[{"field": "note", "message": "is required"}])
     if act == Action.REASSIGN and not unit_id:
         raise ApiError(422, "unit_id: reassign names the new unit", errors=[{"field": "unit_id", "message": "is required"}])
+    if act in (Action.DISPATCH, Action.REASSIGN) and unit_id and not layer.knows_unit(unit_id):
+        raise ApiError(422, f"unit_id: no unit {unit_id!r} in the current layer or its units table",
+                       errors=[{"field": "unit_id", "message": "is not a unit of the current layer"}])
+    check_photos(session, evidence, caller, "evidence")
     hours = layer.category(report.category).deadline_hours if act in (Action.DISPATCH, Action.REASSIGN) else None
     _move(session, report, act, caller.actor, note=note, evidence=evidence, unit_id=unit_id, hours=hours)
     return report

@@ -125,8 +125,26 @@ def _read_parquet(path: Path) -> RawLayer:
     return RawLayer(frame.reset_index(drop=True), frame.crs)
 
 
+TEXT_ENCODINGS = ("utf-8-sig", "gb18030")  # what a CSV is read as when no encoding is given
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """The text of a CSV's bytes in UTF-8 (with or without a BOM) or GBK/GB18030; a
+    `LayerReadError` names the file and the first undecodable byte."""
+    first: UnicodeDecodeError | None = None
+    for candidate in TEXT_ENCODINGS:
+        try:
+            return data.decode(candidate)
+        except UnicodeDecodeError as err:
+            first = first or err
+    assert first is not None
+    line = data[: first.start].count(b"\n") + 1
+    msg = f"{name}: cannot decode as UTF-8 or GBK (byte {first.start + 1}, line {line}); save it as UTF-8"
+    raise LayerReadError(msg)
+
+
 def _read_text_table(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
-    candidates = (encoding,) if encoding else ("utf-8-sig", "gb18030")
+    candidates = (encoding,) if encoding else TEXT_ENCODINGS
     last: Exception | None = None
     for candidate in candidates:
         try:

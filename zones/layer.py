@@ -288,6 +288,16 @@ class ZoneLayer:
         return np.array(owners + [u for u in dict.fromkeys(extra) if u not in known], dtype=object)
 
     @cached_property
+    def _known_units(self) -> frozenset[str]:
+        listed = self.unit_table["unit_id"].astype(str) if self.unit_table is not None else []
+        return frozenset([*map(str, self.unit_ids), *listed])
+
+    def knows_unit(self, unit_id: str) -> bool:
+        """Whether ``unit_id`` owns a zone, holds an area, a department category or a test point,
+        or is listed in the units table."""
+        return unit_id in self._known_units
+
+    @cached_property
     def unit_labels(self) -> NDArray[np.object_]:
         """``名称（ID）`` of each unit in `unit_ids`, or the id where no name is known; a trailing
         "" answers index -1 (no unit)."""

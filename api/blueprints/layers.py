@@ -20,6 +20,7 @@ from api.errors import ApiError
 from api import state
 from api.persistence.models import LayerVersion
 from api.state import current_layer
+from geodata.io import decode_text
 
 bp = Blueprint("layers", __name__, url_prefix="/api/v1")
 
@@ -76,6 +77,11 @@ def _read(upload: FileStorage) -> bytes:
         return stream.read()
 
 
+def _text(upload: FileStorage, field: str) -> str:
+    """An uploaded CSV as text (UTF-8 or GBK, as the CLI reads them)."""
+    return decode_text(_read(upload), field)
+
+
 @bp.post("/layers")
 def upload_layer() -> ResponseReturnValue:
     """Publish a new zone layer: a GeoPackage (``layer``: zones, test_points, areas) and
@@ -92,8 +98,8 @@ def upload_layer() -> ResponseReturnValue:
     layer = current_layer()
     categories = request.files.get("categories")
     units = request.files.get("units")
-    categories_csv = _read(categories).decode("utf-8-sig") if categories else layer.categories.to_csv(index=False)
-    units_csv = _read(units).decode("utf-8-sig") if units else (layer.unit_table.to_csv(index=False) if layer.unit_table is not None else None)
+    categories_csv = _text(categories, "categories") if categories else layer.categories.to_csv(index=False)
+    units_csv = _text(units, "units") if units else (layer.unit_table.to_csv(index=False) if layer.unit_table is not None else None)
     row, published = state.publish(g.db, gpkg, categories_csv, units_csv, caller.actor)
     g.db.flush()
     state.install(current_app, published)

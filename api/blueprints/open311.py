@@ -124,7 +124,7 @@ def create_request() -> ResponseReturnValue:
         reporter_contact=contact,
         client_ref=None,
     )
-    report, _ = services.submit(g.db, current_layer(), current_app.config["ROUTING"], item, idempotency_key=request.headers.get("Idempotency-Key"), caller=caller)
+    report, _ = services.submit(g.db, current_layer(), current_app.config["ROUTING"], item, idempotency_key=parsing.idempotency_key(request.headers.get("Idempotency-Key")), caller=caller)
     g.db.flush()
     return _json([{"service_request_id": str(report.id), "service_notice": report.reason, "account_id": ""}])
 

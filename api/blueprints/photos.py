@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import String, cast, select
@@ -9,11 +11,23 @@ from sqlalchemy import String, cast, select
 from api import parsing, ratelimit
 from api.auth import Role, require
 from api.errors import ApiError
-from api.persistence.models import Photo, Report
+from api.persistence.models import Photo, Report, Transition
+from api.services import PHOTO_PATH
 from api.photos import PhotoError, clean
 from api.clock import now
 
 bp = Blueprint("photos", __name__, url_prefix="/api/v1")
+
+
+def _on_own_report(unit_id: str, ref: str) -> bool:
+    """Whether ``ref`` is exactly one of the photos of a report the unit holds, or of the
+    evidence on one (the text search only narrows the rows; membership is checked exactly)."""
+    reports = g.db.execute(select(Report.id, Report.photos).where(Report.unit_id == unit_id, cast(Report.photos, String).contains(ref))).all()
+    if any(ref in photos for _, photos in reports):
+        return True
+    held = select(Report.id).where(Report.unit_id == unit_id)
+    steps = g.db.scalars(select(Transition.evidence).where(Transition.report_id.in_(held), cast(Transition.evidence, String).contains(ref))).all()
+    return any(ref in evidence for evidence in steps)
 
 
 @bp.post("/photos")
@@ -34,12 +48,13 @@ def upload() -> ResponseReturnValue:
         photo = clean(data)
     except PhotoError as err:
         raise ApiError(422, f"photo: {err}", errors=[{"field": "photo", "message": str(err)}]) from None
-    if g.db.get(Photo, photo.id) is None:
-        g.db.add(Photo(id=photo.id, content_type=photo.content_type, data=photo.data, width=photo.width, height=photo.height,
+    photo_id = hashlib.sha256(f"{caller.actor}\n{photo.id}".encode()).hexdigest()  # one per uploader: the id names who may quote it
+    if g.db.get(Photo, photo_id) is None:
+        g.db.add(Photo(id=photo_id, content_type=photo.content_type, data=photo.data, width=photo.width, height=photo.height,
                        created_at=now(), created_by=caller.actor))
         g.db.flush()
-    ref = f"/api/v1/photos/{photo.id}"
-    return jsonify({"id": photo.id, "url": ref, "content_type": photo.content_type, "width": photo.width, "height": photo.height,
+    ref = f"{PHOTO_PATH}{photo_id}"
+    return jsonify({"id": photo_id, "url": ref, "content_type": photo.content_type, "width": photo.width, "height": photo.height,
                     "bytes": len(photo.data)}), 201
 
 
@@ -48,10 +63,8 @@ def download(photo_id: str) -> ResponseReturnValue:
     """A stored photo: dispatchers and planners see every one, a unit those of its reports."""
     caller = require(Role.DISPATCHER, Role.PLANNER, Role.UNIT)
     photo = g.db.get(Photo, parsing.key(photo_id, "photo_id"))
-    if photo is not None and caller.role == Role.UNIT:
-        ref = f"/api/v1/photos/{photo_id}"
-        mine = select(Report.id).where(Report.unit_id == caller.unit_id, cast(Report.photos, String).contains(ref)).limit(1)
-        photo = photo if g.db.scalar(mine) is not None else None
+    if photo is not None and caller.role == Role.UNIT and photo.created_by != caller.actor and not _on_own_report(caller.unit_id or "", f"{PHOTO_PATH}{photo_id}"):
+        photo = None
     if photo is None:
         raise ApiError(404, f"no photo {photo_id}")
     return Response(photo.data, mimetype=photo.content_type, headers={"Cache-Control": "private, max-age=86400"})

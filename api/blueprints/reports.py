@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -15,7 +16,7 @@ from api import parsing, ratelimit, services
 from api.clock import iso, now
 from api.auth import Caller, Role, require
 from api.errors import ApiError
-from api.persistence.models import Report
+from api.persistence.models import KEY_LENGTH, Report
 from api.state import current_layer
 from zones import workflow
 from zones.enums import Status
@@ -94,9 +95,9 @@ def submit() -> ResponseReturnValue:
         photos=parsing.photos(data.get("photos")),
         source=parsing.source(data.get("source")),
         reporter_contact=parsing.text(data.get("reporter_contact"), "reporter_contact", required=False, max_length=200),
-        client_ref=parsing.text(data.get("client_ref"), "client_ref", required=False, max_length=200),
+        client_ref=parsing.text(data.get("client_ref"), "client_ref", required=False, max_length=KEY_LENGTH),
     )
-    key = parsing.text(request.headers.get("Idempotency-Key"), "Idempotency-Key", required=False, max_length=200)
+    key = parsing.idempotency_key(request.headers.get("Idempotency-Key"))
     session: Session = g.db
     report, created = services.submit(session, current_layer(), current_app.config["ROUTING"], item, idempotency_key=key, caller=caller)
     session.flush()
@@ -153,8 +154,8 @@ def list_reports() -> ResponseReturnValue:
 
 
 def _with(args: Any, **changes: Any) -> str:
-    merged = {**args.to_dict(), **{k: str(v) for k, v in changes.items()}}
-    return "&".join(f"{k}={v}" for k, v in merged.items())
+    """The query string ``args`` with ``changes``, encoded (a ``+08:00`` offset stays an offset)."""
+    return urlencode({**args.to_dict(), **{k: str(v) for k, v in changes.items()}})
 
 
 @bp.post(f"/reports/<int(max={MAX_ID}):report_id>/transitions")
@@ -167,7 +168,7 @@ def move(report_id: int) -> ResponseReturnValue:
     services.transition(
         g.db, current_layer(), report, caller, action,
         note=parsing.text(data.get("note"), "note", required=False) or "",
-        evidence=parsing.photos(data.get("evidence")),
+        evidence=parsing.photos(data.get("evidence"), "evidence"),
         unit_id=parsing.text(data.get("unit_id"), "unit_id", required=False, max_length=64),
     )
     g.db.flush()

@@ -20,14 +20,17 @@ def serve(host: str, port: int, data_dir: Path | None, threads: int) -> None:
     switches to PostgreSQL. For several workers run gunicorn itself (see README)."""
     from gunicorn.app.base import BaseApplication
 
+    from api.serving import SETTINGS
+
     app = service_app(data_dir)
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
+            for key, value in SETTINGS.items():
+                self.cfg.set(key, value)
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", 1)
             self.cfg.set("threads", threads)
-            self.cfg.set("accesslog", "-")
 
         def load(self) -> Any:
             return app

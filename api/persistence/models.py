@@ -12,6 +12,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 class Base(DeclarativeBase):
     """Declarative base of the service's tables."""
 
+KEY_LENGTH = 200  # characters of a client_ref or an Idempotency-Key
+
 
 class Report(Base):
     """A citizen's (or inspector's) report, its routing decision and its workflow state."""
@@ -19,8 +21,8 @@ class Report(Base):
     __tablename__ = "reports"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    client_ref: Mapped[str | None] = mapped_column(String(200), unique=True)
-    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    client_ref: Mapped[str | None] = mapped_column(String(KEY_LENGTH), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(KEY_LENGTH), unique=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
