@@ -50,15 +50,16 @@ class ZonemapFlask(Flask):
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, database (migrated), the zone layer, auth, blueprints."""
-    from api import auth, errors, openapi, ratelimit, state
+    from api import auth, errors, openapi, ratelimit, security, state
     from api.blueprints import layers, maps, ogc, open311, pages, photos, reports
     from api.config import configure
     from api.persistence import Database, migrate
 
-    app = ZonemapFlask(__name__, static_folder=None)  # assets are served by the maps blueprint
+    app = ZonemapFlask(__name__)  # the pages' scripts and styles in api/static; the maps' assets come from the maps blueprint
     app.json = JSONProvider(app)
     configure(app, test_config)
     errors.init_app(app)
+    security.init_app(app)
     ratelimit.init_app(app)
     auth.init_app(app)
     database = Database(app.config["DATABASE_URL"])

@@ -58,21 +58,25 @@ def create_token(session: Session, role: str, unit_id: str | None = None, label:
 
 
 def authenticate(session: Session) -> Caller | None:
-    """The caller named by the ``Authorization: Bearer`` header (or, on Open311 writes, the
-    ``api_key`` form field its spec defines), or None when there is none.
+    """The caller named by the ``Authorization: Bearer`` header (or, on Open311 writes only, the
+    ``api_key`` argument its contract defines), or None when there is none.
 
-    A token is never taken from a URL, where access logs, proxies and browser histories keep it:
-    ``?api_key=`` is a 400. A malformed or unknown token is a 401, never an anonymous call.
+    Anywhere else a token is never taken from a URL or form, where access logs, proxies and
+    browser histories keep it: ``api_key`` there is a 400 (and the access log redacts it). A
+    malformed or unknown token is a 401, never an anonymous call.
     """
-    if "api_key" in request.args:
-        raise ApiError(400, "api_key: send the token in the 'Authorization: Bearer <token>' header (Open311 writes: in the form body), never in the URL",
+    if request.routing_exception is not None:  # no such path or method: answered by routing alone
+        return None
+    open311_write = request.method == "POST" and request.path.startswith(OPEN311_PREFIX)
+    if "api_key" in request.args and not open311_write:  # the Open311 contract names it as an argument of a write
+        raise ApiError(400, "api_key: send the token in the 'Authorization: Bearer <token>' header, never in the URL",
                        errors=[{"field": "api_key", "message": "not accepted in the query string"}])
     header = request.headers.get("Authorization", "")
-    if request.mimetype == "application/x-www-form-urlencoded" and "api_key" in request.form:
-        if not (request.method == "POST" and request.path.startswith(OPEN311_PREFIX)):
-            raise ApiError(400, "api_key: only Open311 writes take the token in the form; send 'Authorization: Bearer <token>'",
-                           errors=[{"field": "api_key", "message": "only on Open311 writes"}])
-        header = header or "Bearer " + request.form["api_key"]
+    if open311_write and not header and request.values.get("api_key"):
+        header = "Bearer " + request.values["api_key"]
+    elif request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded" and "api_key" in request.form and not open311_write:
+        raise ApiError(400, "api_key: only Open311 writes take the token as a parameter; send 'Authorization: Bearer <token>'",
+                       errors=[{"field": "api_key", "message": "only on Open311 writes"}])
     if not header:
         return None
     scheme, _, token = header.partition(" ")

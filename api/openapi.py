@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, current_app, jsonify
+from flask import Flask, current_app, jsonify, render_template
 from flask.typing import ResponseReturnValue
 
 from api import parsing
@@ -220,22 +220,6 @@ def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
     }
 
 
-DOCS_PAGE = """<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>zonemap API</title>
-<style>body{font-family:sans-serif;margin:2em}code{background:#eee;padding:0 .3em}td,th{padding:.2em .8em;text-align:left;vertical-align:top}</style></head>
-<body><h1>zonemap API</h1><p>OpenAPI 3 document: <a href="/openapi.json">/openapi.json</a></p><table id="ops"><tr><th>method</th><th>path</th><th>summary</th></tr></table>
-<script>
-fetch('/openapi.json').then(r => r.json()).then(doc => {
-  const table = document.getElementById('ops');
-  for (const [path, ops] of Object.entries(doc.paths)) for (const [method, op] of Object.entries(ops)) {
-    const row = table.insertRow();
-    row.insertCell().textContent = method.toUpperCase();
-    row.insertCell().innerHTML = '<code></code>'; row.cells[1].firstChild.textContent = path;
-    row.insertCell().textContent = op.summary;
-  }
-});
-</script></body></html>"""
-
-
 def init_app(app: Flask) -> None:
     """Serve the document and the docs page (no external assets)."""
 
@@ -246,4 +230,4 @@ def init_app(app: Flask) -> None:
 
     @app.get("/docs")
     def docs() -> ResponseReturnValue:
-        return Response(DOCS_PAGE, mimetype="text/html")
+        return render_template("docs.html", lang="en", other_lang=None, t={"title": "zonemap API"})

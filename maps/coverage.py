@@ -12,6 +12,7 @@ import shapely
 from geodata.crs import to_display
 from maps import style
 from maps.offline import offline_map
+from maps.tooltip import with_tooltip
 from zones.coverage import Coverage
 from zones.layer import ZoneLayer
 
@@ -64,8 +65,7 @@ def coverage_map(layer: ZoneLayer, coverage: Coverage, *, asset_prefix: str, bas
         url, attribution, datum = style.BASEMAPS.get(basemap) or (basemap, "本地瓦片 local tiles", "wgs84")
         folium.TileLayer(url, attr=attribution, name="底图 basemap", subdomains="1234").add_to(m)
     areas = _display(layer.areas[layer.areas["level"] == "subdistrict"][["area_id", "name", "default_unit_id", "geometry"]], datum)
-    folium.GeoJson(areas, name="街道 sub-districts", style_function=lambda _f: style.AREA_STYLE,
-                   tooltip=folium.GeoJsonTooltip(["name", "default_unit_id"], aliases=["街道", "兜底单位"])).add_to(m)
+    with_tooltip(folium.GeoJson(areas, name="街道 sub-districts", style_function=lambda _f: style.AREA_STYLE), ["name", "default_unit_id"], ["街道", "兜底单位"]).add_to(m)
     wanted = {"zone_id": "责任区", "name": "名称", "unit_name": "责任单位", "unit_id": "单位编码", "post": "岗位"}
     if private:
         wanted.update({"person": "责任人", "phone": "电话"})
@@ -77,22 +77,23 @@ def coverage_map(layer: ZoneLayer, coverage: Coverage, *, asset_prefix: str, bas
         colour = style.unit_colour(feature["properties"]["unit_id"])
         return {**style.ZONE_STYLE, "color": colour, "fillColor": colour}
 
-    folium.GeoJson(_display(zones, datum), name="责任区 zones", style_function=zone_style, tooltip=folium.GeoJsonTooltip(fields, aliases=aliases)).add_to(m)
+    with_tooltip(folium.GeoJson(_display(zones, datum), name="责任区 zones", style_function=zone_style), fields, aliases).add_to(m)
     gaps = coverage.gaps[["gap_id", "area_m2", "neighbour_unit_ids", "suggested_unit_id", "geometry"]]
-    folium.GeoJson(_display(gaps, datum), name="责任空白 gaps", style_function=lambda _f: style.GAP_STYLE,
-                   tooltip=folium.GeoJsonTooltip(["gap_id", "area_m2", "neighbour_unit_ids", "suggested_unit_id"], aliases=["空白", "面积 m²", "相邻单位", "建议补位单位"])).add_to(m)
+    with_tooltip(folium.GeoJson(_display(gaps, datum), name="责任空白 gaps", style_function=lambda _f: style.GAP_STYLE),
+                 ["gap_id", "area_m2", "neighbour_unit_ids", "suggested_unit_id"], ["空白", "面积 m²", "相邻单位", "建议补位单位"]).add_to(m)
     overlaps = coverage.overlaps[["unit_a", "unit_b", "area_m2", "accountable_unit_id", "geometry"]]
-    folium.GeoJson(_display(overlaps, datum), name="交叉 overlaps", style_function=lambda _f: style.OVERLAP_STYLE,
-                   tooltip=folium.GeoJsonTooltip(["unit_a", "unit_b", "area_m2", "accountable_unit_id"], aliases=["单位甲", "单位乙", "面积 m²", "主责单位"])).add_to(m)
+    with_tooltip(folium.GeoJson(_display(overlaps, datum), name="交叉 overlaps", style_function=lambda _f: style.OVERLAP_STYLE),
+                 ["unit_a", "unit_b", "area_m2", "accountable_unit_id"], ["单位甲", "单位乙", "面积 m²", "主责单位"]).add_to(m)
     points = coverage.test_points.copy()
     points["ok"] = points["adopted"] & points["covered"]
     points["state"] = np.where(points["ok"], "已包联且在责任区内", np.where(points["adopted"], "不在任何责任区内", "无单位包联"))
     points["unit_id"] = points["unit_id"].fillna("")
     points = points[["point_id", "name", "type", "unit_id", "state", "ok", "geometry"]]
     points = points.set_geometry(shapely.point_on_surface(points.geometry.to_numpy()), crs=points.crs)
-    folium.GeoJson(_display(points, datum), name="测评点位 test points", marker=folium.CircleMarker(radius=5, weight=1, fill_opacity=0.9),
-                   style_function=lambda f: {"color": style.POINT_OK if f["properties"]["ok"] else style.POINT_BAD, "fillColor": style.POINT_OK if f["properties"]["ok"] else style.POINT_BAD},
-                   tooltip=folium.GeoJsonTooltip(["name", "type", "unit_id", "state"], aliases=["点位", "类型", "包联单位", "状态"])).add_to(m)
+    with_tooltip(folium.GeoJson(_display(points, datum), name="测评点位 test points", marker=folium.CircleMarker(radius=5, weight=1, fill_opacity=0.9),
+                                style_function=lambda f: {"color": style.POINT_OK if f["properties"]["ok"] else style.POINT_BAD,
+                                                          "fillColor": style.POINT_OK if f["properties"]["ok"] else style.POINT_BAD}),
+                 ["name", "type", "unit_id", "state"], ["点位", "类型", "包联单位", "状态"]).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     m.get_root().html.add_child(folium.Element(LEGEND))
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])

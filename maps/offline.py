@@ -52,11 +52,15 @@ def local_plugin(plugin: folium.MacroElement, prefix: str, js: list[tuple[str, s
 COMPACT_JSON = {"sort_keys": True, "ensure_ascii": False, "separators": (",", ":")}
 
 
+#: The closest zoom of every map (street frontages are a few metres wide).
+MAX_ZOOM = 19
+
+
 def offline_map(prefix: str, **kwargs: object) -> folium.Map:
     """A ``folium.Map`` whose scripts and styles all come from ``prefix`` (no CDN), embedding its
     data as compact UTF-8 JSON."""
     folium.GeoJson._template.environment.policies["json.dumps_kwargs"] = COMPACT_JSON  # one environment serves every folium template
-    m = folium.Map(tiles=None, **kwargs)
+    m = folium.Map(tiles=None, maxZoom=MAX_ZOOM, **kwargs)  # without tiles Leaflet has no maxZoom, and marker clusters refuse to work
     m.default_js = [(name, prefix + path) for name, path in JS]
     m.default_css = [(name, prefix + path) for name, path in CSS]
     return m

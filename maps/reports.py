@@ -4,11 +4,13 @@ public board map (published results only). Pure: frames in, ``folium.Map`` out."
 from __future__ import annotations
 
 import folium
+import geopandas as gpd
 import pandas as pd
 from folium.plugins import HeatMap, MarkerCluster
 
 from maps import style
 from maps.offline import local_plugin, offline_map
+from maps.tooltip import with_tooltip
 from zones.layer import ZoneLayer
 
 STATE_COLOURS = {
@@ -29,13 +31,20 @@ def _base(layer: ZoneLayer, prefix: str) -> folium.Map:
 
 
 def _markers(reports: pd.DataFrame, prefix: str, name: str, *, public: bool) -> MarkerCluster:
+    """Reports as circle markers coloured by state, clustered; every value reaches the page as
+    data and is shown as text."""
     cluster = local_plugin(MarkerCluster(name=name), prefix, CLUSTER_JS, CLUSTER_CSS)
-    for row in reports.itertuples():
-        colour = STATE_COLOURS.get(row.state, "#7f7f7f")
-        text = f"{row.category_name}｜{row.state}｜{row.unit_name or row.unit_id or '待派'}"
-        if not public and isinstance(row.deadline_at, str) and row.deadline_at:
-            text += f"｜时限 {row.deadline_at[:16]}"
-        folium.CircleMarker([row.lat, row.lon], radius=6, color=colour, fill=True, fill_opacity=0.85, tooltip=text).add_to(cluster)
+    unit = [n or u or "待派" for n, u in zip(reports["unit_name"], reports["unit_id"], strict=True)]
+    properties = {"category": reports["category_name"].tolist(), "state": reports["state"].tolist(), "unit": unit}
+    fields, aliases = ["category", "state", "unit"], ["类别", "状态", "单位"]
+    if not public:
+        properties["deadline"] = [d[:16] if isinstance(d, str) else "" for d in reports["deadline_at"]]
+        fields, aliases = [*fields, "deadline"], [*aliases, "时限"]
+    points = gpd.GeoDataFrame(properties, geometry=gpd.points_from_xy(reports["lon"], reports["lat"]), crs="EPSG:4326")
+    markers = folium.GeoJson(points.to_geo_dict(show_bbox=False, drop_id=True), marker=folium.CircleMarker(radius=6, weight=2, fill=True, fill_opacity=0.85),
+                             style_function=lambda f: {"color": STATE_COLOURS.get(f["properties"]["state"], "#7f7f7f"),
+                                                       "fillColor": STATE_COLOURS.get(f["properties"]["state"], "#7f7f7f")})
+    with_tooltip(markers, fields, aliases).add_to(cluster)
     return cluster
 
 
@@ -58,15 +67,16 @@ def unit_map(layer: ZoneLayer, unit_id: str, reports: pd.DataFrame, *, asset_pre
     zones = layer.zones[layer.zones["unit_id"] == unit_id]
     colour = style.unit_colour(unit_id)
     if len(zones):
-        folium.GeoJson(zones[["zone_id", "name", "kind", "duties", "geometry"]], name="本单位责任区 zones",
-                       style_function=lambda _f: {**style.ZONE_STYLE, "color": colour, "fillColor": colour},
-                       tooltip=folium.GeoJsonTooltip(["zone_id", "name", "kind", "duties"], aliases=["责任区", "名称", "类型", "职责"])).add_to(m)
+        with_tooltip(folium.GeoJson(zones[["zone_id", "name", "kind", "duties", "geometry"]], name="本单位责任区 zones",
+                                    style_function=lambda _f: {**style.ZONE_STYLE, "color": colour, "fillColor": colour}),
+                     ["zone_id", "name", "kind", "duties"], ["责任区", "名称", "类型", "职责"]).add_to(m)
         b = zones.total_bounds
         m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
     points = layer.test_points[layer.test_points["unit_id"] == unit_id]
     if len(points):
-        folium.GeoJson(points[["point_id", "name", "type", "geometry"]], name="包联测评点位 test points", marker=folium.CircleMarker(radius=5, color=style.POINT_OK, fill=True),
-                       tooltip=folium.GeoJsonTooltip(["point_id", "name", "type"], aliases=["点位", "名称", "类型"])).add_to(m)
+        with_tooltip(folium.GeoJson(points[["point_id", "name", "type", "geometry"]], name="包联测评点位 test points",
+                                    marker=folium.CircleMarker(radius=5, color=style.POINT_OK, fill=True)),
+                     ["point_id", "name", "type"], ["点位", "名称", "类型"]).add_to(m)
     if len(reports):
         _markers(reports, asset_prefix, "待整改问题 open reports", public=False).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)

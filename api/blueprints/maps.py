@@ -16,6 +16,7 @@ from api import parsing
 from api.auth import Role, require
 from api.persistence.models import Report
 from api.geojson import features_json
+from api.security import html_with_inline_scripts
 from api.state import current_layer
 from maps.coverage import coverage_map
 from maps.offline import asset_file
@@ -54,7 +55,7 @@ def coverage() -> ResponseReturnValue:
     layer = current_layer()
     private = g.caller is not None and g.caller.role in (Role.DISPATCHER, Role.PLANNER)
     html = coverage_map(layer, layer_coverage(layer), asset_prefix="/assets/", basemap=basemap, private=private).get_root().render()
-    return Response(html, mimetype="text/html")
+    return html_with_inline_scripts(html, tile_url=BASEMAPS[basemap][0] if basemap in BASEMAPS else basemap)
 
 
 @bp.get("/maps/coverage/suggestions.geojson")
@@ -78,7 +79,7 @@ def _report_frame(rows: list[Report]) -> pd.DataFrame:
 
 
 def _html(m: Any) -> Response:
-    return Response(m.get_root().render(), mimetype="text/html")
+    return html_with_inline_scripts(m.get_root().render())
 
 
 @bp.get("/maps/reports")

@@ -11,7 +11,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
-from flask import Blueprint, Response, g, request, url_for
+from flask import Blueprint, Response, current_app, g, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -24,6 +24,12 @@ from api.state import current_layer
 from zones.config import METRIC_CRS, STORAGE_CRS
 from zones.layer import ZoneLayer
 from zones.workflow import State
+
+def _link(endpoint: str, **values: Any) -> str:
+    """An absolute link under the configured ``BASE_URL``: never the request's Host header,
+    which any client can set."""
+    return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 GEOJSON = "application/geo+json"
@@ -92,8 +98,8 @@ def _collection_json(collection: str) -> dict[str, Any]:
         "id": collection, "title": COLLECTIONS[collection], "itemType": "feature", "crs": [CRS84],
         "extent": {"spatial": {"bbox": [bounds], "crs": CRS84}},
         "links": [
-            {"rel": "self", "type": "application/json", "href": url_for("ogc.collection", collection=collection, _external=True)},
-            {"rel": "items", "type": GEOJSON, "href": url_for("ogc.items", collection=collection, _external=True)},
+            {"rel": "self", "type": "application/json", "href": _link("ogc.collection", collection=collection)},
+            {"rel": "items", "type": GEOJSON, "href": _link("ogc.items", collection=collection)},
         ],
     }
 
@@ -105,10 +111,10 @@ def landing() -> ResponseReturnValue:
         "title": "zonemap OGC API – Features",
         "description": "三定三包责任区、测评点位、辖区、责任空白与已公开结果",
         "links": [
-            {"rel": "self", "type": "application/json", "href": url_for("ogc.landing", _external=True)},
-            {"rel": "conformance", "type": "application/json", "href": url_for("ogc.conformance", _external=True)},
-            {"rel": "data", "type": "application/json", "href": url_for("ogc.collections", _external=True)},
-            {"rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0", "href": url_for("openapi", _external=True)},
+            {"rel": "self", "type": "application/json", "href": _link("ogc.landing")},
+            {"rel": "conformance", "type": "application/json", "href": _link("ogc.conformance")},
+            {"rel": "data", "type": "application/json", "href": _link("ogc.collections")},
+            {"rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0", "href": _link("openapi")},
         ],
     })
 
@@ -123,7 +129,7 @@ def conformance() -> ResponseReturnValue:
 def collections() -> ResponseReturnValue:
     """Every collection."""
     return _json({"collections": [_collection_json(c) for c in COLLECTIONS],
-                  "links": [{"rel": "self", "type": "application/json", "href": url_for("ogc.collections", _external=True)}]})
+                  "links": [{"rel": "self", "type": "application/json", "href": _link("ogc.collections")}]})
 
 
 @bp.get("/collections/<collection>")
@@ -143,10 +149,10 @@ def items(collection: str) -> ResponseReturnValue:
         frame = frame[shapely.intersects(frame.geometry.to_numpy(), shapely.box(*box))]
     limit, offset = parsing.paging(request.args, most=10_000, default=1000)
     page = frame.iloc[offset:offset + limit]
-    links = [{"rel": "self", "type": GEOJSON, "href": request.url}]
+    links = [{"rel": "self", "type": GEOJSON, "href": _link("ogc.items", collection=collection, **request.args.to_dict())}]
     if offset + limit < len(frame):
         args = {**request.args.to_dict(), "offset": offset + limit, "limit": limit}
-        links.append({"rel": "next", "type": GEOJSON, "href": url_for("ogc.items", collection=collection, _external=True, **args)})
+        links.append({"rel": "next", "type": GEOJSON, "href": _link("ogc.items", collection=collection, **args)})
     return _json({"type": "FeatureCollection", "numberMatched": len(frame), "numberReturned": len(page),
                   "features": features_json(page, key), "links": links}, GEOJSON)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ def serve(host: str, port: int, data_dir: Path | None, threads: int) -> None:
     from api.serving import SETTINGS
 
     app = service_app(data_dir)
+    if not os.environ.get("ZONEMAP_BASE_URL"):  # links (OGC) name this server, never the Host a client sends
+        app.config["BASE_URL"] = f"http://{host}:{port}"
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

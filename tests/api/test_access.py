@@ -62,6 +62,7 @@ def matrix(ids: dict[str, object]) -> dict[tuple[str, str], tuple[dict[str, int]
         ("GET", "/api/v1/zones"): (STAFF, {"path": "/api/v1/zones"}),
         ("GET", "/api/v1/zones/<zone_id>"): (B_ONLY, {"path": f"/api/v1/zones/{zb}"}),
         ("GET", "/assets/<path:path>"): (ALL, {"path": "/assets/leaflet/leaflet.css"}),
+        ("GET", "/static/<path:filename>"): (ALL, {"path": "/static/pages.css"}),
         ("GET", "/coverage"): (ALL, {"path": "/coverage"}),
         ("GET", "/dispatch"): (ALL, {"path": "/dispatch"}),  # a shell: its data comes from the API with the user's token
         ("GET", "/units/<unit_id>"): (ALL, {"path": "/units/HW01"}),

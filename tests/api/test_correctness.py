@@ -12,6 +12,7 @@ import pyogrio
 import pytest
 
 from tests.api.test_access import b_location, png
+from tests.api.test_layers import post_layer
 from tests.api.test_reports import REPORT, submit
 
 BEIJING = timezone(timedelta(hours=8))
@@ -116,13 +117,12 @@ def test_an_overlong_idempotency_key_is_refused_everywhere(client, tokens):
 
 
 def test_a_layer_upload_with_a_csv_that_is_not_text_is_named(client, tokens, demo_files):
-    upload = {"layer": (io.BytesIO(demo_files.gpkg.read_bytes()), "layer.gpkg"), "categories": (io.BytesIO(b"code,name_zh\nlitter,\x80\xff\n"), "categories.csv")}
-    response = client.post("/api/v1/layers", data=upload, headers=tokens["planner"], content_type="multipart/form-data")
+    gpkg = (demo_files.gpkg.read_bytes(), "layer.gpkg")
+    response = post_layer(client, tokens["planner"], layer=gpkg, categories=(b"code,name_zh\nlitter,\x80\xff\n", "categories.csv"))
     assert response.status_code == 422
     assert "categories" in response.get_json()["detail"] and "line 2" in response.get_json()["detail"]
     gbk = demo_files.categories.read_text(encoding="utf-8-sig").encode("gbk")  # a GBK file is read, as the CLI reads it
-    upload = {"layer": (io.BytesIO(demo_files.gpkg.read_bytes()), "layer.gpkg"), "categories": (io.BytesIO(gbk), "categories.csv")}
-    response = client.post("/api/v1/layers", data=upload, headers=tokens["planner"], content_type="multipart/form-data")
+    response = post_layer(client, tokens["planner"], layer=gpkg, categories=(gbk, "categories.csv"))
     assert response.status_code == 201, response.get_json()
     assert client.get("/open311/v2/services.json").get_json()[0]["service_name"]
 

@@ -1,0 +1,54 @@
+"""Security headers on every response, and the Content-Security-Policy of pages and maps.
+
+Pages load scripts from the app only (``script-src 'self'``: no inline script runs). Maps are
+Folium pages with inline scripts: their policy names each script by its SHA-256 hash, so only
+the scripts the server rendered run, and a script injected through data never does. Styles may
+be inline (Leaflet positions everything by style attributes); images come from the app, data
+URLs and the chosen basemap's tile server.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from urllib.parse import urlsplit
+
+from flask import Flask, Response
+
+INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+
+def policy(*, scripts: list[str] | None = None, tile_url: str | None = None) -> str:
+    """The Content-Security-Policy: inline ``scripts`` allowed by hash, tiles from ``tile_url``'s
+    origin."""
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in scripts or [])
+    tiles = ""
+    if tile_url and "//" in tile_url:
+        parts = urlsplit(tile_url.replace("{s}", "*"))
+        tiles = f" {parts.scheme}://{parts.netloc}"
+    return "; ".join([
+        "default-src 'self'", f"script-src 'self'{' ' + hashes if hashes else ''}", "style-src 'self' 'unsafe-inline'",
+        f"img-src 'self' data: blob:{tiles}", "connect-src 'self'", "font-src 'self' data:", "object-src 'none'",
+        "base-uri 'none'", "form-action 'self'", "frame-ancestors 'self'",
+    ])
+
+
+def html_with_inline_scripts(html: str, *, tile_url: str | None = None) -> Response:
+    """An HTML response whose inline scripts (the ones rendered here) are allowed by hash."""
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = policy(scripts=INLINE_SCRIPT.findall(html), tile_url=tile_url)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Add the headers to every response (a response that set its own policy keeps it)."""
+    default = policy()
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", default)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+        response.headers["Referrer-Policy"] = "same-origin"
+        return response

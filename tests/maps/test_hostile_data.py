@@ -1,0 +1,153 @@
+"""Hostile text in every text field of every layer and report runs no script on any page or map.
+
+The demo layer with a script-bearing string in each name, person, post, phone, unit id and
+category name, and reports carrying it in their description, contact and unit, served by the
+real server; Chromium (every request not to 127.0.0.1 aborted) opens every page and map, shows
+tooltips of every layer and checks that no script ran (a ``window`` marker), that no error and no
+Content-Security-Policy violation was reported, and that the text is shown as text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import urllib.parse
+
+import pandas as pd
+import pyogrio
+import pytest
+from playwright.sync_api import sync_playwright
+
+from geodata.demo import DemoFiles
+from geodata.io import write_layer
+from tests.api.test_reports import LAT, LON, REPORT
+from tests.maps.test_browser import CHROMIUM
+from tests.support.server import call, create_token, serving
+
+pytestmark = pytest.mark.slow
+
+# Each piece escapes a different context: HTML text and attributes, a <script> block, a JS string
+# and a template literal. Any piece that runs sets window.__xss.
+HOSTILE = ("<img src=x onerror=\"window.__xss='img'\">"
+           "</script><script>window.__xss='script'</script>"
+           "${window.__xss='template'}`+(window.__xss='backtick')+`"
+           "'\"><svg onload=\"window.__xss='svg'\">\\u003c")
+UNIT = "P06" + HOSTILE[:40]  # a unit id reaches pages through reassignments and routing
+
+
+def hostile_layer(demo: DemoFiles, folder) -> DemoFiles:
+    """The demo with HOSTILE in every text field of zones, test points, areas, units and categories."""
+    shutil.copytree(demo.root, folder)
+    out = DemoFiles(folder)
+    out.gpkg.unlink()
+    for name in pyogrio.list_layers(demo.gpkg)[:, 0]:
+        frame = pyogrio.read_dataframe(demo.gpkg, layer=name)
+        if name == "zones":
+            frame.loc[frame["unit_id"] == "P06", "unit_id"] = UNIT
+            for column in ("name", "unit_name", "person", "post", "phone"):
+                frame[column] = frame[column].astype(str) + HOSTILE
+        elif name in ("test_points", "areas", "builtup", "streets") and "name" in frame.columns:
+            frame["name"] = frame["name"].astype(str) + HOSTILE
+        if name == "test_points":
+            frame.loc[frame["unit_id"] == "P06", "unit_id"] = UNIT
+        write_layer(frame, out.gpkg, layer=name)
+    units = pd.read_csv(demo.units, dtype=str, keep_default_na=False)
+    units.loc[units["unit_id"] == "P06", "unit_id"] = UNIT
+    units["unit_name"] = units["unit_name"] + HOSTILE
+    units.to_csv(out.units, index=False)
+    categories = pd.read_csv(demo.categories, dtype=str, keep_default_na=False)
+    categories["name_zh"] = categories["name_zh"] + HOSTILE
+    categories.to_csv(out.categories, index=False)
+    return out
+
+
+SHOW_TOOLTIPS = """() => {
+    // Up to 200 features of every GeoJSON layer on each map (markers out of their clusters
+    // first): each tooltip is rendered as on hover, and counted when it shows the hostile text.
+    const maps = Object.values(window).filter(v => v instanceof L.Map);
+    let shown = 0;
+    for (const map of maps) {
+        map.eachLayer(layer => {
+            if (L.MarkerClusterGroup && layer instanceof L.MarkerClusterGroup) { layer.getLayers().forEach(m => { layer.removeLayer(m); map.addLayer(m); }); }
+        });
+        const seen = new Map();
+        map.eachLayer(layer => {
+            if (!layer.feature || !layer.getTooltip()) return;
+            const group = (Object.values(layer._eventParents || {})[0] || {})._leaflet_id;
+            if ((seen.get(group) || 0) >= 200) return;
+            seen.set(group, (seen.get(group) || 0) + 1);
+            const latlng = layer.getLatLng ? layer.getLatLng() : layer.getBounds().getCenter();
+            layer.openTooltip(latlng);
+            const tooltip = layer.getTooltip().getElement();
+            if (tooltip && tooltip.textContent.includes('onerror')) shown += 1;
+            layer.closeTooltip();
+        });
+    }
+    return shown;
+}"""
+
+
+def test_no_script_runs_from_data_on_any_page_or_map(demo_files, tmp_path):
+    layer = hostile_layer(demo_files, tmp_path / "layer")
+    env = {**os.environ, "ZONEMAP_LAYER_DIR": str(layer.root), "DATABASE_URL": f"sqlite:///{tmp_path / 'z.sqlite'}"}
+    data = tmp_path / "data"
+    data.mkdir()
+    with serving(env, data) as base:
+        dispatcher = create_token(env, data)
+        hostile_report = {**REPORT, "description": HOSTILE, "reporter_contact": HOSTILE[:200]}
+        status, first = call("POST", base + "/api/v1/reports", hostile_report, dispatcher)
+        assert status == 201 and first["unit_id"] == UNIT, first
+        status, second = call("POST", base + "/api/v1/reports", {**hostile_report, "lon": LON + 0.0003}, dispatcher)
+        for action in ("rectify", "verify", "publish"):  # one report reaches the public board
+            status, _ = call("POST", f"{base}/api/v1/reports/{second['id']}/transitions", {"action": action}, dispatcher)
+            assert status == 200, action
+        status, third = call("POST", base + "/api/v1/reports", {**REPORT, "lon": 120.3300, "lat": 36.2800}, dispatcher)
+        assert status == 201
+        status, moved = call("POST", f"{base}/api/v1/reports/{third['id']}/transitions", {"action": "reassign", "unit_id": UNIT, "note": HOSTILE}, dispatcher)
+        assert status == 200 and moved["unit_id"] == UNIT
+
+        blocked, errors, shown = [], [], {}
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+
+            def only_local(route):
+                if route.request.url.startswith(base):
+                    route.continue_()
+                else:
+                    blocked.append(route.request.url)
+                    route.abort()
+
+            context.route("**/*", only_local)
+            unit_path = "/units/" + urllib.parse.quote(UNIT, safe="")
+            maps = ["/maps/coverage", "/maps/public", "/maps/reports", "/maps" + unit_path]
+            pages = ["/coverage", "/dispatch", unit_path, "/docs"]
+            for path in maps + pages:
+                page = context.new_page()
+                if path in ("/maps/reports", "/maps" + unit_path):
+                    page.set_extra_http_headers({"Authorization": f"Bearer {dispatcher}"})
+                page.on("console", lambda m, path=path: errors.append(f"{path}: {m.text}") if m.type in ("error", "warning") else None)
+                page.on("pageerror", lambda exc, path=path: errors.append(f"{path}: {exc}"))
+                page.on("dialog", lambda d, path=path: (errors.append(f"{path}: dialog {d.message}"), d.dismiss()))
+                response = page.goto(base + path, wait_until="load", timeout=180_000)
+                assert response.status == 200, path
+                if path in pages[1:3]:  # the token pages fetch their data
+                    page.fill("#token", dispatcher)
+                    page.click("#token-form button")
+                    page.wait_for_selector("#out table", timeout=30_000)
+                    if path == unit_path:
+                        assert HOSTILE[:30] in page.inner_text("#out")  # shown as text
+                if path in maps:
+                    page.wait_for_function("() => typeof L !== 'undefined'")
+                    shown[path] = page.evaluate(SHOW_TOOLTIPS)
+                for frame in page.frames:
+                    assert frame.evaluate("() => window.__xss") is None, (path, frame.url)
+                page.screenshot(path=str(tmp_path / (path.strip("/").replace("/", "_")[:40] + ".png")))
+                page.close()
+            browser.close()
+    assert errors == [], errors
+    assert blocked == []
+    # Tooltips were shown, with the hostile text as text, on every map.
+    assert all(count > 0 for count in shown.values()), shown
+    print(json.dumps(shown))
