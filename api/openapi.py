@@ -216,6 +216,7 @@ def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
             "/dispatch": {"get": _op("The dispatchers' queue page (HTML; ambiguous, fallback, disputed and overdue reports with reassign)", params=[{**_q("lang"), "description": "en: English; anything else: Chinese"}], **html)},
             "/units/{unit_id}": {"get": _op("A unit's page (HTML): zones, test points, reports with deadlines, the map", params=[_path("unit_id"), {**_q("lang"), "description": "en: English; anything else: Chinese"}], **html)},
             "/assets/{path}": {"get": _op("Vendored web assets of the maps", secured=False, content="*/*", params=[_path("path")], errors=("404",))},
+            "/static/{filename}": {"get": _op("Scripts and styles of the pages", secured=False, content="*/*", params=[_path("filename")], errors=("404",))},
         },
     }
 
