@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
-
 import click
 
 from api.cli.common import DATA_DIR_ENV, fail, main, service_app
@@ -15,31 +13,17 @@ from api.cli.common import DATA_DIR_ENV, fail, main, service_app
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8000, show_default=True)
 @click.option("--data-dir", type=click.Path(path_type=Path), help=f"SQLite file and demo data (default ${DATA_DIR_ENV} or ./zonemap-data)")
-@click.option("--threads", type=int, default=4, show_default=True)
+@click.option("--threads", type=int, default=8, show_default=True)
 def serve(host: str, port: int, data_dir: Path | None, threads: int) -> None:
-    """Run the service (one gunicorn worker) on the bundled Chengyang data; DATABASE_URL
+    """Run the service (one process, waitress) on the bundled Chengyang data; DATABASE_URL
     switches to PostgreSQL. For several workers run gunicorn itself (see README)."""
-    from gunicorn.app.base import BaseApplication
-
-    from api.serving import SETTINGS
+    from api.serving import serve_one
 
     app = service_app(data_dir)
     if not os.environ.get("ZONEMAP_BASE_URL"):  # links (OGC) name this server, never the Host a client sends
         app.config["BASE_URL"] = f"http://{host}:{port}"
-
-    class Server(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            for key, value in SETTINGS.items():
-                self.cfg.set(key, value)
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", 1)
-            self.cfg.set("threads", threads)
-
-        def load(self) -> Any:
-            return app
-
     click.echo(f"zonemap serving zone layer {app.extensions['zonemap.layer'].version} on http://{host}:{port} (database {app.config['DATABASE_URL'].split('@')[-1]})", err=True)
-    Server().run()
+    serve_one(app, host, port, threads, max_body_bytes=int(app.config["MAX_LAYER_UPLOAD"]))
 
 
 @main.group()
