@@ -50,7 +50,7 @@ class ZonemapFlask(Flask):
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, database (migrated), the zone layer, auth, blueprints."""
-    from api import auth, errors, openapi, ratelimit, security, state
+    from api import analysis, auth, errors, openapi, ratelimit, security, state
     from api.blueprints import layers, maps, ogc, open311, pages, photos, reports
     from api.config import configure
     from api.persistence import Database, migrate
@@ -60,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure(app, test_config)
     errors.init_app(app)
     security.init_app(app)
+    analysis.init_app(app)
     ratelimit.init_app(app)
     auth.init_app(app)
     database = Database(app.config["DATABASE_URL"])

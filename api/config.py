@@ -19,7 +19,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_LAYER_UPLOAD": 200 * 1024 * 1024,  # bytes, for zone-layer uploads only
     "LAYER_CHECK_SECONDS": 2.0,  # how often a worker asks whether a new layer was published
     "BASE_URL": "http://127.0.0.1:8000",  # absolute links (OGC API) start with this, never with the request's Host header
-    "TILE_URL": None,  # a local tile server for the maps, e.g. /tiles/{z}/{x}/{y}.png
+    "TILE_URL": None,
+    "COVERAGE_WAIT_SECONDS": 30.0,  # a coverage page or map waits this long for the analysis, then answers 503 (the work goes on)  # a local tile server for the maps, e.g. /tiles/{z}/{x}/{y}.png
     "NEAREST_TOLERANCE_M": 30.0,
     "TEST_POINT_RADIUS_M": 50.0,
     "JSON_SORT_KEYS": False,

@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from sqlalchemy import select
 
-from api import parsing
+from api import analysis, parsing
 from api.auth import Role, require
 from api.persistence.models import Report
 from api.geojson import features_json
@@ -23,15 +23,8 @@ from maps.offline import asset_file
 from maps.reports import public_map, reports_map, unit_map
 from zones import workflow
 from maps.style import BASEMAPS
-from zones.coverage import Coverage, analyse
-from zones.layer import ZoneLayer
 
 bp = Blueprint("maps", __name__)
-
-
-def layer_coverage(layer: ZoneLayer) -> Coverage:
-    """The coverage analysis of a layer, computed once per layer version."""
-    return layer._cached(("coverage", 1.0), lambda: analyse(layer))
 
 
 @bp.get("/assets/<path:path>")
@@ -54,14 +47,15 @@ def coverage() -> ResponseReturnValue:
         abort(422, f"basemap must be one of {', '.join([*BASEMAPS, 'local'])} (local needs ZONEMAP_TILE_URL)")
     layer = current_layer()
     private = g.caller is not None and g.caller.role in (Role.DISPATCHER, Role.PLANNER)
-    html = coverage_map(layer, layer_coverage(layer), asset_prefix="/assets/", basemap=basemap, private=private).get_root().render()
+    html = analysis.rendered(layer, ("coverage map", basemap, private),
+                             lambda result: coverage_map(layer, result, asset_prefix="/assets/", basemap=basemap, private=private).get_root().render())
     return html_with_inline_scripts(html, tile_url=BASEMAPS[basemap][0] if basemap in BASEMAPS else basemap)
 
 
 @bp.get("/maps/coverage/suggestions.geojson")
 def suggestions() -> ResponseReturnValue:
     """The gap-fill suggestions as a candidate zone layer (GeoJSON) a planner can review and upload."""
-    result = layer_coverage(current_layer())
+    result = analysis.coverage(current_layer())
     body = {"type": "FeatureCollection", "features": features_json(result.suggestions, "zone_id")}
     return Response(json.dumps(body, ensure_ascii=False), mimetype="application/geo+json",
                     headers={"Content-Disposition": "attachment; filename=gap_suggestions.geojson"})

@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
-from api.blueprints.maps import layer_coverage
+from api import analysis
 from api.state import current_layer
 
 bp = Blueprint("pages", __name__)
@@ -43,7 +43,7 @@ def _page(template: str, texts: dict[str, dict[str, str]], **values: Any) -> str
 def coverage_page() -> ResponseReturnValue:
     """Figures per district and sub-district, the coverage map, and the downloads."""
     layer = current_layer()
-    return _page("coverage.html", TEXT, s=layer_coverage(layer).summary, version=layer.version)
+    return _page("coverage.html", TEXT, s=analysis.coverage(layer).summary, version=layer.version)
 
 
 DISPATCH_TEXT = {

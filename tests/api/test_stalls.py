@@ -1,5 +1,6 @@
-"""Slow clients stall nobody: ``zonemap serve`` keeps answering routing and submissions within
-their usual latency while 16 connections trickle their headers or bodies a byte at a time."""
+"""Nothing stalls routing and submissions: ``zonemap serve`` answers them within their usual
+latency while 16 connections trickle their headers or bodies a byte at a time, and while the
+coverage analysis and map of a layer are being computed."""
 
 from __future__ import annotations
 
@@ -73,3 +74,34 @@ def test_sixteen_slow_connections_stall_nobody(demo_files, tmp_path):
     print(f"{SLOW} slow connections: p50 {p50_before * 1000:.1f} ms before, {p50_during * 1000:.1f} ms during ({len(during)} requests), worst {worst * 1000:.0f} ms")
     assert p50_during < 3 * p50_before + 0.02
     assert worst < 1.0
+
+
+def test_coverage_work_never_delays_routing(demo_files, tmp_path):
+    env = {**os.environ, "ZONEMAP_LAYER_DIR": str(demo_files.root)}
+    with running(env, tmp_path) as server:
+        token = create_token(env, tmp_path)
+        _latencies(server.base, token, 10)  # warm
+        before = _latencies(server.base, token, 20)
+        pages = []
+        for path in ("/maps/coverage", "/coverage", "/maps/coverage"):  # the first computes, the others wait for it
+            thread = threading.Thread(target=lambda path=path: pages.append(call("GET", server.base + path)[0]), daemon=True)
+            thread.start()
+        started, during = time.monotonic(), []
+        while len(pages) < 3 and time.monotonic() - started < 120:
+            during += _latencies(server.base, token, 2)
+        computing = time.monotonic() - started
+    worst = max(during)
+    print(f"routing and submitting while the coverage map was computed ({computing:.1f} s): {len(during)} requests, "
+          f"p50 {statistics.median(before) * 1000:.1f} ms before, {statistics.median(during) * 1000:.1f} ms during, worst {worst * 1000:.0f} ms")
+    assert len(pages) == 3 and set(pages) == {200}
+    assert worst < 1.2  # the lock the analysis shared with routing held routing for 1.85 s
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_coverage_page_not_ready_answers_503_and_the_work_goes_on(app, client):
+    app.config["COVERAGE_WAIT_SECONDS"] = 0.001
+    first = client.get("/coverage")
+    assert first.status_code == 503 and int(first.headers["Retry-After"]) >= 5
+    app.config["COVERAGE_WAIT_SECONDS"] = 60.0
+    assert client.get("/coverage").status_code == 200  # the same job, finished: not computed twice
+    assert client.get("/maps/coverage").status_code == 200
