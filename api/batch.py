@@ -14,6 +14,7 @@ from geodata.load import LoadedLayer, load_categories, load_layer
 from zones.config import STORAGE_CRS, RoutingConfig
 from zones.enums import LayerKind, Rule, Status
 from zones.layer import ZoneLayer
+from zones.schema import MAX_VERTICES
 from zones.router import DECISION_COLUMNS, EXTRA_COLUMNS, route
 
 OUTPUT_SUFFIXES = (".csv", ".geojson", ".gpkg")
@@ -30,11 +31,12 @@ class LayerFiles:
     units: Path | None = None
 
 
-def load_zone_layer(files: LayerFiles) -> ZoneLayer:
-    """Load and validate every layer (raising `SchemaError` on errors) and build the layer."""
-    zones = load_layer(files.zones, LayerKind.ZONES).frame
-    areas = load_layer(files.areas, LayerKind.AREAS).frame
-    test_points = load_layer(files.test_points, LayerKind.TEST_POINTS).frame
+def load_zone_layer(files: LayerFiles, *, max_vertices: int = MAX_VERTICES) -> ZoneLayer:
+    """Load and validate every layer (raising `SchemaError` on errors, a geometry of more than
+    ``max_vertices`` vertices among them) and build the layer."""
+    zones = load_layer(files.zones, LayerKind.ZONES, max_vertices=max_vertices).frame
+    areas = load_layer(files.areas, LayerKind.AREAS, max_vertices=max_vertices).frame
+    test_points = load_layer(files.test_points, LayerKind.TEST_POINTS, max_vertices=max_vertices).frame
     categories, _ = load_categories(files.categories)
     units = pd.read_csv(files.units, dtype=str, keep_default_na=False) if files.units else None
     return ZoneLayer.build(zones, test_points, areas, categories, units=units)

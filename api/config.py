@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 
 from zones.config import RoutingConfig
+from zones.schema import MAX_VERTICES
 
 DEFAULTS: dict[str, Any] = {
     "DATA_DIR": "zonemap-data",
@@ -20,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "LAYER_CHECK_SECONDS": 2.0,  # how often a worker asks whether a new layer was published
     "BASE_URL": "http://127.0.0.1:8000",  # absolute links (OGC API) start with this, never with the request's Host header
     "TILE_URL": None,
+    "MAX_VERTICES": MAX_VERTICES,  # vertices one geometry of a layer may have; more is a validation error naming the row
     "COVERAGE_WAIT_SECONDS": 30.0,  # a coverage page or map waits this long for the analysis, then answers 503 (the work goes on)  # a local tile server for the maps, e.g. /tiles/{z}/{x}/{y}.png
     "NEAREST_TOLERANCE_M": 30.0,
     "TEST_POINT_RADIUS_M": 50.0,

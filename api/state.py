@@ -36,7 +36,7 @@ def layer_files(app: Flask) -> LayerFiles:
     return LayerFiles(files.gpkg, files.gpkg, files.gpkg, files.categories, files.units if files.units.exists() else None)
 
 
-def _from_row(row: LayerVersion) -> ZoneLayer:
+def _from_row(row: LayerVersion, max_vertices: int) -> ZoneLayer:
     with tempfile.TemporaryDirectory(prefix="zonemap-layer-") as tmp:
         folder = Path(tmp)
         (folder / "layer.gpkg").write_bytes(row.gpkg)
@@ -46,14 +46,15 @@ def _from_row(row: LayerVersion) -> ZoneLayer:
             units = folder / "units.csv"
             units.write_text(row.units_csv, encoding="utf-8")
         gpkg = folder / "layer.gpkg"
-        return load_zone_layer(LayerFiles(gpkg, gpkg, gpkg, folder / "categories.csv", units))
+        return load_zone_layer(LayerFiles(gpkg, gpkg, gpkg, folder / "categories.csv", units), max_vertices=max_vertices)
 
 
 def init_app(app: Flask, session: Session) -> None:
     """Load the current layer now (the uploaded one, else the configured files), so a broken
     layer stops the start rather than the first request."""
     row = session.scalars(select(LayerVersion).where(LayerVersion.is_current)).first()
-    install(app, _from_row(row) if row else load_zone_layer(layer_files(app)))
+    limit = int(app.config["MAX_VERTICES"])
+    install(app, _from_row(row, limit) if row else load_zone_layer(layer_files(app), max_vertices=limit))
     app.extensions["zonemap.layer_checked"] = time.monotonic()
 
 
@@ -90,16 +91,16 @@ def current_layer() -> ZoneLayer:
         layer = app.extensions["zonemap.layer"]
         if layer.version != current:
             row = session.scalars(select(LayerVersion).where(LayerVersion.version == current)).one()
-            layer = _from_row(row)
+            layer = _from_row(row, int(app.config["MAX_VERTICES"]))
             install(app, layer)
     return layer
 
 
-def publish(session: Session, gpkg: bytes, categories_csv: str, units_csv: str | None, actor: str) -> tuple[LayerVersion, ZoneLayer]:
+def publish(session: Session, gpkg: bytes, categories_csv: str, units_csv: str | None, actor: str, *, max_vertices: int) -> tuple[LayerVersion, ZoneLayer]:
     """Validate an uploaded layer (raising `SchemaError` naming every problem) and make it the
     current version in the caller's transaction."""
     row = LayerVersion(version="", gpkg=gpkg, categories_csv=categories_csv, units_csv=units_csv, created_at=now(), created_by=actor, is_current=True, summary={})
-    layer = _from_row(row)
+    layer = _from_row(row, max_vertices)
     existing = session.scalars(select(LayerVersion).where(LayerVersion.version == layer.version)).first()
     session.execute(update(LayerVersion).values(is_current=False))
     if existing is not None:  # the same content again: make that version current

@@ -19,7 +19,7 @@ from geodata.crs import STORAGE_CRS, CRSSpec, InputCRS, parse_input_crs, points_
 from geodata.io import RawLayer, list_layers, read_raw, read_table
 from zones.enums import LayerKind
 from zones.errors import CRSError
-from zones.schema import CONTRACTS, ValidationReport, validate_categories, validate_layer
+from zones.schema import CONTRACTS, MAX_VERTICES, ValidationReport, validate_categories, validate_layer
 
 # Where China lies, to recognise latitude/longitude given in the wrong order.
 _CHINA_LON = (73.0, 136.0)
@@ -166,6 +166,7 @@ def load_layer(
     lat: str | None = None,
     wkt: str | None = None,
     strict: bool = True,
+    max_vertices: int = MAX_VERTICES,
 ) -> LoadedLayer:
     """Read, check, convert to WGS84 and validate one layer file.
 
@@ -189,6 +190,8 @@ def load_layer(
     strict
         Raise `SchemaError` with the full report when it holds an error. With ``strict=False``
         the report is returned and rows with errors stay in the frame for the caller to flag.
+    max_vertices
+        A geometry with more vertices is an error naming its row and the limit.
 
     Raises
     ------
@@ -204,7 +207,7 @@ def load_layer(
         candidates = {kind.value, kind.value.replace("-", "_")}
         layer = next((n for n in names if n in candidates), None)
     raw = read_raw(path, layer=layer, encoding=encoding, lon=lon, lat=lat, wkt=wkt)
-    return load_raw(raw, kind, source=path.name, crs=crs, columns=columns, strict=strict)
+    return load_raw(raw, kind, source=path.name, crs=crs, columns=columns, strict=strict, max_vertices=max_vertices)
 
 
 def load_raw(
@@ -215,6 +218,7 @@ def load_raw(
     crs: str | None = None,
     columns: Mapping[str, str] | list[str] | None = None,
     strict: bool = True,
+    max_vertices: int = MAX_VERTICES,
 ) -> LoadedLayer:
     """Check, convert to WGS84 and validate a table already read (a file, or one partition of a
     larger input); the arguments are those of `load_layer`, ``source`` names it in the report."""
@@ -234,7 +238,7 @@ def load_raw(
     else:
         frame = to_storage(raw.frame, spec)
     _warn_outside_china(frame, report)
-    frame, report = validate_layer(frame, kind, source=source, report=report)
+    frame, report = validate_layer(frame, kind, source=source, report=report, max_vertices=max_vertices)
     if strict:
         report.raise_if_errors()
     return LoadedLayer(frame, report, spec.label, raw.encoding)

@@ -214,14 +214,26 @@ def _area_change_m2(before: gpd.GeoSeries, after: np.ndarray) -> np.ndarray:
     return np.abs(after_series.area.to_numpy() - before.area.to_numpy())
 
 
-def _check_geometry(gdf: gpd.GeoDataFrame, contract: Contract, ids: list[str | None], report: ValidationReport) -> gpd.GeoDataFrame:
+#: The most vertices one geometry may have: every map, coverage analysis and routing index pays
+#: for each of them, and a zone is a street front or a block, not a survey of every stone.
+MAX_VERTICES = 50_000
+
+
+def _check_geometry(gdf: gpd.GeoDataFrame, contract: Contract, ids: list[str | None], report: ValidationReport, max_vertices: int) -> gpd.GeoDataFrame:
     geoms = gdf.geometry
     missing = geoms.isna().to_numpy() | shapely.is_empty(geoms.to_numpy())
+    vertices = shapely.get_num_coordinates(geoms.to_numpy())
+    too_many = vertices > max_vertices  # refused before anything costly looks at them
+    for pos in np.flatnonzero(too_many):
+        report.error(f"geometry has {vertices[pos]:,} vertices, more than the limit of {max_vertices:,}; simplify it (e.g. to 0.5 m) or split it",
+                     row=pos + 1, feature_id=ids[pos], field="geometry")
+    missing |= too_many
     already = {p.row for p in report.errors if p.field in ("geometry", "crs")}
     for pos in np.flatnonzero(missing):
         if pos + 1 in already:  # its coordinates were reported when the file was read
             continue
-        report.error("geometry is empty or missing", row=pos + 1, feature_id=ids[pos], field="geometry")
+        if not too_many[pos]:
+            report.error("geometry is empty or missing", row=pos + 1, feature_id=ids[pos], field="geometry")
     types = shapely.get_type_id(geoms.to_numpy())
     names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon", "GeometryCollection"], dtype=object)
     bad_type = ~missing & ~np.isin(names[np.clip(types, 0, 7)], list(contract.geometry_types))
@@ -370,8 +382,10 @@ _LAYER_CHECKS: dict[LayerKind, Callable[[gpd.GeoDataFrame, list[str | None], Val
 }
 
 
-def validate_layer(gdf: gpd.GeoDataFrame, kind: LayerKind | str, *, source: str = "", report: ValidationReport | None = None) -> tuple[gpd.GeoDataFrame, ValidationReport]:
-    """Check ``gdf`` against the contract of ``kind`` and return a normalised copy and the report.
+def validate_layer(gdf: gpd.GeoDataFrame, kind: LayerKind | str, *, source: str = "", report: ValidationReport | None = None,
+                   max_vertices: int = MAX_VERTICES) -> tuple[gpd.GeoDataFrame, ValidationReport]:
+    """Check ``gdf`` against the contract of ``kind`` and return a normalised copy and the report;
+    a geometry of more than ``max_vertices`` vertices is an error.
 
     Every problem is collected; nothing is raised here (see `ValidationReport.raise_if_errors`).
     Missing required columns stop further checks, since every row would fail them.
@@ -394,7 +408,7 @@ def validate_layer(gdf: gpd.GeoDataFrame, kind: LayerKind | str, *, source: str 
         if column in out.columns:
             out[column] = [v or "" for v in _text_column(out, column)]
     _LAYER_CHECKS[contract.kind](out, ids, report)
-    out = _check_geometry(out, contract, ids, report)
+    out = _check_geometry(out, contract, ids, report, max_vertices)
     return out, report
 
 

@@ -108,7 +108,7 @@ def upload_layer() -> ResponseReturnValue:
         units_csv = _text(units, "units") if units else (layer.unit_table.to_csv(index=False) if layer.unit_table is not None else None)
     finally:
         _close_uploads()
-    row, published = state.publish(g.db, gpkg, categories_csv, units_csv, caller.actor)
+    row, published = state.publish(g.db, gpkg, categories_csv, units_csv, caller.actor, max_vertices=int(current_app.config["MAX_VERTICES"]))
     g.db.flush()
     state.install(current_app, published)
     return jsonify({"version": row.version, "created_at": row.created_at.isoformat(), "summary": row.summary}), 201

@@ -4,6 +4,7 @@ coverage analysis and map of a layer are being computed."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import statistics
@@ -105,3 +106,29 @@ def test_a_coverage_page_not_ready_answers_503_and_the_work_goes_on(app, client)
     app.config["COVERAGE_WAIT_SECONDS"] = 60.0
     assert client.get("/coverage").status_code == 200  # the same job, finished: not computed twice
     assert client.get("/maps/coverage").status_code == 200
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_zone_with_too_many_vertices_is_refused_by_name(app, client, tokens, demo_files, tmp_path):
+    import pyogrio
+    import shapely
+
+    from geodata.io import write_layer
+    from tests.api.test_layers import post_layer
+
+    path = tmp_path / "huge.gpkg"
+    for name in ("zones", "test_points", "areas"):
+        frame = pyogrio.read_dataframe(demo_files.gpkg, layer=name)
+        if name == "zones":
+            centre = frame.geometry.iloc[5].centroid
+            frame.loc[5, "geometry"] = shapely.MultiPolygon([centre.buffer(0.0005, quad_segs=15_000)])  # 60,001 vertices
+            huge = frame.loc[5, "zone_id"]
+        write_layer(frame, path, layer=name)
+    response = post_layer(client, tokens["planner"], layer=(path.read_bytes(), "huge.gpkg"))
+    assert response.status_code == 422
+    body = response.get_json()
+    problem = next(e for e in body["errors"] if e["field"] == "geometry")
+    assert "60,001 vertices" in problem["message"] and "50,000" in problem["message"]
+    assert huge in body["detail"] or huge in json.dumps(body, ensure_ascii=False)
+    app.config["MAX_VERTICES"] = 100_000  # the limit is a setting
+    assert post_layer(client, tokens["planner"], layer=(path.read_bytes(), "huge.gpkg")).status_code == 201
