@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "CONTACT_RETENTION_DAYS": 180,  # `zonemap retention` erases reporters' contacts older than this
     "MAX_PHOTO_BYTES": 10 * 1024 * 1024,  # one uploaded photo
     "PUBLIC_SUBMIT_LIMIT": "20 per minute",  # per client address, for public tokens; a limits string
+    "PHOTO_UPLOAD_LIMIT": "30 per minute",  # per token, every role; a limits string
+    "PHOTO_DECODES": 2,  # photos a worker decodes at once (a 24 MP photo takes ~100-150 MB while decoded); more uploads wait (then 503)
     "RATE_LIMIT_STORAGE": "memory://",  # redis://127.0.0.1:6379/0 shares the counts across workers
     "RATE_LIMIT_PREFIX": "zonemap",  # keys in that store; one prefix per deployment
     "TOKEN_CACHE_SECONDS": 60,  # a worker remembers a token this long; a deleted token row stops working within it

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-MAX_PIXELS = 50_000_000  # a 50-megapixel photo; more is a decompression bomb, not a phone photo
+MAX_PIXELS = 25_000_000  # a 24-megapixel photo (6000×4000); more is a decompression bomb, not a phone photo
+MAX_SIDE = 2560  # stored photos are scaled so that their longer side is at most this many pixels
 
 
 class PhotoError(ValueError):
@@ -30,8 +31,12 @@ class CleanPhoto:
 
 
 def clean(data: bytes) -> CleanPhoto:
-    """Decode ``data`` (JPEG, PNG or WebP), turn it upright by its EXIF orientation, and encode
-    the pixels again without any metadata."""
+    """Decode ``data`` (JPEG, PNG or WebP), scale it to at most `MAX_SIDE` pixels a side, turn it
+    upright by its EXIF orientation, and encode the pixels again without any metadata.
+
+    The size is read from the header first; a JPEG is decoded at a reduced scale where it can be,
+    so memory stays near the stored size rather than the sensor's.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -43,6 +48,9 @@ def clean(data: bytes) -> CleanPhoto:
                 if image.width * image.height > MAX_PIXELS:
                     msg = f"{image.width}×{image.height} pixels is more than {MAX_PIXELS:,}"
                     raise PhotoError(msg)
+                if fmt == "JPEG":
+                    image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # DCT scaling: a quarter or less of the pixels decoded
+                image.thumbnail((MAX_SIDE, MAX_SIDE))
                 upright = ImageOps.exif_transpose(image)
                 mode = "RGB" if fmt == "JPEG" or upright.mode not in ("RGB", "RGBA", "L") else upright.mode
                 pixels = upright.convert(mode)

@@ -1,4 +1,5 @@
-"""Rate limits on public submissions, per client address, counted in shared storage.
+"""Rate limits, counted in shared storage: public submissions per client address, photo uploads
+per token.
 
 ``RATE_LIMIT_STORAGE`` names the store (``memory://`` for one process, ``redis://...`` so that
 every worker counts against the same limit); ``PUBLIC_SUBMIT_LIMIT`` is a `limits` string such as
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
     """Connect the configured store and parse the limit (a bad limit string stops the start)."""
     store = storage.storage_from_string(app.config["RATE_LIMIT_STORAGE"], key_prefix=app.config.get("RATE_LIMIT_PREFIX", "zonemap"))
     parse(app.config["PUBLIC_SUBMIT_LIMIT"])
+    parse(app.config["PHOTO_UPLOAD_LIMIT"])
     app.extensions["zonemap.ratelimit"] = strategies.MovingWindowRateLimiter(store)
 
 
@@ -29,15 +31,23 @@ def check_submission(caller: Caller) -> None:
     """Count one submission by a public caller; 429 with ``Retry-After`` when over the limit."""
     if caller.role != Role.PUBLIC:
         return
+    _hit(current_app.config["PUBLIC_SUBMIT_LIMIT"], "submit", request.remote_addr or "unknown", "reports from this address")
+
+
+def check_photo_upload(caller: Caller) -> None:
+    """Count one photo upload by any token (decoding photos costs memory: staff tokens too)."""
+    _hit(current_app.config["PHOTO_UPLOAD_LIMIT"], "photo", str(caller.token_id), "photo uploads with this token")
+
+
+def _hit(setting: str, scope: str, key: str, what: str) -> None:
     limiter = current_app.extensions["zonemap.ratelimit"]
-    limit = parse(current_app.config["PUBLIC_SUBMIT_LIMIT"])
-    key = request.remote_addr or "unknown"
+    limit = parse(setting)
     try:
-        if limiter.hit(limit, "submit", key):
+        if limiter.hit(limit, scope, key):
             return
-        reset = limiter.get_window_stats(limit, "submit", key).reset_time
+        reset = limiter.get_window_stats(limit, scope, key).reset_time
     except Exception:  # noqa: BLE001  (any storage failure: connection refused, timeout, ...)
         current_app.logger.exception("rate-limit store %s unavailable; request allowed", current_app.config["RATE_LIMIT_STORAGE"])
         return
     wait = max(1, math.ceil(reset - time.time()))
-    raise ApiError(429, f"too many reports from this address: at most {limit}; try again in {wait} s", headers={"Retry-After": str(wait)})
+    raise ApiError(429, f"too many {what}: at most {limit}; try again in {wait} s", headers={"Retry-After": str(wait)})

@@ -63,12 +63,13 @@ def install(app: Flask, layer: ZoneLayer) -> None:
     the memory the build used for scratch back to the system."""
     warm(layer, app.config["ROUTING"])
     app.extensions["zonemap.layer"] = layer
-    _release_free_memory()
+    release_free_memory()
 
 
-def _release_free_memory() -> None:
-    """Return freed heap pages to the system (glibc keeps them otherwise: building a 100k-zone
-    layer's indexes leaves ~350 MB of freed scratch resident)."""
+def release_free_memory() -> None:
+    """Return freed heap pages to the system (glibc keeps them otherwise, in every thread's arena:
+    building a 100k-zone layer's indexes leaves ~350 MB of freed scratch resident, and each
+    thread that decoded a large photo keeps its ~100 MB)."""
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:  # not glibc

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -13,10 +15,18 @@ from api.auth import Role, require
 from api.errors import ApiError
 from api.persistence.models import Photo, Report, Transition
 from api.services import PHOTO_PATH
+from api.state import release_free_memory
 from api.photos import PhotoError, clean
 from api.clock import now
 
 bp = Blueprint("photos", __name__, url_prefix="/api/v1")
+DECODE_WAIT_S = 30.0  # an upload waits this long for a free decoder
+
+
+@bp.record_once
+def _decoders(state: Any) -> None:
+    """Bound the photos a worker decodes at once (each may take a few hundred MB while decoded)."""
+    state.app.extensions["zonemap.photo_decodes"] = threading.BoundedSemaphore(int(state.app.config["PHOTO_DECODES"]))
 
 
 def _on_own_report(unit_id: str, ref: str) -> bool:
@@ -36,6 +46,7 @@ def upload() -> ResponseReturnValue:
     client's file name is ignored. Returns the reference to put in a report's ``photos``."""
     caller = require(Role.DISPATCHER, Role.PLANNER, Role.UNIT, Role.PUBLIC)
     ratelimit.check_submission(caller)
+    ratelimit.check_photo_upload(caller)
     request.max_content_length = current_app.config["MAX_PHOTO_BYTES"] + 64 * 1024  # the form's own bytes
     upload = request.files.get("photo")
     if upload is None:
@@ -44,10 +55,16 @@ def upload() -> ResponseReturnValue:
         data = stream.read(current_app.config["MAX_PHOTO_BYTES"] + 1)
     if len(data) > current_app.config["MAX_PHOTO_BYTES"]:
         raise ApiError(413, f"photo: larger than {current_app.config['MAX_PHOTO_BYTES']:,} bytes")
+    decodes: threading.BoundedSemaphore = current_app.extensions["zonemap.photo_decodes"]
+    if not decodes.acquire(timeout=DECODE_WAIT_S):
+        raise ApiError(503, "photo: too many photos are being processed; try again shortly", headers={"Retry-After": "5"})
     try:
         photo = clean(data)
     except PhotoError as err:
         raise ApiError(422, f"photo: {err}", errors=[{"field": "photo", "message": str(err)}]) from None
+    finally:
+        decodes.release()
+        release_free_memory()
     photo_id = hashlib.sha256(f"{caller.actor}\n{photo.id}".encode()).hexdigest()  # one per uploader: the id names who may quote it
     if g.db.get(Photo, photo_id) is None:
         g.db.add(Photo(id=photo_id, content_type=photo.content_type, data=photo.data, width=photo.width, height=photo.height,

@@ -132,3 +132,59 @@ def test_a_zone_with_too_many_vertices_is_refused_by_name(app, client, tokens, d
     assert huge in body["detail"] or huge in json.dumps(body, ensure_ascii=False)
     app.config["MAX_VERTICES"] = 100_000  # the limit is a setting
     assert post_layer(client, tokens["planner"], layer=(path.read_bytes(), "huge.gpkg")).status_code == 201
+
+
+def _png(width: int, height: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def _peak_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as handle:
+        return next(int(line.split()[1]) for line in handle if line.startswith("VmHWM")) / 1024
+
+
+def test_eight_photo_bombs_at_once_stay_bounded(demo_files, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.api.test_layers import multipart
+
+    env = {**os.environ, "ZONEMAP_LAYER_DIR": str(demo_files.root)}
+    bomb, largest = _png(7000, 7000), _png(4900, 4900)  # 49 MP (refused from its header) and 24 MP (decoded, scaled)
+    with running(env, tmp_path) as server:
+        token = create_token(env, tmp_path)
+        call("GET", server.base + "/healthz")
+        start = _peak_mb(server.process.pid)
+
+        def upload(data: bytes) -> tuple[int, dict]:
+            body, content_type = multipart(photo=(data, "p.png"))
+            return call("POST", server.base + "/api/v1/photos", None, token, {"Content-Type": content_type}, data=body)
+
+        with ThreadPoolExecutor(8) as pool:
+            bombs = list(pool.map(upload, [bomb] * 8))
+            large = list(pool.map(upload, [largest] * 8))
+        peak = _peak_mb(server.process.pid)
+    print(f"8 uploads of a {len(bomb) // 1024} KB 7000×7000 PNG and 8 of a 4900×4900: worker peak {peak:.0f} MB (at start {start:.0f} MB)")
+    assert {status for status, _ in bombs} == {422} and "pixels" in bombs[0][1]["detail"]
+    assert {status for status, _ in large} == {201} and {(b["width"], b["height"]) for _, b in large} == {(2560, 2560)}
+    assert peak - start < 700
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_photo_uploads_are_limited_per_token_for_every_role(client, tokens, app):
+    import io
+
+    from tests.api.test_access import png
+
+    app.config["PHOTO_UPLOAD_LIMIT"] = "2 per minute"
+    send = lambda who, colour: client.post("/api/v1/photos", data={"photo": (io.BytesIO(png(colour)), "p.png")}, headers=tokens[who],  # noqa: E731
+                                           content_type="multipart/form-data")
+    assert [send("unit_a", (k, 0, 0)).status_code for k in range(3)] == [201, 201, 429]
+    assert send("unit_b", (9, 9, 9)).status_code == 201  # another token has its own count
+    limited = send("dispatcher", (1, 1, 1)), send("dispatcher", (2, 2, 2)), send("dispatcher", (3, 3, 3))
+    assert [r.status_code for r in limited] == [201, 201, 429] and "Retry-After" in limited[2].headers
