@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import statistics
+import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 from tests.api.test_reports import LAT, LON, REPORT
-from tests.support.server import call, create_token, running
+from tests.support.server import call, create_token, free_port, running
 
 pytestmark = pytest.mark.slow
 SLOW = 16
@@ -49,30 +53,87 @@ def _latencies(base: str, token: str, rounds: int) -> list[float]:
     return out
 
 
-def test_sixteen_slow_connections_stall_nobody(demo_files, tmp_path):
+NGINX_CONF = """daemon off;
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log;
+{user}
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy; fastcgi_temp_path {tmp}/fcgi; uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
+    # The README's settings: requests and answers buffered whole, timeouts on headers and bodies.
+    proxy_request_buffering on; proxy_buffering on;
+    client_header_timeout 10s; client_body_timeout 10s; send_timeout 30s; client_max_body_size 200m;
+    upstream zonemap {{ server 127.0.0.1:{upstream}; keepalive 16; }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{ proxy_pass http://zonemap; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; }}
+    }}
+}}
+"""
+
+
+@contextmanager
+def nginx_in_front_of(upstream: int, folder) -> Iterator[int]:
+    """Debian's nginx on a free port, buffering for ``upstream``; yields its port."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    assert os.path.exists(nginx), "the documented multi-worker setup needs nginx (apt-get install nginx-light; .ci/run installs it)"
+    port = free_port()
+    folder.mkdir()
+    conf = folder / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(tmp=folder, upstream=upstream, port=port, user="user root;" if os.geteuid() == 0 else ""))
+    process = subprocess.Popen([nginx, "-c", str(conf), "-p", str(folder)], stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@contextmanager
+def front(kind: str, env: dict[str, str], folder) -> Iterator[tuple[str, int]]:
+    """``zonemap serve`` alone, or the README's gunicorn workers behind nginx: (base URL, port)."""
+    if kind == "zonemap serve":
+        with running(env, folder) as server:
+            yield server.base, server.port
+        return
+    with running(env, folder, workers=3) as server, nginx_in_front_of(server.port, folder / "nginx") as port:
+        yield f"http://127.0.0.1:{port}", port
+
+
+@pytest.mark.parametrize("kind", ["zonemap serve", "gunicorn behind nginx"])
+def test_sixteen_slow_connections_stall_nobody(kind, demo_files, tmp_path):
     env = {**os.environ, "ZONEMAP_LAYER_DIR": str(demo_files.root)}
-    with running(env, tmp_path) as server:
+    with front(kind, env, tmp_path) as (base, port):
         token = create_token(env, tmp_path)
-        _latencies(server.base, token, 10)  # warm
-        before = _latencies(server.base, token, 40)
+        _latencies(base, token, 10)  # warm
+        before = _latencies(base, token, 40)
         stop = threading.Event()
         slow_headers = (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n", b"X-Slow: " + b"a" * 200 + b"\r\n\r\n")
         slow_body = (b"POST /api/v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 400\r\n"
                      + f"Authorization: Bearer {token}\r\n\r\n".encode(), b"{" + b" " * 398 + b"}")
-        threads = [threading.Thread(target=_trickle, args=(server.port, *(slow_headers if k % 2 else slow_body), stop), daemon=True) for k in range(SLOW)]
+        threads = [threading.Thread(target=_trickle, args=(port, *(slow_headers if k % 2 else slow_body), stop), daemon=True) for k in range(SLOW)]
         for thread in threads:
             thread.start()
         time.sleep(1.0)  # every slow connection is open and sending
         during = []
         until = time.monotonic() + SLOW_FOR_S - 2
         while time.monotonic() < until:
-            during += _latencies(server.base, token, 4)
+            during += _latencies(base, token, 4)
         stop.set()
         for thread in threads:
             thread.join(timeout=10)
     p50_before, p50_during = statistics.median(before), statistics.median(during)
     worst = max(during)
-    print(f"{SLOW} slow connections: p50 {p50_before * 1000:.1f} ms before, {p50_during * 1000:.1f} ms during ({len(during)} requests), worst {worst * 1000:.0f} ms")
+    print(f"{kind}, {SLOW} slow connections: p50 {p50_before * 1000:.1f} ms before, {p50_during * 1000:.1f} ms during ({len(during)} requests), worst {worst * 1000:.0f} ms")
     assert p50_during < 3 * p50_before + 0.02
     assert worst < 1.0
 
