@@ -15,6 +15,18 @@ from tests.support.server import create_token, serving
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
+def only_local(base: str, blocked: list[str]):
+    """A route handler letting requests to ``base`` through and aborting (and counting) the rest."""
+    def handle(route):
+        if route.request.url.startswith(base):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    return handle
+
+
 @pytest.fixture
 def local_server(demo_files, tmp_path):
     env = {**os.environ, "ZONEMAP_LAYER_DIR": str(demo_files.root), "DATABASE_URL": f"sqlite:///{tmp_path / 'z.sqlite'}"}
@@ -32,14 +44,7 @@ def test_coverage_page_draws_every_layer_offline(local_server, tmp_path):
         page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
         page.on("pageerror", lambda exc: errors.append(str(exc)))
 
-        def only_local(route):
-            if route.request.url.startswith(local_server):
-                route.continue_()
-            else:
-                blocked.append(route.request.url)
-                route.abort()
-
-        page.route("**/*", only_local)
+        page.route("**/*", only_local(local_server, blocked))
         page.goto(local_server + "/coverage", wait_until="load", timeout=180_000)  # the planners' page, the map in its frame
         frame = next(f for f in page.frames if f.url.endswith("/maps/coverage"))
         frame.wait_for_function("() => typeof L !== 'undefined' && document.querySelectorAll('canvas').length > 0", timeout=60_000)

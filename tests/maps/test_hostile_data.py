@@ -22,7 +22,7 @@ from playwright.sync_api import sync_playwright
 from geodata.demo import DemoFiles
 from geodata.io import write_layer
 from tests.api.test_reports import LAT, LON, REPORT
-from tests.maps.test_browser import CHROMIUM
+from tests.maps.test_browser import CHROMIUM, only_local
 from tests.support.server import call, create_token, serving
 
 pytestmark = pytest.mark.slow
@@ -111,15 +111,7 @@ def test_no_script_runs_from_data_on_any_page_or_map(demo_files, tmp_path):
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
             context = browser.new_context(viewport={"width": 1280, "height": 900})
-
-            def only_local(route):
-                if route.request.url.startswith(base):
-                    route.continue_()
-                else:
-                    blocked.append(route.request.url)
-                    route.abort()
-
-            context.route("**/*", only_local)
+            context.route("**/*", only_local(base, blocked))
             unit_path = "/units/" + urllib.parse.quote(UNIT, safe="")
             maps = ["/maps/coverage", "/maps/public", "/maps/reports", "/maps" + unit_path]
             pages = ["/coverage", "/dispatch", unit_path, "/docs"]
