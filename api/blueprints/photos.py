@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import String, cast, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from api import parsing, ratelimit
 from api.auth import Role, require
@@ -66,10 +67,12 @@ def upload() -> ResponseReturnValue:
         decodes.release()
         release_free_memory()
     photo_id = hashlib.sha256(f"{caller.actor}\n{photo.id}".encode()).hexdigest()  # one per uploader: the id names who may quote it
-    if g.db.get(Photo, photo_id) is None:
-        g.db.add(Photo(id=photo_id, content_type=photo.content_type, data=photo.data, width=photo.width, height=photo.height,
-                       created_at=now(), created_by=caller.actor))
-        g.db.flush()
+    # The same photo sent twice at once by one caller is one row: the second insert does nothing.
+    connection = g.db.connection()
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[connection.dialect.name]
+    connection.execute(insert(Photo.__table__).on_conflict_do_nothing(), {
+        "id": photo_id, "content_type": photo.content_type, "data": photo.data, "width": photo.width, "height": photo.height,
+        "created_at": now(), "created_by": caller.actor})
     ref = f"{PHOTO_PATH}{photo_id}"
     return jsonify({"id": photo_id, "url": ref, "content_type": photo.content_type, "width": photo.width, "height": photo.height,
                     "bytes": len(photo.data)}), 201
