@@ -34,11 +34,21 @@ def policy(*, scripts: list[str] | None = None, tile_url: str | None = None) -> 
     ])
 
 
+def page_policy(html: str, *, tile_url: str | None = None) -> str:
+    """The policy allowing the inline scripts of ``html`` (the ones rendered here) by hash."""
+    return policy(scripts=INLINE_SCRIPT.findall(html), tile_url=tile_url)
+
+
+def html_with_policy(html: str, csp: str) -> Response:
+    """An HTML response with its own Content-Security-Policy."""
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = csp
+    return response
+
+
 def html_with_inline_scripts(html: str, *, tile_url: str | None = None) -> Response:
     """An HTML response whose inline scripts (the ones rendered here) are allowed by hash."""
-    response = Response(html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = policy(scripts=INLINE_SCRIPT.findall(html), tile_url=tile_url)
-    return response
+    return html_with_policy(html, page_policy(html, tile_url=tile_url))
 
 
 def init_app(app: Flask) -> None:

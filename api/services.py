@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -27,6 +26,7 @@ from zones.layer import ZoneLayer
 from zones.router import route_one
 from zones.workflow import Action, State
 
+from api.persistence import insert_or_skip
 from api.persistence.models import OutboxMessage, Photo, Report, Transition
 
 ROUTER_ACTOR = "router"
@@ -81,9 +81,8 @@ def _existing(session: Session, key: str | None, client_ref: str | None) -> Repo
 
 def _insert_new(connection: Connection, row: dict[str, Any]) -> int | None:
     """Insert a report unless its idempotency key or client_ref is taken; its id, or None."""
-    dialect = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[connection.dialect.name]
     table = Report.__table__
-    return connection.execute(dialect(table).on_conflict_do_nothing().returning(table.c.id), row).scalar()
+    return connection.execute(insert_or_skip(connection, table).returning(table.c.id), row).scalar()
 
 
 def _replay(found: Report, digest: str) -> Report:

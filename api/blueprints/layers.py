@@ -77,11 +77,6 @@ def _read(upload: FileStorage) -> bytes:
         return stream.read()
 
 
-def _close_uploads() -> None:
-    for upload in request.files.values():
-        upload.close()
-
-
 def _text(upload: FileStorage, field: str) -> str:
     """An uploaded CSV as text (UTF-8 or GBK, as the CLI reads them)."""
     return decode_text(_read(upload), field)
@@ -103,11 +98,8 @@ def upload_layer() -> ResponseReturnValue:
     layer = current_layer()
     categories = request.files.get("categories")
     units = request.files.get("units")
-    try:
-        categories_csv = _text(categories, "categories") if categories else layer.categories.to_csv(index=False)
-        units_csv = _text(units, "units") if units else (layer.unit_table.to_csv(index=False) if layer.unit_table is not None else None)
-    finally:
-        _close_uploads()
+    categories_csv = _text(categories, "categories") if categories else layer.categories.to_csv(index=False)
+    units_csv = _text(units, "units") if units else (layer.unit_table.to_csv(index=False) if layer.unit_table is not None else None)
     row, published = state.publish(g.db, gpkg, categories_csv, units_csv, caller.actor, max_vertices=int(current_app.config["MAX_VERTICES"]))
     g.db.flush()
     state.install(current_app, published)

@@ -16,13 +16,14 @@ from api import analysis, parsing
 from api.auth import Role, require
 from api.persistence.models import Report
 from api.geojson import features_json
-from api.security import html_with_inline_scripts
+from api.security import html_with_inline_scripts, html_with_policy, page_policy
 from api.state import current_layer
 from maps.coverage import coverage_map
 from maps.offline import asset_file
 from maps.reports import public_map, reports_map, unit_map
 from zones import workflow
 from maps.style import BASEMAPS
+from zones.coverage import Coverage
 
 bp = Blueprint("maps", __name__)
 
@@ -47,9 +48,14 @@ def coverage() -> ResponseReturnValue:
         abort(422, f"basemap must be one of {', '.join([*BASEMAPS, 'local'])} (local needs ZONEMAP_TILE_URL)")
     layer = current_layer()
     private = g.caller is not None and g.caller.role in (Role.DISPATCHER, Role.PLANNER)
-    html = analysis.rendered(layer, ("coverage map", basemap, private),
-                             lambda result: coverage_map(layer, result, asset_prefix="/assets/", basemap=basemap, private=private).get_root().render())
-    return html_with_inline_scripts(html, tile_url=BASEMAPS[basemap][0] if basemap in BASEMAPS else basemap)
+    tiles = BASEMAPS[basemap][0] if basemap in BASEMAPS else basemap
+
+    def render(result: Coverage) -> tuple[str, str]:  # the page and its policy, both computed once
+        html = coverage_map(layer, result, asset_prefix="/assets/", basemap=basemap, private=private).get_root().render()
+        return html, page_policy(html, tile_url=tiles)
+
+    html, csp = analysis.rendered(layer, ("coverage map", basemap, private), render)
+    return html_with_policy(html, csp)
 
 
 @bp.get("/maps/coverage/suggestions.geojson")

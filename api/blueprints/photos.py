@@ -9,11 +9,11 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import String, cast, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from api import parsing, ratelimit
 from api.auth import Role, require
 from api.errors import ApiError
+from api.persistence import insert_or_skip
 from api.persistence.models import Photo, Report, Transition
 from api.services import PHOTO_PATH
 from api.state import release_free_memory
@@ -69,8 +69,7 @@ def upload() -> ResponseReturnValue:
     photo_id = hashlib.sha256(f"{caller.actor}\n{photo.id}".encode()).hexdigest()  # one per uploader: the id names who may quote it
     # The same photo sent twice at once by one caller is one row: the second insert does nothing.
     connection = g.db.connection()
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[connection.dialect.name]
-    connection.execute(insert(Photo.__table__).on_conflict_do_nothing(), {
+    connection.execute(insert_or_skip(connection, Photo.__table__), {
         "id": photo_id, "content_type": photo.content_type, "data": photo.data, "width": photo.width, "height": photo.height,
         "created_at": now(), "created_by": caller.actor})
     ref = f"{PHOTO_PATH}{photo_id}"

@@ -12,6 +12,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -61,6 +62,11 @@ def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def insert_or_skip(connection: Any, table: Any) -> Any:
+    """An INSERT into ``table`` that does nothing where a unique key is taken (both dialects)."""
+    return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[connection.dialect.name](table).on_conflict_do_nothing()
 
 
 class Database:
