@@ -50,14 +50,16 @@ class ZonemapFlask(Flask):
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, database (migrated), the zone layer, auth, blueprints."""
-    from api import analysis, auth, errors, openapi, ratelimit, security, state
-    from api.blueprints import layers, maps, ogc, open311, pages, photos, reports
+    from api import analysis, assets, auth, errors, i18n, openapi, ratelimit, security, sessions, state
+    from api.blueprints import accounts, board, citizens, front, layers, maps, ogc, open311, pages, photos, reports
     from api.config import configure
     from api.persistence import Database, migrate
 
+    assets.check_installed()
     app = ZonemapFlask(__name__)  # the pages' scripts and styles in api/static; the maps' assets come from the maps blueprint
     app.json = JSONProvider(app)
     configure(app, test_config)
+    i18n.init_app(app)
     errors.init_app(app)
     security.init_app(app)
     analysis.init_app(app)
@@ -66,6 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     database = Database(app.config["DATABASE_URL"])
     migrate(database.engine)
     app.extensions["zonemap.db"] = database
+    sessions.init_app(app, database)
     with database.session() as session:
         state.init_app(app, session)
 
@@ -73,7 +76,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def _open() -> None:
         g.db = database.sessions()
         g.caller = None
-        g.caller = auth.authenticate(g.db)
+        g.caller = auth.authenticate(g.db) or sessions.caller()
+
+    @app.context_processor
+    def _names() -> dict[str, Any]:
+        layer = state.current_layer()
+        return {"district_name": state.district_name(layer), "district_bounds": [round(float(b), 5) for b in layer.areas.total_bounds],
+                "page_tiles": app.config["PAGE_TILES"], "assets": assets, **i18n.template_helpers(layer)}
 
     @app.after_request
     def _finish(response: Response) -> Response:
@@ -101,6 +110,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         return jsonify({"status": "ok", "zone_version": layer.version, "zones": len(layer.zones), "worker": os.getpid()})
 
     openapi.init_app(app)
-    for blueprint in (reports.bp, photos.bp, layers.bp, open311.bp, ogc.bp, maps.bp, pages.bp):
+    for blueprint in (reports.bp, photos.bp, layers.bp, open311.bp, ogc.bp, maps.bp):  # bearer tokens, no forms: no CSRF token
+        sessions.csrf.exempt(blueprint)
+        app.register_blueprint(blueprint)
+    for blueprint in (front.bp, accounts.bp, citizens.bp, board.bp, pages.bp):
         app.register_blueprint(blueprint)
     return app

@@ -1,4 +1,8 @@
-"""Roles and API tokens. Tokens are random, shown once, and stored as SHA-256 digests."""
+"""Roles, callers and API tokens. Tokens are random, shown once, and stored as SHA-256 digests.
+
+A request's caller comes from its ``Authorization: Bearer`` token, else from a staff member's
+signed-in session (`api.sessions`).
+"""
 
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ class Role(StrEnumChecked):
     PLANNER = "planner"  # read all, manage zone layers
     UNIT = "unit"  # only its own zones, test points and reports
     PUBLIC = "public"  # submit reports, read the public board
+    ADMIN = "admin"  # manages staff accounts (an account role, with no rights over reports)
 
 
 @dataclass(frozen=True)
@@ -34,10 +39,14 @@ class Caller:
     role: Role
     unit_id: str | None = None
     token_id: int | None = None
+    username: str | None = None  # a signed-in staff member (None for a token)
 
     @property
     def actor(self) -> str:
-        """How the history names this caller."""
+        """How the history names this caller: ``unit:P06`` (a unit's token), ``unit:P06@li``
+        (a unit's member), ``dispatcher#7`` (a token), ``dispatcher@wang`` (a person)."""
+        if self.username:
+            return f"{self.role.value}{':' + self.unit_id if self.unit_id else ''}@{self.username}"
         return f"{self.role.value}:{self.unit_id}" if self.unit_id else f"{self.role.value}#{self.token_id}"
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from geodata.demo import DemoFiles
 from geodata.io import write_layer
-from geodata.load import LoadedLayer, load_categories, load_layer
+from geodata.load import LoadedLayer, load_categories, load_layer, load_streets
 from zones.config import STORAGE_CRS, RoutingConfig
 from zones.enums import LayerKind, Rule, Status
 from zones.layer import ZoneLayer
@@ -29,6 +30,12 @@ class LayerFiles:
     test_points: Path
     categories: Path
     units: Path | None = None
+    streets: Path | None = None  # a GeoPackage whose ``streets`` layer, if any, is drawn on maps
+
+    @classmethod
+    def of_demo(cls, files: DemoFiles) -> LayerFiles:
+        """The layers of a demo-style folder: one GeoPackage, categories and units tables."""
+        return cls(files.gpkg, files.gpkg, files.gpkg, files.categories, files.units if files.units.exists() else None, files.gpkg)
 
 
 def load_zone_layer(files: LayerFiles, *, max_vertices: int = MAX_VERTICES) -> ZoneLayer:
@@ -39,7 +46,8 @@ def load_zone_layer(files: LayerFiles, *, max_vertices: int = MAX_VERTICES) -> Z
     test_points = load_layer(files.test_points, LayerKind.TEST_POINTS, max_vertices=max_vertices).frame
     categories, _ = load_categories(files.categories)
     units = pd.read_csv(files.units, dtype=str, keep_default_na=False) if files.units else None
-    return ZoneLayer.build(zones, test_points, areas, categories, units=units)
+    streets = load_streets(files.streets) if files.streets else None
+    return ZoneLayer.build(zones, test_points, areas, categories, units=units, streets=streets)
 
 
 def route_file(

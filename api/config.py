@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 
+from maps.style import BASEMAPS
 from zones.config import RoutingConfig
 from zones.schema import MAX_VERTICES
 
@@ -20,9 +21,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_LAYER_UPLOAD": 200 * 1024 * 1024,  # bytes, for zone-layer uploads only
     "LAYER_CHECK_SECONDS": 2.0,  # how often a worker asks whether a new layer was published
     "BASE_URL": "http://127.0.0.1:8000",  # absolute links (OGC API) start with this, never with the request's Host header
-    "TILE_URL": None,
+    "TILE_URL": None,  # a local tile server for the maps, e.g. /tiles/{z}/{x}/{y}.png
     "MAX_VERTICES": MAX_VERTICES,  # vertices one geometry of a layer may have; more is a validation error naming the row
-    "COVERAGE_WAIT_SECONDS": 30.0,  # a coverage page or map waits this long for the analysis, then answers 503 (the work goes on)  # a local tile server for the maps, e.g. /tiles/{z}/{x}/{y}.png
+    "COVERAGE_WAIT_SECONDS": 30.0,  # a coverage page or map waits this long for the analysis, then answers 503 (the work goes on)
     "NEAREST_TOLERANCE_M": 30.0,
     "TEST_POINT_RADIUS_M": 50.0,
     "JSON_SORT_KEYS": False,
@@ -30,6 +31,15 @@ DEFAULTS: dict[str, Any] = {
     "MAX_PHOTO_BYTES": 10 * 1024 * 1024,  # one uploaded photo
     "PUBLIC_SUBMIT_LIMIT": "20 per minute",  # per client address, for public tokens; a limits string
     "PHOTO_UPLOAD_LIMIT": "30 per minute",  # per token, every role; a limits string
+    "LOGIN_LIMIT": "10 per 15 minutes",  # failed sign-ins per account and per address
+    "SECRET_KEY": None,  # signs sessions and form tokens; default: made once and kept in the database, shared by every worker
+    "SESSION_COOKIE_NAME": "zonemap_session",
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SECURE": False,  # set ZONEMAP_SESSION_COOKIE_SECURE=true behind HTTPS
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,  # seconds a staff member stays signed in (a working day)
+    "WTF_CSRF_TIME_LIMIT": None,  # a form's token lasts as long as its session (a citizen may take a while)
+    "BASEMAP": None,  # tiles under the pages' maps: None (offline: the streets layer only), osm, tianditu or local (TILE_URL)
     "PHOTO_DECODES": 2,  # photos a worker decodes at once (a 24 MP photo takes ~100-150 MB while decoded); more uploads wait (then 503)
     "RATE_LIMIT_STORAGE": "memory://",  # redis://127.0.0.1:6379/0 shares the counts across workers
     "RATE_LIMIT_PREFIX": "zonemap",  # keys in that store; one prefix per deployment
@@ -54,7 +64,28 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     if not isinstance(app.config["MAX_CONTENT_LENGTH"], int) or app.config["MAX_CONTENT_LENGTH"] <= 0:
         msg = f"MAX_CONTENT_LENGTH must be a positive number of bytes, got {app.config['MAX_CONTENT_LENGTH']!r}"
         raise ValueError(msg)
+    app.config["PAGE_TILES"] = page_tiles(app.config["BASEMAP"], app.config["TILE_URL"])
     app.config["ROUTING"] = RoutingConfig(
         nearest_tolerance_m=float(app.config["NEAREST_TOLERANCE_M"]),
         test_point_radius_m=float(app.config["TEST_POINT_RADIUS_M"]),
     )
+
+
+def page_tiles(basemap: str | None, tile_url: str | None) -> str | None:
+    """The tile URL template under the pages' maps, or None (the offline streets layer alone).
+
+    The pages draw in WGS84, so only WGS84 tiles are offered there: ``osm``, ``tianditu`` or
+    ``local`` (``TILE_URL``). Amap's GCJ-02 tiles are for the Folium maps (``?basemap=amap``).
+    """
+    if not basemap:
+        return None
+    if basemap == "local":
+        if not tile_url:
+            msg = "BASEMAP=local needs TILE_URL, the local tile server's URL template"
+            raise ValueError(msg)
+        return tile_url
+    wgs84 = [name for name, (_url, _attribution, datum) in BASEMAPS.items() if datum == "wgs84"]
+    if basemap not in wgs84:
+        msg = f"BASEMAP must be one of {', '.join([*wgs84, 'local'])} (the pages draw in WGS84), got {basemap!r}"
+        raise ValueError(msg)
+    return BASEMAPS[basemap][0]

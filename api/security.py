@@ -53,7 +53,7 @@ def html_with_inline_scripts(html: str, *, tile_url: str | None = None) -> Respo
 
 def init_app(app: Flask) -> None:
     """Add the headers to every response (a response that set its own policy keeps it)."""
-    default = policy()
+    default = policy(tile_url=app.config.get("PAGE_TILES"))
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -13,10 +13,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from api import notifications
+from api.citizens import new_public_ref
 from api.clock import now
 from api.auth import Caller, Role
 from api.errors import ApiError
 from api.parsing import Location
+from api.photos import CleanPhoto
 from geodata.crs import points_to_wgs84
 from zones import workflow
 from zones.config import RoutingConfig
@@ -27,7 +29,7 @@ from zones.router import route_one
 from zones.workflow import Action, State
 
 from api.persistence import insert_or_skip
-from api.persistence.models import OutboxMessage, Photo, Report, Transition
+from api.persistence.models import OutboxMessage, Photo, PublicPhoto, Report, Transition
 
 ROUTER_ACTOR = "router"
 NEEDS_NOTE = (Action.DISPUTE, Action.REJECT, Action.MARK_DUPLICATE, Action.REWORK)  # a reason is required
@@ -110,6 +112,17 @@ def check_photos(session: Session, refs: list[str], caller: Caller, field: str) 
                        errors=[{"field": field, "message": f"{PHOTO_PATH}{p} was not uploaded by this caller"} for p in foreign])
 
 
+def store_photo(session: Session, photo: CleanPhoto, actor: str) -> str:
+    """Store a cleaned photo for ``actor``; its id, one per uploader (the id names who may quote
+    it). The same photo sent twice at once by one caller is one row: the second insert does nothing."""
+    photo_id = hashlib.sha256(f"{actor}\n{photo.id}".encode()).hexdigest()
+    connection = session.connection()
+    connection.execute(insert_or_skip(connection, Photo.__table__), {
+        "id": photo_id, "content_type": photo.content_type, "data": photo.data, "width": photo.width, "height": photo.height,
+        "thumb": photo.thumb, "created_at": now(), "created_by": actor})
+    return photo_id
+
+
 def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Submission, *, idempotency_key: str | None, caller: Caller) -> tuple[Report, bool]:
     """Store, route and (when an owner was found) dispatch a report in one transaction.
 
@@ -135,7 +148,7 @@ def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Subm
         "unit_id": None, "deadline_at": None, "route_status": decision["status"], "rule": decision["rule"], "zone_id": decision["zone_id"],
         "co_owner_unit_ids": decision["co_owner_unit_ids"] or "", "candidate_unit_ids": decision["candidate_unit_ids"] or "",
         "distance_m": decision["distance_m"], "test_point_id": decision["test_point_id"], "area_id": decision["area_id"],
-        "zone_version": decision["zone_version"], "reason": decision["reason"], "row_version": 1,
+        "zone_version": decision["zone_version"], "reason": decision["reason"], "row_version": 1, "public_ref": new_public_ref(),
     }
     steps = [{"action": "submit", "from_state": None, "to_state": State.SUBMITTED.value, "unit_id": None, "actor": caller.actor, "note": "", "evidence": [], "at": stamp}]
     dispatched = decision["status"] in ASSIGNED and decision["unit_id"]
@@ -179,8 +192,14 @@ def _move(session: Session, report: Report, action: Action, actor: str, *, note:
     notifications.enqueue(session, report, action, stamp)
 
 
-def transition(session: Session, layer: ZoneLayer, report: Report, caller: Caller, action: str, *, note: str, evidence: list[str], unit_id: str | None) -> Report:
-    """Apply ``action`` for ``caller``: units only rectify or dispute their own reports."""
+def transition(session: Session, layer: ZoneLayer, report: Report, caller: Caller, action: str, *, note: str, evidence: list[str], unit_id: str | None,
+               public_photos: list[str] | None = None) -> Report:
+    """Apply ``action`` for ``caller``: units only rectify or dispute their own reports.
+
+    Publishing shows ``public_photos`` on the public board: any of the report's own photos and
+    of its rectification evidence (default: the rectification evidence alone, since the
+    reporter's photos may show people and need a dispatcher's choice).
+    """
     act = Action(action)
     if caller.role == Role.UNIT:
         if act not in workflow.UNIT_ACTIONS:
@@ -194,10 +213,46 @@ def transition(session: Session, layer: ZoneLayer, report: Report, caller: Calle
     if act in (Action.DISPATCH, Action.REASSIGN) and unit_id and not layer.knows_unit(unit_id):
         raise ApiError(422, f"unit_id: no unit {unit_id!r} in the current layer or its units table",
                        errors=[{"field": "unit_id", "message": "is not a unit of the current layer"}])
+    if public_photos is not None and act != Action.PUBLISH:
+        raise ApiError(422, "public_photos: only a publish action publishes photos", errors=[{"field": "public_photos", "message": "only with publish"}])
     check_photos(session, evidence, caller, "evidence")
     hours = layer.category(report.category).deadline_hours if act in (Action.DISPATCH, Action.REASSIGN) else None
     _move(session, report, act, caller.actor, note=note, evidence=evidence, unit_id=unit_id, hours=hours)
+    if act == Action.PUBLISH:
+        _publish_photos(session, report, public_photos)
     return report
+
+
+def _publish_photos(session: Session, report: Report, chosen: list[str] | None) -> None:
+    """Record which of the report's photos (before) and rectification evidence (after) the
+    public board shows; a reference that is neither is refused (422)."""
+    before = list(report.photos)
+    after = [ref for t in report.transitions if t.action == Action.RECTIFY.value for ref in t.evidence]
+    chosen = after if chosen is None else chosen
+    unknown = [ref for ref in chosen if ref not in before and ref not in after]
+    if unknown:
+        raise ApiError(422, f"public_photos: {unknown[0]} is neither a photo of this report nor of its rectification",
+                       errors=[{"field": "public_photos", "message": f"{ref} is not a photo of this report"} for ref in unknown])
+    rows = {ref.removeprefix(PHOTO_PATH): "before" if ref in before else "after" for ref in chosen if ref.startswith(PHOTO_PATH)}
+    session.add_all(PublicPhoto(report_id=report.id, photo_id=photo_id, kind=kind) for photo_id, kind in rows.items())
+
+
+#: The dispatchers' queues: what the machine could not settle alone, and what is late.
+QUEUES = ("ambiguous", "fallback", "disputed", "overdue")
+
+
+def dispatch_queues(session: Session, at: datetime | None = None, *, limit: int = 200) -> dict[str, list[Report]]:
+    """Reports a dispatcher should look at, by queue: dispatched on an ambiguous location or to a
+    sub-district for want of a zone (a gap), disputed by their unit, overdue."""
+    at = at or now()
+    dispatched = Report.state == State.DISPATCHED.value
+    queries = {
+        "ambiguous": select(Report).where(dispatched, Report.route_status == Status.AMBIGUOUS.value),
+        "fallback": select(Report).where(dispatched, Report.route_status == Status.FALLBACK.value),
+        "disputed": select(Report).where(Report.state == State.DISPUTED.value),
+        "overdue": select(Report).where(Report.state.in_([s.value for s in workflow.OPEN_STATES]), Report.deadline_at < at),
+    }
+    return {name: list(session.scalars(queries[name].order_by(Report.id).limit(limit))) for name in QUEUES}
 
 
 def is_overdue(report: Report, at: datetime) -> bool:

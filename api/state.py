@@ -33,7 +33,7 @@ def layer_files(app: Flask) -> LayerFiles:
     """The configured layer set: ``LAYER_DIR`` (a demo-style folder) or the bundled demo."""
     root = app.config["LAYER_DIR"]
     files = DemoFiles(Path(root)) if root else ensure_demo(Path(app.config["DATA_DIR"]) / "demo")
-    return LayerFiles(files.gpkg, files.gpkg, files.gpkg, files.categories, files.units if files.units.exists() else None)
+    return LayerFiles.of_demo(files)
 
 
 def _from_row(row: LayerVersion, max_vertices: int) -> ZoneLayer:
@@ -46,7 +46,7 @@ def _from_row(row: LayerVersion, max_vertices: int) -> ZoneLayer:
             units = folder / "units.csv"
             units.write_text(row.units_csv, encoding="utf-8")
         gpkg = folder / "layer.gpkg"
-        return load_zone_layer(LayerFiles(gpkg, gpkg, gpkg, folder / "categories.csv", units), max_vertices=max_vertices)
+        return load_zone_layer(LayerFiles(gpkg, gpkg, gpkg, folder / "categories.csv", units, gpkg), max_vertices=max_vertices)
 
 
 def init_app(app: Flask, session: Session) -> None:
@@ -95,6 +95,15 @@ def current_layer() -> ZoneLayer:
             layer = _from_row(row, int(app.config["MAX_VERTICES"]))
             install(app, layer)
     return layer
+
+
+def district_name(layer: ZoneLayer) -> str:
+    """The district's name (its ``level`` district area), e.g. 城阳区; empty when the layer has none."""
+    areas = layer.areas
+    if "level" not in areas.columns:
+        return ""
+    district = areas[areas["level"] == "district"]
+    return str(district["name"].iloc[0]) if len(district) else ""
 
 
 def publish(session: Session, gpkg: bytes, categories_csv: str, units_csv: str | None, actor: str, *, max_vertices: int) -> tuple[LayerVersion, ZoneLayer]:

@@ -252,3 +252,19 @@ def load_categories(path: str | Path, *, strict: bool = True) -> tuple[pd.DataFr
     if strict:
         report.raise_if_errors()
     return frame, report
+
+
+STREETS_LAYER = "streets"
+
+
+def load_streets(path: str | Path) -> gpd.GeoDataFrame | None:
+    """The named street lines of a GeoPackage's ``streets`` layer in WGS84 (``name`` and the
+    geometry), drawn on maps for orientation; None when the file has no such layer. Rows
+    without a line are left out: they would draw nothing."""
+    path = Path(path)
+    if path.suffix.lower() != ".gpkg" or STREETS_LAYER not in list_layers(path):
+        return None
+    frame = to_storage(read_raw(path, layer=STREETS_LAYER).frame, None)
+    lines = frame.geometry.notna() & ~frame.geometry.is_empty & frame.geometry.geom_type.isin(["LineString", "MultiLineString"])
+    names = frame["name"].astype(str) if "name" in frame.columns else pd.Series("", index=frame.index)
+    return gpd.GeoDataFrame({"name": names[lines].to_numpy()}, geometry=frame.geometry[lines].to_numpy(), crs=STORAGE_CRS)

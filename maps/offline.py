@@ -18,6 +18,7 @@ ASSET_DIRS = {
     "leaflet": Path(xstatic.pkg.leaflet.BASE_DIR),
     "markercluster": Path(xstatic.pkg.leaflet_markercluster.BASE_DIR),
     "folium": Path(folium.__file__).parent / "templates",  # Folium's wheel ships leaflet.heat
+    "zonemap": Path(__file__).parent / "static",  # our own: the orientation layer (streets and place names)
 }
 #: Only these kinds of files are served.
 SERVED_SUFFIXES = {".js", ".css", ".png"}
@@ -26,11 +27,11 @@ JS = [("leaflet", "leaflet/leaflet.js")]
 CSS = [("leaflet_css", "leaflet/leaflet.css")]
 
 
-def asset_file(path: str) -> Path | None:
+def asset_file(path: str, folders: dict[str, Path] | None = None) -> Path | None:
     """The file behind an asset URL path such as ``leaflet/images/layers.png`` (None if unknown
-    or outside the asset folders)."""
+    or outside the asset folders: `ASSET_DIRS`, or ``folders``)."""
     folder, _, rest = path.partition("/")
-    root = ASSET_DIRS.get(folder)
+    root = (folders or ASSET_DIRS).get(folder)
     if root is None or not rest:
         return None
     candidate = (root / rest).resolve()

@@ -10,6 +10,7 @@ from folium.plugins import HeatMap, MarkerCluster
 
 from maps import style
 from maps.offline import local_plugin, offline_map
+from maps.orientation import add_orientation
 from maps.tooltip import with_tooltip
 from zones.layer import ZoneLayer
 
@@ -25,6 +26,7 @@ CLUSTER_CSS = [("markerclustercss", "markercluster/MarkerCluster.css"), ("marker
 def _base(layer: ZoneLayer, prefix: str) -> folium.Map:
     bounds = layer.areas.total_bounds
     m = offline_map(prefix, location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=12, control_scale=True)
+    add_orientation(m, layer, prefix)
     outlines = layer.areas[layer.areas["level"] == "subdistrict"][["name", "geometry"]]
     folium.GeoJson(outlines, name="街道 sub-districts", style_function=lambda _f: style.AREA_STYLE).add_to(m)
     return m

@@ -8,6 +8,10 @@ from dataclasses import dataclass
 STORAGE_CRS = "EPSG:4326"
 #: Areas and distances are computed in UTM 51N, which covers Qingdao.
 METRIC_CRS = "EPSG:32651"
+#: A new report this close (metres) to an open one of the same category is offered as a "+1" to it.
+NEARBY_REPORT_RADIUS_M = 50.0
+#: Decimal places of positions anyone may see (the public board, Open311, OGC): 4 is about 10 m.
+PUBLIC_POSITION_DECIMALS = 4
 
 
 @dataclass(frozen=True)

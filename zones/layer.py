@@ -65,6 +65,9 @@ class Category:
 
     code: str
     name_zh: str
+    name_en: str
+    group: str  # the campaign (十大整治) it belongs to, e.g. 环境卫生; empty when the table gives none
+    group_en: str
     duty: str | None
     department_unit_id: str | None
     deadline_hours: float
@@ -102,6 +105,7 @@ class ZoneLayer:
     version: str
     metric_crs: str = METRIC_CRS
     unit_table: pd.DataFrame | None = None
+    streets: gpd.GeoDataFrame | None = None  # named street lines in WGS84, for finding one's way on maps; never routed on
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _by_radius: dict[tuple[str, float], Any] = field(default_factory=dict, repr=False)
 
@@ -114,21 +118,25 @@ class ZoneLayer:
         categories: pd.DataFrame,
         *,
         units: pd.DataFrame | None = None,
+        streets: gpd.GeoDataFrame | None = None,
         metric_crs: str = METRIC_CRS,
     ) -> ZoneLayer:
         """Assemble a layer from validated frames (see `zones.schema`), all in WGS84.
 
         ``units`` (``unit_id``, ``unit_name``) optionally names units the zones do not, such as
-        departments; it only affects the wording of reasons.
+        departments; it only affects the wording of reasons. ``streets`` (``name``, lines) are
+        drawn on maps so that people can find their way offline; they take no part in routing
+        and do not change the version.
         """
-        for frame, what in ((zones, "zones"), (test_points, "test points"), (areas, "areas")):
-            _require_wgs84(frame, what)
+        for frame, what in ((zones, "zones"), (test_points, "test points"), (areas, "areas"), (streets, "streets")):
+            if frame is not None:
+                _require_wgs84(frame, what)
         if not pyproj.CRS.from_user_input(metric_crs).is_projected:
             msg = f"metric CRS {metric_crs} is not projected; distances need metres"
             raise CRSError(msg)
         zones, test_points, areas = (f.reset_index(drop=True) for f in (zones, test_points, areas))
         categories = categories.reset_index(drop=True)
-        return cls(zones, test_points, areas, categories, content_version(zones, test_points, areas, categories), metric_crs, units)
+        return cls(zones, test_points, areas, categories, content_version(zones, test_points, areas, categories), metric_crs, units, streets)
 
     def _cached(self, key: tuple[str, float], make: Callable[[], T]) -> T:
         """Build once per key (thread-safe) what depends on a configured radius."""
@@ -146,7 +154,8 @@ class ZoneLayer:
         for row in self.categories.itertuples(index=False):
             duty = row.duty if isinstance(row.duty, str) and row.duty else None
             dept = row.department_unit_id if isinstance(row.department_unit_id, str) and row.department_unit_id else None
-            out[str(row.code)] = Category(str(row.code), str(row.name_zh), duty, dept, float(row.deadline_hours))
+            out[str(row.code)] = Category(str(row.code), str(row.name_zh), str(row.name_en or row.name_zh), str(row.group or ""),
+                                          str(row.group_en or row.group or ""), duty, dept, float(row.deadline_hours))
         return out
 
     def category(self, code: str) -> Category:

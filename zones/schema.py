@@ -419,7 +419,7 @@ def validate(gdf: gpd.GeoDataFrame, kind: LayerKind | str, *, source: str = "") 
     return out
 
 
-CATEGORY_COLUMNS = ("code", "name_zh", "name_en", "group", "duty", "department_unit_id", "deadline_hours")
+CATEGORY_COLUMNS = ("code", "name_zh", "name_en", "group", "group_en", "duty", "department_unit_id", "deadline_hours")
 
 
 def validate_categories(df: pd.DataFrame, *, source: str = "") -> tuple[pd.DataFrame, ValidationReport]:
@@ -458,6 +458,6 @@ def validate_categories(df: pd.DataFrame, *, source: str = "") -> tuple[pd.DataF
     out["duty"] = [None if d is None else DUTY_ALIASES.get(d, d.lower()) for d in duties]
     out["department_unit_id"] = departments
     out["deadline_hours"] = hours
-    for column in ("name_zh", "name_en", "group"):
+    for column in ("name_zh", "name_en", "group", "group_en"):
         out[column] = [v or "" for v in (_as_text(x) for x in out[column].tolist())]
     return out, report

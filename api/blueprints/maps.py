@@ -13,12 +13,14 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from api import analysis, parsing
+from api.assets import PAGE_ASSET_DIRS
 from api.auth import Role, require
 from api.persistence.models import Report
 from api.geojson import features_json
 from api.security import html_with_inline_scripts, html_with_policy, page_policy
 from api.state import current_layer
 from maps.coverage import coverage_map
+from maps.orientation import orientation_geojson
 from maps.offline import asset_file
 from maps.reports import public_map, reports_map, unit_map
 from zones import workflow
@@ -31,7 +33,7 @@ bp = Blueprint("maps", __name__)
 @bp.get("/assets/<path:path>")
 def asset(path: str) -> ResponseReturnValue:
     """A vendored JS/CSS/image file; paths outside the asset folders are 404."""
-    found = asset_file(path)
+    found = asset_file(path, PAGE_ASSET_DIRS)
     if found is None:
         abort(404)
     return send_file(found, max_age=86400)
@@ -56,6 +58,17 @@ def coverage() -> ResponseReturnValue:
 
     html, csp = analysis.rendered(layer, ("coverage map", basemap, private), render)
     return html_with_policy(html, csp)
+
+
+@bp.get("/maps/orientation.geojson")
+def orientation() -> ResponseReturnValue:
+    """The current layer's streets and place names (GeoJSON, WGS84) for the pages' maps."""
+    layer = current_layer()
+    cached = current_app.extensions.get("zonemap.orientation")
+    if cached is None or cached[0] != layer.version:
+        cached = (layer.version, json.dumps(orientation_geojson(layer), ensure_ascii=False, separators=(",", ":")))
+        current_app.extensions["zonemap.orientation"] = cached
+    return Response(cached[1], mimetype="application/geo+json", headers={"Cache-Control": "public, max-age=300"})
 
 
 @bp.get("/maps/coverage/suggestions.geojson")

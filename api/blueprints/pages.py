@@ -1,74 +1,82 @@
-"""Role pages: ``/coverage`` for planners (figures, the map, downloads), ``/dispatch`` for
-dispatchers (the queue of ambiguous, fallback, disputed and overdue reports, with reassign) and
-``/units/{id}`` for a unit. The last two are shells that fetch the API with the caller's token,
-kept in the browser's session storage. Chinese by default, English with ``?lang=en``.
-
-Every page is a template (``api/templates``) with its script in ``api/static``: no inline
-script, so the Content-Security-Policy can forbid them, and every value is escaped by Jinja or
-set as text by the script.
+"""Staff consoles, each for the signed-in role: ``/coverage`` for planners (figures per district
+and sub-district, the coverage map, downloads), ``/dispatch`` for dispatchers (the queues of
+ambiguous, fallback, disputed and overdue reports, with reassign) and ``/units/{id}`` for a unit
+(its figures, its reports with deadlines, its map). Server-rendered; every form carries its CSRF
+token and works without JavaScript.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy import select
 
-from api import analysis
+from api import analysis, services
+from api.auth import Caller, Role
+from api.clock import now
+from api.errors import ApiError
+from api.forms import ReassignForm
+from api.persistence.models import Report
+from api.sessions import staff_only
 from api.state import current_layer
+from zones import workflow
 
 bp = Blueprint("pages", __name__)
 
-TEXT = {
-    "zh": {"title": "责任区覆盖情况", "district": "辖区面积", "covered": "已覆盖", "gaps": "责任空白", "pieces": "处", "overlaps": "交叉",
-           "pairs": "对", "unadopted": "无单位包联的测评点位", "uncovered": "不在责任区内的测评点位", "area": "街道", "ratio": "覆盖率",
-           "downloads": "下载", "gaps_file": "责任空白（GeoJSON）", "suggest_file": "补位建议（GeoJSON，可审核后上传）", "switch": "English", "version": "责任区版本"},
-    "en": {"title": "Responsibility coverage", "district": "District area", "covered": "Covered", "gaps": "Gaps", "pieces": "pieces", "overlaps": "Overlaps",
-           "pairs": "pairs", "unadopted": "Test points nobody adopted", "uncovered": "Test points in no zone", "area": "Sub-district", "ratio": "Coverage",
-           "downloads": "Downloads", "gaps_file": "Gaps (GeoJSON)", "suggest_file": "Gap-fill suggestions (GeoJSON, to review and upload)", "switch": "中文", "version": "Zone layer version"},
-}
-
-
-def _lang() -> str:
-    return "en" if request.args.get("lang") == "en" else "zh"
-
-
-def _page(template: str, texts: dict[str, dict[str, str]], **values: Any) -> str:
-    lang = _lang()
-    return render_template(template, lang=lang, other_lang="zh" if lang == "en" else "en", t=texts[lang], **values)
-
 
 @bp.get("/coverage")
+@staff_only(Role.PLANNER, Role.DISPATCHER)
 def coverage_page() -> ResponseReturnValue:
     """Figures per district and sub-district, the coverage map, and the downloads."""
     layer = current_layer()
-    return _page("coverage.html", TEXT, s=analysis.coverage(layer).summary, version=layer.version)
-
-
-DISPATCH_TEXT = {
-    "zh": {"title": "调度台：待处理问题", "switch": "English", "token_label": "调度员令牌", "load": "加载", "ambiguous": "定位不确定", "fallback": "责任空白兜底",
-           "disputed": "单位有异议", "overdue": "已超期", "id": "编号", "category": "类别", "unit": "单位", "reason": "派单理由", "deadline": "时限",
-           "candidates": "候选单位", "reassign": "改派", "to": "改派给单位编码", "done": "已改派"},
-    "en": {"title": "Dispatch: reports to handle", "switch": "中文", "token_label": "Dispatcher token", "load": "Load", "ambiguous": "Ambiguous location",
-           "fallback": "Coverage gap (fallback)", "disputed": "Disputed by the unit", "overdue": "Overdue", "id": "ID", "category": "Category", "unit": "Unit",
-           "reason": "Reason", "deadline": "Deadline", "candidates": "Candidates", "reassign": "Reassign", "to": "new unit id", "done": "reassigned"},
-}
-UNIT_TEXT = {
-    "zh": {"title": "本单位责任区与问题", "switch": "English", "token_label": "单位令牌", "load": "加载", "zones": "责任区", "points": "包联测评点位",
-           "reports": "问题", "figures": "按期整改率", "id": "编号", "state": "状态", "deadline": "时限", "overdue": "超期", "reason": "派单理由"},
-    "en": {"title": "Our zones and reports", "switch": "中文", "token_label": "Unit token", "load": "Load", "zones": "Zones", "points": "Adopted test points",
-           "reports": "Reports", "figures": "On-time rate", "id": "ID", "state": "State", "deadline": "Deadline", "overdue": "Overdue", "reason": "Reason"},
-}
+    return render_template("coverage.html", s=analysis.coverage(layer).summary, version=layer.version)
 
 
 @bp.get("/dispatch")
+@staff_only(Role.DISPATCHER)
 def dispatch_page() -> ResponseReturnValue:
-    """The dispatchers' queue: ambiguous, fallback, disputed and overdue reports, with reassign."""
-    return _page("token_shell.html", DISPATCH_TEXT, script="dispatch.js", unit_id=None)
+    """The dispatchers' queues: ambiguous, fallback, disputed and overdue reports, with reassign."""
+    return render_template("dispatch.html", queues=services.dispatch_queues(g.db), form=ReassignForm())
+
+
+@bp.post("/dispatch/<int:report_id>/reassign")
+@staff_only(Role.DISPATCHER)
+def reassign(report_id: int) -> ResponseReturnValue:
+    """Reassign a report to another unit, with the dispatcher's reason."""
+    form = ReassignForm()
+    report = g.db.get(Report, report_id)
+    if report is None:
+        abort(404)
+    if not form.validate():
+        flash(_("Give the new unit's code."), "error")
+        return redirect(url_for(".dispatch_page"), 303)
+    unit_id = form.unit_id.data.strip()
+    try:
+        services.transition(g.db, current_layer(), report, g.caller, workflow.Action.REASSIGN.value,
+                            note=form.note.data or _("Reassigned on the dispatch console"), evidence=[], unit_id=unit_id)
+    except ApiError as err:
+        flash(_("Not reassigned: %(unit)s is not a unit of the current zone layer.", unit=unit_id) if err.status == 422
+              else _("Not reassigned: the report changed meanwhile."), "error")
+        return redirect(url_for(".dispatch_page"), 303)
+    flash(_("Report %(id)d reassigned to %(unit)s.", id=report_id, unit=unit_id), "info")
+    return redirect(url_for(".dispatch_page"), 303)
 
 
 @bp.get("/units/<unit_id>")
+@staff_only(Role.UNIT, Role.DISPATCHER, Role.PLANNER)
 def unit_page(unit_id: str) -> ResponseReturnValue:
-    """A unit's page: its figures and its reports with deadlines (data fetched with its token)."""
-    return _page("token_shell.html", UNIT_TEXT, script="unit.js", unit_id=unit_id)
+    """A unit's page: its figures, its zones and test points, its reports with deadlines, its map."""
+    caller: Caller = g.caller
+    if caller.role == Role.UNIT and caller.unit_id != unit_id:
+        abort(403)
+    layer = current_layer()
+    zones = layer.zones[layer.zones["unit_id"] == unit_id]
+    points = layer.test_points[layer.test_points["unit_id"] == unit_id]
+    if not len(zones) and not layer.knows_unit(unit_id):
+        abort(404)
+    reports = g.db.scalars(select(Report).where(Report.unit_id == unit_id).order_by(Report.id.desc()).limit(200)).all()
+    figures = services.unit_figures(g.db).get(unit_id, workflow.UnitFigures(unit_id, 0, 0, 0, 0, 0, None))
+    at = now()
+    return render_template("unit.html", unit_id=unit_id, zones=len(zones), points=len(points), figures=figures,
+                           reports=[(r, services.is_overdue(r, at)) for r in reports])

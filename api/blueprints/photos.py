@@ -10,15 +10,13 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import String, cast, select
 
-from api import parsing, ratelimit
+from api import citizens, parsing, ratelimit, services
 from api.auth import Role, require
 from api.errors import ApiError
-from api.persistence import insert_or_skip
 from api.persistence.models import Photo, Report, Transition
+from api.photos import CleanPhoto, PhotoError, clean, thumbnail
 from api.services import PHOTO_PATH
 from api.state import release_free_memory
-from api.photos import PhotoError, clean
-from api.clock import now
 
 bp = Blueprint("photos", __name__, url_prefix="/api/v1")
 DECODE_WAIT_S = 30.0  # an upload waits this long for a free decoder
@@ -56,34 +54,46 @@ def upload() -> ResponseReturnValue:
         data = stream.read(current_app.config["MAX_PHOTO_BYTES"] + 1)
     if len(data) > current_app.config["MAX_PHOTO_BYTES"]:
         raise ApiError(413, f"photo: larger than {current_app.config['MAX_PHOTO_BYTES']:,} bytes")
-    decodes: threading.BoundedSemaphore = current_app.extensions["zonemap.photo_decodes"]
-    if not decodes.acquire(timeout=DECODE_WAIT_S):
-        raise ApiError(503, "photo: too many photos are being processed; try again shortly", headers={"Retry-After": "5"})
     try:
-        photo = clean(data)
+        photo = decode(data)
     except PhotoError as err:
         raise ApiError(422, f"photo: {err}", errors=[{"field": "photo", "message": str(err)}]) from None
-    finally:
-        decodes.release()
-        release_free_memory()
-    photo_id = hashlib.sha256(f"{caller.actor}\n{photo.id}".encode()).hexdigest()  # one per uploader: the id names who may quote it
-    # The same photo sent twice at once by one caller is one row: the second insert does nothing.
-    connection = g.db.connection()
-    connection.execute(insert_or_skip(connection, Photo.__table__), {
-        "id": photo_id, "content_type": photo.content_type, "data": photo.data, "width": photo.width, "height": photo.height,
-        "created_at": now(), "created_by": caller.actor})
+    photo_id = services.store_photo(g.db, photo, caller.actor)
     ref = f"{PHOTO_PATH}{photo_id}"
     return jsonify({"id": photo_id, "url": ref, "content_type": photo.content_type, "width": photo.width, "height": photo.height,
                     "bytes": len(photo.data)}), 201
 
 
+def decode(data: bytes) -> CleanPhoto:
+    """Decode and re-encode an uploaded photo (`PhotoError` when it is not one we accept), at
+    most ``PHOTO_DECODES`` at once per worker: an upload waits for a free decoder, then 503."""
+    decodes: threading.BoundedSemaphore = current_app.extensions["zonemap.photo_decodes"]
+    if not decodes.acquire(timeout=DECODE_WAIT_S):
+        raise ApiError(503, "photo: too many photos are being processed; try again shortly", headers={"Retry-After": "5"})
+    try:
+        return clean(data)
+    finally:
+        decodes.release()
+        release_free_memory()
+
+
 @bp.get("/photos/<photo_id>")
 def download(photo_id: str) -> ResponseReturnValue:
-    """A stored photo: dispatchers and planners see every one, a unit those of its reports."""
-    caller = require(Role.DISPATCHER, Role.PLANNER, Role.UNIT)
-    photo = g.db.get(Photo, parsing.key(photo_id, "photo_id"))
-    if photo is not None and caller.role == Role.UNIT and photo.created_by != caller.actor and not _on_own_report(caller.unit_id or "", f"{PHOTO_PATH}{photo_id}"):
+    """A stored photo (``?size=small``: its small copy). Anyone may read a photo published with
+    a case on the public board; otherwise dispatchers and planners see every one, a unit those
+    of its reports."""
+    parsing.key(photo_id, "photo_id")
+    size = parsing.choice(request.args.get("size"), "size", ["full", "small"], default="full")
+    public = citizens.is_public_photo(g.db, photo_id)
+    caller = g.caller if public else require(Role.DISPATCHER, Role.PLANNER, Role.UNIT)
+    photo = g.db.get(Photo, photo_id)
+    if photo is not None and not public and caller.role == Role.UNIT and photo.created_by != caller.actor and not _on_own_report(caller.unit_id or "", f"{PHOTO_PATH}{photo_id}"):
         photo = None
     if photo is None:
         raise ApiError(404, f"no photo {photo_id}")
-    return Response(photo.data, mimetype=photo.content_type, headers={"Cache-Control": "private, max-age=86400"})
+    cache = "public, max-age=3600" if public else "private, max-age=86400"
+    if size == "small":
+        if photo.thumb is None:  # stored before small copies were kept
+            photo.thumb = thumbnail(photo.data)
+        return Response(photo.thumb, mimetype="image/jpeg", headers={"Cache-Control": cache})
+    return Response(photo.data, mimetype=photo.content_type, headers={"Cache-Control": cache})

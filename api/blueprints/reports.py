@@ -170,6 +170,7 @@ def move(report_id: int) -> ResponseReturnValue:
         note=parsing.text(data.get("note"), "note", required=False) or "",
         evidence=parsing.photos(data.get("evidence"), "evidence"),
         unit_id=parsing.text(data.get("unit_id"), "unit_id", required=False, max_length=64),
+        public_photos=parsing.photos(data["public_photos"], "public_photos") if "public_photos" in data else None,
     )
     g.db.flush()
     return jsonify(report_json(report, caller, history=True))

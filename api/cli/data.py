@@ -298,14 +298,14 @@ def map_coverage(out_file: Path, data_dir: Path | None, basemap: str | None) -> 
     from zones.coverage import analyse
 
     files = _demo_files(data_dir)
-    layer = load_zone_layer(LayerFiles(files.gpkg, files.gpkg, files.gpkg, files.categories, files.units))
+    layer = load_zone_layer(LayerFiles.of_demo(files))
     _save(coverage_map(layer, analyse(layer), asset_prefix="assets/", basemap=basemap, private=True), out_file)
 
 
 def _routed_demo(data_dir: Path | None) -> tuple[Any, pd.DataFrame]:
     """The demo layer and its generated reports, routed, as map input (state = routing status)."""
     files = _demo_files(data_dir)
-    layer = load_zone_layer(LayerFiles(files.gpkg, files.gpkg, files.gpkg, files.categories, files.units))
+    layer = load_zone_layer(LayerFiles.of_demo(files))
     decisions = route_file(files.reports, layer, RoutingConfig())
     names = {code: c.name_zh for code, c in layer.category_table.items()}
     reports = pd.read_csv(files.reports, dtype={"id": str})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
+
 import click
 
 from api.cli.common import DATA_DIR_ENV, fail, main, service_app
@@ -22,8 +24,78 @@ def serve(host: str, port: int, data_dir: Path | None, threads: int) -> None:
     app = service_app(data_dir)
     if not os.environ.get("ZONEMAP_BASE_URL"):  # links (OGC) name this server, never the Host a client sends
         app.config["BASE_URL"] = f"http://{host}:{port}"
+    if not app.config["LAYER_DIR"]:  # the bundled demo: people to sign in as, made on the first start
+        _demo_accounts(app, f"http://{host}:{port}/")
     click.echo(f"zonemap serving zone layer {app.extensions['zonemap.layer'].version} on http://{host}:{port} (database {app.config['DATABASE_URL'].split('@')[-1]})", err=True)
     serve_one(app, host, port, threads, max_body_bytes=int(app.config["MAX_LAYER_UPLOAD"]))
+
+
+def _demo_accounts(app: Any, home: str) -> None:
+    """Create the demo's staff accounts when there are none, and print them once."""
+    from api.accounts import create_demo_accounts
+
+    with app.extensions["zonemap.db"].session() as session:
+        made = create_demo_accounts(session, app.extensions["zonemap.layer"])
+    if not made:
+        return
+    click.echo(f"Demo accounts (shown only now; sign in at {home}login):")
+    for account in made:
+        click.echo(f"  {account.username:<12} {account.password:<14} {account.role}{' ' + account.unit_id if account.unit_id else ''}")
+    click.echo(f"Front page: {home}")
+
+
+@main.group()
+def user() -> None:
+    """Staff accounts for the pages (sign-in with a password)."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["dispatcher", "planner", "unit", "admin"]), required=True)
+@click.option("--unit", "unit_id", help="the unit a unit account acts for")
+@click.option("--password-stdin", is_flag=True, required=True, help="read the password from standard input (never from the command line)")
+@click.option("--data-dir", type=click.Path(path_type=Path))
+def user_create(username: str, role: str, unit_id: str | None, password_stdin: bool, data_dir: Path | None) -> None:
+    """Create an account; its password is read from standard input and stored hashed."""
+    from api.accounts import AccountError, create_user
+
+    password = click.get_text_stream("stdin").readline().rstrip("\r\n") if password_stdin else ""
+    app = service_app(data_dir)
+    with app.extensions["zonemap.db"].session() as session:
+        try:
+            create_user(session, app.extensions["zonemap.layer"], username, role, password, unit_id)
+        except AccountError as err:
+            fail(str(err), 2)
+    click.echo(f"created {role} account {username}{' for unit ' + unit_id if unit_id else ''}")
+
+
+@user.command("list")
+@click.option("--data-dir", type=click.Path(path_type=Path))
+def user_list(data_dir: Path | None) -> None:
+    """Every account: username, role, unit, status, last sign-in."""
+    from api.accounts import all_users
+    from api.clock import iso
+
+    app = service_app(data_dir)
+    with app.extensions["zonemap.db"].session() as session:
+        for account in all_users(session):
+            click.echo(f"{account.username}\t{account.role}\t{account.unit_id or '-'}\t{'active' if account.active else 'disabled'}\t{iso(account.last_login_at) or '-'}")
+
+
+@user.command("disable")
+@click.argument("username")
+@click.option("--data-dir", type=click.Path(path_type=Path))
+def user_disable(username: str, data_dir: Path | None) -> None:
+    """Disable an account: it can no longer sign in, and its open sessions end."""
+    from api.accounts import AccountError, set_active
+
+    app = service_app(data_dir)
+    with app.extensions["zonemap.db"].session() as session:
+        try:
+            set_active(session, username, False)
+        except AccountError as err:
+            fail(str(err), 2)
+    click.echo(f"disabled {username}")
 
 
 @main.group()

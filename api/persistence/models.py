@@ -1,5 +1,6 @@
-"""Tables: reports with their routing decision, the transition history, API tokens, the
-zone-layer versions, the notification outbox with the units' webhooks, and uploaded photos."""
+"""Tables: reports with their routing decision, the transition history, citizens' +1s, API
+tokens, staff accounts, the zone-layer versions, the notification outbox with the units' webhooks,
+uploaded photos and the ones published on the public board, and the service's own settings."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ class Base(DeclarativeBase):
     """Declarative base of the service's tables."""
 
 KEY_LENGTH = 200  # characters of a client_ref or an Idempotency-Key
+PUBLIC_REF_LENGTH = 14  # characters of a report's public reference, e.g. K7QH-3MXP-9D2A
 
 
 class Report(Base):
@@ -51,6 +53,7 @@ class Report(Base):
     zone_version: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text)
     row_version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic lock: concurrent moves conflict
+    public_ref: Mapped[str] = mapped_column(String(PUBLIC_REF_LENGTH), unique=True)  # what the citizen follows it by: /r/<ref>
 
     transitions: Mapped[list[Transition]] = relationship(back_populates="report", order_by="Transition.id")
 
@@ -77,6 +80,19 @@ class Transition(Base):
     report: Mapped[Report] = relationship(back_populates="transitions")
 
 
+class Support(Base):
+    """A "+1": someone else reported the same problem and joined this report instead of filing
+    a new one."""
+
+    __tablename__ = "supports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reporter_contact: Mapped[str | None] = mapped_column(String(200))  # private, erased after the retention age like a report's
+    source: Mapped[str] = mapped_column(String(16))
+
+
 class Token(Base):
     """An API token, stored as its SHA-256 digest only."""
 
@@ -88,6 +104,22 @@ class Token(Base):
     unit_id: Mapped[str | None] = mapped_column(String(64))
     label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class User(Base):
+    """A staff account: a dispatcher, a planner, a unit's member (with its unit) or an admin, who
+    signs in to the pages with a password (stored as a salted scrypt hash)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class LayerVersion(Base):
@@ -104,6 +136,26 @@ class LayerVersion(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     is_current: Mapped[bool] = mapped_column(Boolean, index=True)
     summary: Mapped[dict] = mapped_column(JSON)
+
+
+class PublicPhoto(Base):
+    """A photo a dispatcher published with its report: the only photos anyone may read without
+    signing in, and only while their report is published."""
+
+    __tablename__ = "public_photos"
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), primary_key=True)
+    photo_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # before (the reporter's) or after (the unit's rectification)
+
+
+class Setting(Base):
+    """A value the service keeps for itself, shared by every worker (the session signing key)."""
+
+    __tablename__ = "settings"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
 
 
 class OutboxMessage(Base):
@@ -148,3 +200,4 @@ class Photo(Base):
     height: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(100))
+    thumb: Mapped[bytes | None] = mapped_column(LargeBinary)  # a small JPEG for lists; made on upload, or on first request for older photos

@@ -13,7 +13,7 @@ from geodata.io import write_layer
 DEMO_GPKG = "chengyang.gpkg"
 MANIFEST = "manifest.json"
 #: Bumped whenever the generator's output changes, so stale copies are rebuilt.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 DEFAULT_REPORTS = 10_000
 
 

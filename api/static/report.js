@@ -1,0 +1,62 @@
+// The citizens' form, enhanced: a map to drop a pin on (or the phone's location), which fills in
+// lon/lat and asks the server (htmx, #check) who handles that spot and what is already reported
+// nearby; photos larger than the limit are refused before they are sent.
+'use strict';
+(function () {
+  const form = document.getElementById('report');
+  const lon = document.getElementById('lon');
+  const lat = document.getElementById('lat');
+  const accuracy = document.getElementById('accuracy_m');
+  const status = document.getElementById('locate-status');
+  const mapElement = document.getElementById('pick-map');
+  const map = window.zonemapPageMap(mapElement);
+  document.querySelectorAll('.map-actions, .map-hint').forEach(node => { node.hidden = false; });
+  let pin = null;
+
+  function place(latlng, zoom) {
+    if (pin === null) {
+      pin = L.marker(latlng, {draggable: true, autoPan: true, icon: L.divIcon({className: 'pin', html: '', iconSize: [28, 28], iconAnchor: [14, 28]})}).addTo(map);
+      pin.on('dragend', () => moved(pin.getLatLng(), null));
+    } else {
+      pin.setLatLng(latlng);
+    }
+    if (zoom) { map.setView(latlng, Math.max(map.getZoom(), zoom)); }
+  }
+
+  function moved(latlng, metres) {
+    lon.value = latlng.lng.toFixed(6);
+    lat.value = latlng.lat.toFixed(6);
+    accuracy.value = metres === null ? '' : String(Math.round(metres));
+    document.body.dispatchEvent(new CustomEvent('pinmoved'));
+  }
+
+  map.on('click', event => { place(event.latlng, 0); moved(event.latlng, null); });
+  if (lon.value && lat.value) {  // the form came back (something to correct): the pin where it was
+    place(L.latLng(parseFloat(lat.value), parseFloat(lon.value)), 17);
+    document.body.dispatchEvent(new CustomEvent('pinmoved'));
+  }
+
+  document.getElementById('locate').addEventListener('click', () => {
+    if (!navigator.geolocation) { status.textContent = status.dataset.denied; return; }
+    status.textContent = status.dataset.locating;
+    navigator.geolocation.getCurrentPosition(position => {
+      const latlng = L.latLng(position.coords.latitude, position.coords.longitude);
+      place(latlng, 17);
+      moved(latlng, position.coords.accuracy);
+      status.textContent = status.dataset.found.replace('{m}', String(Math.round(position.coords.accuracy)));
+    }, () => { status.textContent = status.dataset.denied; }, {enableHighAccuracy: true, timeout: 15000, maximumAge: 60000});
+  });
+
+  const photos = form.querySelector('.photos');
+  const maxBytes = parseInt(photos.dataset.maxBytes, 10);
+  photos.querySelectorAll('input[type=file]').forEach(input => input.addEventListener('change', () => {
+    const file = input.files[0];
+    const tooLarge = Boolean(file) && file.size > maxBytes;
+    input.setCustomValidity(tooLarge ? photos.dataset.tooLarge : '');
+    if (tooLarge) { input.reportValidity(); }
+    const preview = input.parentElement.querySelector('.preview');
+    if (preview.src) { URL.revokeObjectURL(preview.src); }
+    preview.hidden = !file || tooLarge;
+    if (file && !tooLarge) { preview.src = URL.createObjectURL(file); }
+  }));
+})();
