@@ -68,15 +68,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     database = Database(app.config["DATABASE_URL"])
     migrate(database.engine)
     app.extensions["zonemap.db"] = database
-    sessions.init_app(app, database)
     with database.session() as session:
         state.init_app(app, session)
 
     @app.before_request
     def _open() -> None:
+        if request.endpoint in app.config["BODY_LIMITS"]:
+            request.max_content_length = app.config["BODY_LIMITS"][request.endpoint]
         g.db = database.sessions()
         g.caller = None
         g.caller = auth.authenticate(g.db) or sessions.caller()
+
+    sessions.init_app(app, database)  # its form-token check runs after _open, so that an error page has the database
 
     @app.context_processor
     def _names() -> dict[str, Any]:

@@ -77,7 +77,7 @@ def nearby_open(session: Session, layer: ZoneLayer, lon: float, lat: float, cate
     if not rows:
         return []
     xs, ys = layer.to_metric.transform([lon, *(r.lon for r in rows)], [lat, *(r.lat for r in rows)])
-    found = sorted((math.hypot(x - xs[0], y - ys[0]), r) for x, y, r in zip(xs[1:], ys[1:], rows, strict=True))
+    found = sorted(((math.hypot(x - xs[0], y - ys[0]), r) for x, y, r in zip(xs[1:], ys[1:], rows, strict=True)), key=lambda pair: (pair[0], pair[1].id))
     close = [(d, r) for d, r in found if d <= radius_m][:limit]
     counts = supporters(session, [r.id for _, r in close])
     return [Nearby(r, d, counts.get(r.id, 0)) for d, r in close]

@@ -13,6 +13,11 @@ from maps.style import BASEMAPS
 from zones.config import RoutingConfig
 from zones.schema import MAX_VERTICES
 
+#: Photos a citizen attaches to one report on the page.
+MAX_PHOTOS = 3
+#: A form's own fields, beside the files it uploads (bytes).
+FORM_BYTES = 64 * 1024
+
 DEFAULTS: dict[str, Any] = {
     "DATA_DIR": "zonemap-data",
     "DATABASE_URL": None,  # default: SQLite file in DATA_DIR
@@ -65,6 +70,7 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         msg = f"MAX_CONTENT_LENGTH must be a positive number of bytes, got {app.config['MAX_CONTENT_LENGTH']!r}"
         raise ValueError(msg)
     app.config["PAGE_TILES"] = page_tiles(app.config["BASEMAP"], app.config["TILE_URL"])
+    app.config["BODY_LIMITS"] = body_limits(app.config)
     app.config["ROUTING"] = RoutingConfig(
         nearest_tolerance_m=float(app.config["NEAREST_TOLERANCE_M"]),
         test_point_radius_m=float(app.config["TEST_POINT_RADIUS_M"]),
@@ -89,3 +95,10 @@ def page_tiles(basemap: str | None, tile_url: str | None) -> str | None:
         msg = f"BASEMAP must be one of {', '.join([*wgs84, 'local'])} (the pages draw in WGS84), got {basemap!r}"
         raise ValueError(msg)
     return BASEMAPS[basemap][0]
+
+
+def body_limits(config: dict[str, Any]) -> dict[str, int]:
+    """Uploads larger than ``MAX_CONTENT_LENGTH``, by endpoint (bytes). Set before anything reads
+    the body: the form-token check reads a page's form before its view runs."""
+    photo = int(config["MAX_PHOTO_BYTES"]) + FORM_BYTES
+    return {"layers.upload_layer": int(config["MAX_LAYER_UPLOAD"]), "photos.upload": photo, "citizens.submit": MAX_PHOTOS * photo}

@@ -18,8 +18,6 @@ from zones.layer import ZoneLayer
 #: Digits, spaces, +, - and brackets: a mobile or landline number as people write it.
 PHONE = r"[0-9+\-() ]{5,20}"
 MAX_DESCRIPTION = 500
-#: Photos a citizen attaches to one report.
-MAX_PHOTOS = 3
 
 
 class LoginForm(FlaskForm):

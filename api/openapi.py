@@ -21,7 +21,7 @@ PROBLEM = {"$ref": "#/components/responses/Problem"}
 OPEN311_ERROR = {"$ref": "#/components/responses/Open311Errors"}
 STATES, DECISIONS = State.values(), Status.values()
 ACTIONS_WITH_NOTE = [a.value for a in NEEDS_NOTE]
-ACTIONS_PLAIN = [a for a in Action.values() if a not in ACTIONS_WITH_NOTE and a != Action.REASSIGN.value]
+ACTIONS_PLAIN = [a for a in Action.values() if a not in ACTIONS_WITH_NOTE and a not in (Action.REASSIGN.value, Action.PUBLISH.value)]
 CRS = InputCRS.values()
 BBOX = f"^{parsing.BBOX}$"
 LON, LAT = CHINA_LON, CHINA_LAT
@@ -41,6 +41,24 @@ def _op(summary: str, *, params: list[dict[str, Any]] | None = None, body: str |
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}}
     if not secured:
         op["security"] = []
+    return op
+
+
+PAGE_STATUSES = {
+    "200": "The page", "302": "Not signed in: to the sign-in form", "303": "Done: to the next page", "400": "A page saying what was wrong "
+    "(a form without its CSRF token, say)", "401": "A page asking to sign in", "403": "A page saying this role may not", "404": "A page saying there is no such thing",
+    "413": "A page saying the upload is too large", "422": "The form again, saying what to correct", "429": "A page saying to wait (Retry-After)",
+    "503": "A page saying to try again shortly (Retry-After)",
+}
+
+
+def _page(summary: str, codes: tuple[str, ...] = ("200",), *, params: list[dict[str, Any]] | None = None, form: dict[str, Any] | None = None,
+          multipart: bool = False) -> dict[str, Any]:
+    """A page for people (HTML): every answer, errors included, is a page in the reader's language."""
+    op: dict[str, Any] = {"summary": summary, "security": [], "responses": {code: {"description": PAGE_STATUSES[code], "content": {"text/html": {}}} for code in codes}}
+    op["parameters"] = [{**_q("lang", enum=["zh", "en"]), "description": "the page's language (default: the language cookie, else Chinese)"}, *(params or [])]
+    if form is not None:
+        op["requestBody"] = {"required": True, "content": {"multipart/form-data" if multipart else "application/x-www-form-urlencoded": {"schema": form}}}
     return op
 
 
@@ -82,13 +100,17 @@ def _schemas(categories: list[str]) -> dict[str, Any]:
             client_ref={"type": "string", "maxLength": 200, "nullable": True, "pattern": NO_NUL},
         ),
         "Transition": {"type": "object", "required": ["action"], "properties": {
-            "action": {"type": "string", "enum": [*ACTIONS_PLAIN, *ACTIONS_WITH_NOTE, "reassign"]}, "note": TEXT,
+            "action": {"type": "string", "enum": [*ACTIONS_PLAIN, *ACTIONS_WITH_NOTE, "reassign", "publish"]}, "note": TEXT,
             "evidence": {"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 500, "pattern": NO_NUL}, "nullable": True},
-            "unit_id": {"type": "string", "maxLength": 64, "nullable": True, "pattern": NO_NUL}},
-            "anyOf": [  # reasons and targets some actions need
-                _obj(action={"enum": ACTIONS_PLAIN}),
-                _obj(["note"], action={"enum": ACTIONS_WITH_NOTE}, note={"type": "string", "pattern": r"^[^\u0000]*\S[^\u0000]*$"}),
-                _obj(["unit_id"], action={"enum": ["reassign"]}, unit_id={"type": "string", "pattern": r"^[^\u0000]*\S[^\u0000]*$"}),
+            "unit_id": {"type": "string", "maxLength": 64, "nullable": True, "pattern": NO_NUL},
+            "public_photos": {"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 500, "pattern": NO_NUL},
+                              "description": "publish only: which of the report's photos and rectification evidence the public board shows "
+                                             "(default: the rectification evidence)"}},
+            "anyOf": [  # reasons and targets some actions need; photos are published by publish alone
+                {**_obj(action={"enum": ACTIONS_PLAIN}), "not": {"required": ["public_photos"]}},
+                {**_obj(["note"], action={"enum": ACTIONS_WITH_NOTE}, note={"type": "string", "pattern": r"^[^\u0000]*\S[^\u0000]*$"}), "not": {"required": ["public_photos"]}},
+                {**_obj(["unit_id"], action={"enum": ["reassign"]}, unit_id={"type": "string", "pattern": r"^[^\u0000]*\S[^\u0000]*$"}), "not": {"required": ["public_photos"]}},
+                _obj(action={"enum": ["publish"]}),
             ]},
         "Decision": _obj(status={"type": "string", "enum": DECISIONS}, rule=nullable_string, unit_id=nullable_string, zone_id=nullable_string,
                          co_owner_unit_ids={"type": "array", "items": {"type": "string"}}, candidate_unit_ids={"type": "array", "items": {"type": "string"}},
@@ -148,6 +170,38 @@ def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
             "/healthz": {"get": _op("Liveness and the zone-layer version", schema="Health", secured=False, errors=())},
             "/openapi.json": {"get": _op("This document", schema="Any", secured=False, errors=())},
             "/docs": {"get": _op("A page rendering this document", **html)},
+            "/": {"get": _page("The front door: what zonemap is for the district, report a problem, the public board, staff sign-in")},
+            "/language/{lang}": {"get": _page("Switch the pages' language (a cookie) and go back", ("303",), params=[
+                _path("lang"), {**_q("next"), "description": "the page to go back to (a path on this site)"}])},
+            "/login": {"get": _page("The staff sign-in form", params=[_q("next")]),
+                       "post": _page("Sign in (a wrong name or password: the form again, saying so)", ("200", "303", "400", "422", "429"),
+                                     form=_obj(["username", "password", "csrf_token"], username={"type": "string"}, password={"type": "string"},
+                                               csrf_token={"type": "string"}, next={"type": "string"}))},
+            "/logout": {"post": _page("Sign out", ("303", "400"), form=_obj(["csrf_token"], csrf_token={"type": "string"}))},
+            "/console": {"get": _page("Each role to its console (a unit to its own page)", ("302", "303", "403"))},
+            "/admin/users": {"get": _page("The administrator's list of staff accounts", ("200", "302", "403")),
+                             "post": _page("Create a staff account", ("303", "302", "400", "403", "422"), form=_obj(
+                                 ["username", "role", "password", "csrf_token"], username={"type": "string"}, role={"type": "string"}, unit_id={"type": "string"},
+                                 password={"type": "string"}, csrf_token={"type": "string"}))},
+            "/admin/users/{username}/{change}": {"post": _page("Disable or enable a staff account", ("303", "302", "400", "403", "404"), params=[
+                _path("username"), _path("change", enum=["disable", "enable"])], form=_obj(["csrf_token"], csrf_token={"type": "string"}))},
+            "/report": {"get": _page("The citizens' form (随手拍): where, what, one to three photos, a few words, an optional phone number"),
+                        "post": _page("Send a report (or, with join, a +1 on an open report nearby); the receipt follows", ("303", "400", "404", "413", "422", "429", "503"),
+                                      multipart=True, form=_obj(
+                                          ["lon", "lat", "category", "photos", "csrf_token"], lon={"type": "number"}, lat={"type": "number"},
+                                          accuracy_m={"type": "number"}, crs={"type": "string", "enum": CRS}, category={"type": "string"},
+                                          photos={"type": "array", "maxItems": 3, "items": {"type": "string", "format": "binary"}},
+                                          description={"type": "string"}, phone={"type": "string"}, client_ref={"type": "string"}, join={"type": "string"},
+                                          csrf_token={"type": "string"}))},
+            "/report/check": {"get": _page("A fragment of the form: the unit that takes a report at this spot, and open reports of the same problem nearby", params=[
+                _q("lon", "number"), _q("lat", "number"), _q("crs", enum=CRS), _q("accuracy_m", "number"), _q("category")])},
+            "/r": {"get": _page("Follow a report by its reference, however typed", ("303", "404"), params=[_q("ref", required=True)])},
+            "/r/{ref}": {"get": _page("A report's progress by its public reference, without personal data", ("200", "404"), params=[_path("ref")])},
+            "/public": {"get": _page("The public board (晾晒): published cases as a list and a map", params=[
+                _q("area"), _q("group"), _q("period", enum=["all", "7d", "30d", "365d"]), _q("page", "integer", minimum=1)])},
+            "/public/{ref}": {"get": _page("One published case", ("200", "404"), params=[_path("ref")])},
+            "/maps/orientation.geojson": {"get": _op("Streets and place names of the current layer, for maps without tiles (GeoJSON)", schema="FeatureCollection",
+                                                     content="application/geo+json", secured=False, errors=())},
             "/api/v1/reports": {
                 "post": _replayable(_op("Submit a report: validated, routed, stored, dispatched", body="NewReport", ok="201", schema="Report",
                                         params=[{"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 200}}],
@@ -162,7 +216,9 @@ def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
             "/api/v1/photos": {"post": {**_op("Upload a photo (JPEG, PNG, WebP); stored without EXIF/GPS; returns its reference", ok="201", schema="Photo",
                                               errors=("400", "401", "403", "413", "422", "429")),
                                         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _obj(["photo"], photo={"type": "string", "format": "binary"})}}}}},
-            "/api/v1/photos/{photo_id}": {"get": {**_op("A stored photo (dispatchers, planners, and the unit of a report showing it)", params=[_path("photo_id", pattern=NO_NUL)]),
+            "/api/v1/photos/{photo_id}": {"get": {**_op("A stored photo (anyone, when published with a case on the public board; else dispatchers, planners, "
+                                                        "and the unit of a report showing it); ?size=small: a JPEG at most 480 px a side",
+                                                        params=[_path("photo_id", pattern=NO_NUL), _q("size", enum=["full", "small"])]),
                                                   "responses": {"200": {"description": "The image", "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
                                                                 "401": PROBLEM, "403": PROBLEM, "404": PROBLEM}}},
             "/api/v1/route": {"get": _op("The routing decision for a point, stored nowhere", schema="RouteDecision", errors=("401", "403", "422"),
@@ -209,12 +265,15 @@ def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
                                           params=[_q("basemap", enum=basemaps)], errors=("422",))},
             "/maps/coverage/suggestions.geojson": {"get": _op("Gap-fill suggestions as a candidate zone layer (GeoJSON)", schema="FeatureCollection",
                                                               content="application/geo+json", secured=False, errors=())},
-            "/coverage": {"get": _op("The planners' coverage page (HTML; ?lang=en for English)", params=[{**_q("lang"), "description": "en: English; anything else: Chinese"}], **html)},
-            "/maps/reports": {"get": _op("All reports: heat map and clusters by state (HTML)", content="text/html", errors=("401", "403"))},
-            "/maps/units/{unit_id}": {"get": _op("A unit's zones, test points and open reports (HTML)", content="text/html", params=[_path("unit_id", pattern=NO_NUL)], errors=("401", "403", "404"))},
+            "/coverage": {"get": _page("The planners' console: coverage figures, map and downloads", ("200", "302", "403", "503"))},
+            "/maps/reports": {"get": _page("All reports: heat map and clusters by state (a session or a dispatcher's or planner's token)", ("200", "302", "401", "403"))},
+            "/maps/units/{unit_id}": {"get": _page("A unit's zones, test points and open reports (a session or a token)", ("200", "302", "401", "403", "404"),
+                                                   params=[_path("unit_id")])},
             "/maps/public": {"get": _op("The public board map: published results only (HTML)", **html)},
-            "/dispatch": {"get": _op("The dispatchers' queue page (HTML; ambiguous, fallback, disputed and overdue reports with reassign)", params=[{**_q("lang"), "description": "en: English; anything else: Chinese"}], **html)},
-            "/units/{unit_id}": {"get": _op("A unit's page (HTML): zones, test points, reports with deadlines, the map", params=[_path("unit_id"), {**_q("lang"), "description": "en: English; anything else: Chinese"}], **html)},
+            "/dispatch": {"get": _page("The dispatchers' console: ambiguous, fallback, disputed and overdue reports, with reassign", ("200", "302", "403"))},
+            "/dispatch/{report_id}/reassign": {"post": _page("Reassign a report to another unit", ("303", "302", "400", "403", "404"), params=[report_id],
+                                                             form=_obj(["unit_id", "csrf_token"], unit_id={"type": "string"}, note={"type": "string"}, csrf_token={"type": "string"}))},
+            "/units/{unit_id}": {"get": _page("A unit's page: figures, reports with deadlines, its map", ("200", "302", "403", "404"), params=[_path("unit_id")])},
             "/assets/{path}": {"get": _op("Vendored web assets of the maps", secured=False, content="*/*", params=[_path("path")], errors=("404",))},
             "/static/{filename}": {"get": _op("Scripts and styles of the pages", secured=False, content="*/*", params=[_path("filename")], errors=("404",))},
         },

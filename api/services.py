@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -242,10 +242,12 @@ QUEUES = ("ambiguous", "fallback", "disputed", "overdue")
 
 
 def dispatch_queues(session: Session, at: datetime | None = None, *, limit: int = 200) -> dict[str, list[Report]]:
-    """Reports a dispatcher should look at, by queue: dispatched on an ambiguous location or to a
-    sub-district for want of a zone (a gap), disputed by their unit, overdue."""
+    """Reports a dispatcher should look at, by queue: dispatched by the router on an ambiguous
+    location or to a sub-district for want of a zone (a gap) and not reassigned since, disputed
+    by their unit, overdue."""
     at = at or now()
-    dispatched = Report.state == State.DISPATCHED.value
+    reassigned = select(Transition.id).where(Transition.report_id == Report.id, Transition.action == Action.REASSIGN.value).exists()
+    dispatched = and_(Report.state == State.DISPATCHED.value, ~reassigned)
     queries = {
         "ambiguous": select(Report).where(dispatched, Report.route_status == Status.AMBIGUOUS.value),
         "fallback": select(Report).where(dispatched, Report.route_status == Status.FALLBACK.value),

@@ -27,6 +27,10 @@ from zones.layer import ZoneLayer
 PLACE_TYPES = ("station", "market", "school", "hospital", "park", "plaza")
 #: Street lines are simplified to this (degrees, ~1 m) for drawing.
 SIMPLIFY_DEG = 1e-5
+#: Outlines of the district and sub-districts, drawn for orientation only (degrees, ~30 m).
+OUTLINE_SIMPLIFY_DEG = 3e-4
+#: A street's name is written every this many metres along it (a long street needs it more than once).
+NAME_EVERY_M = 350.0
 JS = [("zonemap-orientation", "zonemap/orientation.js")]
 CSS = [("zonemap-orientation-css", "zonemap/orientation.css")]
 
@@ -35,11 +39,12 @@ def orientation_geojson(layer: ZoneLayer, datum: str | None = None) -> dict[str,
     """Streets (``kind`` street), the district's and sub-districts' outlines (boundary) and names
     (area), and place names (place) of ``layer`` as a GeoJSON FeatureCollection, shifted to
     ``datum`` (None: WGS84; ``gcj02`` for an Amap basemap)."""
-    outlines = shapely.simplify(layer.areas.boundary.to_numpy(), SIMPLIFY_DEG * 10)
+    outlines = shapely.simplify(layer.areas.boundary.to_numpy(), OUTLINE_SIMPLIFY_DEG)
     parts = [gpd.GeoDataFrame({"name": [""] * len(outlines), "kind": "boundary"}, geometry=outlines, crs=STORAGE_CRS)]
     if layer.streets is not None and len(layer.streets):
         simple = shapely.simplify(layer.streets.geometry.to_numpy(), SIMPLIFY_DEG)
-        parts.append(gpd.GeoDataFrame({"name": layer.streets["name"].to_numpy(), "kind": "street"}, geometry=simple, crs=STORAGE_CRS))
+        parts.append(gpd.GeoDataFrame({"name": [""] * len(simple), "kind": "street"}, geometry=simple, crs=STORAGE_CRS))
+        parts.append(_street_names(layer.streets, layer.metric_crs))
     areas = layer.areas[layer.areas["level"] == "subdistrict"] if "level" in layer.areas.columns else layer.areas
     parts.append(gpd.GeoDataFrame({"name": areas["name"].to_numpy(), "kind": "area"},
                                   geometry=shapely.point_on_surface(areas.geometry.to_numpy()), crs=STORAGE_CRS))
@@ -49,8 +54,22 @@ def orientation_geojson(layer: ZoneLayer, datum: str | None = None) -> dict[str,
     frame = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=STORAGE_CRS)
     frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
     shown = to_display(frame, None if datum in (None, "wgs84") else datum)
-    shown = shown.set_geometry(shapely.set_precision(shown.geometry.to_numpy(), 1e-6), crs=shown.crs)
+    shown = shown.set_geometry(shapely.set_precision(shown.geometry.to_numpy(), 1e-5), crs=shown.crs)
     return shown.to_geo_dict(show_bbox=False, drop_id=True)
+
+
+def _street_names(streets: gpd.GeoDataFrame, metric_crs: str) -> gpd.GeoDataFrame:
+    """Points to write each street's name at: every `NAME_EVERY_M` along it, measured in the
+    metric CRS, the first half that distance from its start."""
+    names, points = [], []
+    for name, line in zip(streets["name"], streets.to_crs(metric_crs).geometry, strict=True):
+        for part in getattr(line, "geoms", [line]):
+            count = max(1, int(part.length // NAME_EVERY_M))
+            step = part.length / count
+            names += [name] * count
+            points += [part.interpolate(step * (k + 0.5)) for k in range(count)]
+    frame = gpd.GeoDataFrame({"name": names, "kind": "street_name"}, geometry=points, crs=metric_crs)
+    return frame.to_crs(STORAGE_CRS)
 
 
 class OrientationLayer(JSCSSMixin, MacroElement):

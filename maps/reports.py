@@ -59,7 +59,7 @@ def reports_map(layer: ZoneLayer, reports: pd.DataFrame, *, asset_prefix: str) -
     if len(reports):
         local_plugin(HeatMap(reports[["lat", "lon"]].to_numpy().tolist(), name="热力 heat map", radius=12), asset_prefix, HEAT_JS).add_to(m)
         _markers(reports, asset_prefix, "问题 reports", public=False).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)  # a phone needs the map more than the list
     return m
 
 
@@ -81,7 +81,7 @@ def unit_map(layer: ZoneLayer, unit_id: str, reports: pd.DataFrame, *, asset_pre
                      ["point_id", "name", "type"], ["点位", "名称", "类型"]).add_to(m)
     if len(reports):
         _markers(reports, asset_prefix, "待整改问题 open reports", public=False).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)  # a phone needs the map more than the list
     return m
 
 
@@ -91,5 +91,5 @@ def public_map(layer: ZoneLayer, published: pd.DataFrame, *, asset_prefix: str) 
     if len(published):
         rounded = published.assign(lon=published["lon"].round(4), lat=published["lat"].round(4))
         _markers(rounded, asset_prefix, "已整改 published", public=True).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)  # a phone needs the map more than the list
     return m

@@ -149,13 +149,17 @@ class ZoneLayer:
 
     @cached_property
     def category_table(self) -> dict[str, Category]:
-        """Categories by code."""
+        """Categories by code (the optional names falling back: English to Chinese, no campaign to empty)."""
+
+        def text(row: dict[str, Any], column: str) -> str:
+            value = row.get(column)
+            return value if isinstance(value, str) else ""
+
         out = {}
-        for row in self.categories.itertuples(index=False):
-            duty = row.duty if isinstance(row.duty, str) and row.duty else None
-            dept = row.department_unit_id if isinstance(row.department_unit_id, str) and row.department_unit_id else None
-            out[str(row.code)] = Category(str(row.code), str(row.name_zh), str(row.name_en or row.name_zh), str(row.group or ""),
-                                          str(row.group_en or row.group or ""), duty, dept, float(row.deadline_hours))
+        for row in self.categories.to_dict("records"):
+            code, name_zh, group = str(row["code"]), str(row["name_zh"]), text(row, "group")
+            out[code] = Category(code, name_zh, text(row, "name_en") or name_zh, group, text(row, "group_en") or group,
+                                 text(row, "duty") or None, text(row, "department_unit_id") or None, float(row["deadline_hours"]))
         return out
 
     def category(self, code: str) -> Category:

@@ -17,8 +17,9 @@ from flask_babel import lazy_gettext as _l
 from api import citizens, parsing, ratelimit, services
 from api.auth import Caller, Role
 from api.blueprints.photos import decode
+from api.config import MAX_PHOTOS
 from api.errors import ApiError
-from api.forms import MAX_PHOTOS, ReportForm
+from api.forms import ReportForm
 from api.parsing import Location
 from api.photos import PhotoError
 from api.services import PHOTO_PATH
@@ -29,7 +30,6 @@ from zones.enums import ReportSource, Status
 bp = Blueprint("citizens", __name__)
 #: Who the history names as the sender of a report from this page.
 WEB_CITIZEN = Caller(Role.PUBLIC, username="web")
-FORM_BYTES = 64 * 1024  # a form's own fields, beside its photos
 PHOTO_MESSAGES = {
     "missing": _l("Add at least one photo of the problem."),
     "too_many": _l("Add at most three photos."),
@@ -76,7 +76,6 @@ def _photos() -> tuple[list[bytes], list[str]]:
 def submit() -> ResponseReturnValue:
     """Store, route and dispatch the report, then show its receipt; or join an open report
     nearby (the ``join`` button) as a "+1". Anything wrong: the form again, saying what."""
-    request.max_content_length = MAX_PHOTOS * (current_app.config["MAX_PHOTO_BYTES"] + FORM_BYTES)
     layer = current_layer()
     form = ReportForm(layer)
     if request.form.get("join"):

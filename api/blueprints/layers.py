@@ -88,7 +88,6 @@ def upload_layer() -> ResponseReturnValue:
     optionally ``categories`` and ``units`` CSVs (default: the current ones). Every problem is
     named by layer, row and field; the layer becomes current for every worker at once."""
     caller = require(Role.PLANNER, Role.DISPATCHER)
-    request.max_content_length = current_app.config["MAX_LAYER_UPLOAD"]
     upload = request.files.get("layer")
     if upload is None:
         raise ApiError(422, "layer: attach the GeoPackage as the form field 'layer'", errors=[{"field": "layer", "message": "is required"}])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from typing import Any
 
@@ -46,7 +45,6 @@ def upload() -> ResponseReturnValue:
     caller = require(Role.DISPATCHER, Role.PLANNER, Role.UNIT, Role.PUBLIC)
     ratelimit.check_submission(caller)
     ratelimit.check_photo_upload(caller)
-    request.max_content_length = current_app.config["MAX_PHOTO_BYTES"] + 64 * 1024  # the form's own bytes
     upload = request.files.get("photo")
     if upload is None:
         raise ApiError(422, "photo: attach the image as the form field 'photo'", errors=[{"field": "photo", "message": "is required"}])

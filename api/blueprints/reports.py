@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import parsing, ratelimit, services
+from api import citizens, parsing, ratelimit, services
 from api.clock import iso, now
 from api.auth import Caller, Role, require
 from api.errors import ApiError
@@ -33,6 +33,7 @@ def report_json(report: Report, caller: Caller, *, history: bool = False) -> dic
     at = now()
     out: dict[str, Any] = {
         "id": report.id,
+        "public_ref": report.public_ref,
         "client_ref": report.client_ref,
         "category": report.category,
         "description": report.description,
@@ -60,6 +61,7 @@ def report_json(report: Report, caller: Caller, *, history: bool = False) -> dic
     if caller.role == Role.DISPATCHER:
         out["reporter_contact"] = report.reporter_contact
     if history:
+        out["supporters"] = citizens.supporters(g.db, [report.id]).get(report.id, 0)
         out["history"] = [
             {"action": t.action, "from_state": t.from_state, "to_state": t.to_state, "unit_id": t.unit_id,
              "actor": t.actor, "note": t.note, "evidence": t.evidence, "at": iso(t.at)}

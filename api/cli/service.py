@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,7 @@ def user_create(username: str, role: str, unit_id: str | None, password_stdin: b
     """Create an account; its password is read from standard input and stored hashed."""
     from api.accounts import AccountError, create_user
 
-    password = click.get_text_stream("stdin").readline().rstrip("\r\n") if password_stdin else ""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else ""
     app = service_app(data_dir)
     with app.extensions["zonemap.db"].session() as session:
         try:

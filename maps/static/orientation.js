@@ -1,6 +1,6 @@
 // The orientation layer: street lines with their names, the district's and sub-districts'
-// outlines and names, and place names, drawn from GeoJSON (kind: street | boundary | area |
-// place) so that a map without tiles still shows where one is. Every name is set as text,
+// outlines and names, and place names, drawn from GeoJSON (kind: street | street_name |
+// boundary | area | place) so that a map without tiles still shows where one is. Every name is set as text,
 // never as HTML. Used by the Folium maps and the pages' maps alike.
 (function () {
   'use strict';
@@ -10,7 +10,7 @@
   };
   var PLACE = {radius: 3, color: '#6b7280', weight: 1, fillColor: '#ffffff', fillOpacity: 1, interactive: false};
   // Zoom levels [from, to) at which each kind is shown: names need room, places crowd a far view.
-  var SHOWN = {area: [8, 15], street: [15, 99], place: [14, 99]};
+  var SHOWN = {area: [8, 15], street_name: [15, 99], place: [14, 99]};
 
   function text(name) {
     var span = document.createElement('span');
@@ -44,7 +44,7 @@
       var kind = feature.properties.kind;
       item.bindTooltip(function () { return text(name); }, {
         permanent: true, interactive: false, opacity: 1,
-        direction: kind === 'place' ? 'right' : 'center', className: 'zm-label zm-label-' + kind
+        direction: kind === 'place' ? 'right' : 'center', className: 'zm-label zm-label-' + kind.replace('_', '-')
       });
       labelled.push({item: item, kind: kind});
     }

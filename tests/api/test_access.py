@@ -30,6 +30,8 @@ ALL = only({}, 200)
 STAFF = only({"public": 403, "none": 401}, 200)
 OFFICE = only({"unit_a": 403, "unit_b": 403, "public": 403, "none": 401}, 200)  # dispatcher and planner
 B_ONLY = only({"unit_a": 404, "public": 403, "none": 401}, 200)  # dispatcher, planner and unit B
+FORM = only({}, 400)  # a page's form posted without its CSRF token: nothing happens, whoever posts it
+SIGN_IN = {"public": 302, "none": 302}  # a staff page sends anyone else to the sign-in form
 
 
 def b_location(client, tokens, zones) -> tuple[float, float]:
@@ -43,8 +45,26 @@ def b_location(client, tokens, zones) -> tuple[float, float]:
 
 def matrix(ids: dict[str, object]) -> dict[tuple[str, str], tuple[dict[str, int], dict]]:
     """(method, url rule) -> (expected status per role, request)."""
-    rb, zb, photo_b = ids["report_b"], ids["zone_b"], ids["photo_b"]
+    rb, zb, photo_b, ref_b = ids["report_b"], ids["zone_b"], ids["photo_b"], ids["ref_b"]
     return {
+        ("GET", "/"): (ALL, {"path": "/"}),
+        ("GET", "/language/<lang>"): (only({}, 303), {"path": "/language/en?next=/public"}),
+        ("GET", "/login"): (ALL, {"path": "/login"}),
+        ("POST", "/login"): (FORM, {"path": "/login", "data": {"username": "dispatcher", "password": "x"}}),
+        ("POST", "/logout"): (FORM, {"path": "/logout", "data": {}}),
+        ("GET", "/console"): (only(SIGN_IN, 303), {"path": "/console"}),
+        ("GET", "/admin/users"): (only(SIGN_IN, 403), {"path": "/admin/users"}),
+        ("POST", "/admin/users"): (FORM, {"path": "/admin/users", "data": {"username": "x", "role": "planner", "password": "12345678"}}),
+        ("POST", "/admin/users/<username>/<any(disable, enable):change>"): (FORM, {"path": "/admin/users/dispatcher/disable", "data": {}}),
+        ("GET", "/report"): (ALL, {"path": "/report"}),
+        ("POST", "/report"): (FORM, {"path": "/report", "data": {"lon": REPORT["lon"], "lat": REPORT["lat"], "category": "litter"}}),
+        ("GET", "/report/check"): (ALL, {"path": f"/report/check?lon={ids['lon']}&lat={ids['lat']}&category=litter"}),
+        ("GET", "/r"): (only({}, 303), {"path": f"/r?ref={ref_b.lower()}"}),
+        ("GET", "/r/<ref>"): (ALL, {"path": f"/r/{ref_b}"}),
+        ("GET", "/public"): (ALL, {"path": "/public"}),
+        ("GET", "/public/<ref>"): (only({}, 404), {"path": f"/public/{ref_b}"}),  # not published (yet)
+        ("GET", "/maps/orientation.geojson"): (ALL, {"path": "/maps/orientation.geojson"}),
+        ("POST", "/dispatch/<int:report_id>/reassign"): (FORM, {"path": f"/dispatch/{rb}/reassign", "data": {"unit_id": "P06"}}),
         ("POST", "/api/v1/layers"): (only({"dispatcher": 422, "planner": 422, "none": 401}, 403), {"path": "/api/v1/layers", "data": {}, "content_type": "multipart/form-data"}),
         ("GET", "/api/v1/layers"): (OFFICE, {"path": "/api/v1/layers"}),
         ("POST", "/api/v1/photos"): (only({"none": 401}, 201), {"path": "/api/v1/photos", "photo": True}),
@@ -62,18 +82,18 @@ def matrix(ids: dict[str, object]) -> dict[tuple[str, str], tuple[dict[str, int]
         ("GET", "/api/v1/zones"): (STAFF, {"path": "/api/v1/zones"}),
         ("GET", "/api/v1/zones/<zone_id>"): (B_ONLY, {"path": f"/api/v1/zones/{zb}"}),
         ("GET", "/assets/<path:path>"): (ALL, {"path": "/assets/leaflet/leaflet.css"}),
-        ("GET", "/static/<path:filename>"): (ALL, {"path": "/static/pages.css"}),
-        ("GET", "/coverage"): (ALL, {"path": "/coverage"}),
-        ("GET", "/dispatch"): (ALL, {"path": "/dispatch"}),  # a shell: its data comes from the API with the user's token
-        ("GET", "/units/<unit_id>"): (ALL, {"path": "/units/HW01"}),
+        ("GET", "/static/<path:filename>"): (ALL, {"path": "/static/site.css"}),
+        ("GET", "/coverage"): (only({**SIGN_IN, "unit_a": 403, "unit_b": 403}, 200), {"path": "/coverage"}),
+        ("GET", "/dispatch"): (only({**SIGN_IN, "planner": 403, "unit_a": 403, "unit_b": 403}, 200), {"path": "/dispatch"}),
+        ("GET", "/units/<unit_id>"): (only({**SIGN_IN, "unit_a": 403}, 200), {"path": "/units/HW01"}),
         ("GET", "/docs"): (ALL, {"path": "/docs"}),
         ("GET", "/healthz"): (ALL, {"path": "/healthz"}),
         ("GET", "/openapi.json"): (ALL, {"path": "/openapi.json"}),
         ("GET", "/maps/coverage"): (ALL, {"path": "/maps/coverage"}),
         ("GET", "/maps/coverage/suggestions.geojson"): (ALL, {"path": "/maps/coverage/suggestions.geojson"}),
         ("GET", "/maps/public"): (ALL, {"path": "/maps/public"}),
-        ("GET", "/maps/reports"): (OFFICE, {"path": "/maps/reports"}),
-        ("GET", "/maps/units/<unit_id>"): (B_ONLY, {"path": "/maps/units/HW01"}),
+        ("GET", "/maps/reports"): ({**OFFICE, "none": 302}, {"path": "/maps/reports"}),  # a browser without a session: to the sign-in form
+        ("GET", "/maps/units/<unit_id>"): ({**B_ONLY, "none": 302}, {"path": "/maps/units/HW01"}),
         ("GET", "/ogc"): (ALL, {"path": "/ogc"}),
         ("GET", "/ogc/conformance"): (ALL, {"path": "/ogc/conformance"}),
         ("GET", "/ogc/collections"): (ALL, {"path": "/ogc/collections"}),
@@ -120,7 +140,8 @@ def test_every_endpoint_for_every_role(app, client, tokens, demo_files):
     b_markers = ["MARKER-B", "13700000042", photo_b["id"], repr(b_point[0])[:11], report_b["created_at"], *private_b]
     contacts = ["13700000041", "13700000042"]
 
-    table = matrix({"report_b": str(report_b["id"]), "zone_b": zone_b, "photo_b": photo_b["id"], "lon": b_point[0], "lat": b_point[1]})
+    table = matrix({"report_b": str(report_b["id"]), "zone_b": zone_b, "photo_b": photo_b["id"], "lon": b_point[0], "lat": b_point[1],
+                    "ref_b": report_b["public_ref"]})
     rules = {(m, r.rule) for r in app.url_map.iter_rules() for m in r.methods - {"HEAD", "OPTIONS"}}
     assert rules == set(table), f"untested: {rules - set(table)}; gone: {set(table) - rules}"
     wrong, leaks, cells = [], [], 0
@@ -139,7 +160,7 @@ def test_every_endpoint_for_every_role(app, client, tokens, demo_files):
                 leaks.append(f"{method} {rule} as {role} shows {shown}")
     assert not wrong, "\n".join(wrong)
     assert not leaks, "\n".join(leaks)
-    assert cells == len(table) * len(ROLES) >= 280
+    assert cells == len(table) * len(ROLES) >= 400
     # The markers are real: the owners see them.
     assert "MARKER-A" in client.get("/api/v1/reports?limit=500", headers=tokens["unit_a"]).get_data(as_text=True)
     assert "MARKER-B" in client.get("/api/v1/reports?limit=500", headers=tokens["unit_b"]).get_data(as_text=True)

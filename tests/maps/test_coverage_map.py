@@ -8,6 +8,7 @@ import shapely
 
 from maps.coverage import coverage_map
 from maps.offline import asset_file
+from tests.support.pages import signed_in
 from tests.zones.test_router import cell, make_layer
 from zones.coverage import analyse
 
@@ -70,7 +71,9 @@ def test_served_by_the_app(client):
     assert client.get("/maps/coverage?basemap=google").status_code == 422
 
 
-def test_coverage_page_and_suggestions(client):
+def test_coverage_page_and_suggestions(app, client):
+    assert client.get("/coverage").headers["Location"] == "/login?next=/coverage"
+    signed_in(app, client, "planner")
     zh = client.get("/coverage").get_data(as_text=True)
     assert "责任区覆盖情况" in zh and "城阳街道" in zh and 'src="/maps/coverage"' in zh
     en = client.get("/coverage?lang=en").get_data(as_text=True)
@@ -103,13 +106,15 @@ def test_report_unit_and_public_maps_are_offline(client, tokens):
     assert "13800000000" not in public and "时限" not in public
     assert client.get("/maps/units/P06", headers=tokens["unit_b"]).status_code == 404
     assert client.get("/maps/reports", headers=tokens["unit_a"]).status_code == 403
-    assert client.get("/maps/reports").status_code == 401
+    assert client.get("/maps/reports").headers["Location"] == "/login?next=/maps/reports"  # a browser: to the sign-in form
+    assert client.get("/maps/reports", headers={"Authorization": "Bearer zm_wrong"}).status_code == 401
 
 
-def test_dispatch_and_unit_pages(client, tokens):
+def test_dispatch_and_unit_pages(app, client, tokens):
     from tests.api.test_reports import REPORT, submit
 
-    for page, title in (("/dispatch", "调度台"), ("/dispatch?lang=en", "Dispatch"), ("/units/P06", "本单位")):
+    signed_in(app, client, "dispatcher")
+    for page, title in (("/dispatch", "调度台"), ("/dispatch?lang=en", "Dispatch"), ("/units/P06", "青岛金海物业服务有限公司（P06）")):
         html = client.get(page).get_data(as_text=True)
         assert title in html and re.findall(r"https?://", html) == []
     rid = submit(client, tokens["public"], {**REPORT, "accuracy_m": 80}).get_json()["id"]

@@ -123,7 +123,18 @@ def running(env: dict[str, str], data_dir: Path, workers: int | None = None) -> 
         server.stop()
 
 
-def create_token(env: dict[str, str], data_dir: Path, role: str = "dispatcher") -> str:
+def create_token(env: dict[str, str], data_dir: Path, role: str = "dispatcher", unit_id: str | None = None) -> str:
     """A token made with the command line, as an operator would."""
-    made = subprocess.run([ZONEMAP, "token", "create", "--role", role, "--data-dir", str(data_dir)], env=env, capture_output=True, text=True, check=True)
+    command = [ZONEMAP, "token", "create", "--role", role, "--data-dir", str(data_dir), *(["--unit", unit_id] if unit_id else [])]
+    made = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     return made.stdout.strip().splitlines()[-1]
+
+
+def upload_photo(base: str, token: str, data: bytes, name: str = "photo.jpg") -> str:
+    """Upload a photo to the API (multipart, as an app does); its reference."""
+    boundary = "zonemap-test-boundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"{name}\"\r\nContent-Type: image/jpeg\r\n\r\n").encode()
+    body += data + f"\r\n--{boundary}--\r\n".encode()
+    status, answer = call("POST", base + "/api/v1/photos", token=token, data=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert status == 201, answer
+    return answer["url"]

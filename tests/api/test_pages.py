@@ -1,0 +1,314 @@
+"""The pages people use, through Flask's test client: the front door and the language switch,
+staff sign-in with its limits, the citizens' report form (+1 on a report nearby, a receipt, the
+progress page), the public board with the photos a dispatcher published, and the accounts."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from PIL import Image
+
+from api.accounts import set_active
+from api.cli import main
+from api.persistence.models import Photo, Report, Support
+from tests.api.test_reports import LAT, LON, REPORT, submit
+from tests.support.pages import PASSWORD, account, csrf, sign_in, signed_in
+
+SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def jpeg(colour: tuple[int, int, int] = (180, 40, 30), size: tuple[int, int] = (640, 480), note: str = "") -> bytes:
+    """A JPEG photo, with ``note`` in its EXIF description (metadata that must not survive)."""
+    out = io.BytesIO()
+    image = Image.new("RGB", size, colour)
+    exif = Image.Exif()
+    if note:
+        exif[0x010E] = note
+    image.save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def counts(app) -> tuple[int, int, int]:
+    """Reports, photos and +1s stored."""
+    with app.extensions["zonemap.db"].session() as session:
+        return tuple(session.scalar(sa.select(sa.func.count()).select_from(table)) for table in (Report, Photo, Support))
+
+
+def report_form(client, **fields) -> dict:
+    """The form's fields as the page gives them (its CSRF token and key), with ``fields`` filled in."""
+    html = client.get("/report").get_data(as_text=True)
+    client_ref = re.search(r'id="client_ref" name="client_ref" type="hidden" value="([0-9a-f]+)"', html).group(1)
+    return {"csrf_token": csrf(html), "client_ref": client_ref, "crs": "wgs84", "lon": str(LON), "lat": str(LAT), "accuracy_m": "8",
+            "category": "litter", "description": "路口垃圾堆了两天", "phone": "13912345678", **fields}
+
+
+def send(client, form: dict, photos: list[bytes] | None = None):
+    data = {**form, "photos": [(io.BytesIO(p), f"p{n}.jpg") for n, p in enumerate([jpeg()] if photos is None else photos)]}
+    return client.post("/report", data=data, content_type="multipart/form-data")
+
+
+def test_front_door_in_chinese_with_an_english_switch(client):
+    page = client.get("/").get_data(as_text=True)
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    for link, text in (('href="/report"', "我要反映"), ('href="/public"', "晾晒台"), ('href="/login"', "工作人员登录")):
+        assert link in page and text in page
+    assert "城阳区" in page
+    switched = client.get("/language/en?next=/public")
+    assert switched.status_code == 303 and switched.headers["Location"] == "/public"
+    assert "Public board: fixed and published" in client.get("/public").get_data(as_text=True)  # the cookie holds
+    assert client.get("/language/en?next=https://evil.example/").headers["Location"] == "/"  # never to another site
+    assert "我要反映" in client.get("/?lang=zh").get_data(as_text=True)
+
+
+def test_each_role_signs_in_to_its_own_console(app, client):
+    for username, role, unit, console in (("wang", "dispatcher", None, "/dispatch"), ("li", "planner", None, "/coverage"),
+                                          ("hw", "unit", "HW01", "/units/HW01"), ("root", "admin", None, "/admin/users")):
+        account(app, username, role, unit)
+        landed = sign_in(client, username)
+        assert landed.status_code == 303 and landed.headers["Location"] == "/console"
+        assert client.get("/console").headers["Location"] == console
+        assert client.get(console).status_code == 200, console
+        token = csrf(client.get("/").get_data(as_text=True))
+        assert client.post("/logout", data={"csrf_token": token}).status_code == 303
+        assert client.get("/console").headers["Location"] == "/login?next=/console"
+    back = sign_in(client, "wang", next_path="/units/P06")
+    assert back.headers["Location"] == "/units/P06"
+    assert sign_in(client, "wang", next_path="//evil.example/x").headers["Location"] == "/console"
+
+
+@SQLITE
+def test_wrong_password_and_missing_form_token_are_clear_pages_in_chinese(app, client):
+    account(app, "wang", "dispatcher")
+    wrong = sign_in(client, "wang", "not the password")
+    assert wrong.status_code == 200 and "用户名或密码错误" in wrong.get_data(as_text=True)
+    assert client.get("/dispatch").status_code == 302  # not signed in
+    forged = client.post("/login", data={"username": "wang", "password": PASSWORD})
+    assert forged.status_code == 400 and forged.mimetype == "text/html"
+    assert "表单缺少安全令牌" in forged.get_data(as_text=True)
+    assert client.get("/dispatch").status_code == 302
+    with app.extensions["zonemap.db"].session() as session:
+        assert session.scalar(sa.text("SELECT last_login_at FROM users WHERE username = 'wang'")) is None
+
+
+@SQLITE
+def test_sign_in_attempts_are_limited(app, client):
+    app.config["LOGIN_LIMIT"] = "3 per minute"
+    account(app, "wang", "dispatcher")
+    for _ in range(3):
+        assert "用户名或密码错误" in sign_in(client, "wang", "guess").get_data(as_text=True)
+    blocked = sign_in(client, "wang")  # even the right password, until the window passes
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+    assert "操作过于频繁" in blocked.get_data(as_text=True)
+
+
+@SQLITE
+def test_a_disabled_account_loses_its_session(app, client):
+    signed_in(app, client, "dispatcher")
+    assert client.get("/dispatch").status_code == 200
+    with app.extensions["zonemap.db"].session() as session:
+        set_active(session, "dispatcher-x", False)
+    assert client.get("/dispatch").headers["Location"] == "/login?next=/dispatch"
+    assert "用户名或密码错误" in sign_in(client, "dispatcher-x").get_data(as_text=True)
+
+
+@SQLITE
+def test_a_unit_gets_a_403_page_not_json_on_the_dispatch_console(app, client):
+    signed_in(app, client, "unit", "HW01")
+    page = client.get("/dispatch")
+    assert page.status_code == 403 and page.mimetype == "text/html"
+    assert "无权访问" in page.get_data(as_text=True)
+    assert client.get("/units/P06").status_code == 403  # another unit's page
+    assert client.get("/units/HW01").status_code == 200
+
+
+def test_a_citizen_reports_from_the_form_and_follows_it(app, client):
+    form = report_form(client)
+    sent = send(client, form, [jpeg(note="GPS 36.31N 120.40E SECRET-EXIF")])
+    assert sent.status_code == 303
+    ref = re.fullmatch(r"/r/([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})\?new=1", sent.headers["Location"]).group(1)
+    receipt = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "您的反映已收到" in receipt and ref in receipt and f'href="/r/{ref}"' in receipt
+    assert "青岛金海物业服务有限公司" in receipt and "已派单" in receipt  # routed to P06 and dispatched at once
+    for private in ("13912345678", "路口垃圾", str(LON)):
+        assert private not in receipt
+    with app.extensions["zonemap.db"].session() as session:
+        report = session.scalar(sa.select(Report).where(Report.public_ref == ref))
+        assert (report.unit_id, report.source, report.reporter_contact, report.accuracy_m) == ("P06", "citizen", "13912345678", 8.0)
+        [photo] = session.scalars(sa.select(Photo)).all()
+        assert report.photos == [f"/api/v1/photos/{photo.id}"]
+        assert b"SECRET-EXIF" not in photo.data and photo.thumb
+    again = send(client, form)  # a double tap sends the same form twice: one report
+    assert again.headers["Location"] == sent.headers["Location"]
+    assert counts(app)[0] == 1
+    assert client.get(f"/r?ref={ref.lower().replace('-', '')}").headers["Location"] == f"/r/{ref}"
+    assert client.get("/r/0000-0000-0000").status_code == 404
+
+
+@SQLITE
+def test_a_form_with_errors_says_what_in_chinese_and_stores_nothing(app, client):
+    app.config["MAX_PHOTO_BYTES"] = 60_000
+    cases = [
+        ({}, [], "请至少拍一张问题照片"),
+        ({}, [jpeg(size=(2400, 1800)) + b"\0" * 60_000], "超过 0 MB"),  # over the (lowered) limit
+        ({}, [b"this is not a picture"], "无法识别为图片"),
+        ({"lon": ""}, None, "请在地图上标出位置"),
+        ({"category": ""}, None, "请选择问题类别"),
+        ({"phone": "call me"}, None, "请填写数字组成的电话号码"),
+    ]
+    for fields, photos, message in cases:
+        page = send(client, report_form(client, **fields), photos)
+        assert page.status_code == 422, message
+        assert message in page.get_data(as_text=True), message
+    assert counts(app) == (0, 0, 0)
+
+
+def test_an_open_report_nearby_is_offered_and_joined(app, client):
+    first = send(client, report_form(client))
+    ref = first.headers["Location"].split("/")[2].split("?")[0]
+    check = client.get(f"/report/check?lon={LON + 0.0001}&lat={LAT}&category=litter&crs=wgs84").get_data(as_text=True)
+    assert "附近已有人反映" in check and f'value="{ref}"' in check and "相距约 9 米" in check
+    assert "附近已有人反映" not in client.get(f"/report/check?lon={LON}&lat={LAT}&category=illegal_ads").get_data(as_text=True)
+    twin = send(client, report_form(client)).headers["Location"].split("/")[2].split("?")[0]  # another at the very same spot: a tie
+    both = client.get(f"/report/check?lon={LON}&lat={LAT}&category=litter").get_data(as_text=True)
+    assert both.index(f'value="{ref}"') < both.index(f'value="{twin}"') and "相距约 0 米" in both
+    assert "附近已有人反映" not in client.get(f"/report/check?lon={LON + 0.001}&lat={LAT}&category=litter").get_data(as_text=True)  # ~90 m
+    joined = send(client, report_form(client, join=ref, phone="13700001111"), photos=[])
+    assert joined.headers["Location"] == f"/r/{ref}?joined=1"
+    assert "现在共有 2 人反映" in client.get(joined.headers["Location"]).get_data(as_text=True)
+    assert counts(app)[0::2] == (2, 1)  # two reports, one +1
+    with app.extensions["zonemap.db"].session() as session:
+        assert session.scalar(sa.select(Support.reporter_contact)) == "13700001111"
+
+
+def test_the_public_board_shows_published_cases_with_the_photos_a_dispatcher_chose(app, client, tokens):
+    exact = LON + 0.0000371
+    sent = send(client, report_form(client, lon=str(exact)), [jpeg((200, 30, 30))])
+    ref = sent.headers["Location"].split("/")[2].split("?")[0]
+    report = client.get("/api/v1/reports?limit=5", headers=tokens["dispatcher"]).get_json()["items"][0]
+    before = report["photos"][0]
+    after = client.post("/api/v1/photos", data={"photo": (io.BytesIO(jpeg((30, 160, 60))), "after.jpg")}, headers=tokens["unit_a"],
+                        content_type="multipart/form-data").get_json()["url"]
+    move = f"/api/v1/reports/{report['id']}/transitions"
+    assert client.post(move, json={"action": "rectify", "evidence": [after]}, headers=tokens["unit_a"]).status_code == 200
+    assert client.post(move, json={"action": "verify"}, headers=tokens["dispatcher"]).status_code == 200
+    assert client.get(f"/public/{ref}").status_code == 404  # not published yet
+    assert client.get(after).status_code == 401  # nor its photos
+    assert client.post(move, json={"action": "publish", "public_photos": ["/api/v1/photos/elsewhere"]}, headers=tokens["dispatcher"]).status_code == 422
+    assert client.post(move, json={"action": "publish"}, headers=tokens["dispatcher"]).status_code == 200  # the fix's photo only
+    board = client.get("/public").get_data(as_text=True)
+    assert "已公开 1 件" in board and f'href="/public/{ref}"' in board and "青岛金海物业服务有限公司 用时 1 小时 整改完成" in board
+    assert f'src="{after}?size=small"' in board and before not in board and "反映人的照片未公开" in board
+    for private in ("13912345678", "路口垃圾", str(exact)[:9]):
+        assert private not in board
+    assert f'"lon": {round(exact, 4)}' in board  # about ten metres
+    small = client.get(f"{after}?size=small")
+    assert small.status_code == 200 and small.mimetype == "image/jpeg" and max(Image.open(io.BytesIO(small.data)).size) <= 480
+    assert client.get(after).status_code == 200 and client.get(before).status_code == 401  # anyone: the fix; the reporter's: staff only
+    case = client.get(f"/public/{ref}").get_data(as_text=True)
+    assert "青岛金海物业服务有限公司" in case and re.search(r"\d{4}-\d{2}-\d{2}", case) and not re.search(r"\d{2}:\d{2}", case)  # the day only
+    area = report["decision"]["area_id"]
+    assert "已公开 1 件" in client.get(f"/public?area={area}&group=环境卫生&period=7d").get_data(as_text=True)
+    assert "已公开 0 件" in client.get("/public?group=园林绿化").get_data(as_text=True)
+    assert "已公开 0 件" in client.get("/public?area=370214002000").get_data(as_text=True)
+
+
+@SQLITE
+def test_a_dispatcher_may_publish_the_reporters_photo_too(app, client, tokens):
+    send(client, report_form(client))
+    report = client.get("/api/v1/reports?limit=5", headers=tokens["dispatcher"]).get_json()["items"][0]
+    move = f"/api/v1/reports/{report['id']}/transitions"
+    for action in ("rectify", "verify"):
+        client.post(move, json={"action": action}, headers=tokens["dispatcher"])
+    assert client.post(move, json={"action": "publish", "public_photos": report["photos"]}, headers=tokens["dispatcher"]).status_code == 200
+    assert client.get(report["photos"][0]).status_code == 200
+    assert client.post(f"/api/v1/reports/{report['id']}/transitions", json={"action": "verify", "public_photos": []},
+                       headers=tokens["dispatcher"]).status_code == 422  # photos are published by publish alone
+
+
+@SQLITE
+def test_times_are_shown_in_shanghai(app, client):
+    send(client, report_form(client))
+    with app.extensions["zonemap.db"].session() as session:
+        report = session.scalar(sa.select(Report))
+        report.created_at = datetime(2026, 12, 1, 11, 16, 42, 123456, tzinfo=UTC)
+        ref = report.public_ref
+    page = client.get(f"/r/{ref}").get_data(as_text=True)
+    assert "2026-12-01 19:16" in page and "11:16" not in page and "42.123" not in page
+
+
+@SQLITE
+def test_staff_pages_name_units_and_categories(app, client, tokens):
+    submit(client, tokens["public"], {**REPORT, "accuracy_m": 80})  # an ambiguous location: the dispatcher's queue
+    signed_in(app, client, "dispatcher")
+    page = client.get("/dispatch").get_data(as_text=True)
+    assert "垃圾杂物乱堆乱放" in page and "litter" not in page.replace('value="litter"', "")
+    assert "青岛金海物业服务有限公司（P06）" in page and "dispatched" not in page
+    english = client.get("/dispatch?lang=en").get_data(as_text=True)
+    assert "Litter and dumped rubbish" in english and "Location uncertain" in english
+
+
+@SQLITE
+def test_the_dispatch_console_reassigns(app, client, tokens):
+    report_id = submit(client, tokens["public"], {**REPORT, "accuracy_m": 80}).get_json()["id"]
+    signed_in(app, client, "dispatcher")
+    token = csrf(client.get("/dispatch").get_data(as_text=True))
+    assert client.post(f"/dispatch/{report_id}/reassign", data={"csrf_token": token, "unit_id": "NOPE"}).status_code == 303
+    assert "NOPE 不是当前责任区图层中的单位" in client.get("/dispatch").get_data(as_text=True)
+    assert 'data-id="%d"' % report_id in client.get("/dispatch").get_data(as_text=True)
+    client.post(f"/dispatch/{report_id}/reassign", data={"csrf_token": token, "unit_id": "HW01"})
+    moved = client.get(f"/api/v1/reports/{report_id}", headers=tokens["dispatcher"]).get_json()
+    assert moved["unit_id"] == "HW01" and moved["history"][-1]["actor"] == "dispatcher@dispatcher-x"
+    assert 'data-id="%d"' % report_id not in client.get("/dispatch").get_data(as_text=True)  # handled: out of the queue
+
+
+@SQLITE
+def test_an_administrator_manages_accounts(app, client):
+    signed_in(app, client, "admin")
+    token = csrf(client.get("/admin/users").get_data(as_text=True))
+    made = client.post("/admin/users", data={"csrf_token": token, "username": "zhao", "role": "unit", "unit_id": "HW01", "password": "long enough"})
+    assert made.status_code == 303
+    refused = client.post("/admin/users", data={"csrf_token": token, "username": "qian", "role": "unit", "unit_id": "NOWHERE", "password": "long enough"})
+    assert refused.status_code == 422 and "单位账号须填写当前责任区图层中的单位编码" in refused.get_data(as_text=True)
+    assert client.post("/admin/users/zhao/disable", data={"csrf_token": token}).status_code == 303
+    listing = client.get("/admin/users").get_data(as_text=True)
+    assert "zhao" in listing and "已停用" in listing and "qian" not in listing
+    other = app.test_client()
+    assert "用户名或密码错误" in sign_in(other, "zhao", "long enough").get_data(as_text=True)
+
+
+@SQLITE
+def test_user_commands(app, monkeypatch):
+    monkeypatch.setenv("ZONEMAP_DATA_DIR", app.config["DATA_DIR"])
+    monkeypatch.setenv("ZONEMAP_LAYER_DIR", app.config["LAYER_DIR"])
+    monkeypatch.setenv("DATABASE_URL", app.config["DATABASE_URL"])
+    runner = CliRunner()
+    made = runner.invoke(main, ["user", "create", "sun", "--role", "unit", "--unit", "HW01", "--password-stdin"], input="a good password\n")
+    assert made.exit_code == 0, made.output
+    assert runner.invoke(main, ["user", "create", "sun", "--role", "planner", "--password-stdin"], input="another one\n").exit_code == 2
+    assert "at least 8" in runner.invoke(main, ["user", "create", "zhou", "--role", "planner", "--password-stdin"], input="short\n").output
+    assert "sun\tunit\tHW01\tactive" in runner.invoke(main, ["user", "list"]).output
+    assert runner.invoke(main, ["user", "disable", "sun"]).exit_code == 0
+    assert "sun\tunit\tHW01\tdisabled" in runner.invoke(main, ["user", "list"]).output
+    with app.extensions["zonemap.db"].session() as session:
+        stored = session.scalar(sa.text("SELECT password_hash FROM users WHERE username = 'sun'"))
+    assert stored.startswith("scrypt:") and "a good password" not in stored
+
+
+def test_the_catalogue_translates_every_message():
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+
+    from api.i18n import CATALOGUES
+
+    root = CATALOGUES.parent
+    method_map = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
+    wanted = {message for _file, _line, message, _comments, _context in extract_from_dir(root, method_map, keywords={"_": None, "_l": None, "gettext": None, "lazy_gettext": None})}
+    with (CATALOGUES / "zh" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalogue = read_po(handle)
+    translated = {m.id for m in catalogue if m.id and m.string and "fuzzy" not in m.flags}
+    assert not wanted - translated, sorted(wanted - translated)
