@@ -17,12 +17,11 @@ import urllib.parse
 import pandas as pd
 import pyogrio
 import pytest
-from playwright.sync_api import sync_playwright
 
 from geodata.demo import DemoFiles
 from geodata.io import write_layer
 from tests.api.test_reports import LAT, LON, REPORT
-from tests.maps.test_browser import CHROMIUM, only_local
+from tests.support.browser import DESKTOP, browser_context, create_user, screenshot, sign_in
 from tests.support.server import call, create_token, serving
 
 pytestmark = pytest.mark.slow
@@ -96,8 +95,8 @@ def test_no_script_runs_from_data_on_any_page_or_map(demo_files, tmp_path):
     with serving(env, data) as base:
         dispatcher = create_token(env, data)
         hostile_report = {**REPORT, "description": HOSTILE, "reporter_contact": HOSTILE[:200]}
-        status, first = call("POST", base + "/api/v1/reports", hostile_report, dispatcher)
-        assert status == 201 and first["unit_id"] == UNIT, first
+        status, first = call("POST", base + "/api/v1/reports", {**hostile_report, "accuracy_m": 80}, dispatcher)  # ambiguous: on the console
+        assert status == 201 and first["unit_id"] == UNIT and first["decision"]["status"] == "ambiguous", first
         status, second = call("POST", base + "/api/v1/reports", {**hostile_report, "lon": LON + 0.0003}, dispatcher)
         for action in ("rectify", "verify", "publish"):  # one report reaches the public board
             status, _ = call("POST", f"{base}/api/v1/reports/{second['id']}/transitions", {"action": action}, dispatcher)
@@ -107,39 +106,38 @@ def test_no_script_runs_from_data_on_any_page_or_map(demo_files, tmp_path):
         status, moved = call("POST", f"{base}/api/v1/reports/{third['id']}/transitions", {"action": "reassign", "unit_id": UNIT, "note": HOSTILE}, dispatcher)
         assert status == 200 and moved["unit_id"] == UNIT
 
-        blocked, errors, shown = [], [], {}
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            context.route("**/*", only_local(base, blocked))
+        create_user({**env, "ZONEMAP_DATA_DIR": str(data)}, data, "wang", "dispatcher")
+        shown = {}
+        with browser_context(base, DESKTOP) as (context, watch):
+            page = watch.page(context)
+            sign_in(page, base, "wang")
+            page.close()
             unit_path = "/units/" + urllib.parse.quote(UNIT, safe="")
             maps = ["/maps/coverage", "/maps/public", "/maps/reports", "/maps" + unit_path]
-            pages = ["/coverage", "/dispatch", unit_path, "/docs"]
+            ref = second["public_ref"]
+            pages = ["/coverage", "/dispatch", unit_path, "/docs", "/", "/report", "/public", f"/public/{ref}", f"/r/{ref}", f"/r/{first['public_ref']}"]
             for path in maps + pages:
-                page = context.new_page()
-                if path in ("/maps/reports", "/maps" + unit_path):
-                    page.set_extra_http_headers({"Authorization": f"Bearer {dispatcher}"})
-                page.on("console", lambda m, path=path: errors.append(f"{path}: {m.text}") if m.type in ("error", "warning") else None)
-                page.on("pageerror", lambda exc, path=path: errors.append(f"{path}: {exc}"))
-                page.on("dialog", lambda d, path=path: (errors.append(f"{path}: dialog {d.message}"), d.dismiss()))
+                page = watch.page(context)
                 response = page.goto(base + path, wait_until="load", timeout=180_000)
                 assert response.status == 200, path
-                if path in pages[1:3]:  # the token pages fetch their data
-                    page.fill("#token", dispatcher)
-                    page.click("#token-form button")
-                    page.wait_for_selector("#out table", timeout=30_000)
-                    if path == unit_path:
-                        assert HOSTILE[:30] in page.inner_text("#out")  # shown as text
+                if path in (unit_path, "/dispatch", "/public", f"/public/{ref}", f"/r/{first['public_ref']}"):
+                    assert HOSTILE[:30] in page.inner_text("main"), path  # names shown as text
+                if path == "/report":  # the live answer names the hostile unit, and the hostile report nearby
+                    page.locator("#lon").fill(str(LON))
+                    page.locator("#lat").fill(str(LAT))
+                    page.locator("#category").select_option("litter")
+                    page.locator("#check .nearby").wait_for()
+                    assert HOSTILE[:30] in page.inner_text("#check")
                 if path in maps:
                     page.wait_for_function("() => typeof L !== 'undefined'")
                     shown[path] = page.evaluate(SHOW_TOOLTIPS)
                 for frame in page.frames:
                     assert frame.evaluate("() => window.__xss") is None, (path, frame.url)
-                page.screenshot(path=str(tmp_path / (path.strip("/").replace("/", "_")[:40] + ".png")))
+                screenshot(page, "hostile" + (path.replace("/", "-")[:40] if path != "/" else "-home"))
                 page.close()
-            browser.close()
+            errors = [e for e in watch.errors if "favicon" not in e]
+            assert watch.blocked == []
     assert errors == [], errors
-    assert blocked == []
     # Tooltips were shown, with the hostile text as text, on every map.
     assert all(count > 0 for count in shown.values()), shown
     print(json.dumps(shown))
