@@ -52,7 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, database (migrated), the zone layer, auth, blueprints."""
     from api import analysis, assets, auth, errors, i18n, openapi, ratelimit, security, sessions, state
     from api.blueprints import accounts, board, citizens, front, layers, maps, ogc, open311, pages, photos, reports
-    from api.config import configure
+    from api.config import body_limits, configure
     from api.persistence import Database, migrate
 
     assets.check_installed()
@@ -73,8 +73,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.before_request
     def _open() -> None:
-        if request.endpoint in app.config["BODY_LIMITS"]:
-            request.max_content_length = app.config["BODY_LIMITS"][request.endpoint]
+        uploads = body_limits(app.config)
+        if request.endpoint in uploads:
+            request.max_content_length = uploads[request.endpoint]
         g.db = database.sessions()
         g.caller = None
         g.caller = auth.authenticate(g.db) or sessions.caller()

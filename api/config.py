@@ -70,7 +70,6 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         msg = f"MAX_CONTENT_LENGTH must be a positive number of bytes, got {app.config['MAX_CONTENT_LENGTH']!r}"
         raise ValueError(msg)
     app.config["PAGE_TILES"] = page_tiles(app.config["BASEMAP"], app.config["TILE_URL"])
-    app.config["BODY_LIMITS"] = body_limits(app.config)
     app.config["ROUTING"] = RoutingConfig(
         nearest_tolerance_m=float(app.config["NEAREST_TOLERANCE_M"]),
         test_point_radius_m=float(app.config["TEST_POINT_RADIUS_M"]),
@@ -97,7 +96,7 @@ def page_tiles(basemap: str | None, tile_url: str | None) -> str | None:
     return BASEMAPS[basemap][0]
 
 
-def body_limits(config: dict[str, Any]) -> dict[str, int]:
+def body_limits(config: Any) -> dict[str, int]:
     """Uploads larger than ``MAX_CONTENT_LENGTH``, by endpoint (bytes). Set before anything reads
     the body: the form-token check reads a page's form before its view runs."""
     photo = int(config["MAX_PHOTO_BYTES"]) + FORM_BYTES

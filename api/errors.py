@@ -18,7 +18,7 @@ from zones.errors import CRSError, IllegalTransitionError, LayerReadError, Schem
 PROBLEM = "application/problem+json"
 OPEN311_PREFIX = "/open311/"
 #: Paths of machine interfaces (bearer tokens, JSON errors); every other path is a page a person opens.
-MACHINE_PREFIXES = ("/api/", OPEN311_PREFIX, "/ogc", "/openapi.json", "/healthz", "/assets/")
+MACHINE_PREFIXES = ("/api/", OPEN311_PREFIX, "/ogc", "/openapi.json", "/healthz", "/assets/", "/static/")
 
 
 def is_page_request() -> bool:

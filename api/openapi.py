@@ -56,7 +56,7 @@ def _page(summary: str, codes: tuple[str, ...] = ("200",), *, params: list[dict[
           multipart: bool = False) -> dict[str, Any]:
     """A page for people (HTML): every answer, errors included, is a page in the reader's language."""
     op: dict[str, Any] = {"summary": summary, "security": [], "responses": {code: {"description": PAGE_STATUSES[code], "content": {"text/html": {}}} for code in codes}}
-    op["parameters"] = [{**_q("lang", enum=["zh", "en"]), "description": "the page's language (default: the language cookie, else Chinese)"}, *(params or [])]
+    op["parameters"] = [{**_q("lang"), "description": "the page's language: zh or en (anything else: the language cookie, else Chinese)"}, *(params or [])]
     if form is not None:
         op["requestBody"] = {"required": True, "content": {"multipart/form-data" if multipart else "application/x-www-form-urlencoded": {"schema": form}}}
     return op
@@ -193,12 +193,13 @@ def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
                                           photos={"type": "array", "maxItems": 3, "items": {"type": "string", "format": "binary"}},
                                           description={"type": "string"}, phone={"type": "string"}, client_ref={"type": "string"}, join={"type": "string"},
                                           csrf_token={"type": "string"}))},
-            "/report/check": {"get": _page("A fragment of the form: the unit that takes a report at this spot, and open reports of the same problem nearby", params=[
-                _q("lon", "number"), _q("lat", "number"), _q("crs", enum=CRS), _q("accuracy_m", "number"), _q("category")])},
+            "/report/check": {"get": _page("A fragment of the form: the unit that takes a report at this spot, and open reports of the same problem nearby "
+                                           "(a spot or category it cannot read: a hint to mark the spot or choose one)", params=[
+                _q("lon"), _q("lat"), _q("crs"), _q("accuracy_m"), _q("category")])},
             "/r": {"get": _page("Follow a report by its reference, however typed", ("303", "404"), params=[_q("ref", required=True)])},
             "/r/{ref}": {"get": _page("A report's progress by its public reference, without personal data", ("200", "404"), params=[_path("ref")])},
-            "/public": {"get": _page("The public board (晾晒): published cases as a list and a map", params=[
-                _q("area"), _q("group"), _q("period", enum=["all", "7d", "30d", "365d"]), _q("page", "integer", minimum=1)])},
+            "/public": {"get": _page("The public board (晾晒): published cases as a list and a map; a filter it does not know (area, group, "
+                                     "period all|7d|30d|365d, page) is left out", params=[_q("area"), _q("group"), _q("period"), _q("page")])},
             "/public/{ref}": {"get": _page("One published case", ("200", "404"), params=[_path("ref")])},
             "/maps/orientation.geojson": {"get": _op("Streets and place names of the current layer, for maps without tiles (GeoJSON)", schema="FeatureCollection",
                                                      content="application/geo+json", secured=False, errors=())},
@@ -220,7 +221,7 @@ def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
                                                         "and the unit of a report showing it); ?size=small: a JPEG at most 480 px a side",
                                                         params=[_path("photo_id", pattern=NO_NUL), _q("size", enum=["full", "small"])]),
                                                   "responses": {"200": {"description": "The image", "content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}},
-                                                                "401": PROBLEM, "403": PROBLEM, "404": PROBLEM}}},
+                                                                "401": PROBLEM, "403": PROBLEM, "404": PROBLEM, "422": PROBLEM}}},
             "/api/v1/route": {"get": _op("The routing decision for a point, stored nowhere", schema="RouteDecision", errors=("401", "403", "422"),
                                          params=[*location, _q("category", required=True, enum=categories)])},
             "/api/v1/units": {"get": _op("Units ranked by on-time rate", schema="Units", errors=("401", "403"))},
@@ -261,8 +262,7 @@ def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
                 errors=("404", "422"))},
             "/ogc/collections/{collection}/items/{feature_id}": {"get": _op("One feature", schema="Feature", content="application/geo+json", secured=False,
                                                                               params=[_path("collection"), _path("feature_id")], errors=("404",))},
-            "/maps/coverage": {"get": _op("The coverage map (HTML, offline assets)", secured=False, content="text/html",
-                                          params=[_q("basemap", enum=basemaps)], errors=("422",))},
+            "/maps/coverage": {"get": _page("The coverage map (offline assets)", ("200", "422", "503"), params=[_q("basemap", enum=basemaps)])},
             "/maps/coverage/suggestions.geojson": {"get": _op("Gap-fill suggestions as a candidate zone layer (GeoJSON)", schema="FeatureCollection",
                                                               content="application/geo+json", secured=False, errors=())},
             "/coverage": {"get": _page("The planners' console: coverage figures, map and downloads", ("200", "302", "403", "503"))},

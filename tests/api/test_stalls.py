@@ -18,6 +18,7 @@ from contextlib import contextmanager
 import pytest
 
 from tests.api.test_reports import LAT, LON, REPORT
+from tests.support.pages import signed_in
 from tests.support.server import call, create_token, free_port, running
 
 pytestmark = pytest.mark.slow
@@ -161,9 +162,11 @@ def test_coverage_work_never_delays_routing(demo_files, tmp_path):
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_coverage_page_not_ready_answers_503_and_the_work_goes_on(app, client):
+    signed_in(app, client, "planner")
     app.config["COVERAGE_WAIT_SECONDS"] = 0.001
     first = client.get("/coverage")
     assert first.status_code == 503 and int(first.headers["Retry-After"]) >= 5
+    assert first.mimetype == "text/html" and "页面正在准备中" in first.get_data(as_text=True)  # a page, in the reader's language
     app.config["COVERAGE_WAIT_SECONDS"] = 60.0
     assert client.get("/coverage").status_code == 200  # the same job, finished: not computed twice
     assert client.get("/maps/coverage").status_code == 200
