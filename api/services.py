@@ -29,7 +29,7 @@ from zones.router import route_one
 from zones.workflow import Action, State
 
 from api.persistence import insert_or_skip
-from api.persistence.models import OutboxMessage, Photo, PublicPhoto, Report, Transition
+from api.persistence.models import OutboxMessage, Photo, PublicPhoto, Report, Support, Transition
 
 ROUTER_ACTOR = "router"
 NEEDS_NOTE = (Action.DISPUTE, Action.REJECT, Action.MARK_DUPLICATE, Action.REWORK)  # a reason is required
@@ -298,12 +298,16 @@ def count_reports(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(Report)) or 0)
 
 
-def erase_contacts(session: Session, older_than_days: float, at: datetime | None = None) -> int:
-    """Remove the reporter's contact from every report created more than ``older_than_days`` ago."""
+def erase_contacts(session: Session, older_than_days: float, at: datetime | None = None) -> tuple[int, int]:
+    """Remove the reporter's contact from every report, and every +1, made more than
+    ``older_than_days`` ago; how many of each."""
     if older_than_days < 0:
         msg = f"the retention age must not be negative, got {older_than_days:g} days"
         raise ValueError(msg)
     cutoff = (at or now()) - timedelta(days=older_than_days)
-    result = session.execute(update(Report).where(Report.created_at < cutoff, Report.reporter_contact.is_not(None)).values(reporter_contact=None)
-                             .execution_options(synchronize_session=False))
-    return int(result.rowcount or 0)
+    erased = []
+    for table in (Report, Support):
+        result = session.execute(update(table).where(table.created_at < cutoff, table.reporter_contact.is_not(None)).values(reporter_contact=None)
+                                 .execution_options(synchronize_session=False))
+        erased.append(int(result.rowcount or 0))
+    return erased[0], erased[1]

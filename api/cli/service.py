@@ -207,11 +207,11 @@ def webhook_list(data_dir: Path | None) -> None:
 @click.option("--older-than-days", type=float, help="default: the CONTACT_RETENTION_DAYS setting")
 @click.option("--data-dir", type=click.Path(path_type=Path))
 def retention(older_than_days: float | None, data_dir: Path | None) -> None:
-    """Erase reporters' contacts from reports older than the retention age; run it from cron."""
+    """Erase reporters' contacts from reports and +1s older than the retention age; run it from cron."""
     from api import services
 
     app = service_app(data_dir)
     days = older_than_days if older_than_days is not None else float(app.config["CONTACT_RETENTION_DAYS"])
     with app.extensions["zonemap.db"].session() as session:
-        count = services.erase_contacts(session, days)
-    click.echo(f"erased the reporter contact of {count} reports older than {days:g} days")
+        reports, joined = services.erase_contacts(session, days)
+    click.echo(f"erased the reporter contact of {reports} reports and {joined} +1s older than {days:g} days")

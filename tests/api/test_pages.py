@@ -4,6 +4,7 @@ progress page), the public board with the photos a dispatcher published, and the
 
 from __future__ import annotations
 
+import gzip
 import io
 import re
 from datetime import UTC, datetime
@@ -71,6 +72,8 @@ def test_each_role_signs_in_to_its_own_console(app, client):
         account(app, username, role, unit)
         landed = sign_in(client, username)
         assert landed.status_code == 303 and landed.headers["Location"] == "/console"
+        [cookie] = [c for c in landed.headers.getlist("Set-Cookie") if c.startswith("zonemap_session=")]
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
         assert client.get("/console").headers["Location"] == console
         assert client.get(console).status_code == 200, console
         token = csrf(client.get("/").get_data(as_text=True))
@@ -312,3 +315,14 @@ def test_the_catalogue_translates_every_message():
         catalogue = read_po(handle)
     translated = {m.id for m in catalogue if m.id and m.string and "fuzzy" not in m.flags}
     assert not wanted - translated, sorted(wanted - translated)
+
+
+@SQLITE
+def test_scripts_styles_and_the_streets_layer_are_sent_compressed(client):
+    for path in ("/assets/leaflet/leaflet.js", "/assets/htmx/htmx.min.js", "/static/site.css", "/maps/orientation.geojson"):
+        plain = client.get(path)
+        packed = client.get(path, headers={"Accept-Encoding": "gzip, deflate"})
+        assert packed.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed.headers["Vary"], path
+        assert gzip.decompress(packed.data) == plain.data and len(packed.data) < len(plain.data) / 2, path
+        plain.close()
+        packed.close()

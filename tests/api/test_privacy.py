@@ -13,7 +13,7 @@ from PIL import Image, PngImagePlugin
 
 from api import services
 from api.cli import main
-from api.persistence.models import Report
+from api.persistence.models import Report, Support
 from tests.api.test_reports import REPORT, submit
 
 CAMERA = "SecretCam-X100"
@@ -104,11 +104,14 @@ def test_retention_erases_old_contacts_only(app, client, tokens, database_url, d
         for rid, age in zip(ids, (400, 200, 100, 0), strict=True):
             report = session.get(Report, rid)
             report.created_at = services.now() - timedelta(days=age)
+            session.add(Support(report_id=rid, created_at=report.created_at, reporter_contact=f"1370000000{rid}", source="citizen"))  # a +1 as old
     env = {"DATABASE_URL": database_url, "ZONEMAP_LAYER_DIR": str(demo_files.root), "ZONEMAP_DATA_DIR": app.config["DATA_DIR"]}
     result = CliRunner().invoke(main, ["retention", "--older-than-days", "150"], env=env)
     assert result.exit_code == 0, result.output
-    assert "erased the reporter contact of 2 reports" in result.output
+    assert "erased the reporter contact of 2 reports and 2 +1s" in result.output
     with database.session() as session:
         contacts = dict(session.execute(sa.select(Report.id, Report.reporter_contact).where(Report.id.in_(ids))).all())
+        joined = dict(session.execute(sa.select(Support.report_id, Support.reporter_contact)).all())
     assert [contacts[i] for i in ids] == [None, None, "13800000002", "13800000003"]
+    assert [joined[i] is None for i in ids] == [True, True, False, False]
     assert client.get(f"/api/v1/reports/{ids[0]}", headers=tokens["dispatcher"]).get_json()["reporter_contact"] is None
