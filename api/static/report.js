@@ -36,7 +36,7 @@
     document.body.dispatchEvent(new CustomEvent('pinmoved'));
   }
 
-  document.getElementById('locate').addEventListener('click', () => {
+  function locate() {
     if (!navigator.geolocation) { status.textContent = status.dataset.denied; return; }
     status.textContent = status.dataset.locating;
     navigator.geolocation.getCurrentPosition(position => {
@@ -45,7 +45,12 @@
       moved(latlng, position.coords.accuracy);
       status.textContent = status.dataset.found.replace('{m}', String(Math.round(position.coords.accuracy)));
     }, () => { status.textContent = status.dataset.denied; }, {enableHighAccuracy: true, timeout: 15000, maximumAge: 60000});
-  });
+  }
+  document.getElementById('locate').addEventListener('click', locate);
+  // Someone who already allowed this site their location is located at once (never asked unprompted).
+  if (!lon.value && navigator.permissions) {
+    navigator.permissions.query({name: 'geolocation'}).then(state => { if (state.state === 'granted') { locate(); } }).catch(() => {});
+  }
 
   const photos = form.querySelector('.photos');
   const maxBytes = parseInt(photos.dataset.maxBytes, 10);

@@ -13,7 +13,7 @@
   var PLACE = {radius: 3, color: '#6b7280', weight: 1, fillColor: '#ffffff', fillOpacity: 1, interactive: false};
   var ANCHOR = {radius: 0, stroke: false, fill: false, interactive: false};
   // Zoom levels [from, to) at which each kind is shown: names need room, places crowd a far view.
-  var SHOWN = {area: [8, 15], street_name: [15, 99], place: [14, 99]};
+  var SHOWN = {area: [10, 15], street_name: [15, 99], place: [14, 99]};
 
   function text(name) {
     var span = document.createElement('span');

@@ -1,0 +1,36 @@
+"""Migrations on a database that already holds reports: nothing is lost, every report gets its
+public reference, and the migration can be undone and done again."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from api.persistence import MIGRATIONS
+
+COLUMNS = ("request_hash, lon, lat, input_crs, input_lon, input_lat, category, description, photos, source, created_at, updated_at, state, "
+           "route_status, rule, co_owner_unit_ids, candidate_unit_ids, zone_version, reason, row_version")
+VALUES = ("'h', 120.4, 36.31, 'wgs84', 120.4, 36.31, 'litter', '', '[]', 'citizen', '2026-11-01 00:00:00+00:00', '2026-11-01 00:00:00+00:00', "
+          "'dispatched', 'routed', 'zone', '', '', 'v', 'r', 1")
+
+
+def test_reports_stored_before_public_references_get_one(database_url):
+    engine = sa.create_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        for _ in range(3):
+            connection.exec_driver_sql(f"INSERT INTO reports ({COLUMNS}) VALUES ({VALUES})")
+        command.upgrade(config, "head")
+        refs = dict(connection.exec_driver_sql("SELECT id, public_ref FROM reports").fetchall())
+        assert sorted(refs) == [1, 2, 3] and len(set(refs.values())) == 3
+        assert all(re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){2}", ref) for ref in refs.values())
+        command.downgrade(config, "0003")
+        command.upgrade(config, "head")
+        assert connection.exec_driver_sql("SELECT count(*) FROM reports WHERE public_ref IS NOT NULL").scalar() == 3
+    engine.dispose()
