@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import secrets
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -174,7 +175,7 @@ def published_cases(session: Session, board: BoardFilter, *, limit: int, offset:
     return cases_of(session, rows)
 
 
-def cases_of(session: Session, rows: list[Report]) -> list[PublicCase]:
+def cases_of(session: Session, rows: Sequence[Report]) -> list[PublicCase]:
     """``rows`` (published reports) as public cases: three queries, whatever their number."""
     ids = [r.id for r in rows]
     if not ids:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, json, redirect, render_template, request, url_for
+from flask import Flask, Response, current_app, json, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
@@ -46,13 +47,13 @@ CSRF_MESSAGE = (_l("The form has expired"), _l("The form's security token was mi
 
 def error_page(status: int, *, headers: dict[str, str] | None = None, title: Any = None, message: Any = None) -> Response:
     """An error page in the reader's language; ``title`` and ``message`` replace the status's own."""
-    from flask import current_app
-
     default_title, default_message = PAGE_MESSAGES.get(status, PAGE_MESSAGES[500] if status >= 500 else PAGE_MESSAGES[400])
     retry = (headers or {}).get("Retry-After", "")
     mb = current_app.config["MAX_PHOTO_BYTES"] // (1024 * 1024)
     text = str(message or default_message).replace("{seconds}", retry or "30").replace("{mb}", str(mb))
-    body = render_template("error.html", status=status, title=str(title or default_title), message=text)
+    referrer = urlsplit(request.referrer or "")
+    back = referrer.path if referrer.netloc == request.host and referrer.path.startswith("/") else None  # where the reader came from, on this site
+    body = render_template("error.html", status=status, title=str(title or default_title), message=text, back=back)
     response = Response(body, status=status, mimetype="text/html")
     for key, value in (headers or {}).items():
         response.headers[key] = value

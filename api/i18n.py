@@ -164,7 +164,7 @@ def template_helpers(layer: ZoneLayer) -> dict[str, Any]:
     }
 
 
-def refresh_language_cookie(response: Any, lang: str) -> Any:
+def remember_language(response: Any, lang: str) -> Any:
     """Remember ``lang`` for a year."""
     response.set_cookie(LANGUAGE_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
                         secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))

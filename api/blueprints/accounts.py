@@ -3,8 +3,6 @@ console) and ``/admin/users`` (the administrator's list of accounts: create, dis
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -13,20 +11,10 @@ from flask_login import login_user, logout_user
 from api import accounts, ratelimit
 from api.auth import Caller, Role
 from api.forms import AccountSwitchForm, LoginForm, LogoutForm, UserForm
-from api.sessions import SessionUser, staff_only
+from api.sessions import SessionUser, local_path, staff_only
 from api.state import current_layer
 
 bp = Blueprint("accounts", __name__)
-
-
-def local_path(target: str | None) -> str | None:
-    """``target`` if it is a path on this site (never another host: an open redirect)."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -37,7 +37,7 @@ def board() -> ResponseReturnValue:
     args = request.args
     area = args.get("area") if args.get("area") in area_choices else None
     group = args.get("group") if args.get("group") in groups else None
-    period = args.get("period") if args.get("period") in PERIODS else "all"
+    period = str(args.get("period")) if args.get("period") in PERIODS else "all"
     days = PERIODS[period][1]
     page = int(args["page"]) if args.get("page", "").isdigit() and 0 < int(args["page"]) < 10**6 else 1
     board_filter = citizens.BoardFilter(

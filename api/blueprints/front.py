@@ -9,10 +9,10 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
-from api.blueprints.accounts import local_path
 from api.clock import now
-from api.i18n import LANGUAGES, refresh_language_cookie
+from api.i18n import LANGUAGES, remember_language
 from api.persistence.models import Report
+from api.sessions import local_path
 from zones.workflow import CLOSED_STATES, State
 
 bp = Blueprint("front", __name__)
@@ -34,4 +34,4 @@ def language(lang: str) -> ResponseReturnValue:
     """Switch the pages' language (remembered in a cookie) and go back where one was."""
     target = local_path(request.args.get("next")) or url_for(".home")
     response = redirect(target, 303)
-    return refresh_language_cookie(response, lang) if lang in LANGUAGES else response
+    return remember_language(response, lang) if lang in LANGUAGES else response
