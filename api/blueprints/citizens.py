@@ -21,7 +21,7 @@ from api.config import MAX_PHOTOS
 from api.errors import ApiError
 from api.forms import ReportForm
 from api.parsing import Location
-from api.photos import PhotoError
+from api.photos import MAX_SIDE, PhotoError
 from api.services import PHOTO_PATH
 from api.state import current_layer
 from zones.config import NEARBY_REPORT_RADIUS_M
@@ -42,7 +42,7 @@ PHOTO_MESSAGES = {
 
 
 def _form_page(form: ReportForm, photo_errors: list[str], status: int = 200) -> ResponseReturnValue:
-    limits = {"max_photo_bytes": current_app.config["MAX_PHOTO_BYTES"], "max_photos": MAX_PHOTOS,
+    limits = {"max_photo_bytes": current_app.config["MAX_PHOTO_BYTES"], "max_photos": MAX_PHOTOS, "max_side": MAX_SIDE,
               "retention_days": current_app.config["CONTACT_RETENTION_DAYS"], "radius_m": int(NEARBY_REPORT_RADIUS_M)}
     return render_template("report.html", form=form, photo_errors=photo_errors, limits=limits), status
 

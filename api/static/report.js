@@ -52,10 +52,47 @@
     navigator.permissions.query({name: 'geolocation'}).then(state => { if (state.state === 'granted') { locate(); } }).catch(() => {});
   }
 
+  // Photos: a phone's 12-megapixel picture is scaled here to the size the service keeps (it would
+  // scale it anyway), so a report costs a few hundred kB of mobile data instead of several MB.
   const photos = form.querySelector('.photos');
   const maxBytes = parseInt(photos.dataset.maxBytes, 10);
-  photos.querySelectorAll('input[type=file]').forEach(input => input.addEventListener('change', () => {
-    const file = input.files[0];
+  const maxSide = parseInt(photos.dataset.maxSide, 10);
+
+  async function smaller(file) {
+    const bitmap = await createImageBitmap(file, {imageOrientation: 'from-image'});
+    const scale = Math.min(1, maxSide / Math.max(bitmap.width, bitmap.height));
+    if (scale === 1 && file.size <= maxBytes) { bitmap.close(); return file; }
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.round(bitmap.width * scale);
+    canvas.height = Math.round(bitmap.height * scale);
+    const context = canvas.getContext('2d');
+    context.fillStyle = '#ffffff';  // a transparent picture on white, as the service keeps it
+    context.fillRect(0, 0, canvas.width, canvas.height);
+    context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    bitmap.close();
+    const blob = await new Promise(resolve => canvas.toBlob(resolve, 'image/jpeg', 0.9));
+    return blob ? new File([blob], file.name.replace(/\.[^.]*$/, '') + '.jpg', {type: 'image/jpeg'}) : file;
+  }
+
+  const send = form.querySelector('button.primary[type=submit]');
+  let scaling = 0;  // pictures being scaled: the form waits for them
+  photos.querySelectorAll('input[type=file]').forEach(input => input.addEventListener('change', async () => {
+    let file = input.files[0];
+    if (file && window.createImageBitmap && window.DataTransfer) {
+      scaling += 1;
+      send.disabled = true;
+      try {
+        const scaled = await smaller(file);
+        if (scaled !== file) {
+          const chosen = new DataTransfer();
+          chosen.items.add(scaled);
+          input.files = chosen.files;  // the form sends the smaller picture
+          file = scaled;
+        }
+      } catch (error) { /* not a picture this browser decodes: sent as it is, and the service says what is wrong */ }
+      scaling -= 1;
+      send.disabled = scaling > 0;
+    }
     const tooLarge = Boolean(file) && file.size > maxBytes;
     input.setCustomValidity(tooLarge ? photos.dataset.tooLarge : '');
     if (tooLarge) { input.reportValidity(); }
@@ -63,5 +100,6 @@
     if (preview.src) { URL.revokeObjectURL(preview.src); }
     preview.hidden = !file || tooLarge;
     if (file && !tooLarge) { preview.src = URL.createObjectURL(file); }
+    input.dataset.bytes = file ? String(file.size) : '';
   }));
 })();

@@ -69,7 +69,11 @@ def test_citizen_reports_from_a_phone_and_follows_it(site):
         page.get_by_text("已定位，误差约 9 米").wait_for()
         page.get_by_label("问题类别").select_option("litter")
         page.locator("#check .who").get_by_text(P06).wait_for()  # the unit the router picks, before sending
-        page.locator("input[name=photos]").first.set_input_files(files=[{"name": "problem.jpg", "mimeType": "image/jpeg", "buffer": jpeg(note="GPS")}])
+        photo = page.locator("input[name=photos]").first
+        photo.set_input_files(files=[{"name": "problem.jpg", "mimeType": "image/jpeg", "buffer": jpeg(size=(4000, 3000), note="GPS")}])
+        page.wait_for_function("input => input.dataset.bytes !== undefined", arg=photo.element_handle())
+        sent = photo.evaluate("async input => { const b = await createImageBitmap(input.files[0]); return [b.width, b.height]; }")
+        assert sent == [2560, 1920]  # scaled on the phone to what the service keeps: less to send over a mobile link
         page.get_by_label("补充说明（可不填）").fill("路口垃圾堆了两天")
         page.get_by_label("联系电话（可不填）").fill("13912345678")
         screenshot(page, "citizen-form-phone")
@@ -222,10 +226,11 @@ def test_wrong_password_missing_form_token_and_oversized_photo_get_clear_pages_i
         screenshot(page, "missing-form-token-phone")
 
         page.goto(site.base + "/report")
-        big = jpeg(size=(800, 600)) + b"\0" * (10 * 1024 * 1024)
         photo = page.locator("input[name=photos]").first
-        photo.set_input_files(files=[{"name": "big.jpg", "mimeType": "image/jpeg", "buffer": big}])
+        photo.set_input_files(files=[{"name": "big.jpg", "mimeType": "image/jpeg", "buffer": os.urandom(11 * 1024 * 1024)}])  # nothing it can scale
+        page.wait_for_function("input => input.dataset.bytes !== undefined", arg=photo.element_handle())
         assert photo.evaluate("input => input.validationMessage") == "这张照片超过 10 MB。"  # refused before it is sent
+        big = jpeg(size=(800, 600)) + b"\0" * (10 * 1024 * 1024)
         watch.expect_status(400)
         watch.clean()
     with browser_context(site.base, PHONE, java_script_enabled=False) as (context, watch):  # the plain form: the server refuses it
