@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -88,15 +89,44 @@ def user_list(data_dir: Path | None) -> None:
 @click.option("--data-dir", type=click.Path(path_type=Path))
 def user_disable(username: str, data_dir: Path | None) -> None:
     """Disable an account: it can no longer sign in, and its open sessions end."""
-    from api.accounts import AccountError, set_active
+    from api.accounts import set_active
+
+    _change_account(data_dir, lambda session: set_active(session, username, False), f"disabled {username}")
+
+
+@user.command("enable")
+@click.argument("username")
+@click.option("--data-dir", type=click.Path(path_type=Path))
+def user_enable(username: str, data_dir: Path | None) -> None:
+    """Enable a disabled account again."""
+    from api.accounts import set_active
+
+    _change_account(data_dir, lambda session: set_active(session, username, True), f"enabled {username}")
+
+
+@user.command("password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, required=True, help="read the new password from standard input")
+@click.option("--data-dir", type=click.Path(path_type=Path))
+def user_password(username: str, password_stdin: bool, data_dir: Path | None) -> None:
+    """Give an account a new password (a forgotten one, say); its open sessions end."""
+    from api.accounts import set_password
+
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else ""
+    _change_account(data_dir, lambda session: set_password(session, username, password), f"new password for {username}")
+
+
+def _change_account(data_dir: Path | None, change: Callable[[Any], object], done: str) -> None:
+    """Apply ``change(session)`` to the accounts, failing with the `AccountError`'s message."""
+    from api.accounts import AccountError
 
     app = service_app(data_dir)
     with app.extensions["zonemap.db"].session() as session:
         try:
-            set_active(session, username, False)
+            change(session)
         except AccountError as err:
             fail(str(err), 2)
-    click.echo(f"disabled {username}")
+    click.echo(done)
 
 
 @main.group()

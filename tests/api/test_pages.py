@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from PIL import Image
 
-from api.accounts import set_active
+from api.accounts import set_active, set_password
 from api.cli import main
 from api.persistence.models import Photo, Report, Support
 from tests.api.test_reports import LAT, LON, REPORT, submit
@@ -110,13 +110,17 @@ def test_sign_in_attempts_are_limited(app, client):
 
 
 @SQLITE
-def test_a_disabled_account_loses_its_session(app, client):
+def test_a_disabled_account_or_a_new_password_ends_the_session(app, client):
     signed_in(app, client, "dispatcher")
     assert client.get("/dispatch").status_code == 200
     with app.extensions["zonemap.db"].session() as session:
+        set_password(session, "dispatcher-x", "another password")
+    assert client.get("/dispatch").headers["Location"] == "/login?next=/dispatch"
+    assert sign_in(client, "dispatcher-x", "another password").status_code == 303
+    with app.extensions["zonemap.db"].session() as session:
         set_active(session, "dispatcher-x", False)
     assert client.get("/dispatch").headers["Location"] == "/login?next=/dispatch"
-    assert "用户名或密码错误" in sign_in(client, "dispatcher-x").get_data(as_text=True)
+    assert "用户名或密码错误" in sign_in(client, "dispatcher-x", "another password").get_data(as_text=True)
 
 
 @SQLITE
@@ -297,6 +301,13 @@ def test_user_commands(app, monkeypatch):
     assert "sun\tunit\tHW01\tactive" in runner.invoke(main, ["user", "list"]).output
     assert runner.invoke(main, ["user", "disable", "sun"]).exit_code == 0
     assert "sun\tunit\tHW01\tdisabled" in runner.invoke(main, ["user", "list"]).output
+    assert runner.invoke(main, ["user", "enable", "sun"]).exit_code == 0
+    assert runner.invoke(main, ["user", "password", "sun", "--password-stdin"], input="a new password\n").exit_code == 0
+    assert runner.invoke(main, ["user", "disable", "nobody"]).exit_code == 2
+    client = app.test_client()
+    assert "用户名或密码错误" in sign_in(client, "sun", "a good password").get_data(as_text=True)
+    assert sign_in(client, "sun", "a new password").headers["Location"] == "/console"
+    assert runner.invoke(main, ["user", "disable", "sun"]).exit_code == 0
     with app.extensions["zonemap.db"].session() as session:
         stored = session.scalar(sa.text("SELECT password_hash FROM users WHERE username = 'sun'"))
     assert stored.startswith("scrypt:") and "a good password" not in stored
