@@ -44,7 +44,7 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,  # set ZONEMAP_SESSION_COOKIE_SECURE=true behind HTTPS
     "PERMANENT_SESSION_LIFETIME": 12 * 3600,  # seconds a staff member stays signed in (a working day)
     "WTF_CSRF_TIME_LIMIT": None,  # a form's token lasts as long as its session (a citizen may take a while)
-    "BASEMAP": None,  # tiles under the pages' maps: None (offline: the streets layer only), osm, tianditu or local (TILE_URL)
+    "BASEMAP": None,  # tiles under the pages' maps: osm, tianditu or local (TILE_URL); default: TILE_URL if set, else none (the streets layer)
     "PHOTO_DECODES": 2,  # photos a worker decodes at once (a 24 MP photo takes ~100-150 MB while decoded); more uploads wait (then 503)
     "RATE_LIMIT_STORAGE": "memory://",  # redis://127.0.0.1:6379/0 shares the counts across workers
     "RATE_LIMIT_PREFIX": "zonemap",  # keys in that store; one prefix per deployment
@@ -80,10 +80,11 @@ def page_tiles(basemap: str | None, tile_url: str | None) -> str | None:
     """The tile URL template under the pages' maps, or None (the offline streets layer alone).
 
     The pages draw in WGS84, so only WGS84 tiles are offered there: ``osm``, ``tianditu`` or
-    ``local`` (``TILE_URL``). Amap's GCJ-02 tiles are for the Folium maps (``?basemap=amap``).
+    ``local`` (``TILE_URL``, also taken when no basemap is named). Amap's GCJ-02 tiles are for the
+    Folium maps (``?basemap=amap``).
     """
     if not basemap:
-        return None
+        return tile_url
     if basemap == "local":
         if not tile_url:
             msg = "BASEMAP=local needs TILE_URL, the local tile server's URL template"

@@ -337,3 +337,29 @@ def test_scripts_styles_and_the_streets_layer_are_sent_compressed(client):
         assert gzip.decompress(packed.data) == plain.data and len(packed.data) < len(plain.data) / 2, path
         plain.close()
         packed.close()
+
+
+@SQLITE
+def test_a_session_reads_the_api_but_never_writes_through_it(app, client, tokens):
+    report_id = submit(client, tokens["public"]).get_json()["id"]
+    signed_in(app, client, "dispatcher")
+    assert client.get(f"/api/v1/reports/{report_id}").status_code == 200  # a signed-in browser may read
+    for path, body in (("/api/v1/reports", REPORT), (f"/api/v1/reports/{report_id}/transitions", {"action": "reject", "note": "x"})):
+        assert client.post(path, json=body).status_code == 401  # another site could make the browser post this: a token is needed
+    assert client.get(f"/api/v1/reports/{report_id}", headers=tokens["dispatcher"]).get_json()["state"] == "dispatched"
+
+
+@SQLITE
+def test_the_pages_maps_take_configured_tiles(database_url, demo_files, tmp_path):
+    from api import create_app
+
+    config = {"DATA_DIR": str(tmp_path), "DATABASE_URL": database_url, "LAYER_DIR": str(demo_files.root), "TESTING": True}
+    apps = [create_app(config), create_app({**config, "TILE_URL": "http://tiles.intranet:8080/{z}/{x}/{y}.png"})]
+    offline, tiled = apps[0].test_client().get("/report"), apps[1].test_client().get("/public")
+    assert 'data-tiles=""' in offline.get_data(as_text=True) and "img-src 'self' data: blob:;" in offline.headers["Content-Security-Policy"]
+    assert 'data-tiles="http://tiles.intranet:8080/{z}/{x}/{y}.png"' in tiled.get_data(as_text=True)
+    assert "img-src 'self' data: blob: http://tiles.intranet:8080;" in tiled.headers["Content-Security-Policy"]
+    for app in apps:
+        app.extensions["zonemap.db"].engine.dispose()
+    with pytest.raises(ValueError, match="BASEMAP must be one of osm, tianditu, local"):
+        create_app({**config, "BASEMAP": "amap"})
