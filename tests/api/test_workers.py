@@ -3,6 +3,7 @@ seconds without a restart, and routing and reads agree whichever worker answers.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -61,3 +62,33 @@ def test_workers_switch_layers_and_agree(postgres_url, demo_files, tmp_path):
             reads = list(pool.map(lambda _: call("GET", f"{base}/api/v1/reports/{report['id']}", token=dispatcher)[1], range(40)))
         assert {(r["unit_id"], r["zone_version"]) for r in routes} == {("P07", published["version"])}
         assert all(r == reads[0] for r in reads) and reads[0]["decision"]["zone_version"] == report["decision"]["zone_version"]
+
+
+def test_a_session_made_on_one_worker_holds_on_every_worker(postgres_url, demo_files, tmp_path):
+    import http.cookiejar
+    import re
+    import urllib.parse
+    import urllib.request
+
+    from api.accounts import create_user
+
+    env = {**os.environ, "ZONEMAP_LAYER_DIR": str(demo_files.root), "DATABASE_URL": postgres_url}
+    with running(env, tmp_path, workers=WORKERS) as server:
+        engine = sa.create_engine(postgres_url)
+        with Session(engine) as session, session.begin():
+            create_user(session, None, "wang", "dispatcher", "a long password")
+        engine.dispose()
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        form = browser.open(server.base + "/login", timeout=30).read().decode()
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+        body = urllib.parse.urlencode({"csrf_token": token, "username": "wang", "password": "a long password"}).encode()
+        assert browser.open(server.base + "/login", data=body, timeout=30).geturl() == server.base + "/dispatch"
+
+        def console(_: int) -> tuple[str, int]:
+            with browser.open(server.base + "/healthz", timeout=30) as health, browser.open(server.base + "/dispatch", timeout=30) as page:
+                return str(json.loads(health.read())["worker"]), page.status
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(console, range(60)))
+    assert {status for _, status in answers} == {200}  # signed in, whichever worker answers: one signing key for all
+    assert len({worker for worker, _ in answers}) == WORKERS
