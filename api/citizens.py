@@ -60,9 +60,15 @@ class Nearby:
     supporters: int
 
 
-def nearby_open(session: Session, layer: ZoneLayer, lon: float, lat: float, category: str, *, radius_m: float = NEARBY_REPORT_RADIUS_M,
-                limit: int = 5) -> list[Nearby]:
-    """Open reports of ``category`` within ``radius_m`` of the WGS84 point, nearest first.
+def nearby_open(session: Session, layer: ZoneLayer, lon: float, lat: float, category: str, *, limit: int = 5) -> list[Nearby]:
+    """Open reports of ``category`` near the WGS84 point, nearest first: what a citizen may join."""
+    return nearby(session, layer, lon, lat, category, states=JOINABLE_STATES, limit=limit)
+
+
+def nearby(session: Session, layer: ZoneLayer, lon: float, lat: float, category: str, *, states: tuple[State, ...] | None = None,
+           since: datetime | None = None, exclude_id: int | None = None, radius_m: float = NEARBY_REPORT_RADIUS_M, limit: int = 10) -> list[Nearby]:
+    """Reports of ``category`` within ``radius_m`` of the WGS84 point (in ``states``, made
+    ``since``, other than ``exclude_id``), nearest first.
 
     Notes
     -----
@@ -71,10 +77,15 @@ def nearby_open(session: Session, layer: ZoneLayer, lon: float, lat: float, cate
     """
     margin = 1.5 * radius_m / METRES_PER_DEGREE_LAT
     lon_margin = margin / max(math.cos(math.radians(lat)), 0.1)
-    rows = session.scalars(select(Report).where(
-        Report.category == category, Report.state.in_([s.value for s in JOINABLE_STATES]),
-        Report.lon.between(lon - lon_margin, lon + lon_margin), Report.lat.between(lat - margin, lat + margin),
-    ).limit(200)).all()
+    query = select(Report).where(Report.category == category, Report.lon.between(lon - lon_margin, lon + lon_margin),
+                                 Report.lat.between(lat - margin, lat + margin))
+    if states is not None:
+        query = query.where(Report.state.in_([s.value for s in states]))
+    if since is not None:
+        query = query.where(Report.created_at >= since)
+    if exclude_id is not None:
+        query = query.where(Report.id != exclude_id)
+    rows = session.scalars(query.limit(200)).all()
     if not rows:
         return []
     xs, ys = layer.to_metric.transform([lon, *(r.lon for r in rows)], [lat, *(r.lat for r in rows)])

@@ -101,4 +101,5 @@ def body_limits(config: Any) -> dict[str, int]:
     """Uploads larger than ``MAX_CONTENT_LENGTH``, by endpoint (bytes). Set before anything reads
     the body: the form-token check reads a page's form before its view runs."""
     photo = int(config["MAX_PHOTO_BYTES"]) + FORM_BYTES
-    return {"layers.upload_layer": int(config["MAX_LAYER_UPLOAD"]), "photos.upload": photo, "citizens.submit": MAX_PHOTOS * photo}
+    return {"layers.upload_layer": int(config["MAX_LAYER_UPLOAD"]), "photos.upload": photo, "citizens.submit": MAX_PHOTOS * photo,
+            "console.act": MAX_PHOTOS * photo}

@@ -7,6 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import FloatField, HiddenField, PasswordField, SelectField, StringField, TelField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from api.accounts import ACCOUNT_ROLES, MIN_PASSWORD, USERNAME
@@ -59,7 +60,8 @@ class ReportForm(FlaskForm):
 
     def __init__(self, layer: ZoneLayer, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.category.choices = category_choices(layer)  # type: ignore[assignment]
+        self.groups = category_choices(layer)
+        self.category.choices = [SelectChoice(code, name, optgroup=group) for group, items in self.groups.items() for code, name in items]
 
     def validate_crs(self, field: HiddenField) -> None:
         """Only the coordinate systems the service converts."""
@@ -72,11 +74,24 @@ class ReportForm(FlaskForm):
             raise ValidationError(_l("Reload the page and try again."))
 
 
-class ReassignForm(FlaskForm):
-    """A dispatcher moves a report to another unit."""
+#: Why a unit disputes a report: the reasons its form offers.
+DISPUTE_REASONS = {
+    "not_our_zone": _l("Not our zone"),
+    "not_our_duty": _l("Not our duty"),
+    "already_fixed": _l("Already fixed"),
+}
 
-    unit_id = StringField(_l("New unit code"), validators=[DataRequired(), Length(max=64)])
-    note = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
+
+class ActionForm(FlaskForm):
+    """One action on a report from its page: which, against which version of the report (a
+    change by someone else meanwhile is told, not overwritten), and what the action needs."""
+
+    action = HiddenField(validators=[DataRequired()])
+    row_version = HiddenField(validators=[DataRequired()])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 2})
+    unit_id = StringField(_l("Unit"), validators=[Optional(), Length(max=64)])
+    duplicate_of = StringField(_l("The original report (number)"), validators=[Optional(), Regexp(r"\d{1,10}", message=_l("Give the original's number."))])
+    reason = SelectField(_l("Why"), choices=[SelectChoice(key) for key in DISPUTE_REASONS], validate_choice=False)
 
 
 class UserForm(FlaskForm):
@@ -90,7 +105,7 @@ class UserForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.role.choices = [(r.value, role_name(r.value)) for r in ACCOUNT_ROLES]  # type: ignore[assignment]
+        self.role.choices = [SelectChoice(r.value, role_name(r.value)) for r in ACCOUNT_ROLES]
 
 
 class AccountSwitchForm(FlaskForm):

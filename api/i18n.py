@@ -10,6 +10,7 @@ compiled file is kept in the source tree). The language is ``?lang=`` if given, 
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from datetime import datetime
@@ -19,11 +20,12 @@ from typing import Any
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, request
-from flask_babel import Babel, format_date, format_datetime, get_locale
+from flask_babel import Babel, format_date, format_datetime, get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
+from api.clock import now
 from zones.layer import Category, ZoneLayer
-from zones.workflow import State
+from zones.workflow import Action, State
 
 #: The pages' languages, the first one the default.
 LANGUAGES = ("zh", "en")
@@ -44,6 +46,28 @@ STATE_NAMES = {
     State.ESCALATED: _l("Escalated (overdue)"),
     State.REJECTED: _l("Not accepted"),
     State.DUPLICATE: _l("Duplicate"),
+}
+#: What each action does, as its button and its line in a report's history say it.
+ACTION_NAMES = {
+    Action.DISPATCH: _l("Dispatch"),
+    Action.CONFIRM: _l("Confirm the unit"),
+    Action.REASSIGN: _l("Reassign"),
+    Action.ESCALATE: _l("Escalate (督办)"),
+    Action.REJECT: _l("Reject"),
+    Action.MARK_DUPLICATE: _l("Mark as duplicate"),
+    Action.RECTIFY: _l("Report it fixed"),
+    Action.DISPUTE: _l("Dispute"),
+    Action.VERIFY: _l("Verify the fix"),
+    Action.REWORK: _l("Send back for rework"),
+    Action.PUBLISH: _l("Publish"),
+}
+#: The "4+1" supervision channels.
+SOURCE_NAMES = {
+    "citizen": _l("Citizen (阳光拍客)"),
+    "leader": _l("Leaders' inspection"),
+    "inspection": _l("Special inspection team"),
+    "self_check": _l("Unit's self-check"),
+    "spot_check": _l("Assessment centre spot check"),
 }
 ROLE_NAMES = {
     "dispatcher": _l("Dispatcher"),
@@ -84,7 +108,8 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_DEFAULT_LOCALE"] = LANGUAGES[0]
     app.config["BABEL_DEFAULT_TIMEZONE"] = TIMEZONE
     Babel(app, locale_selector=language)
-    app.jinja_env.filters.update(local_time=local_time, local_date=local_date, state_name=state_name, role_name=role_name)
+    app.jinja_env.filters.update(local_time=local_time, local_date=local_date, state_name=state_name, role_name=role_name, action_name=action_name,
+                                 actor_name=actor_name, time_left=time_left, source_name=source_name)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, LANGUAGE_NAMES=LANGUAGE_NAMES, current_language=lambda: str(get_locale() or LANGUAGES[0]))
 
 
@@ -101,6 +126,48 @@ def local_date(value: datetime | None) -> str:
 def state_name(state: str) -> str:
     """The state's name in the page's language."""
     return str(STATE_NAMES.get(State(state), state))
+
+
+def action_name(action: str) -> str:
+    """The action's name in the page's language ("submit", the first step, is the report itself)."""
+    if action == "submit":
+        return gettext("Reported")
+    return str(ACTION_NAMES.get(Action(action), action))
+
+
+def actor_name(actor: str) -> str:
+    """Who did a step, as the history stores it (``dispatcher@wang``, ``unit:P06@li``,
+    ``dispatcher#7``, ``router``, ``public@web``), in words."""
+    if actor == "router":
+        return gettext("the router")
+    if actor == "escalator":
+        return gettext("the deadline check")
+    role, _, person = actor.partition("@")
+    role, _, unit = role.partition(":")
+    role, _, token = role.partition("#")
+    if person == "web":
+        return gettext("a citizen (web page)")
+    name = role_name(role)
+    if person:
+        return f"{name} {person}" + (f" ({unit})" if unit else "")
+    return gettext("%(role)s (API)", role=name) + (f" {unit}" if unit else "")
+
+
+def time_left(deadline: datetime | None) -> str:
+    """``3 hours left`` or ``2 days overdue``: hours under two days, days beyond."""
+    if deadline is None:
+        return ""
+    seconds = (deadline if deadline.tzinfo else deadline.replace(tzinfo=now().tzinfo)).timestamp() - now().timestamp()
+    hours = abs(seconds) / 3600
+    if seconds >= 0:
+        hours = math.ceil(hours)
+        return ngettext("%(num)d hour left", "%(num)d hours left", hours) if hours < 48 else ngettext("%(num)d day left", "%(num)d days left", int(hours // 24))
+    return ngettext("%(num)d hour overdue", "%(num)d hours overdue", int(hours)) if hours < 48 else ngettext("%(num)d day overdue", "%(num)d days overdue", int(hours // 24))
+
+
+def source_name(source: str) -> str:
+    """The supervision channel's name in the page's language."""
+    return str(SOURCE_NAMES.get(source, source))
 
 
 def role_name(role: str) -> str:

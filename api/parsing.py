@@ -177,6 +177,13 @@ def integer(value: str | None, field: str, *, low: int, high: int, default: int)
     return out
 
 
+def record_id(value: Any, field: str, *, high: int) -> int:
+    """A JSON whole number naming a record (1 to ``high``)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+        raise _bad(field, f"{value!r} is not a record id (a whole number from 1 to {high})")
+    return value
+
+
 MAX_OFFSET = 10**12
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -193,12 +193,13 @@ def _move(session: Session, report: Report, action: Action, actor: str, *, note:
 
 
 def transition(session: Session, layer: ZoneLayer, report: Report, caller: Caller, action: str, *, note: str, evidence: list[str], unit_id: str | None,
-               public_photos: list[str] | None = None) -> Report:
+               public_photos: list[str] | None = None, duplicate_of: Report | None = None) -> Report:
     """Apply ``action`` for ``caller``: units only rectify or dispute their own reports.
 
     Publishing shows ``public_photos`` on the public board: any of the report's own photos and
     of its rectification evidence (default: the rectification evidence alone, since the
-    reporter's photos may show people and need a dispatcher's choice).
+    reporter's photos may show people and need a dispatcher's choice). Marking a duplicate of
+    ``duplicate_of`` merges the report into it: its reporter and its +1s count there.
     """
     act = Action(action)
     if caller.role == Role.UNIT:
@@ -215,12 +216,24 @@ def transition(session: Session, layer: ZoneLayer, report: Report, caller: Calle
                        errors=[{"field": "unit_id", "message": "is not a unit of the current layer"}])
     if public_photos is not None and act != Action.PUBLISH:
         raise ApiError(422, "public_photos: only a publish action publishes photos", errors=[{"field": "public_photos", "message": "only with publish"}])
+    if duplicate_of is not None and (act != Action.MARK_DUPLICATE or duplicate_of.id == report.id or duplicate_of.state == State.DUPLICATE.value):
+        raise ApiError(422, "duplicate_of: names another report, not itself nor a duplicate, and only with mark_duplicate",
+                       errors=[{"field": "duplicate_of", "message": "another report that is no duplicate itself, with mark_duplicate"}])
     check_photos(session, evidence, caller, "evidence")
     hours = layer.category(report.category).deadline_hours if act in (Action.DISPATCH, Action.REASSIGN) else None
     _move(session, report, act, caller.actor, note=note, evidence=evidence, unit_id=unit_id, hours=hours)
     if act == Action.PUBLISH:
         _publish_photos(session, report, public_photos)
+    if duplicate_of is not None:
+        _merge(session, report, duplicate_of)
     return report
+
+
+def _merge(session: Session, duplicate: Report, original: Report) -> None:
+    """Count the duplicate's reporter and its +1s on the original (DESIGN: merging keeps every
+    reporter's +1)."""
+    session.execute(update(Support).where(Support.report_id == duplicate.id).values(report_id=original.id).execution_options(synchronize_session=False))
+    session.add(Support(report_id=original.id, created_at=duplicate.created_at, reporter_contact=duplicate.reporter_contact, source=duplicate.source))
 
 
 def _publish_photos(session: Session, report: Report, chosen: list[str] | None) -> None:
@@ -235,26 +248,6 @@ def _publish_photos(session: Session, report: Report, chosen: list[str] | None) 
                        errors=[{"field": "public_photos", "message": f"{ref} is not a photo of this report"} for ref in unknown])
     rows = {ref.removeprefix(PHOTO_PATH): "before" if ref in before else "after" for ref in chosen if ref.startswith(PHOTO_PATH)}
     session.add_all(PublicPhoto(report_id=report.id, photo_id=photo_id, kind=kind) for photo_id, kind in rows.items())
-
-
-#: The dispatchers' queues: what the machine could not settle alone, and what is late.
-QUEUES = ("ambiguous", "fallback", "disputed", "overdue")
-
-
-def dispatch_queues(session: Session, at: datetime | None = None, *, limit: int = 200) -> dict[str, list[Report]]:
-    """Reports a dispatcher should look at, by queue: dispatched by the router on an ambiguous
-    location or to a sub-district for want of a zone (a gap) and not reassigned since, disputed
-    by their unit, overdue."""
-    at = at or now()
-    reassigned = select(Transition.id).where(Transition.report_id == Report.id, Transition.action == Action.REASSIGN.value).exists()
-    dispatched = and_(Report.state == State.DISPATCHED.value, ~reassigned)
-    queries = {
-        "ambiguous": select(Report).where(dispatched, Report.route_status == Status.AMBIGUOUS.value),
-        "fallback": select(Report).where(dispatched, Report.route_status == Status.FALLBACK.value),
-        "disputed": select(Report).where(Report.state == State.DISPUTED.value),
-        "overdue": select(Report).where(Report.state.in_([s.value for s in workflow.OPEN_STATES]), Report.deadline_at < at),
-    }
-    return {name: list(session.scalars(queries[name].order_by(Report.id).limit(limit))) for name in QUEUES}
 
 
 def is_overdue(report: Report, at: datetime) -> bool:

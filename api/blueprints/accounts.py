@@ -44,16 +44,14 @@ def logout() -> ResponseReturnValue:
 
 
 #: Where each role works.
-CONSOLES = {Role.DISPATCHER: "pages.dispatch_page", Role.PLANNER: "pages.coverage_page", Role.ADMIN: ".users"}
+CONSOLES = {Role.DISPATCHER: "console.dispatch_console", Role.PLANNER: "pages.coverage_page", Role.UNIT: "console.unit_console", Role.ADMIN: ".users"}
 
 
 @bp.get("/console")
 @staff_only(Role.DISPATCHER, Role.PLANNER, Role.UNIT, Role.ADMIN)
 def console() -> ResponseReturnValue:
-    """Send each role to its own console (a unit to its own page)."""
+    """Send each role to its own console."""
     caller: Caller = g.caller
-    if caller.role == Role.UNIT:
-        return redirect(url_for("pages.unit_page", unit_id=caller.unit_id), 303)
     return redirect(url_for(CONSOLES[caller.role]), 303)
 
 

@@ -12,17 +12,14 @@ import uuid
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import lazy_gettext as _l
 
-from api import citizens, parsing, ratelimit, services
+from api import citizens, parsing, ratelimit, services, uploads
 from api.auth import Caller, Role
-from api.blueprints.photos import decode
 from api.config import MAX_PHOTOS
 from api.errors import ApiError
 from api.forms import ReportForm
 from api.parsing import Location
-from api.photos import MAX_SIDE, PhotoError
-from api.services import PHOTO_PATH
+from api.photos import MAX_SIDE
 from api.state import current_layer
 from zones.config import NEARBY_REPORT_RADIUS_M
 from zones.enums import ReportSource, Status
@@ -30,15 +27,6 @@ from zones.enums import ReportSource, Status
 bp = Blueprint("citizens", __name__)
 #: Who the history names as the sender of a report from this page.
 WEB_CITIZEN = Caller(Role.PUBLIC, username="web")
-PHOTO_MESSAGES = {
-    "missing": _l("Add at least one photo of the problem."),
-    "too_many": _l("Add at most three photos."),
-    "size": _l("Photo {n} is larger than {mb} MB. Take it again at a lower resolution."),
-    "format": _l("Photo {n} is not a JPEG, PNG or WebP picture."),
-    "pixels": _l("Photo {n} has more than 25 megapixels."),
-    "unreadable": _l("Photo {n} is not a picture this service can read."),
-    "damaged": _l("Photo {n} is damaged. Take it again."),
-}
 
 
 def _form_page(form: ReportForm, photo_errors: list[str], status: int = 200) -> ResponseReturnValue:
@@ -53,25 +41,6 @@ def report_form() -> ResponseReturnValue:
     return _form_page(ReportForm(current_layer(), client_ref=uuid.uuid4().hex), [])
 
 
-def _photos() -> tuple[list[bytes], list[str]]:
-    """The attached photos' bytes, and what is wrong with them (in the page's language)."""
-    limit = current_app.config["MAX_PHOTO_BYTES"]
-    mb = limit // (1024 * 1024)
-    uploads = [f for f in request.files.getlist("photos") if f and f.filename]
-    if not uploads:
-        return [], [str(PHOTO_MESSAGES["missing"])]
-    if len(uploads) > MAX_PHOTOS:
-        return [], [str(PHOTO_MESSAGES["too_many"])]
-    photos, errors = [], []
-    for n, upload in enumerate(uploads, start=1):
-        with upload.stream as stream:
-            data = stream.read(limit + 1)
-        if len(data) > limit:
-            errors.append(str(PHOTO_MESSAGES["size"]).format(n=n, mb=mb))
-        photos.append(data)
-    return photos, errors
-
-
 @bp.post("/report")
 def submit() -> ResponseReturnValue:
     """Store, route and dispatch the report, then show its receipt; or join an open report
@@ -80,19 +49,14 @@ def submit() -> ResponseReturnValue:
     form = ReportForm(layer)
     if request.form.get("join"):
         return _join(request.form["join"], form)
-    photos, photo_errors = _photos()
+    photos, photo_errors = uploads.attached()
     if not form.validate() or photo_errors:
         return _form_page(form, photo_errors, 422)
     ratelimit.check_submission(None)
-    cleaned = []
-    for n, data in enumerate(photos, start=1):
-        try:
-            cleaned.append(decode(data))
-        except PhotoError as err:
-            photo_errors.append(str(PHOTO_MESSAGES[err.reason]).format(n=n))
+    good, photo_errors = uploads.cleaned(photos)
     if photo_errors:
         return _form_page(form, photo_errors, 422)
-    refs = [f"{PHOTO_PATH}{services.store_photo(g.db, photo, WEB_CITIZEN.actor)}" for photo in cleaned]
+    refs = uploads.store(g.db, good, WEB_CITIZEN.actor)
     item = services.Submission(
         location=Location(form.lon.data, form.lat.data, form.crs.data, form.accuracy_m.data), category=form.category.data,
         description=(form.description.data or "").strip(), photos=refs, source=ReportSource.CITIZEN.value,

@@ -167,12 +167,16 @@ def move(report_id: int) -> ResponseReturnValue:
     data = _body()
     action = parsing.choice(data.get("action"), "action", workflow.Action.values())
     report = _visible(g.db, report_id, caller)
+    original = None
+    if data.get("duplicate_of") is not None:
+        original = _visible(g.db, parsing.record_id(data["duplicate_of"], "duplicate_of", high=MAX_ID), caller)
     services.transition(
         g.db, current_layer(), report, caller, action,
         note=parsing.text(data.get("note"), "note", required=False) or "",
         evidence=parsing.photos(data.get("evidence"), "evidence"),
         unit_id=parsing.text(data.get("unit_id"), "unit_id", required=False, max_length=64),
         public_photos=parsing.photos(data["public_photos"], "public_photos") if "public_photos" in data else None,
+        duplicate_of=original,
     )
     g.db.flush()
     return jsonify(report_json(report, caller, history=True))

@@ -64,7 +64,10 @@ def matrix(ids: dict[str, object]) -> dict[tuple[str, str], tuple[dict[str, int]
         ("GET", "/public"): (ALL, {"path": "/public"}),
         ("GET", "/public/<ref>"): (only({}, 404), {"path": f"/public/{ref_b}"}),  # not published (yet)
         ("GET", "/maps/orientation.geojson"): (ALL, {"path": "/maps/orientation.geojson"}),
-        ("POST", "/dispatch/<int:report_id>/reassign"): (FORM, {"path": f"/dispatch/{rb}/reassign", "data": {"unit_id": "P06"}}),
+        ("GET", "/console/dispatch"): (only({**SIGN_IN, "planner": 403, "unit_a": 403, "unit_b": 403}, 200), {"path": "/console/dispatch?state=dispatched"}),
+        ("GET", "/console/reports/<int(max=2147483647):report_id>"): (only({**SIGN_IN, "unit_a": 403}, 200), {"path": f"/console/reports/{rb}"}),
+        ("POST", "/console/reports/<int(max=2147483647):report_id>"): (FORM, {"path": f"/console/reports/{rb}", "data": {"action": "verify", "row_version": "1"}}),
+        ("GET", "/console/unit"): (only({**SIGN_IN, "dispatcher": 403, "planner": 403}, 200), {"path": "/console/unit"}),
         ("POST", "/api/v1/layers"): (only({"dispatcher": 422, "planner": 422, "none": 401}, 403), {"path": "/api/v1/layers", "data": {}, "content_type": "multipart/form-data"}),
         ("GET", "/api/v1/layers"): (OFFICE, {"path": "/api/v1/layers"}),
         ("POST", "/api/v1/photos"): (only({"none": 401}, 201), {"path": "/api/v1/photos", "photo": True}),
@@ -84,8 +87,7 @@ def matrix(ids: dict[str, object]) -> dict[tuple[str, str], tuple[dict[str, int]
         ("GET", "/assets/<path:path>"): (ALL, {"path": "/assets/leaflet/leaflet.css"}),
         ("GET", "/static/<path:filename>"): (ALL, {"path": "/static/site.css"}),
         ("GET", "/coverage"): (only({**SIGN_IN, "unit_a": 403, "unit_b": 403}, 200), {"path": "/coverage"}),
-        ("GET", "/dispatch"): (only({**SIGN_IN, "planner": 403, "unit_a": 403, "unit_b": 403}, 200), {"path": "/dispatch"}),
-        ("GET", "/units/<unit_id>"): (only({**SIGN_IN, "unit_a": 403}, 200), {"path": "/units/HW01"}),
+        ("GET", "/units/<unit_id>"): (only({**SIGN_IN, "unit_a": 403, "unit_b": 303}, 200), {"path": "/units/HW01"}),  # a unit: its own console
         ("GET", "/docs"): (ALL, {"path": "/docs"}),
         ("GET", "/healthz"): (ALL, {"path": "/healthz"}),
         ("GET", "/openapi.json"): (ALL, {"path": "/openapi.json"}),

@@ -82,10 +82,10 @@ def test_a_session_made_on_one_worker_holds_on_every_worker(postgres_url, demo_f
         form = browser.open(server.base + "/login", timeout=30).read().decode()
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
         body = urllib.parse.urlencode({"csrf_token": token, "username": "wang", "password": "a long password"}).encode()
-        assert browser.open(server.base + "/login", data=body, timeout=30).geturl() == server.base + "/dispatch"
+        assert browser.open(server.base + "/login", data=body, timeout=30).geturl() == server.base + "/console/dispatch"
 
         def console(_: int) -> tuple[str, int]:
-            with browser.open(server.base + "/healthz", timeout=30) as health, browser.open(server.base + "/dispatch", timeout=30) as page:
+            with browser.open(server.base + "/healthz", timeout=30) as health, browser.open(server.base + "/console/dispatch", timeout=30) as page:
                 return str(json.loads(health.read())["worker"]), page.status
 
         with ThreadPoolExecutor(8) as pool:

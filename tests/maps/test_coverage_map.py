@@ -114,7 +114,7 @@ def test_dispatch_and_unit_pages(app, client, tokens):
     from tests.api.test_reports import REPORT, submit
 
     signed_in(app, client, "dispatcher")
-    for page, title in (("/dispatch", "调度台"), ("/dispatch?lang=en", "Dispatch"), ("/units/P06", "青岛金海物业服务有限公司（P06）")):
+    for page, title in (("/console/dispatch", "调度台"), ("/console/dispatch?lang=en", "Dispatch"), ("/units/P06", "青岛金海物业服务有限公司（P06）")):
         html = client.get(page).get_data(as_text=True)
         assert title in html and re.findall(r"https?://", html) == []
     rid = submit(client, tokens["public"], {**REPORT, "accuracy_m": 80}).get_json()["id"]

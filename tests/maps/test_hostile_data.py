@@ -115,12 +115,12 @@ def test_no_script_runs_from_data_on_any_page_or_map(demo_files, tmp_path):
             unit_path = "/units/" + urllib.parse.quote(UNIT, safe="")
             maps = ["/maps/coverage", "/maps/public", "/maps/reports", "/maps" + unit_path]
             ref = second["public_ref"]
-            pages = ["/coverage", "/dispatch", unit_path, "/docs", "/", "/report", "/public", f"/public/{ref}", f"/r/{ref}", f"/r/{first['public_ref']}"]
+            pages = ["/coverage", "/console/dispatch", f"/console/reports/{first['id']}", unit_path, "/docs", "/", "/report", "/public", f"/public/{ref}", f"/r/{ref}", f"/r/{first['public_ref']}"]
             for path in maps + pages:
                 page = watch.page(context)
                 response = page.goto(base + path, wait_until="load", timeout=180_000)
                 assert response.status == 200, path
-                if path in (unit_path, "/dispatch", "/public", f"/public/{ref}", f"/r/{first['public_ref']}"):
+                if path in (unit_path, "/console/dispatch", f"/console/reports/{first['id']}", "/public", f"/public/{ref}", f"/r/{first['public_ref']}"):
                     assert HOSTILE[:30] in page.inner_text("main"), path  # names shown as text
                 if path == "/report":  # the live answer names the hostile unit, and the hostile report nearby
                     page.locator("#lon").fill(str(LON))

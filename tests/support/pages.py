@@ -31,8 +31,8 @@ def sign_in(client, username: str, password: str = PASSWORD, next_path: str = ""
     return client.post("/login", data={"username": username, "password": password, "csrf_token": token, "next": next_path})
 
 
-def signed_in(app, client, role: str, unit_id: str | None = None):
-    """The client, signed in as a new account of ``role``."""
-    name = account(app, f"{role}-{unit_id or 'x'}".lower(), role, unit_id)
+def signed_in(app, client, role: str, unit_id: str | None = None, username: str | None = None):
+    """The client, signed in as a new account of ``role`` (named ``role-unit`` unless named)."""
+    name = account(app, username or f"{role}-{unit_id or 'x'}".lower(), role, unit_id)
     assert sign_in(client, name).status_code == 303
     return client

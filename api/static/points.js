@@ -1,11 +1,11 @@
-// The public board's map: one marker per published case (positions rounded by the server),
-// each named by its category as text, linking to the case. Drawn again when htmx swaps in a
-// filtered board.
+// A map of points (published cases, a dispatcher's list of reports): one marker each, named as
+// text, linking to its page; the data come in the page (#map-points), positions as the server
+// gives them. Drawn again when htmx swaps in a filtered list.
 'use strict';
 (function () {
   function draw(root) {
-    const element = root.querySelector ? root.querySelector('#board-map') : null;
-    const data = document.getElementById('board-points');
+    const element = root.querySelector ? root.querySelector('#points-map') : null;
+    const data = document.getElementById('map-points');
     if (!element || !data) { return; }
     const points = JSON.parse(data.textContent);
     const map = window.zonemapPageMap(element);

@@ -1,0 +1,175 @@
+"""The consoles that run the closed loop, through Flask's test client: the dispatchers' queues
+(each report in exactly one), the list with its filters, the report page for each role, every
+action from its form, and the units' console."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from api.clock import now
+from api.persistence.models import Report, Support
+from tests.api.test_pages import jpeg
+from tests.api.test_reports import LON, REPORT, submit
+from tests.support.pages import csrf, signed_in
+
+SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def act(client, report_id: int, action: str, photos: list[bytes] | None = None, **fields):
+    """Take ``action`` from the report's page, as its form sends it."""
+    page = client.get(f"/console/reports/{report_id}").get_data(as_text=True)
+    version = re.search(r'name="row_version" value="(\d+)"', page)
+    data = {"csrf_token": csrf(page), "action": action, "row_version": version.group(1) if version else "1", **fields}
+    if photos is not None:
+        data["photos"] = [(io.BytesIO(p), f"p{n}.jpg") for n, p in enumerate(photos)]
+        return client.post(f"/console/reports/{report_id}", data=data, content_type="multipart/form-data")
+    return client.post(f"/console/reports/{report_id}", data=data)
+
+
+def state(app, report_id: int) -> tuple[str, str | None]:
+    with app.extensions["zonemap.db"].session() as session:
+        report = session.get(Report, report_id)
+        return report.state, report.unit_id
+
+
+def queue_ids(client, queue: str) -> set[int]:
+    page = client.get(f"/console/dispatch?queue={queue}").get_data(as_text=True)
+    return {int(i) for i in re.findall(r'<td><a href="/console/reports/(\d+)">', page)}
+
+
+def test_each_report_is_in_exactly_one_queue_and_leaves_it_once_handled(app, client, tokens):
+    made = {name: submit(client, tokens["public"], {**REPORT, **body}).get_json()["id"] for name, body in (
+        ("ambiguous", {"accuracy_m": 80}), ("late", {"accuracy_m": 80, "client_ref": "late"}), ("outside", {"lon": 121.2, "lat": 36.9}),
+        ("plain", {"client_ref": "plain"}))}
+    with app.extensions["zonemap.db"].session() as session:
+        session.get(Report, made["late"]).deadline_at = now() - timedelta(hours=3)  # ambiguous, and overdue: overdue wins
+    signed_in(app, client, "dispatcher")
+    queues = {q: queue_ids(client, q) for q in ("submitted", "disputed", "overdue", "rectified", "verified", "ambiguous", "fallback")}
+    assert queues["ambiguous"] == {made["ambiguous"]} and queues["overdue"] == {made["late"]} and queues["submitted"] == {made["outside"]}
+    assert sum(len(ids) for ids in queues.values()) == 3  # the plainly routed report needs nobody
+    counts = dict(re.findall(r'queue=(\w+)"[^>]*>[^<]+<b>(\d+)</b>', client.get("/console/dispatch").get_data(as_text=True)))
+    assert counts == {"submitted": "1", "disputed": "0", "overdue": "1", "rectified": "0", "verified": "0", "ambiguous": "1", "fallback": "0"}
+    assert act(client, made["ambiguous"], "confirm").status_code == 303  # the router's unit kept: settled
+    assert act(client, made["outside"], "dispatch", unit_id="JD01", note="由城阳街道处理").status_code == 303
+    assert queue_ids(client, "ambiguous") == set() and queue_ids(client, "submitted") == set()
+    assert state(app, made["outside"]) == ("dispatched", "JD01")
+
+
+def test_the_list_filters_searches_sorts_and_pages(app, client, tokens):
+    ids = [submit(client, tokens["public"], {**REPORT, "client_ref": f"r{i}", "category": category}).get_json() for i, category in
+           enumerate(["litter", "litter", "street_vending", "illegal_construction"])]
+    signed_in(app, client, "dispatcher")
+
+    def listed(query: str) -> list[int]:
+        found = re.findall(r'<td><a href="/console/reports/(\d+)">', client.get("/console/dispatch?" + query).get_data(as_text=True))
+        return [int(i) for i in dict.fromkeys(found)]  # each row links its number and its category
+
+    assert listed("sort=oldest&state=dispatched") == [r["id"] for r in ids]
+    assert listed("sort=newest&state=dispatched") == [r["id"] for r in reversed(ids)]
+    assert listed("group=环境卫生") == [ids[0]["id"], ids[1]["id"]]
+    assert listed("group=违法建筑&unit=D-ZF") == [ids[3]["id"]]  # illegal construction goes to the enforcement bureau
+    assert listed(f"q={ids[2]['id']}") == [ids[2]["id"]]
+    assert listed(f"q={ids[2]['public_ref'].lower()}") == [ids[2]["id"]]
+    assert listed("source=leader") == [] and listed("overdue=1") == []
+    assert "共 4 件" in client.get("/console/dispatch?period=7d").get_data(as_text=True)
+
+
+def test_the_report_page_shows_each_role_what_it_may_see(app, client, tokens):
+    report = submit(client, tokens["public"], {**REPORT, "description": "垃圾堆了两天", "reporter_contact": "13912345678"}).get_json()
+    dispatcher = app.test_client()
+    signed_in(app, dispatcher, "dispatcher")
+    page = dispatcher.get(f"/console/reports/{report['id']}").get_data(as_text=True)
+    for shown in ("垃圾堆了两天", "13912345678", "青岛金海物业服务有限公司（P06）", "系统自动派单", 'id="report-surroundings"', "改派", "督办", "不予受理"):
+        assert shown in page, shown
+    surroundings = re.search(r'id="report-surroundings">(.*?)</script>', page).group(1)
+    assert '"kind":"accountable"' in surroundings.replace(" ", "") and '"kind":"report"' in surroundings.replace(" ", "")
+    planner = app.test_client()
+    signed_in(app, planner, "planner")
+    seen = planner.get(f"/console/reports/{report['id']}").get_data(as_text=True)
+    assert "垃圾堆了两天" in seen and "13912345678" not in seen and 'name="action"' not in seen  # reads, never acts
+    other = app.test_client()
+    signed_in(app, other, "unit", "HW01")
+    assert other.get(f"/console/reports/{report['id']}").status_code == 403  # another unit's report
+    own = app.test_client()
+    signed_in(app, own, "unit", "P06")
+    mine = own.get(f"/console/reports/{report['id']}").get_data(as_text=True)
+    assert "13912345678" not in mine and 'value="rectify"' in mine and 'value="dispute"' in mine and 'value="verify"' not in mine
+
+
+def test_every_action_from_its_form(app, client, tokens):
+    first = submit(client, tokens["public"], {**REPORT, "reporter_contact": "13700000001"}).get_json()["id"]
+    second = submit(client, tokens["public"], {**REPORT, "lon": LON + 0.0001, "client_ref": "second", "reporter_contact": "13700000002"}).get_json()["id"]
+    third = submit(client, tokens["public"], {**REPORT, "client_ref": "third"}).get_json()["id"]
+    dispatcher, unit = app.test_client(), app.test_client()
+    signed_in(app, dispatcher, "dispatcher")
+    signed_in(app, unit, "unit", "P06")
+    # The unit: a rectification needs photos; a dispute needs its reason.
+    refused = act(unit, first, "rectify", photos=[], note="已清理")
+    assert refused.status_code == 422 and "请至少拍一张照片" in refused.get_data(as_text=True)
+    assert act(unit, first, "dispute").status_code == 422
+    assert act(unit, first, "rectify", photos=[jpeg((40, 160, 60))], note="已清理").headers["Location"] == "/console/unit"
+    assert state(app, first) == ("rectified", "P06")
+    # The dispatcher: rework needs what is still wrong; then verify, then publish the chosen photos.
+    assert "请写明理由" in act(dispatcher, first, "rework").get_data(as_text=True)
+    assert act(dispatcher, first, "rework", note="角落还有垃圾").status_code == 303
+    assert act(unit, first, "rectify", photos=[jpeg((30, 150, 50))]).status_code == 303
+    assert act(dispatcher, first, "verify").status_code == 303
+    page = dispatcher.get(f"/console/reports/{first}").get_data(as_text=True)
+    after = re.findall(r'name="public_photos" value="([^"]+)" checked', page)
+    assert len(after) == 2  # the photos of both rectifications, offered checked
+    assert act(dispatcher, first, "publish", public_photos=after[-1:]).status_code == 303
+    assert state(app, first)[0] == "published" and client.get(after[-1]).status_code == 200 and client.get(after[0]).status_code == 401
+    # A dispute with its reason reaches the dispatchers with the unit's note; reassigning settles it.
+    assert act(unit, second, "dispute", reason="not_our_zone", note="这里是学校门口").status_code == 303
+    listed = dispatcher.get("/console/dispatch?queue=disputed").get_data(as_text=True)
+    assert f'/console/reports/{second}"' in listed and "不是本单位责任区：这里是学校门口" in listed
+    refused = act(dispatcher, second, "reassign", unit_id="X99")
+    assert refused.status_code == 422 and "X99 不是当前责任区图层中的单位" in refused.get_data(as_text=True)
+    assert state(app, second) == ("disputed", "P06")
+    assert act(dispatcher, second, "reassign", unit_id="HW01", note="学校门口归环卫").status_code == 303
+    assert state(app, second) == ("dispatched", "HW01") and f'/console/reports/{second}"' not in dispatcher.get("/console/dispatch?queue=disputed").get_data(as_text=True)
+    assert act(dispatcher, second, "escalate", note="请尽快").status_code == 303
+    assert state(app, second)[0] == "escalated"
+    # A duplicate is merged into the original; a rejection needs its reason.
+    assert act(dispatcher, third, "mark_duplicate", duplicate_of=str(first), note="同一处").status_code == 303
+    with app.extensions["zonemap.db"].session() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Support).where(Support.report_id == first)) == 1
+    fourth = submit(client, tokens["public"], {**REPORT, "client_ref": "fourth"}).get_json()["id"]
+    assert act(dispatcher, fourth, "reject").status_code == 422
+    assert act(dispatcher, fourth, "reject", note="不属于城市管理范围").status_code == 303
+    assert state(app, fourth)[0] == "rejected"
+
+
+@SQLITE
+def test_a_change_made_meanwhile_is_told_not_overwritten(app, client, tokens):
+    report_id = submit(client, tokens["public"]).get_json()["id"]
+    first, second = app.test_client(), app.test_client()
+    signed_in(app, first, "dispatcher")
+    signed_in(app, second, "dispatcher", username="dispatcher-2")
+    stale = second.get(f"/console/reports/{report_id}").get_data(as_text=True)  # the second dispatcher's page, drawn now
+    assert act(first, report_id, "escalate", note="督办").status_code == 303
+    late = second.post(f"/console/reports/{report_id}", data={"csrf_token": csrf(stale), "action": "reject", "note": "重复",
+                                                              "row_version": re.search(r'name="row_version" value="(\d+)"', stale).group(1)})
+    assert late.status_code == 303
+    assert "这件问题刚被其他人处理过" in second.get(late.headers["Location"]).get_data(as_text=True)
+    assert state(app, report_id)[0] == "escalated"
+
+
+@SQLITE
+def test_the_units_console_lists_its_work_overdue_first(app, client, tokens):
+    ids = [submit(client, tokens["public"], {**REPORT, "client_ref": f"u{i}"}).get_json()["id"] for i in range(3)]
+    with app.extensions["zonemap.db"].session() as session:
+        session.get(Report, ids[1]).deadline_at = now() - timedelta(days=2, hours=1)
+        session.get(Report, ids[2]).deadline_at = now() + timedelta(hours=3, minutes=10)
+    signed_in(app, client, "unit", "P06")
+    page = client.get("/console/unit").get_data(as_text=True)
+    order = [int(i) for i in re.findall(r'href="/console/reports/(\d+)"', page)]
+    assert order == [ids[1], ids[2], ids[0]]
+    assert "已超期 2 天" in page and "还剩 4 小时" in page and "全区中位数" in page
+    english = client.get("/console/unit?lang=en").get_data(as_text=True)
+    assert "2 days overdue" in english and "4 hours left" in english
