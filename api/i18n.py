@@ -131,7 +131,7 @@ def state_name(state: str) -> str:
 def action_name(action: str) -> str:
     """The action's name in the page's language ("submit", the first step, is the report itself)."""
     if action == "submit":
-        return gettext("Reported")
+        return gettext("Report submitted")
     return str(ACTION_NAMES.get(Action(action), action))
 
 

@@ -6,58 +6,16 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from tests.api.test_pages import jpeg
 from tests.api.test_reports import LAT, LON, REPORT
-from tests.support.browser import DESKTOP, PHONE, browser_context, create_user, screenshot, sign_in
-from tests.support.server import call, create_token, running, upload_photo
+from tests.support.browser import DESKTOP, PHONE, browser_context, screenshot, sign_in
+from tests.support.server import call
 
 pytestmark = pytest.mark.slow
 P06 = "青岛金海物业服务有限公司"  # who takes litter at LON, LAT
-
-
-@dataclass
-class Site:
-    """The server, its database file, and the tokens of the staff acting through the API."""
-
-    base: str
-    database: Path
-    dispatcher: str
-    unit: str  # P06's
-
-    def stored(self) -> tuple[int, int, int]:
-        """Reports, photos and +1s in the database."""
-        with sqlite3.connect(self.database) as db:
-            return tuple(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in ("reports", "photos", "supports"))
-
-    def publish(self, body: dict, before: bytes, after: bytes) -> dict:
-        """A report with a photo, rectified by its unit with a photo, verified and published with
-        both photos, as staff do it through the API; the report."""
-        before_url = upload_photo(self.base, self.dispatcher, before)
-        status, report = call("POST", self.base + "/api/v1/reports", {**body, "photos": [before_url]}, self.dispatcher)
-        assert status == 201, report
-        after_url = upload_photo(self.base, self.unit, after)
-        move = f"{self.base}/api/v1/reports/{report['id']}/transitions"
-        assert call("POST", move, {"action": "rectify", "evidence": [after_url]}, self.unit)[0] == 200
-        assert call("POST", move, {"action": "verify"}, self.dispatcher)[0] == 200
-        assert call("POST", move, {"action": "publish", "public_photos": [before_url, after_url]}, self.dispatcher)[0] == 200
-        return report
-
-
-@pytest.fixture(scope="module")
-def site(demo_files, tmp_path_factory):
-    data = tmp_path_factory.mktemp("site")
-    database = data / "zonemap.sqlite"
-    env = {**os.environ, "ZONEMAP_LAYER_DIR": str(demo_files.root), "DATABASE_URL": f"sqlite:///{database}"}
-    with running(env, data) as server:
-        for username, role, unit in (("wang", "dispatcher", None), ("li", "planner", None), ("hw", "unit", "HW01")):
-            create_user(server.env, data, username, role, unit)
-        yield Site(server.base, database, create_token(server.env, data), create_token(server.env, data, "unit", "P06"))
 
 
 def test_citizen_reports_from_a_phone_and_follows_it(site):

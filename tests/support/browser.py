@@ -81,6 +81,14 @@ def browser_context(base: str, kind: dict[str, Any], **options: Any) -> Iterator
             browser.close()
 
 
+def another_context(context: Any, base: str, kind: dict[str, Any]) -> tuple[Any, Watch]:
+    """A second person's context in the same browser (another cookie jar), watched likewise."""
+    watch = Watch()
+    other = context.browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **kind)
+    other.route("**/*", only_local(base, watch.blocked))
+    return other, watch
+
+
 def screenshot(page: Any, name: str) -> Path:
     """Save a full-page screenshot as a test artifact; its path."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
