@@ -46,7 +46,7 @@ def _op(summary: str, *, params: list[dict[str, Any]] | None = None, body: str |
 
 PAGE_STATUSES = {
     "200": "The page", "302": "Not signed in: to the sign-in form", "303": "Done: to the next page", "400": "A page saying what was wrong "
-    "(a form without its CSRF token, say)", "401": "A page asking to sign in", "403": "A page saying this role may not", "404": "A page saying there is no such thing",
+    "(a form without its CSRF token, say)", "401": "A page asking to sign in", "403": "A page saying this role may not", "404": "A page saying there is no such thing", "405": "A page saying the page cannot be used that way",
     "413": "A page saying the upload is too large", "422": "The form again, saying what to correct", "429": "A page saying to wait (Retry-After)",
     "503": "A page saying to try again shortly (Retry-After)",
 }
@@ -283,7 +283,7 @@ def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
                 "get": _page("A report for staff (a unit: its own): photos, map, reason, nearby reports, history, and the caller's actions",
                              ("200", "302", "403", "404"), params=[report_id]),
                 "post": _page("Take one action on the report (the form names it and the report's version; a change meanwhile is told)",
-                              ("303", "302", "400", "403", "404", "413", "422"), params=[report_id], multipart=True, form=_obj(
+                              ("303", "302", "400", "403", "404", "405", "413", "422"), params=[report_id], multipart=True, form=_obj(
                                   ["action", "row_version", "csrf_token"], action={"type": "string", "enum": Action.values()}, row_version={"type": "string"},
                                   note={"type": "string"}, unit_id={"type": "string"}, duplicate_of={"type": "string"}, reason={"type": "string"},
                                   public_photos={"type": "array", "items": {"type": "string"}},
