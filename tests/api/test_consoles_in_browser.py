@@ -30,13 +30,17 @@ def test_a_unit_rectifies_from_its_phone_and_a_dispatcher_verifies_and_publishes
         page = watch.page(context)
         sign_in(page, site.base, "jin")
         assert page.url == site.base + "/console/unit"
+        started = time.perf_counter()
         page.get_by_role("link", name=f"{report['id']} · 垃圾杂物乱堆乱放").click()
+        page.wait_for_function("() => document.getElementById('report-map').dataset.zones !== undefined")
         screenshot(page, "unit-report-phone")
         form = open_action(page, "rectify")
         form.locator("input[name=photos]").first.set_input_files(files=[{"name": "fixed.jpg", "mimeType": "image/jpeg", "buffer": jpeg((40, 160, 60))}])
         form.get_by_label("说明（可不填）").fill("已清理干净")
         form.get_by_role("button", name="整改完成").click()
         page.wait_for_url(site.base + "/console/unit")
+        print(f"unit: opening the report to rectifying it with a photo: 4 clicks and a note, {time.perf_counter() - started:.1f} s "
+              "(the screenshot included)")
         assert "已执行：整改完成" in page.locator(".flashes").inner_text()
         screenshot(page, "unit-rectified-phone")
         watch.clean()
