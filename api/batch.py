@@ -11,7 +11,7 @@ import pandas as pd
 
 from geodata.demo import DemoFiles
 from geodata.io import write_layer
-from geodata.load import LoadedLayer, load_categories, load_layer, load_streets
+from geodata.load import LoadedLayer, load_categories, load_layer, load_scope, load_streets
 from zones.config import STORAGE_CRS, RoutingConfig
 from zones.enums import LayerKind, Rule, Status
 from zones.layer import ZoneLayer
@@ -31,11 +31,12 @@ class LayerFiles:
     categories: Path
     units: Path | None = None
     streets: Path | None = None  # a GeoPackage whose ``streets`` layer, if any, is drawn on maps
+    scope: Path | None = None  # where zones are required: a layer file, or a GeoPackage with a ``scope`` layer
 
     @classmethod
     def of_demo(cls, files: DemoFiles) -> LayerFiles:
         """The layers of a demo-style folder: one GeoPackage, categories and units tables."""
-        return cls(files.gpkg, files.gpkg, files.gpkg, files.categories, files.units if files.units.exists() else None, files.gpkg)
+        return cls(files.gpkg, files.gpkg, files.gpkg, files.categories, files.units if files.units.exists() else None, files.gpkg, files.gpkg)
 
 
 def load_zone_layer(files: LayerFiles, *, max_vertices: int = MAX_VERTICES) -> ZoneLayer:
@@ -47,7 +48,8 @@ def load_zone_layer(files: LayerFiles, *, max_vertices: int = MAX_VERTICES) -> Z
     categories, _ = load_categories(files.categories)
     units = pd.read_csv(files.units, dtype=str, keep_default_na=False) if files.units else None
     streets = load_streets(files.streets) if files.streets else None
-    return ZoneLayer.build(zones, test_points, areas, categories, units=units, streets=streets)
+    scope = load_scope(files.scope, max_vertices=max_vertices) if files.scope else None
+    return ZoneLayer.build(zones, test_points, areas, categories, units=units, streets=streets, scope=scope)
 
 
 def route_file(

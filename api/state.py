@@ -46,7 +46,7 @@ def _from_row(row: LayerVersion, max_vertices: int) -> ZoneLayer:
             units = folder / "units.csv"
             units.write_text(row.units_csv, encoding="utf-8")
         gpkg = folder / "layer.gpkg"
-        return load_zone_layer(LayerFiles(gpkg, gpkg, gpkg, folder / "categories.csv", units, gpkg), max_vertices=max_vertices)
+        return load_zone_layer(LayerFiles(gpkg, gpkg, gpkg, folder / "categories.csv", units, gpkg, gpkg), max_vertices=max_vertices)
 
 
 def init_app(app: Flask, session: Session) -> None:

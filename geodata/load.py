@@ -268,3 +268,12 @@ def load_streets(path: str | Path) -> gpd.GeoDataFrame | None:
     lines = frame.geometry.notna() & ~frame.geometry.is_empty & frame.geometry.geom_type.isin(["LineString", "MultiLineString"])
     names = frame["name"].astype(str) if "name" in frame.columns else pd.Series("", index=frame.index)
     return gpd.GeoDataFrame({"name": names[lines].to_numpy()}, geometry=frame.geometry[lines].to_numpy(), crs=STORAGE_CRS)
+
+
+def load_scope(path: str | Path, *, max_vertices: int = MAX_VERTICES) -> gpd.GeoDataFrame | None:
+    """The coverage scope (where zones are required) from a layer file, or from a GeoPackage's
+    ``scope`` layer; None for a GeoPackage without one. Validated like any layer (`SchemaError`)."""
+    path = Path(path)
+    if path.suffix.lower() == ".gpkg" and LayerKind.SCOPE.value not in list_layers(path):
+        return None
+    return load_layer(path, LayerKind.SCOPE, max_vertices=max_vertices).frame

@@ -49,6 +49,18 @@ def _to_wgs84(frame: gpd.GeoDataFrame, layer: ZoneLayer) -> gpd.GeoDataFrame:
     return frame.set_crs(layer.metric_crs, allow_override=True).to_crs(layer.zones.crs)
 
 
+def _valid(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The frame with valid polygons: reprojection can fold a thin piece onto itself, and a
+    suggestion must pass the validation a planner's upload gets (its polygonal part is kept)."""
+    geoms = frame.geometry.to_numpy()
+    broken = ~shapely.is_valid(geoms)
+    if not broken.any():
+        return frame
+    fixed = geoms.copy()
+    fixed[broken] = [shapely.union_all([p for p in shapely.get_parts(shapely.make_valid(g)) if shapely.get_type_id(p) in (3, 6)]) for g in geoms[broken]]
+    return frame.set_geometry(fixed)
+
+
 def analyse(layer: ZoneLayer, *, min_gap_m2: float = 1.0, within: shapely.Geometry | None = None) -> Coverage:
     """Gaps, overlaps, uncovered and unadopted test points, per-unit and per-area figures.
 
@@ -59,14 +71,17 @@ def analyse(layer: ZoneLayer, *, min_gap_m2: float = 1.0, within: shapely.Geomet
     min_gap_m2
         Gap pieces smaller than this are slivers: dropped from the gap layer, and counted.
     within
-        The region to analyse (WGS84), e.g. the built-up area; default the district (areas of
-        level ``district``, else the union of all areas).
+        The region to analyse (WGS84); default the layer's scope (where zones are required, e.g.
+        the built-up area) within the district, else the district (areas of level ``district``,
+        else the union of all areas). Outside it the sub-districts hold the land: no gap.
     """
     zones = layer.zone_metric
     owner_ids, owner = layer.units
-    district = layer.areas[layer.areas["level"] == "district"]
-    region_wgs = within if within is not None else shapely.union_all((district if len(district) else layer.areas).geometry.to_numpy())
-    region = _metric(np.array([region_wgs], dtype=object), layer)[0]
+    district_wgs = _district(layer)
+    region_wgs = within if within is not None else district_wgs
+    if within is None and layer.scope is not None:
+        region_wgs = shapely.intersection(shapely.union_all(shapely.make_valid(layer.scope.geometry.to_numpy())), district_wgs)
+    region, district = _metric(np.array([region_wgs, district_wgs], dtype=object), layer)
     covered = shapely.intersection(_union(zones), region)
     pieces = shapely.get_parts(shapely.difference(region, covered))
     pieces = pieces[np.isin(shapely.get_type_id(pieces), [3, 6])]
@@ -77,9 +92,11 @@ def analyse(layer: ZoneLayer, *, min_gap_m2: float = 1.0, within: shapely.Geomet
     overlaps = _overlaps(layer)
     points = _test_points(layer)
     units = _units(layer)
-    per_area = _per_area(layer, covered)
+    per_area = _per_area(layer, region, covered)
     summary = {
-        "district_area_m2": round(float(region.area), 1),
+        "scope": "scope" if within is None and layer.scope is not None else ("given" if within is not None else "district"),
+        "district_area_m2": round(float(district.area), 1),
+        "scope_area_m2": round(float(region.area), 1),
         "covered_area_m2": round(float(covered.area), 1),
         "gap_area_m2": round(float(areas[~slivers].sum()), 1),
         "gap_count": int(len(gaps)),
@@ -93,7 +110,8 @@ def analyse(layer: ZoneLayer, *, min_gap_m2: float = 1.0, within: shapely.Geomet
         "areas": per_area.to_dict("records"),
     }
     suggestions = gap_frame[["gap_id", "suggested_unit_id", "area_m2", "geometry"]].rename(columns={"suggested_unit_id": "unit_id"})
-    return Coverage(summary, _to_wgs84(gap_frame, layer), _to_wgs84(overlaps, layer), points, units, per_area, _to_wgs84(_as_zones(suggestions), layer))
+    return Coverage(summary, _valid(_to_wgs84(gap_frame, layer)), _valid(_to_wgs84(overlaps, layer)), points, units, per_area,
+                    _valid(_to_wgs84(_as_zones(suggestions), layer)))
 
 
 def _chunks(n: int) -> list[slice]:
@@ -285,12 +303,21 @@ def _units(layer: ZoneLayer) -> pd.DataFrame:
     return table.round({"area_m2": 1, "frontage_m": 1})
 
 
-def _per_area(layer: ZoneLayer, covered: shapely.Geometry) -> pd.DataFrame:
+def _district(layer: ZoneLayer) -> shapely.Geometry:
+    """The district's outline (WGS84): its ``district`` area, else all areas together."""
+    district = layer.areas[layer.areas["level"] == "district"]
+    return shapely.union_all((district if len(district) else layer.areas).geometry.to_numpy())
+
+
+def _per_area(layer: ZoneLayer, region: shapely.Geometry, covered: shapely.Geometry) -> pd.DataFrame:
+    """Each area's whole size, the part of it in the analysed region (``scope_area_m2``), what
+    zones cover there, the gap and the coverage ratio of that part."""
     geoms = _metric(layer.areas.geometry.to_numpy(), layer)
-    area = shapely.area(geoms)
+    whole = shapely.area(geoms)
+    area = shapely.area(shapely.intersection(geoms, region))
     inside = shapely.area(shapely.intersection(geoms, covered))
     return pd.DataFrame({
         "area_id": layer.areas["area_id"].to_numpy(), "name": layer.areas["name"].to_numpy(), "level": layer.areas["level"].to_numpy(),
-        "area_m2": np.round(area, 1), "covered_area_m2": np.round(inside, 1), "gap_area_m2": np.round(area - inside, 1),
+        "total_area_m2": np.round(whole, 1), "area_m2": np.round(area, 1), "covered_area_m2": np.round(inside, 1), "gap_area_m2": np.round(area - inside, 1),
         "coverage_ratio": np.round(np.divide(inside, area, out=np.zeros_like(area), where=area > 0), 4),
     })

@@ -71,6 +71,7 @@ class LayerKind(StrEnumChecked):
     TEST_POINTS = "test-points"
     AREAS = "areas"
     REPORTS = "reports"
+    SCOPE = "scope"  # where zones are required (建成区); outside it the sub-district holds the land
 
 
 class ReportSource(StrEnumChecked):

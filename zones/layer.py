@@ -79,10 +79,11 @@ def _require_wgs84(gdf: gpd.GeoDataFrame, what: str) -> None:
         raise CRSError(msg)
 
 
-def content_version(zones: gpd.GeoDataFrame, test_points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, categories: pd.DataFrame) -> str:
-    """A 12-hex-digit digest of everything a routing decision depends on."""
+def content_version(zones: gpd.GeoDataFrame, test_points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, categories: pd.DataFrame,
+                    scope: gpd.GeoDataFrame | None = None) -> str:
+    """A 12-hex-digit digest of everything a routing decision and the coverage analysis depend on."""
     digest = hashlib.sha256()
-    for frame in (zones, test_points, areas):
+    for frame in (zones, test_points, areas, *([scope] if scope is not None else [])):
         digest.update(b"\x00".join(shapely.to_wkb(frame.geometry.to_numpy(), hex=False)))
         attrs = pd.DataFrame(frame.drop(columns=frame.geometry.name)).astype(str)
         digest.update(pd.util.hash_pandas_object(attrs, index=False).to_numpy().tobytes())
@@ -106,6 +107,7 @@ class ZoneLayer:
     metric_crs: str = METRIC_CRS
     unit_table: pd.DataFrame | None = None
     streets: gpd.GeoDataFrame | None = None  # named street lines in WGS84, for finding one's way on maps; never routed on
+    scope: gpd.GeoDataFrame | None = None  # where zones are required (建成区); None: the whole district
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _by_radius: dict[tuple[str, float], Any] = field(default_factory=dict, repr=False)
 
@@ -119,6 +121,7 @@ class ZoneLayer:
         *,
         units: pd.DataFrame | None = None,
         streets: gpd.GeoDataFrame | None = None,
+        scope: gpd.GeoDataFrame | None = None,
         metric_crs: str = METRIC_CRS,
     ) -> ZoneLayer:
         """Assemble a layer from validated frames (see `zones.schema`), all in WGS84.
@@ -126,9 +129,10 @@ class ZoneLayer:
         ``units`` (``unit_id``, ``unit_name``) optionally names units the zones do not, such as
         departments; it only affects the wording of reasons. ``streets`` (``name``, lines) are
         drawn on maps so that people can find their way offline; they take no part in routing
-        and do not change the version.
+        and do not change the version. ``scope`` (polygons) is where zones are required: coverage
+        gaps are measured inside it (default: the whole district); it is part of the version.
         """
-        for frame, what in ((zones, "zones"), (test_points, "test points"), (areas, "areas"), (streets, "streets")):
+        for frame, what in ((zones, "zones"), (test_points, "test points"), (areas, "areas"), (streets, "streets"), (scope, "scope")):
             if frame is not None:
                 _require_wgs84(frame, what)
         if not pyproj.CRS.from_user_input(metric_crs).is_projected:
@@ -136,7 +140,9 @@ class ZoneLayer:
             raise CRSError(msg)
         zones, test_points, areas = (f.reset_index(drop=True) for f in (zones, test_points, areas))
         categories = categories.reset_index(drop=True)
-        return cls(zones, test_points, areas, categories, content_version(zones, test_points, areas, categories), metric_crs, units, streets)
+        scope = None if scope is None or not len(scope) else scope.reset_index(drop=True)
+        version = content_version(zones, test_points, areas, categories, scope)
+        return cls(zones, test_points, areas, categories, version, metric_crs, units, streets, scope)
 
     def _cached(self, key: tuple[str, float], make: Callable[[], T]) -> T:
         """Build once per key (thread-safe) what depends on a configured radius."""

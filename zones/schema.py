@@ -158,7 +158,14 @@ REPORTS = Contract(
     {"accuracy_m": np.nan, "description": "", "source": "citizen"},
     frozenset({"Point"}),
 )
-CONTRACTS = {c.kind: c for c in (ZONES, TEST_POINTS, AREAS, REPORTS)}
+SCOPE = Contract(
+    LayerKind.SCOPE,
+    "scope_id",
+    ("scope_id",),
+    {"name": "", "area_id": ""},
+    frozenset({"Polygon", "MultiPolygon"}),
+)
+CONTRACTS = {c.kind: c for c in (ZONES, TEST_POINTS, AREAS, REPORTS, SCOPE)}
 AREA_LEVELS = ("district", "subdistrict")
 MAX_PRIORITY = 1_000_000
 
@@ -379,6 +386,7 @@ _LAYER_CHECKS: dict[LayerKind, Callable[[gpd.GeoDataFrame, list[str | None], Val
     LayerKind.TEST_POINTS: _check_test_points,
     LayerKind.AREAS: _check_areas,
     LayerKind.REPORTS: _check_reports,
+    LayerKind.SCOPE: lambda _gdf, _ids, _report: None,  # polygons with an id: the geometry checks say the rest
 }
 
 
@@ -393,6 +401,9 @@ def validate_layer(gdf: gpd.GeoDataFrame, kind: LayerKind | str, *, source: str 
     contract = CONTRACTS[LayerKind(kind)]
     report = report if report is not None else ValidationReport(contract.kind.value, source)
     report.rows = len(gdf)
+    if contract.kind == LayerKind.SCOPE and "scope_id" not in gdf.columns:  # a scope names its pieces by area or name, else by row
+        gdf = gdf.assign(scope_id=[_as_text(a) or _as_text(n) or f"S{k:03d}" for k, (a, n) in enumerate(zip(
+            gdf["area_id"] if "area_id" in gdf.columns else [None] * len(gdf), gdf["name"] if "name" in gdf.columns else [None] * len(gdf), strict=True), start=1)])
     missing = [c for c in contract.required if c not in gdf.columns]
     if missing:
         found = ", ".join(str(c) for c in gdf.columns if c != gdf.geometry.name) or "none"

@@ -9,20 +9,18 @@ import json
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import shapely
 from flask import Blueprint, Response, current_app, g, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from api import parsing
+from api import analysis, parsing
 from api.auth import Role
 from api.errors import ApiError
 from api.persistence.models import Report
 from api.geojson import PRIVATE, features_json
 from api.state import current_layer
-from zones.config import METRIC_CRS, STORAGE_CRS
-from zones.layer import ZoneLayer
+from zones.config import STORAGE_CRS
 from zones.workflow import State
 
 def _link(endpoint: str, **values: Any) -> str:
@@ -43,6 +41,7 @@ COLLECTIONS = {
     "zones": "责任区 Responsibility zones",
     "test_points": "测评点位 Test points",
     "areas": "辖区与街道 District and sub-districts",
+    "scope": "应覆盖范围 Coverage scope (where zones are required)",
     "coverage_gaps": "责任空白 Coverage gaps",
     "reports_public": "已公开的整改结果 Published results",
 }
@@ -50,20 +49,6 @@ COLLECTIONS = {
 
 def _json(body: Any, mimetype: str = "application/json", status: int = 200) -> Response:
     return Response(json.dumps(body, ensure_ascii=False, allow_nan=False), status=status, mimetype=mimetype)
-
-
-def coverage_gaps(layer: ZoneLayer) -> gpd.GeoDataFrame:
-    """District area no zone covers, one feature per piece, with its area in m² (cached per layer)."""
-    def make() -> gpd.GeoDataFrame:
-        district = layer.areas[layer.areas["level"] == "district"]
-        outline = shapely.union_all((district if len(district) else layer.areas).geometry.to_numpy())
-        gaps = shapely.get_parts(shapely.difference(outline, shapely.union_all(layer.zone_geoms)))
-        gaps = gaps[np.isin(shapely.get_type_id(gaps), [3, 6])]
-        frame = gpd.GeoDataFrame({"gap_id": [f"G{k:05d}" for k in range(1, len(gaps) + 1)]}, geometry=gaps, crs=STORAGE_CRS)
-        frame["area_m2"] = frame.to_crs(METRIC_CRS).area.round(1)
-        return frame
-
-    return layer._cached(("coverage_gaps", 0.0), make)
 
 
 def _frame(collection: str) -> tuple[gpd.GeoDataFrame, str]:
@@ -77,8 +62,10 @@ def _frame(collection: str) -> tuple[gpd.GeoDataFrame, str]:
         return layer.test_points, "point_id"
     if collection == "areas":
         return layer.areas, "area_id"
-    if collection == "coverage_gaps":
-        return coverage_gaps(layer), "gap_id"
+    if collection == "scope":
+        return (layer.scope if layer.scope is not None else gpd.GeoDataFrame({"scope_id": []}, geometry=[], crs=STORAGE_CRS)), "scope_id"
+    if collection == "coverage_gaps":  # the coverage analysis's own gaps: the same ids and areas as the page, the map and the CLI
+        return analysis.coverage(layer).gaps, "gap_id"
     if collection == "reports_public":
         rows = g.db.scalars(select(Report).where(Report.state == State.PUBLISHED.value).order_by(Report.id)).all()
         frame = gpd.GeoDataFrame(

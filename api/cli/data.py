@@ -167,6 +167,7 @@ def demo(data_dir: Path | None) -> None:
 @click.option("--test-points", "points_file", type=click.Path(path_type=Path), help="test points layer")
 @click.option("--categories", "categories_file", type=click.Path(path_type=Path), help="categories CSV")
 @click.option("--units", "units_file", type=click.Path(path_type=Path), help="optional units CSV (unit_id, unit_name) naming departments in reasons")
+@click.option("--scope", "scope_file", type=click.Path(path_type=Path), help="optional coverage scope: part of the layer's version, not of routing")
 @click.option("--demo", is_flag=True, help="route against the bundled Chengyang layers")
 @click.option("--data-dir", type=click.Path(path_type=Path), help=f"where the demo lives (default ${DATA_DIR_ENV} or ./zonemap-data)")
 @click.option("--out", "out_file", type=click.Path(path_type=Path), required=True,
@@ -180,7 +181,7 @@ def demo(data_dir: Path | None) -> None:
 @click.option("--workers", type=int, help="with --engine dask and no --scheduler: worker processes (default: one per core)")
 @click.option("--blocksize", default="64MB", show_default=True, help="with --engine dask: CSV partition size")
 def route_command(reports: Path, zones_file: Path | None, areas_file: Path | None, points_file: Path | None, categories_file: Path | None,
-                  units_file: Path | None, demo: bool, data_dir: Path | None, out_file: Path, crs: str | None, tolerance_m: float,
+                  units_file: Path | None, scope_file: Path | None, demo: bool, data_dir: Path | None, out_file: Path, crs: str | None, tolerance_m: float,
                   test_point_radius_m: float, engine: str, scheduler: str | None, workers: int | None, blocksize: str) -> None:
     """Route every report in REPORTS (CSV/GeoJSON/XLSX with id, lon, lat, category, accuracy_m)
     to its accountable unit and write one decision per input row to OUT."""
@@ -188,6 +189,7 @@ def route_command(reports: Path, zones_file: Path | None, areas_file: Path | Non
         files = _demo_files(data_dir)
         zones_file, areas_file, points_file = zones_file or files.gpkg, areas_file or files.gpkg, points_file or files.gpkg
         categories_file, units_file = categories_file or files.categories, units_file or files.units
+        scope_file = scope_file or files.gpkg
     missing = [name for name, value in (("--zones", zones_file), ("--areas", areas_file), ("--test-points", points_file), ("--categories", categories_file)) if value is None]
     if missing:
         fail(f"give --demo or {', '.join(missing)}", 2)
@@ -195,7 +197,7 @@ def route_command(reports: Path, zones_file: Path | None, areas_file: Path | Non
         fail(f"--out must end in {', '.join(OUTPUT_SUFFIXES)}", 2)
     if engine == "dask" and out_file.suffix:
         fail("with --engine dask, --out names a folder (it receives part-NNNNN.parquet files)", 2)
-    files = LayerFiles(zones_file, areas_file, points_file, categories_file, units_file)  # type: ignore[arg-type]
+    files = LayerFiles(zones_file, areas_file, points_file, categories_file, units_file, scope=scope_file)  # type: ignore[arg-type]
     try:
         config = RoutingConfig(nearest_tolerance_m=tolerance_m, test_point_radius_m=test_point_radius_m)
         layer = load_zone_layer(files)
@@ -210,7 +212,7 @@ def route_command(reports: Path, zones_file: Path | None, areas_file: Path | Non
     if engine == "dask":
         from api.cluster_routing import route_on_cluster
 
-        resolved = LayerFiles(*(Path(f).resolve() if f else None for f in (zones_file, areas_file, points_file, categories_file, units_file)))  # type: ignore[arg-type]
+        resolved = LayerFiles(*(Path(f).resolve() if f else None for f in (zones_file, areas_file, points_file, categories_file, units_file, None, scope_file)))  # type: ignore[arg-type]
         counts = route_on_cluster(reports, resolved, config, out_file, scheduler=scheduler, workers=workers, crs=crs, blocksize=blocksize)
         click.echo(f"routed {sum(counts.values())} reports in {time.perf_counter() - started:.1f} s against zone layer {layer.version} -> {out_file}/part-*.parquet")
         for status in Status.values():
@@ -237,27 +239,36 @@ def route_command(reports: Path, zones_file: Path | None, areas_file: Path | Non
 @click.option("--zones", "zones_file", type=click.Path(path_type=Path))
 @click.option("--areas", "areas_file", type=click.Path(path_type=Path))
 @click.option("--test-points", "points_file", type=click.Path(path_type=Path))
+@click.option("--scope", "scope_file", type=click.Path(path_type=Path), help="where zones are required (e.g. the built-up area); default the whole district")
 @click.option("--data-dir", type=click.Path(path_type=Path))
 @click.option("--min-gap-m2", type=float, default=1.0, show_default=True, help="gap pieces smaller than this are slivers: dropped and counted")
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="write gaps, overlaps, test points, suggestions (GeoPackage) and tables here")
-def coverage(demo: bool, zones_file: Path | None, areas_file: Path | None, points_file: Path | None, data_dir: Path | None,
+def coverage(demo: bool, zones_file: Path | None, areas_file: Path | None, points_file: Path | None, scope_file: Path | None, data_dir: Path | None,
              min_gap_m2: float, as_json: bool, out_dir: Path | None) -> None:
-    """Where nobody is responsible (gaps), where owners overlap, which test points nobody
-    adopted or no zone covers; per sub-district coverage and per-unit holdings."""
+    """Where nobody is responsible (gaps) within the scope, where owners overlap, which test
+    points nobody adopted or no zone covers; per sub-district coverage and per-unit holdings."""
+    from geodata.load import load_scope
     from zones.coverage import analyse
     from zones.layer import ZoneLayer
 
     if demo:
         files = _demo_files(data_dir)
         zones_file, areas_file, points_file = zones_file or files.gpkg, areas_file or files.gpkg, points_file or files.gpkg
+        scope_file = scope_file or files.gpkg
     if not (zones_file and areas_file and points_file):
         fail("give --demo or --zones, --areas and --test-points", 2)
         return
     frames = {name: _load(path, kind).frame for name, path, kind in (("zones", zones_file, LayerKind.ZONES), ("areas", areas_file, LayerKind.AREAS), ("test_points", points_file, LayerKind.TEST_POINTS))}
+    try:
+        scope = load_scope(scope_file) if scope_file else None
+    except SchemaError as err:
+        click.echo(err.report.format(limit=50) if err.report else str(err), err=True)
+        fail("the scope layer is invalid", 1)
+        return
     no_categories = pd.DataFrame(columns=["code", "name_zh", "name_en", "group", "duty", "department_unit_id", "deadline_hours"])
     started = time.perf_counter()
-    result = analyse(ZoneLayer.build(frames["zones"], frames["test_points"], frames["areas"], no_categories), min_gap_m2=min_gap_m2)
+    result = analyse(ZoneLayer.build(frames["zones"], frames["test_points"], frames["areas"], no_categories, scope=scope), min_gap_m2=min_gap_m2)
     elapsed = time.perf_counter() - started
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -274,7 +285,10 @@ def coverage(demo: bool, zones_file: Path | None, areas_file: Path | None, point
         click.echo(json.dumps(s, ensure_ascii=False, indent=2))
         return
     click.echo(f"analysed in {elapsed:.1f} s (zone layer {s['zone_version']})")
-    click.echo(f"district {s['district_area_m2'] / 1e6:.2f} km², covered {s['covered_area_m2'] / 1e6:.2f} km², gaps {s['gap_area_m2'] / 1e6:.2f} km² in {s['gap_count']} pieces ({s['slivers_dropped']} slivers < {min_gap_m2:g} m² dropped)")
+    where = f"scope {s['scope_area_m2'] / 1e6:.2f} km² of the district's {s['district_area_m2'] / 1e6:.2f} km²" if s["scope"] == "scope" else \
+        f"no scope: the whole district, {s['district_area_m2'] / 1e6:.2f} km²"
+    click.echo(f"{where}; covered {s['covered_area_m2'] / 1e6:.2f} km², gaps {s['gap_area_m2'] / 1e6:.2f} km² in {s['gap_count']} pieces "
+               f"({s['slivers_dropped']} slivers < {min_gap_m2:g} m² dropped)")
     click.echo(f"overlaps: {s['overlap_count']} pairs of different owners, {s['overlap_area_m2']:.0f} m²")
     click.echo(f"test points: {s['test_points_unadopted']} not adopted, {s['test_points_uncovered']} in no zone")
     for area in s["areas"]:

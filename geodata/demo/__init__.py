@@ -13,7 +13,7 @@ from geodata.io import write_layer
 DEMO_GPKG = "chengyang.gpkg"
 MANIFEST = "manifest.json"
 #: Bumped whenever the generator's output changes, so stale copies are rebuilt.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 DEFAULT_REPORTS = 10_000
 
 
@@ -25,7 +25,7 @@ class DemoFiles:
 
     @property
     def gpkg(self) -> Path:
-        """The GeoPackage holding zones, test_points, areas, builtup and streets."""
+        """The GeoPackage holding zones, test_points, areas, scope (the built-up areas) and streets."""
         return self.root / DEMO_GPKG
 
     @property
@@ -51,8 +51,9 @@ def write_demo(out_dir: str | Path, *, seed: int | None = None, reports: int = D
     files.root.mkdir(parents=True, exist_ok=True)
     files.gpkg.unlink(missing_ok=True)
     layers = generate(seed)
-    for name in ("zones", "test_points", "areas", "builtup", "streets"):
+    for name in ("zones", "test_points", "areas", "streets"):
         write_layer(getattr(layers, name), files.gpkg, layer=name)
+    write_layer(layers.builtup.assign(scope_id=layers.builtup["area_id"]), files.gpkg, layer="scope")  # zones are required in the towns
     layers.categories.to_csv(files.categories, index=False)
     layers.units.to_csv(files.units, index=False)
     generate_reports(layers, reports, seed).to_csv(files.reports, index=False)

@@ -23,7 +23,7 @@ def test_ogc_features(client, tokens):
     assert {link["rel"] for link in landing["links"]} >= {"conformance", "data", "service-desc"}
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in client.get("/ogc/conformance").get_json()["conformsTo"]
     ids = [c["id"] for c in client.get("/ogc/collections").get_json()["collections"]]
-    assert ids == ["zones", "test_points", "areas", "coverage_gaps", "reports_public"]
+    assert ids == ["zones", "test_points", "areas", "scope", "coverage_gaps", "reports_public"]
     page = client.get("/ogc/collections/zones/items?limit=5").get_json()
     assert page["numberReturned"] == 5 and page["numberMatched"] > 5000
     assert any(link["rel"] == "next" for link in page["links"])

@@ -178,7 +178,7 @@ def _recount(session: Session) -> dict[str, tuple[int, int]]:
 
 
 def _layers(demo_files, upload: Path) -> dict[str, ZoneLayer]:
-    layers = [load_zone_layer(LayerFiles(gpkg, gpkg, gpkg, demo_files.categories, demo_files.units)) for gpkg in (demo_files.gpkg, upload)]
+    layers = [load_zone_layer(LayerFiles(gpkg, gpkg, gpkg, demo_files.categories, demo_files.units, scope=gpkg)) for gpkg in (demo_files.gpkg, upload)]
     return {layer.version: layer for layer in layers}
 
 

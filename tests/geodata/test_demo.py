@@ -51,7 +51,7 @@ def test_real_subdistricts_with_default_units(layers):
 
 def test_gaps_and_overlaps_present(layers, demo_files):
     zones = layers["zones"].to_crs(METRIC_CRS)
-    builtup = pyogrio.read_dataframe(demo_files.gpkg, layer="builtup").to_crs(METRIC_CRS).geometry.union_all()
+    builtup = pyogrio.read_dataframe(demo_files.gpkg, layer="scope").to_crs(METRIC_CRS).geometry.union_all()
     union = shapely.union_all(zones.geometry.to_numpy())
     gap_share = builtup.difference(union).area / builtup.area
     assert 0.05 <= gap_share <= 0.10

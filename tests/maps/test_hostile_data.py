@@ -46,7 +46,7 @@ def hostile_layer(demo: DemoFiles, folder) -> DemoFiles:
             frame.loc[frame["unit_id"] == "P06", "unit_id"] = UNIT
             for column in ("name", "unit_name", "person", "post", "phone"):
                 frame[column] = frame[column].astype(str) + HOSTILE
-        elif name in ("test_points", "areas", "builtup", "streets") and "name" in frame.columns:
+        elif name in ("test_points", "areas", "scope", "streets") and "name" in frame.columns:
             frame["name"] = frame["name"].astype(str) + HOSTILE
         if name == "test_points":
             frame.loc[frame["unit_id"] == "P06", "unit_id"] = UNIT

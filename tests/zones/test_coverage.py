@@ -27,9 +27,9 @@ def test_known_gaps_and_overlaps():
     within = cell(-10, -10, 40, 30)  # analyse a small region around the zones
     result = analyse(layer, within=within)
     s = result.summary
-    assert s["district_area_m2"] == pytest.approx(metric_area(within), abs=1)
+    assert s["scope_area_m2"] == pytest.approx(metric_area(within), abs=1)
     assert s["covered_area_m2"] == pytest.approx(metric_area(cell(0, 0, 30, 20)), abs=1)
-    assert s["gap_area_m2"] + s["sliver_area_m2"] == pytest.approx(s["district_area_m2"] - s["covered_area_m2"], abs=1)
+    assert s["gap_area_m2"] + s["sliver_area_m2"] == pytest.approx(s["scope_area_m2"] - s["covered_area_m2"], abs=1)
     assert s["gap_count"] == 1  # the ring around the zones is one piece
     assert s["overlap_count"] == 1
     assert s["overlap_area_m2"] == pytest.approx(metric_area(cell(15, 0, 20, 20)), abs=1)
@@ -65,6 +65,6 @@ def test_demo_coverage(demo_files):
     )
     s = analyse(layer).summary
     assert s["gap_count"] > 100 and s["overlap_count"] > 100
-    assert s["gap_area_m2"] + s["sliver_area_m2"] == pytest.approx(s["district_area_m2"] - s["covered_area_m2"], rel=1e-6)
+    assert s["gap_area_m2"] + s["sliver_area_m2"] == pytest.approx(s["scope_area_m2"] - s["covered_area_m2"], rel=1e-6)
     assert s["test_points_unadopted"] > 0 and s["test_points_uncovered"] > 0
     assert {a["name"] for a in s["areas"]} >= {"城阳街道", "红岛街道"}
