@@ -29,10 +29,6 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class LogoutForm(FlaskForm):
-    """Sign out (a form, so that another site cannot sign anyone out with a link)."""
-
-
 def category_choices(layer: ZoneLayer) -> dict[str, list[tuple[str, str]]]:
     """The layer's categories by campaign (十大整治 group), by their names in the page's language."""
     groups: dict[str, list[tuple[str, str]]] = {}

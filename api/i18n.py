@@ -221,6 +221,17 @@ def area_name(layer: ZoneLayer, area_id: str | None) -> str:
     return str(names.get(area_id, area_id))
 
 
+def subdistrict_names(layer: ZoneLayer) -> dict[str, str]:
+    """Sub-districts by id, as filters offer them (every area when the layer has no levels)."""
+    areas = layer.areas[layer.areas["level"] == "subdistrict"] if "level" in layer.areas.columns else layer.areas
+    return dict(zip(areas["area_id"].astype(str), areas["name"].astype(str), strict=True))
+
+
+def campaign_names(layer: ZoneLayer) -> dict[str, str]:
+    """The campaigns (十大整治 groups) of the layer's categories, by their key, named in the page's language."""
+    return {c.group: group_name(c) for c in layer.category_table.values() if c.group}
+
+
 def template_helpers(layer: ZoneLayer) -> dict[str, Any]:
     """The layer-dependent names the templates show, bound to ``layer``."""
     return {

@@ -184,6 +184,12 @@ def record_id(value: Any, field: str, *, high: int) -> int:
     return value
 
 
+def page_number(value: str | None) -> int:
+    """A page's number from a page's query string: a whole number from 1, else the first page
+    (pages are lenient with what a person typed into the address bar)."""
+    return int(value) if value and value.isdigit() and 0 < int(value) < 10**6 else 1
+
+
 MAX_OFFSET = 10**12
 
 

@@ -48,14 +48,14 @@ class SessionUser(UserMixin):
 
 
 def _load(session_id: str) -> SessionUser | None:
-    account, _, fingerprint = session_id.partition(":")
+    account, _, _fingerprint = session_id.partition(":")
     if not account.isdigit():
         return None
     user = cast(Session, g.db).get(User, int(account))
     if user is None or not user.active:
         return None
     loaded = SessionUser(user.id, user.username, user.role, user.unit_id, user.password_hash)
-    return loaded if loaded.get_id() == session_id and fingerprint else None
+    return loaded if loaded.get_id() == session_id else None  # a new password changes the key: old sessions end
 
 
 def signing_key(database: Database) -> str:

@@ -10,7 +10,7 @@ from flask_login import login_user, logout_user
 
 from api import accounts, ratelimit
 from api.auth import Caller, Role
-from api.forms import AccountSwitchForm, LoginForm, LogoutForm, UserForm
+from api.forms import AccountSwitchForm, LoginForm, UserForm
 from api.sessions import SessionUser, local_path, staff_only
 from api.state import current_layer
 
@@ -36,8 +36,7 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    """Sign out and go to the front door."""
-    LogoutForm()  # CSRFProtect has checked the form's token before this view runs
+    """Sign out (a posted form, its CSRF token checked before this view runs) and go to the front door."""
     logout_user()
     flash(_("You have signed out."), "info")
     return redirect(url_for("front.home"), 303)
@@ -91,7 +90,6 @@ def _account_error(err: accounts.AccountError) -> str:
 @staff_only(Role.ADMIN)
 def switch(username: str, change: str) -> ResponseReturnValue:
     """Disable an account (its sessions end at their next request) or enable it again."""
-    AccountSwitchForm()
     caller: Caller = g.caller
     if change == "disable" and username == caller.username:
         flash(_("You cannot disable your own account."), "error")

@@ -12,9 +12,9 @@ from flask import Blueprint, abort, g, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
-from api import citizens
+from api import citizens, parsing
 from api.clock import now
-from api.i18n import group_name
+from api.i18n import campaign_names, subdistrict_names
 from api.state import current_layer
 from zones.workflow import State
 
@@ -28,18 +28,13 @@ PERIODS = {"all": (_l("All time"), None), "7d": (_l("Last 7 days"), 7), "30d": (
 def board() -> ResponseReturnValue:
     """The list (newest first, in pages) and the map of the published cases the filter shows."""
     layer = current_layer()
-    areas = layer.areas[layer.areas["level"] == "subdistrict"] if "level" in layer.areas.columns else layer.areas
-    area_choices = dict(zip(areas["area_id"].astype(str), areas["name"].astype(str), strict=True))
-    groups: dict[str, str] = {}
-    for category in layer.category_table.values():
-        if category.group:
-            groups.setdefault(category.group, group_name(category))
+    area_choices, groups = subdistrict_names(layer), campaign_names(layer)
     args = request.args
     area = args.get("area") if args.get("area") in area_choices else None
     group = args.get("group") if args.get("group") in groups else None
     period = str(args.get("period")) if args.get("period") in PERIODS else "all"
     days = PERIODS[period][1]
-    page = int(args["page"]) if args.get("page", "").isdigit() and 0 < int(args["page"]) < 10**6 else 1
+    page = parsing.page_number(args.get("page"))
     board_filter = citizens.BoardFilter(
         area_id=area, categories=tuple(c.code for c in layer.category_table.values() if c.group == group) if group else None,
         since=now() - timedelta(days=days) if days else None)

@@ -18,12 +18,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
-from api import citizens, console, services, uploads
+from api import citizens, console, parsing, services, uploads
 from api.auth import Caller, Role
 from api.clock import now
 from api.errors import ApiError
 from api.forms import DISPUTE_REASONS, ActionForm
-from api.i18n import action_name, category_label, group_name
+from api.i18n import action_name, campaign_names, category_label, subdistrict_names
 from api.persistence.models import Report
 from api.sessions import staff_only
 from api.state import current_layer
@@ -47,9 +47,7 @@ CHANGED = _l("This report was changed by someone else meanwhile. Reload it and a
 def dispatch_console() -> ResponseReturnValue:
     """The queues with their counts, the list (a queue, or filters) and its map."""
     layer, args, at = current_layer(), request.args, now()
-    groups = {c.group: group_name(c) for c in layer.category_table.values() if c.group}
-    areas = layer.areas[layer.areas["level"] == "subdistrict"] if "level" in layer.areas.columns else layer.areas
-    area_choices = dict(zip(areas["area_id"].astype(str), areas["name"].astype(str), strict=True))
+    groups, area_choices = campaign_names(layer), subdistrict_names(layer)
     chosen = {key: args.get(key) or "" for key in ("queue", "state", "unit", "group", "area", "source", "period", "q", "sort")}
     chosen["overdue"] = "1" if args.get("overdue") == "1" else ""
     counts = console.queue_counts(g.db, at)
@@ -64,7 +62,7 @@ def dispatch_console() -> ResponseReturnValue:
         since=at - timedelta(days=PERIODS[chosen["period"]]) if chosen["period"] in PERIODS else None,
         overdue=chosen["overdue"] == "1", search=chosen["q"] or None)
     sort = chosen["sort"] if chosen["sort"] in console.SORTS else "oldest"
-    page = int(args["page"]) if args.get("page", "").isdigit() and 0 < int(args["page"]) < 10**6 else 1
+    page = parsing.page_number(args.get("page"))
     rows, total = console.list_reports(g.db, report_filter, at, sort=sort, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     points = [{"lon": r.lon, "lat": r.lat, "name": f"{r.id} · {category_label(layer, r.category)}", "url": url_for(".report_page", report_id=r.id)} for r in rows]
     return render_template("console_dispatch.html", counts=counts, queue_names=QUEUE_NAMES, rows=rows, total=total,
