@@ -101,5 +101,6 @@ def body_limits(config: Any) -> dict[str, int]:
     """Uploads larger than ``MAX_CONTENT_LENGTH``, by endpoint (bytes). Set before anything reads
     the body: the form-token check reads a page's form before its view runs."""
     photo = int(config["MAX_PHOTO_BYTES"]) + FORM_BYTES
-    return {"layers.upload_layer": int(config["MAX_LAYER_UPLOAD"]), "photos.upload": photo, "citizens.submit": MAX_PHOTOS * photo,
+    layer = int(config["MAX_LAYER_UPLOAD"])
+    return {"layers.upload_layer": layer, "layers.create_draft": layer, "plan.upload_draft": layer, "photos.upload": photo, "citizens.submit": MAX_PHOTOS * photo,
             "console.act": MAX_PHOTOS * photo}

@@ -1,6 +1,6 @@
 """The zone layer every worker holds in memory, and its versions.
 
-A planner's upload becomes the current version in one transaction; every worker compares its
+A publication (`api.lifecycle`) makes a version current in one transaction; every worker compares its
 layer's version with the database's current one (at most every ``LAYER_CHECK_SECONDS``) and
 swaps in the new layer without a restart. Reports keep the version they were routed with.
 """
@@ -12,19 +12,16 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.batch import LayerFiles, load_zone_layer
-from api.persistence.models import LayerVersion
-from api.clock import now
+from api.persistence.models import LayerDraft, LayerVersion
 from geodata.demo import DemoFiles, ensure_demo
 from zones.layer import ZoneLayer
 from zones.router import warm
-from zones.summary import summarise
 
 _SWAP = threading.Lock()
 
@@ -36,7 +33,8 @@ def layer_files(app: Flask) -> LayerFiles:
     return LayerFiles.of_demo(files)
 
 
-def _from_row(row: LayerVersion, max_vertices: int) -> ZoneLayer:
+def stored_layer(row: LayerVersion | LayerDraft, max_vertices: int) -> ZoneLayer:
+    """The layer a stored version or draft holds (validated again, as on any load)."""
     with tempfile.TemporaryDirectory(prefix="zonemap-layer-") as tmp:
         folder = Path(tmp)
         (folder / "layer.gpkg").write_bytes(row.gpkg)
@@ -54,7 +52,7 @@ def init_app(app: Flask, session: Session) -> None:
     layer stops the start rather than the first request."""
     row = session.scalars(select(LayerVersion).where(LayerVersion.is_current)).first()
     limit = int(app.config["MAX_VERTICES"])
-    install(app, _from_row(row, limit) if row else load_zone_layer(layer_files(app), max_vertices=limit))
+    install(app, stored_layer(row, limit) if row else load_zone_layer(layer_files(app), max_vertices=limit))
     app.extensions["zonemap.layer_checked"] = time.monotonic()
 
 
@@ -92,7 +90,7 @@ def current_layer() -> ZoneLayer:
         layer = app.extensions["zonemap.layer"]
         if layer.version != current:
             row = session.scalars(select(LayerVersion).where(LayerVersion.version == current)).one()
-            layer = _from_row(row, int(app.config["MAX_VERTICES"]))
+            layer = stored_layer(row, int(app.config["MAX_VERTICES"]))
             install(app, layer)
     return layer
 
@@ -104,20 +102,3 @@ def district_name(layer: ZoneLayer) -> str:
         return ""
     district = areas[areas["level"] == "district"]
     return str(district["name"].iloc[0]) if len(district) else ""
-
-
-def publish(session: Session, gpkg: bytes, categories_csv: str, units_csv: str | None, actor: str, *, max_vertices: int) -> tuple[LayerVersion, ZoneLayer]:
-    """Validate an uploaded layer (raising `SchemaError` naming every problem) and make it the
-    current version in the caller's transaction."""
-    row = LayerVersion(version="", gpkg=gpkg, categories_csv=categories_csv, units_csv=units_csv, created_at=now(), created_by=actor, is_current=True, summary={})
-    layer = _from_row(row, max_vertices)
-    existing = session.scalars(select(LayerVersion).where(LayerVersion.version == layer.version)).first()
-    session.execute(update(LayerVersion).values(is_current=False))
-    if existing is not None:  # the same content again: make that version current
-        existing.is_current = True
-        return existing, layer
-    row.version = layer.version
-    summary: dict[str, Any] = summarise(layer.zones, layer.test_points, layer.areas)
-    row.summary = {"zones": summary["zones"]["count"], "units": summary["zones"]["units"], "test_points": summary["test_points"]["count"], "areas": len(summary["areas"])}
-    session.add(row)
-    return row, layer

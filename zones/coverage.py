@@ -22,6 +22,10 @@ from zones.layer import ZoneLayer
 NEIGHBOUR_M = 0.5
 #: Segments per piece when gap boundaries are cut for the neighbour query.
 BOUNDARY_PIECE = 64
+#: Units whose zones lie within this distance (m) of an unadopted test point could adopt it.
+ADOPT_RADIUS_M = 500.0
+#: How many of them are named, nearest first.
+ADOPT_CANDIDATES = 3
 #: Side (m) of the cells that order zones into spatially compact chunks for the parallel union,
 #: and how many chunks: fixed, so that the result (down to its slivers) is the same on any machine.
 CHUNK_CELL_M = 2000.0
@@ -211,8 +215,7 @@ def _near_boundaries(gaps: np.ndarray, zones: np.ndarray) -> tuple[np.ndarray, n
 
 def _gap_frame(layer: ZoneLayer, gaps: np.ndarray) -> gpd.GeoDataFrame:
     owner_ids, owner = layer.units
-    area_geoms = _metric(layer.areas.geometry.to_numpy(), layer)
-    sub = layer.areas["level"].to_numpy() == "subdistrict"
+    area_geoms, sub = _metric(layer.areas.geometry.to_numpy(), layer), _subdistricts(layer)
     pieces, piece_gap, (piece_idx, zone_idx) = _near_boundaries(gaps, layer.zone_metric)
     gap_idx = piece_gap[piece_idx]
     near, which = np.unique(zone_idx, return_inverse=True)
@@ -222,11 +225,7 @@ def _gap_frame(layer: ZoneLayer, gaps: np.ndarray) -> gpd.GeoDataFrame:
     shared = pd.DataFrame({"gap": gap_idx, "unit": owner_ids[owner[zone_idx]], "border": border}).groupby(["gap", "unit"], sort=True)["border"].sum().reset_index()
     neighbours = shared.groupby("gap")["unit"].agg(";".join)  # sorted by the groupby above
     best = shared[shared["border"] > 0].sort_values(["gap", "border", "unit"], ascending=[True, False, True]).drop_duplicates("gap").set_index("gap")["unit"]
-    where = shapely.STRtree(area_geoms[sub]).query(shapely.point_on_surface(gaps), predicate="intersects")
-    area_of = pd.Series(np.flatnonzero(sub)[where[1]], index=where[0])
-    area_of = area_of[~area_of.index.duplicated()].reindex(range(len(gaps)))
-    known = area_of.notna().to_numpy()
-    position = area_of.fillna(0).astype(int).to_numpy()
+    known, position = _subdistrict_of(area_geoms, sub, shapely.point_on_surface(gaps))
     defaults = np.where(known, layer.areas["default_unit_id"].to_numpy()[position], layer.areas["default_unit_id"].iloc[0])
     suggested = best.reindex(range(len(gaps)))
     by_border = suggested.notna().to_numpy()
@@ -239,6 +238,26 @@ def _gap_frame(layer: ZoneLayer, gaps: np.ndarray) -> gpd.GeoDataFrame:
         "suggestion_rule": np.where(by_border, "longest_border", "subdistrict_default"),
     })
     return gpd.GeoDataFrame(frame, geometry=list(gaps), crs=layer.metric_crs)
+
+
+def _subdistricts(layer: ZoneLayer) -> np.ndarray:
+    """Which areas are sub-districts (all of them when the layer names no levels)."""
+    level = layer.areas["level"].to_numpy()
+    return level == "subdistrict" if (level == "subdistrict").any() else np.ones(len(level), dtype=bool)
+
+
+def _subdistrict_of(area_geoms: np.ndarray, sub: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each point, whether a sub-district holds it and that area's row (0 where none)."""
+    where = shapely.STRtree(area_geoms[sub]).query(points, predicate="intersects")
+    area_of = pd.Series(np.flatnonzero(sub)[where[1]], index=where[0])
+    area_of = area_of[~area_of.index.duplicated()].reindex(range(len(points)))
+    return area_of.notna().to_numpy(), area_of.fillna(0).astype(int).to_numpy()
+
+
+def _area_ids(layer: ZoneLayer, points: np.ndarray) -> np.ndarray:
+    """The sub-district id of each point (metric CRS), None outside every one."""
+    known, position = _subdistrict_of(_metric(layer.areas.geometry.to_numpy(), layer), _subdistricts(layer), points)
+    return np.where(known, layer.areas["area_id"].to_numpy()[position], None)
 
 
 def _as_zones(suggestions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -266,6 +285,7 @@ def _overlaps(layer: ZoneLayer) -> gpd.GeoDataFrame:
         "zone_a": layer.zone_ids[left], "unit_a": owner_ids[owner[left]],
         "zone_b": layer.zone_ids[right], "unit_b": owner_ids[owner[right]],
         "area_m2": np.round(area, 2), "accountable_unit_id": owner_ids[owner[first]], "accountable_zone_id": layer.zone_ids[first],
+        "area_id": _area_ids(layer, shapely.point_on_surface(shared)) if len(shared) else np.array([], dtype=object),
     }, geometry=list(shared), crs=layer.metric_crs)
 
 
@@ -278,7 +298,29 @@ def _test_points(layer: ZoneLayer) -> gpd.GeoDataFrame:
     out = points[["point_id", "name", "type", "unit_id", "geometry"]].copy()
     out["adopted"] = adopted
     out["covered"] = covered
+    at = _metric(points.geometry.to_numpy(), layer)
+    out["area_id"] = _area_ids(layer, at) if len(points) else np.array([], dtype=object)
+    out["candidate_unit_ids"], out["candidate_distances_m"] = _adopters(layer, at, ~adopted)
     return out
+
+
+def _adopters(layer: ZoneLayer, points: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each wanted point, the units whose zones lie within `ADOPT_RADIUS_M`, nearest first
+    (at most `ADOPT_CANDIDATES`, ``;``-separated), and their distances in metres."""
+    units_out = np.full(len(points), "", dtype=object)
+    dists_out = np.full(len(points), "", dtype=object)
+    index = np.flatnonzero(wanted)
+    if not len(index) or not len(layer.zones):
+        return units_out, dists_out
+    owner_ids, owner = layer.units
+    hit, zone = shapely.STRtree(layer.zone_metric).query(points[index], predicate="dwithin", distance=ADOPT_RADIUS_M)
+    near = pd.DataFrame({"point": hit, "unit": owner_ids[owner[zone]], "m": shapely.distance(points[index][hit], layer.zone_metric[zone])})
+    near = near.groupby(["point", "unit"], sort=False)["m"].min().reset_index().sort_values(["point", "m", "unit"])
+    near = near.groupby("point").head(ADOPT_CANDIDATES)
+    for point, rows in near.groupby("point"):
+        units_out[index[point]] = ";".join(rows["unit"])
+        dists_out[index[point]] = ";".join(f"{m:.0f}" for m in rows["m"])
+    return units_out, dists_out
 
 
 def _units(layer: ZoneLayer) -> pd.DataFrame:

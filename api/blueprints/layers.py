@@ -18,7 +18,8 @@ from api.auth import Role, require
 from api.geojson import PRIVATE, features_json
 from api.errors import ApiError
 from api import state
-from api.persistence.models import LayerVersion
+from api import lifecycle
+from api.persistence.models import LayerDraft, LayerPublication, LayerVersion
 from api.state import current_layer
 from geodata.io import decode_text
 
@@ -82,11 +83,22 @@ def _text(upload: FileStorage, field: str) -> str:
     return decode_text(_read(upload), field)
 
 
+def _upload_files() -> dict[str, tuple[str, bytes]]:
+    """The upload's files by field (`api.lifecycle.UPLOAD_FIELDS`): client names give formats only."""
+    return {field: (upload.filename or "", _read(upload)) for field in lifecycle.UPLOAD_FIELDS if (upload := request.files.get(field)) is not None}
+
+
+def _note() -> str:
+    data = request.get_json(silent=True) if request.is_json else request.form
+    return parsing.text((data or {}).get("note", ""), "note", required=False) or ""
+
+
 @bp.post("/layers")
 def upload_layer() -> ResponseReturnValue:
-    """Publish a new zone layer: a GeoPackage (``layer``: zones, test_points, areas) and
-    optionally ``categories`` and ``units`` CSVs (default: the current ones). Every problem is
-    named by layer, row and field; the layer becomes current for every worker at once."""
+    """Publish a new zone layer at once: a GeoPackage (``layer``: zones, test_points, areas and
+    optionally scope) and optionally ``categories`` and ``units`` CSVs (default: the current
+    ones) and a ``note``. Every problem is named by layer, row and field; the layer becomes
+    current for every worker at once. (A draft, `/layers/drafts`, is compared before it is published.)"""
     caller = require(Role.PLANNER, Role.DISPATCHER)
     upload = request.files.get("layer")
     if upload is None:
@@ -94,23 +106,161 @@ def upload_layer() -> ResponseReturnValue:
     gpkg = _read(upload)  # the client's file name is never used as a path
     if not gpkg.startswith(b"SQLite format 3\x00"):
         raise ApiError(422, "layer: not a GeoPackage", errors=[{"field": "layer", "message": "not a GeoPackage (SQLite) file"}])
-    layer = current_layer()
+    current = current_layer()
     categories = request.files.get("categories")
     units = request.files.get("units")
-    categories_csv = _text(categories, "categories") if categories else layer.categories.to_csv(index=False)
-    units_csv = _text(units, "units") if units else (layer.unit_table.to_csv(index=False) if layer.unit_table is not None else None)
-    row, published = state.publish(g.db, gpkg, categories_csv, units_csv, caller.actor, max_vertices=int(current_app.config["MAX_VERTICES"]))
+    categories_csv = _text(categories, "categories") if categories else current.categories.to_csv(index=False)
+    units_csv = _text(units, "units") if units else (current.unit_table.to_csv(index=False) if current.unit_table is not None else None)
+    stored = LayerVersion(gpkg=gpkg, categories_csv=categories_csv, units_csv=units_csv)
+    layer = state.stored_layer(stored, int(current_app.config["MAX_VERTICES"]))  # raises SchemaError naming every problem
+    publication = lifecycle.publish(g.db, current, layer, gpkg=gpkg, categories_csv=categories_csv, units_csv=units_csv,
+                                    actor=caller.actor, kind="upload", note=_note())
     g.db.flush()
-    state.install(current_app, published)
-    return jsonify({"version": row.version, "created_at": row.created_at.isoformat(), "summary": row.summary}), 201
+    state.install(current_app, layer)
+    return jsonify({"version": layer.version, "created_at": publication.published_at.isoformat(), "summary": publication.summary,
+                    "publication": _publication_json(publication)}), 201
+
+
+def _publication_json(row: LayerPublication) -> dict[str, Any]:
+    return {"id": row.id, "version": row.version, "previous_version": row.previous_version, "kind": row.kind, "note": row.note,
+            "published_by": row.published_by, "published_at": row.published_at.isoformat(), "summary": row.summary,
+            "affected": row.affected, "reassigned": row.reassigned or []}
 
 
 @bp.get("/layers")
 def list_layers() -> ResponseReturnValue:
-    """Published layer versions, newest first."""
+    """Stored layer versions and the publications that made them current, newest first."""
     require(Role.PLANNER, Role.DISPATCHER)
     rows = g.db.scalars(select(LayerVersion).order_by(LayerVersion.id.desc())).all()
+    publications = g.db.scalars(select(LayerPublication).order_by(LayerPublication.id.desc())).all()
     return jsonify({"current": current_layer().version, "items": [
         {"version": r.version, "created_at": r.created_at.isoformat(), "created_by": r.created_by, "is_current": r.is_current, "summary": r.summary}
         for r in rows
-    ]})
+    ], "publications": [_publication_json(p) for p in publications]})
+
+
+def _draft_json(draft: LayerDraft) -> dict[str, Any]:
+    return {"id": draft.id, "version": draft.version, "based_on": draft.based_on, "state": draft.state, "sources": draft.sources,
+            "warnings": draft.warnings, "accepted_gaps": draft.accepted_gaps, "created_by": draft.created_by,
+            "created_at": draft.created_at.isoformat(), "updated_at": draft.updated_at.isoformat()}
+
+
+def _open_draft(draft_id: int) -> LayerDraft:
+    draft = g.db.get(LayerDraft, draft_id)
+    if draft is None:
+        raise ApiError(404, f"no draft {draft_id}")
+    if draft.state != "open":
+        raise ApiError(409, f"draft {draft_id} is {draft.state}")
+    return draft
+
+
+@bp.post("/layers/drafts")
+def create_draft() -> ResponseReturnValue:
+    """Upload a draft layer (multipart: ``layer``, a GeoPackage, and/or ``zones``, ``test_points``,
+    ``areas``, ``scope`` files, ``categories``, ``units``; a layer left out is kept from the current
+    version). 422 lists every problem by layer, row, feature and field; warnings come with the draft."""
+    caller = require(Role.PLANNER)
+    files = _upload_files()
+    if not files:
+        raise ApiError(422, "attach a GeoPackage as 'layer' or layer files as 'zones', 'test_points', 'areas', 'scope'",
+                       errors=[{"field": "layer", "message": "is required"}])
+    current = current_layer()
+    upload = lifecycle.read_upload(files, current, max_vertices=int(current_app.config["MAX_VERTICES"]))
+    found = lifecycle.problems(upload.reports)
+    if not upload.ok:
+        errors = [p for p in found if p["severity"] == "error"]
+        raise ApiError(422, f"the upload has {len(errors)} errors; the first: {errors[0]['layer']} row {errors[0]['row']}: {errors[0]['message']}",
+                       errors=[{"field": p["field"] or p["layer"], "message": p["message"], "layer": p["layer"], "row": p["row"], "feature_id": p["feature_id"]}
+                               for p in errors])
+    draft = lifecycle.create_draft(g.db, upload, current, caller.actor)
+    g.db.flush()
+    return jsonify(_draft_json(draft)), 201
+
+
+def comparison_json(comparison: lifecycle.Comparison) -> dict[str, Any]:
+    """A draft's comparison with the current version as plain data (changes, coverage, affected reports)."""
+    return {
+        "changes": comparison.diff.counts(),
+        "zones": comparison.diff.zones.astype(object).where(comparison.diff.zones.notna(), None).to_dict("records"),
+        "test_points": comparison.diff.test_points.astype(object).where(comparison.diff.test_points.notna(), None).to_dict("records"),
+        "coverage": comparison.areas,
+        "affected_reports": comparison.affected.astype(object).where(comparison.affected.notna(), None).to_dict("records"),
+    }
+
+
+@bp.get("/layers/drafts/<int:draft_id>")
+def get_draft(draft_id: int) -> ResponseReturnValue:
+    """A draft and its comparison with the current version."""
+    require(Role.PLANNER, Role.DISPATCHER)
+    draft = g.db.get(LayerDraft, draft_id)
+    if draft is None:
+        raise ApiError(404, f"no draft {draft_id}")
+    body = _draft_json(draft)
+    if draft.state == "open":
+        body["comparison"] = comparison_json(lifecycle.compare(g.db, current_layer(), lifecycle.draft_layer(draft)))
+    return jsonify(body)
+
+
+@bp.post("/layers/drafts/<int:draft_id>/suggestions")
+def accept_suggestions(draft_id: int) -> ResponseReturnValue:
+    """Add the draft's gap-fill suggestions for ``gap_ids`` (JSON list) to it as zones."""
+    require(Role.PLANNER)
+    draft = _open_draft(draft_id)
+    gap_ids = (request.get_json(silent=True) or {}).get("gap_ids")
+    if not isinstance(gap_ids, list) or not gap_ids or not all(isinstance(x, str) for x in gap_ids):
+        raise ApiError(422, "gap_ids: a list of gap ids of the draft", errors=[{"field": "gap_ids", "message": "a non-empty list of gap ids"}])
+    try:
+        lifecycle.accept_suggestions(draft, gap_ids)
+    except KeyError as err:
+        raise ApiError(422, f"gap_ids: the draft has no gap {err.args[0]}", errors=[{"field": "gap_ids", "message": f"unknown: {err.args[0]}"}]) from None
+    return jsonify(_draft_json(draft))
+
+
+@bp.post("/layers/drafts/<int:draft_id>/publish")
+def publish_draft(draft_id: int) -> ResponseReturnValue:
+    """Make the draft the current version (JSON ``note``, required); the answer lists the open
+    reports it routes to another owner, for a dispatcher to reassign."""
+    caller = require(Role.PLANNER)
+    draft = _open_draft(draft_id)
+    note = _required_note()
+    publication, layer = lifecycle.publish_draft(g.db, draft, current_layer(), caller.actor, note)
+    g.db.flush()
+    state.install(current_app, layer)
+    return jsonify(_publication_json(publication)), 201
+
+
+def _required_note() -> str:
+    note = _note()
+    if not note.strip():
+        raise ApiError(422, "note: say why this version is published", errors=[{"field": "note", "message": "is required"}])
+    return note
+
+
+@bp.post("/layers/<version>/rollback")
+def rollback(version: str) -> ResponseReturnValue:
+    """Make an earlier stored version current again (JSON ``note``, required): a new publication."""
+    caller = require(Role.PLANNER)
+    note = _required_note()
+    try:
+        publication, layer = lifecycle.rollback(g.db, version, current_layer(), caller.actor, note)
+    except LookupError:
+        raise ApiError(404, f"no stored layer version {version}") from None
+    g.db.flush()
+    state.install(current_app, layer)
+    return jsonify(_publication_json(publication)), 201
+
+
+@bp.post("/layers/publications/<int:publication_id>/reassign")
+def reassign(publication_id: int) -> ResponseReturnValue:
+    """Reassign the chosen affected reports (JSON ``report_ids``) of a publication to their new owners."""
+    caller = require(Role.DISPATCHER)
+    publication = g.db.get(LayerPublication, publication_id)
+    if publication is None:
+        raise ApiError(404, f"no publication {publication_id}")
+    if publication.version != current_layer().version:
+        raise ApiError(409, f"publication {publication_id} is no longer the current version")
+    ids = (request.get_json(silent=True) or {}).get("report_ids")
+    if not isinstance(ids, list) or not all(isinstance(x, int) for x in ids):
+        raise ApiError(422, "report_ids: a list of report numbers", errors=[{"field": "report_ids", "message": "a list of integers"}])
+    done = lifecycle.reassign(g.db, current_layer(), publication, ids, caller, f"zone layer {publication.version} (publication {publication.id})")
+    return jsonify({"moved": done.moved, "skipped": done.skipped})

@@ -138,6 +138,49 @@ class LayerVersion(Base):
     summary: Mapped[dict] = mapped_column(JSON)
 
 
+class LayerDraft(Base):
+    """A layer a planner uploaded (or revised by accepting gap-fill suggestions) that is not
+    current yet: compared with the current version before anyone publishes it."""
+
+    __tablename__ = "layer_drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(String(32))  # the content's version, as it would be published
+    based_on: Mapped[str] = mapped_column(String(32))  # the current version when it was uploaded
+    gpkg: Mapped[bytes] = mapped_column(LargeBinary)
+    categories_csv: Mapped[str] = mapped_column(Text)
+    units_csv: Mapped[str | None] = mapped_column(Text)
+    sources: Mapped[str] = mapped_column(Text)  # the uploaded files' names, for people
+    warnings: Mapped[list[dict]] = mapped_column(JSON, default=list)  # the validation's warnings (errors refuse the upload)
+    accepted_gaps: Mapped[list[str]] = mapped_column(JSON, default=list)  # gap ids whose suggestions were added
+    state: Mapped[str] = mapped_column(String(16), index=True)  # open, published, discarded
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LayerPublication(Base):
+    """A version made current: by publishing a draft, by a direct upload, or by a rollback.
+    ``affected`` lists the open reports the new version routes to another owner, for a
+    dispatcher to reassign (``reassigned``: the ones that were)."""
+
+    __tablename__ = "layer_publications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(String(32), index=True)
+    previous_version: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))  # draft, upload, rollback, files
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("layer_drafts.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    published_by: Mapped[str] = mapped_column(String(100))
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    summary: Mapped[dict] = mapped_column(JSON)
+    affected: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    reassigned: Mapped[list[int] | None] = mapped_column(JSON)
+    reassigned_by: Mapped[str | None] = mapped_column(String(100))
+    reassigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class PublicPhoto(Base):
     """A photo a dispatcher published with its report: the only photos anyone may read without
     signing in, and only while their report is published."""

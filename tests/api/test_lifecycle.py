@@ -1,0 +1,86 @@
+"""The zone layer's lifecycle through the API: an upload becomes a draft (errors name the row),
+the draft is compared with the current version, takes a gap-fill suggestion, is published with a
+note; a dispatcher reassigns the open reports it moved; a rollback restores the earlier figures."""
+
+from __future__ import annotations
+
+from tests.api.test_layers import changed_layer, multipart
+from tests.api.test_reports import REPORT, submit
+
+
+def post_draft(client, headers, **files):
+    body, content_type = multipart(**files)
+    return client.post("/api/v1/layers/drafts", data=body, content_type=content_type, headers=headers)
+
+
+def coverage(client, headers) -> dict:
+    return client.get("/ogc/collections/coverage_gaps/items?limit=10000", headers=headers).get_json()
+
+
+def test_a_broken_upload_names_its_row_and_stores_nothing(client, tokens, demo_files, tmp_path):
+    response = post_draft(client, tokens["planner"], layer=(changed_layer(demo_files, tmp_path, break_row=True), "zones.gpkg"))
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert any(e["layer"] == "zones" and e["row"] == 4 and e["field"] == "duties" for e in errors), errors
+    assert client.get("/api/v1/layers", headers=tokens["planner"]).get_json()["publications"] == []
+    assert post_draft(client, tokens["dispatcher"], layer=(changed_layer(demo_files, tmp_path), "zones.gpkg")).status_code == 403
+    wrong = post_draft(client, tokens["planner"], zones=(b"not a table", "zones.docx"))
+    assert wrong.status_code == 422 and "zones.docx" in wrong.get_json()["detail"]
+
+
+def test_draft_compare_accept_publish_reassign_and_roll_back(client, tokens, demo_files, tmp_path):
+    before_version = client.get("/healthz").get_json()["zone_version"]
+    before_gaps = coverage(client, tokens["planner"])["numberMatched"]
+    report = submit(client, tokens["public"]).get_json()
+    assert report["unit_id"] == "P06"
+    created = post_draft(client, tokens["planner"], layer=(changed_layer(demo_files, tmp_path), "新图层.gpkg"))
+    assert created.status_code == 201, created.get_json()
+    draft = created.get_json()
+    assert draft["state"] == "open" and draft["based_on"] == before_version
+    assert client.get("/healthz").get_json()["zone_version"] == before_version  # a draft is not current
+
+    shown = client.get(f"/api/v1/layers/drafts/{draft['id']}", headers=tokens["planner"]).get_json()["comparison"]
+    moved = [z for z in shown["zones"] if z["change"] == "owner"]
+    assert moved and all((z["unit_before"], z["unit_after"]) == ("P06", "P07") for z in moved)
+    assert shown["changes"]["zones"]["owner"] == len(moved) and shown["changes"]["zones"]["added"] == 0
+    assert [(a["report_id"], a["unit_id"], a["to_unit_id"]) for a in shown["affected_reports"]] == [(report["id"], "P06", "P07")]
+    district = shown["coverage"][-1]
+    assert district["name"] is None and district["gap_count_before"] == district["gap_count_after"] == before_gaps
+
+    gaps = client.get("/ogc/collections/coverage_gaps/items?limit=10000", headers=tokens["planner"]).get_json()["features"]
+    largest = max(gaps, key=lambda f: f["properties"]["area_m2"])["properties"]["gap_id"]
+    accepted = client.post(f"/api/v1/layers/drafts/{draft['id']}/suggestions", json={"gap_ids": [largest]}, headers=tokens["planner"])
+    assert accepted.status_code == 200, accepted.get_json()
+    assert accepted.get_json()["accepted_gaps"] == [largest] and accepted.get_json()["version"] != draft["version"]
+    unknown = client.post(f"/api/v1/layers/drafts/{draft['id']}/suggestions", json={"gap_ids": ["G99999"]}, headers=tokens["planner"])
+    assert unknown.status_code == 422 and "G99999" in unknown.get_json()["detail"]
+    revised = client.get(f"/api/v1/layers/drafts/{draft['id']}", headers=tokens["planner"]).get_json()["comparison"]
+    assert revised["changes"]["zones"]["added"] == 1
+    assert revised["coverage"][-1]["gap_count_after"] == before_gaps - 1
+
+    assert client.post(f"/api/v1/layers/drafts/{draft['id']}/publish", json={"note": ""}, headers=tokens["planner"]).status_code == 422
+    published = client.post(f"/api/v1/layers/drafts/{draft['id']}/publish", json={"note": "金海物业的责任区移交；补上最大的空白"}, headers=tokens["planner"])
+    assert published.status_code == 201, published.get_json()
+    publication = published.get_json()
+    assert publication["previous_version"] == before_version and publication["kind"] == "draft"
+    assert [a["report_id"] for a in publication["affected"]] == [report["id"]]
+    assert client.get("/healthz").get_json()["zone_version"] == publication["version"]
+    assert coverage(client, tokens["planner"])["numberMatched"] == before_gaps - 1
+    assert client.post(f"/api/v1/layers/drafts/{draft['id']}/publish", json={"note": "again"}, headers=tokens["planner"]).status_code == 409
+
+    assert client.post(f"/api/v1/layers/publications/{publication['id']}/reassign", json={"report_ids": [report["id"]]}, headers=tokens["planner"]).status_code == 403
+    done = client.post(f"/api/v1/layers/publications/{publication['id']}/reassign", json={"report_ids": [report["id"]]}, headers=tokens["dispatcher"]).get_json()
+    assert done == {"moved": [report["id"]], "skipped": []}
+    after = client.get(f"/api/v1/reports/{report['id']}", headers=tokens["dispatcher"]).get_json()
+    assert after["unit_id"] == "P07"
+    assert publication["version"] in after["history"][-1]["note"] and after["history"][-1]["action"] == "reassign"
+
+    listed = client.get("/api/v1/layers", headers=tokens["planner"]).get_json()["publications"]
+    assert [p["kind"] for p in listed] == ["draft", "files"] and listed[0]["reassigned"] == [report["id"]]
+    back = client.post(f"/api/v1/layers/{before_version}/rollback", json={"note": "移交推迟"}, headers=tokens["planner"])
+    assert back.status_code == 201, back.get_json()
+    assert back.get_json()["kind"] == "rollback" and back.get_json()["version"] == before_version
+    assert [a["report_id"] for a in back.get_json()["affected"]] == [report["id"]]  # held by P07 now, the old layer gives it to P06
+    assert client.get("/healthz").get_json()["zone_version"] == before_version
+    assert coverage(client, tokens["planner"])["numberMatched"] == before_gaps
+    assert client.post("/api/v1/layers/0123456789ab/rollback", json={"note": "x"}, headers=tokens["planner"]).status_code == 404
