@@ -51,7 +51,7 @@ class ZonemapFlask(Flask):
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, database (migrated), the zone layer, auth, blueprints."""
     from api import analysis, assets, auth, errors, i18n, openapi, ratelimit, security, sessions, state
-    from api.blueprints import accounts, board, citizens, console, front, layers, maps, ogc, open311, pages, photos, reports
+    from api.blueprints import accounts, board, citizens, console, front, layers, maps, ogc, open311, pages, photos, plan, reports
     from api.config import body_limits, configure
     from api.persistence import Database, migrate
 
@@ -118,6 +118,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for blueprint in (reports.bp, photos.bp, layers.bp, open311.bp, ogc.bp, maps.bp):  # bearer tokens, no forms: no CSRF token
         sessions.csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
-    for blueprint in (front.bp, accounts.bp, citizens.bp, board.bp, pages.bp, console.bp):
+    for blueprint in (front.bp, accounts.bp, citizens.bp, board.bp, pages.bp, console.bp, plan.bp):
         app.register_blueprint(blueprint)
     return app

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import FloatField, HiddenField, PasswordField, SelectField, StringField, TelField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
@@ -106,3 +107,27 @@ class UserForm(FlaskForm):
 
 class AccountSwitchForm(FlaskForm):
     """Disable or enable an account."""
+
+
+class LayerUploadForm(FlaskForm):
+    """A planner's new layer: one GeoPackage with every layer, or the layers one by one; a layer
+    left out is kept from the current version."""
+
+    layer = FileField(_l("GeoPackage with the layers (zones, test_points, areas, scope)"))
+    zones = FileField(_l("Zones"))
+    test_points = FileField(_l("Test points"))
+    areas = FileField(_l("Sub-districts (areas)"))
+    scope = FileField(_l("Coverage scope (built-up area)"))
+    categories = FileField(_l("Categories table"))
+    units = FileField(_l("Units table"))
+
+
+class NoteForm(FlaskForm):
+    """Publishing or rolling back a layer version: why."""
+
+    note = TextAreaField(_l("Note (why)"), validators=[DataRequired(), Length(max=2000)], render_kw={"rows": 2})
+
+
+class ChoiceForm(FlaskForm):
+    """A list of checked rows (gaps to fill, reports to reassign) or a plain confirmation; the
+    rows come as repeated fields the view reads."""

@@ -18,6 +18,7 @@ import pandas as pd
 from flask import Flask, current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import FileStorage
 
 from api import analysis, services
 from api.auth import Caller
@@ -61,6 +62,21 @@ class Upload:
     def ok(self) -> bool:
         """True when no report holds an error."""
         return self.layer is not None
+
+
+def uploaded_files(files: Mapping[str, FileStorage]) -> dict[str, tuple[str, bytes]]:
+    """A request's upload by field (`UPLOAD_FIELDS`), as (the client's file name, the bytes);
+    empty file inputs are left out, every spooled file is closed at once."""
+    found = {}
+    for field in UPLOAD_FIELDS:
+        upload = files.get(field)
+        if upload is None:
+            continue
+        with upload.stream as stream:
+            data = stream.read()
+        if upload.filename or data:
+            found[field] = (upload.filename or "", data)
+    return found
 
 
 def problems(reports: list[ValidationReport]) -> list[dict[str, Any]]:
@@ -152,6 +168,13 @@ def _units(path: Path, data: bytes, report: ValidationReport) -> pd.DataFrame | 
         report.error("units: the table needs the columns unit_id and unit_name", field="units")
         return None
     return frame.fillna("")
+
+
+def current_upload(current: ZoneLayer) -> Upload:
+    """The current version as an upload: the start of a draft made in the browser (gap-fill
+    suggestions accepted from the coverage lists)."""
+    return Upload([], current, current.categories.to_csv(index=False), current.unit_table.to_csv(index=False) if current.unit_table is not None else None,
+                  f"version {current.version}")
 
 
 def stored_gpkg(layer: ZoneLayer) -> bytes:

@@ -43,7 +43,7 @@ def logout() -> ResponseReturnValue:
 
 
 #: Where each role works.
-CONSOLES = {Role.DISPATCHER: "console.dispatch_console", Role.PLANNER: "pages.coverage_page", Role.UNIT: "console.unit_console", Role.ADMIN: ".users"}
+CONSOLES = {Role.DISPATCHER: "console.dispatch_console", Role.PLANNER: "plan.plan_console", Role.UNIT: "console.unit_console", Role.ADMIN: ".users"}
 
 
 @bp.get("/console")

@@ -83,11 +83,6 @@ def _text(upload: FileStorage, field: str) -> str:
     return decode_text(_read(upload), field)
 
 
-def _upload_files() -> dict[str, tuple[str, bytes]]:
-    """The upload's files by field (`api.lifecycle.UPLOAD_FIELDS`): client names give formats only."""
-    return {field: (upload.filename or "", _read(upload)) for field in lifecycle.UPLOAD_FIELDS if (upload := request.files.get(field)) is not None}
-
-
 def _note() -> str:
     data = request.get_json(silent=True) if request.is_json else request.form
     return parsing.text((data or {}).get("note", ""), "note", required=False) or ""
@@ -160,7 +155,7 @@ def create_draft() -> ResponseReturnValue:
     ``areas``, ``scope`` files, ``categories``, ``units``; a layer left out is kept from the current
     version). 422 lists every problem by layer, row, feature and field; warnings come with the draft."""
     caller = require(Role.PLANNER)
-    files = _upload_files()
+    files = lifecycle.uploaded_files(request.files)
     if not files:
         raise ApiError(422, "attach a GeoPackage as 'layer' or layer files as 'zones', 'test_points', 'areas', 'scope'",
                        errors=[{"field": "layer", "message": "is required"}])

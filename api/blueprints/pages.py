@@ -1,5 +1,5 @@
-"""Staff pages beside the consoles (`api.blueprints.console`): ``/coverage`` for planners
-(figures per district and sub-district, the coverage map, downloads) and ``/units/{id}``, a
+"""Staff pages beside the consoles (`api.blueprints.console`, `api.blueprints.plan`): ``/coverage``
+(now the planners' console) and ``/units/{id}``, a
 unit's figures, reports with deadlines and map, for dispatchers and planners (a unit's own
 account works from ``/console/unit``)."""
 
@@ -9,7 +9,7 @@ from flask import Blueprint, abort, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from api import analysis, services
+from api import services
 from api.auth import Caller, Role
 from api.clock import now
 from api.persistence.models import Report
@@ -21,11 +21,9 @@ bp = Blueprint("pages", __name__)
 
 
 @bp.get("/coverage")
-@staff_only(Role.PLANNER, Role.DISPATCHER)
 def coverage_page() -> ResponseReturnValue:
-    """Figures per district and sub-district, the coverage map, and the downloads."""
-    layer = current_layer()
-    return render_template("coverage.html", s=analysis.coverage(layer).summary, version=layer.version)
+    """Where coverage used to be shown: the planners' console."""
+    return redirect(url_for("plan.plan_console"), 301)
 
 
 @bp.get("/units/<unit_id>")

@@ -1,0 +1,104 @@
+"""The planners' console and the layer lifecycle's pages, with the test client on a real database:
+the console shows coverage of the scope per sub-district with its lists and downloads; an upload
+with an error names the row in the page; a valid one becomes a draft with its comparison; a
+suggestion is accepted, the draft published, a dispatcher reassigns, a planner rolls back."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from api.persistence.models import LayerDraft
+
+from tests.api.test_layers import changed_layer, multipart
+from tests.api.test_reports import REPORT, submit
+from tests.support.pages import csrf, signed_in
+
+
+def test_the_console_lists_gaps_overlaps_and_unadopted_points_with_downloads(app, client):
+    signed_in(app, client, "planner")
+    page = client.get("/console/plan")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "城阳街道" in html and "G0" in html and 'data-place="test_point"' in html and 'data-place="overlap"' in html
+    assert client.get("/coverage").headers["Location"].endswith("/console/plan")
+    features = client.get("/console/plan/map.json").get_json()
+    gap_areas = [f["properties"]["area_m2"] for f in features["gaps"]]
+    assert gap_areas == sorted(gap_areas, reverse=True)
+    first_gap = re.search(r'data-place="gap" data-id="(G\d+)"', html).group(1)
+    assert first_gap == features["gaps"][0]["id"]  # the page lists the largest first, as the map has them
+
+    csv = client.get("/console/plan/downloads/gaps.csv")
+    assert csv.headers["Content-Disposition"].startswith("attachment; filename=gaps_")
+    assert csv.data.startswith(b"\xef\xbb\xbf")
+    table = pd.read_csv(io.BytesIO(csv.data), encoding="utf-8-sig")
+    assert len(table) == len(features["gaps"]) and {"gap_id", "area_m2", "area_name", "suggested_unit_name", "lon", "lat"} <= set(table.columns)
+    xlsx = client.get("/console/plan/downloads/test_points.xlsx")
+    sheet = pd.read_excel(io.BytesIO(xlsx.data))
+    assert len(sheet) == len(features["test_points"]) and sheet["candidate_unit_names"].notna().any()
+    gpkg = client.get("/console/plan/downloads/overlaps.gpkg")
+    assert gpkg.headers["Content-Disposition"].endswith(".gpkg") and gpkg.data.startswith(b"SQLite format 3")
+    geojson = client.get("/console/plan/downloads/suggestions.geojson")
+    assert geojson.headers["Content-Disposition"].startswith("attachment") and len(geojson.get_json()["features"]) == len(features["gaps"])
+    assert client.get("/console/plan/downloads/subdistricts.gpkg").status_code == 404
+
+
+def _upload(client, data: bytes, name: str = "layer.gpkg"):
+    """The upload form sent as a browser sends it (the body built in memory)."""
+    token = csrf(client.get("/console/layers").get_data(as_text=True))
+    body, content_type = multipart(layer=(data, name))
+    boundary = content_type.split("boundary=")[1]
+    token_part = f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'.encode()
+    return client.post("/console/layers", data=token_part + body, content_type=content_type)
+
+
+def test_a_planner_drafts_compares_publishes_and_rolls_back_from_the_pages(app, client, tokens, demo_files, tmp_path):
+    report = submit(client, tokens["public"], {**REPORT, "client_ref": "plan-pages"}).get_json()
+    signed_in(app, client, "planner", username="li")
+    refused = _upload(client, changed_layer(demo_files, tmp_path, break_row=True))
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "zones" in html and "<td>4</td>" in html and "duties" in html  # the layer, the row and the field
+    with app.extensions["zonemap.db"].session() as session:
+        assert session.scalar(select(func.count()).select_from(LayerDraft)) == 0
+
+    made = _upload(client, changed_layer(demo_files, tmp_path))
+    assert made.status_code == 303
+    draft_url = made.headers["Location"]
+    page = client.get(draft_url).get_data(as_text=True)
+    assert f'/console/reports/{report["id"]}' in page and "P07" in page  # the affected report, its new owner
+    gap = re.search(r'name="gap_id" value="(G\d+)"', page).group(1)
+    accepted = client.post(draft_url + "/suggestions", data={"csrf_token": csrf(page), "gap_id": [gap]})
+    assert accepted.status_code == 303
+    page = client.get(draft_url).get_data(as_text=True)
+    assert f"GAP-{gap}" in page
+
+    no_note = client.post(draft_url + "/publish", data={"csrf_token": csrf(page), "note": ""})
+    assert no_note.status_code == 303 and no_note.headers["Location"].endswith("#publish")
+    published = client.post(draft_url + "/publish", data={"csrf_token": csrf(page), "note": "移交给P07"})
+    assert published.status_code == 303 and "/console/layers/publications/" in published.headers["Location"]
+    publication_url = published.headers["Location"]
+    shown = client.get(publication_url).get_data(as_text=True)
+    assert "移交给P07" in shown and f'/console/reports/{report["id"]}' in shown and 'name="report_id"' not in shown  # a planner does not reassign
+    version = client.get("/healthz").get_json()["zone_version"]
+    assert version in shown
+
+    dispatcher = app.test_client()
+    signed_in(app, dispatcher, "dispatcher", username="wang")
+    form = dispatcher.get(publication_url).get_data(as_text=True)
+    assert f'name="report_id" value="{report["id"]}"' in form
+    done = dispatcher.post(publication_url + "/reassign", data={"csrf_token": csrf(form), "report_id": [str(report["id"])]})
+    assert done.status_code == 303
+    moved = client.get(f"/api/v1/reports/{report['id']}", headers=tokens["dispatcher"]).get_json()
+    assert moved["unit_id"] == "P07" and version in moved["history"][-1]["note"]
+
+    versions = client.get("/console/layers").get_data(as_text=True)
+    first = re.findall(r'action="/console/layers/versions/([0-9a-f]+)/rollback"', versions)
+    assert first, "an earlier version offers a rollback"
+    back = client.post(f"/console/layers/versions/{first[-1]}/rollback", data={"csrf_token": csrf(versions), "note": "推迟移交"})
+    assert back.status_code == 303
+    assert client.get("/healthz").get_json()["zone_version"] == first[-1]
+    assert "推迟移交" in client.get("/console/layers").get_data(as_text=True)
