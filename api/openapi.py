@@ -9,6 +9,8 @@ from flask.typing import ResponseReturnValue
 
 from api import parsing
 from api.blueprints.open311 import CONTACT_PART, JURISDICTIONS, REQUEST_IDS, STATUS_FILTERS
+from api.lifecycle import UPLOAD_FIELDS
+from api.plan import DOWNLOADS
 from api.parsing import CHINA_LAT, CHINA_LON
 from api.state import current_layer
 from api.services import NEEDS_NOTE
@@ -45,7 +47,7 @@ def _op(summary: str, *, params: list[dict[str, Any]] | None = None, body: str |
 
 
 PAGE_STATUSES = {
-    "200": "The page", "302": "Not signed in: to the sign-in form", "303": "Done: to the next page", "400": "A page saying what was wrong "
+    "200": "The page", "301": "Moved: to the page that replaced it", "302": "Not signed in: to the sign-in form", "303": "Done: to the next page", "400": "A page saying what was wrong "
     "(a form without its CSRF token, say)", "401": "A page asking to sign in", "403": "A page saying this role may not", "404": "A page saying there is no such thing", "405": "A page saying the page cannot be used that way",
     "413": "A page saying the upload is too large", "422": "The form again, saying what to correct", "429": "A page saying to wait (Retry-After)",
     "503": "A page saying to try again shortly (Retry-After)",
@@ -146,6 +148,9 @@ def _schemas(categories: list[str]) -> dict[str, Any]:
         "Health": _obj(["status", "zone_version"], status={"type": "string"}, zone_version={"type": "string"}, zones={"type": "integer"},
                         worker={"type": "integer", "description": "process id of the worker that answered"}),
         "Any": {},
+        "GapIds": _obj(["gap_ids"], gap_ids={"type": "array", "minItems": 1, "maxItems": 500, "items": {"type": "string", "maxLength": 32, "pattern": NO_NUL}}),
+        "Note": _obj(["note"], note={"type": "string", "minLength": 1, "maxLength": 2000, "pattern": NO_NUL}),
+        "ReportIds": _obj(["report_ids"], report_ids={"type": "array", "maxItems": 10000, "items": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}),
     }
 
 
@@ -160,6 +165,7 @@ def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
     html = {"secured": False, "content": "text/html", "errors": ()}
     report_id = _path("report_id", "integer", minimum=1, maximum=2**31 - 1)
     request_id = _path("request_id", "integer", minimum=1, maximum=2**31 - 1)
+    draft_id, publication_id = (_path(name, "integer", minimum=1, maximum=2**31 - 1) for name in ("draft_id", "publication_id"))
     return {
         "openapi": "3.0.3",
         "info": {"title": "zonemap", "version": "1.0", "description": "三定三包责任区、测评点位与随手拍问题派单 Responsibility zones, test points and citizen reports"},
@@ -242,6 +248,22 @@ def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
                          "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _obj(
                              ["layer"], layer={"type": "string", "format": "binary"}, categories={"type": "string", "format": "binary"}, units={"type": "string", "format": "binary"})}}}},
             },
+            "/api/v1/layers/drafts": {
+                "post": {**_op("Upload a draft layer (a GeoPackage as layer, and/or zones, test_points, areas, scope files; categories and units tables; "
+                               "a layer left out is kept from the current version); 422 lists every problem by layer, row, feature and field", ok="201", schema="Any",
+                               errors=("400", "401", "403", "413", "422")),
+                         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": _obj(**{f: {"type": "string", "format": "binary"} for f in UPLOAD_FIELDS})}}}},
+            },
+            "/api/v1/layers/drafts/{draft_id}": {"get": _op("A draft and its comparison with the current version: changes, coverage per sub-district before and after, "
+                                                            "open reports that would go to another owner", schema="Any", params=[draft_id], errors=("401", "403", "404"))},
+            "/api/v1/layers/drafts/{draft_id}/suggestions": {"post": _op("Add the draft's gap-fill suggestions for gap_ids to it as zones", schema="Any", params=[draft_id],
+                                                                         body="GapIds", errors=("401", "403", "404", "409", "422"))},
+            "/api/v1/layers/drafts/{draft_id}/publish": {"post": _op("Publish the draft with a note; the answer lists the open reports it moves", ok="201", schema="Any",
+                                                                     params=[draft_id], body="Note", errors=("401", "403", "404", "409", "422"))},
+            "/api/v1/layers/{version}/rollback": {"post": _op("Make an earlier stored version current again, with a note (a new publication)", ok="201", schema="Any",
+                                                              params=[_path("version", pattern=NO_NUL)], body="Note", errors=("401", "403", "404", "422"))},
+            "/api/v1/layers/publications/{publication_id}/reassign": {"post": _op("Reassign chosen open reports a publication moved to their new owners (dispatchers)",
+                                                                                  schema="Any", params=[publication_id], body="ReportIds", errors=("401", "403", "404", "409", "422"))},
             "/api/v1/public/reports": {"get": _op("The public board of published results", schema="Board", params=page, secured=False, errors=("422",))},
             "/open311/v2/services.json": {"get": _op("Open311 services (the categories)", schema="Any", params=[jurisdiction], errors=("404",), **o311)},
             "/open311/v2/services/{service_code}.json": {"get": _op("Open311 service definition", schema="Any", params=[_path("service_code"), jurisdiction], errors=("404",), **o311)},
@@ -271,7 +293,34 @@ def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
             "/maps/coverage": {"get": _page("The coverage map (offline assets)", ("200", "422", "503"), params=[_q("basemap", enum=basemaps)])},
             "/maps/coverage/suggestions.geojson": {"get": _op("Gap-fill suggestions as a candidate zone layer (GeoJSON)", schema="FeatureCollection",
                                                               content="application/geo+json", secured=False, errors=())},
-            "/coverage": {"get": _page("The planners' console: coverage figures, map and downloads", ("200", "302", "403", "503"))},
+            "/coverage": {"get": _page("Where coverage used to be: to the planners' console", ("301",))},
+            "/console/plan": {"get": _page("The planners' console: coverage of the scope per sub-district, the map, gaps, overlaps and unadopted test points, downloads",
+                                           ("200", "302", "403", "503"))},
+            "/console/plan/map.json": {"get": {**_op("The planners' map: gaps, overlaps and unadopted test points (a session or a token)", schema="Any",
+                                                     errors=("401", "403", "503")), "security": []}},
+            "/console/plan/downloads/{what}.{fmt}": {"get": _page("A list as a file (attachment): gaps, suggestions, overlaps, test_points or subdistricts as gpkg, geojson, "
+                                                                  "csv or xlsx", ("200", "302", "403", "404", "503"), params=[_path("what", enum=list(DOWNLOADS)), _path("fmt")])},
+            "/console/layers": {"get": _page("The zone layer's publications (rollback), open drafts and the upload form", ("200", "302", "403")),
+                                "post": _page("Upload a layer as a draft (errors: the form again with the report by layer, row, feature and field)",
+                                              ("303", "302", "400", "403", "413", "422"), form=_obj(["csrf_token"], csrf_token={"type": "string"},
+                                                                                                   **{f: {"type": "string", "format": "binary"} for f in UPLOAD_FIELDS}), multipart=True)},
+            "/console/layers/suggestions": {"post": _page("Start a draft from the current version with the ticked gaps' suggestions", ("303", "302", "400", "403"),
+                                                          form=_obj(["csrf_token"], csrf_token={"type": "string"}, gap_id={"type": "string"}))},
+            "/console/layers/drafts/{draft_id}": {"get": _page("A draft beside the current version, its gaps, publish and discard", ("200", "302", "403", "404"),
+                                                               params=[draft_id])},
+            "/console/layers/drafts/{draft_id}/suggestions": {"post": _page("Add the ticked gaps' suggestions to the draft", ("303", "302", "400", "403", "404"),
+                                                                            params=[draft_id], form=_obj(["csrf_token"], csrf_token={"type": "string"}, gap_id={"type": "string"}))},
+            "/console/layers/drafts/{draft_id}/publish": {"post": _page("Publish the draft with a note", ("303", "302", "400", "403", "404"), params=[draft_id],
+                                                                        form=_obj(["csrf_token", "note"], csrf_token={"type": "string"}, note={"type": "string"}))},
+            "/console/layers/drafts/{draft_id}/discard": {"post": _page("Discard the draft", ("303", "302", "400", "403", "404"), params=[draft_id],
+                                                                        form=_obj(["csrf_token"], csrf_token={"type": "string"}))},
+            "/console/layers/versions/{version}/rollback": {"post": _page("Make an earlier version current again, with a note", ("303", "302", "400", "403", "404"),
+                                                                          params=[_path("version")], form=_obj(["csrf_token", "note"], csrf_token={"type": "string"}, note={"type": "string"}))},
+            "/console/layers/publications/{publication_id}": {"get": _page("A publication: who, when, why, and the open reports it moved", ("200", "302", "403", "404"),
+                                                                           params=[publication_id])},
+            "/console/layers/publications/{publication_id}/reassign": {"post": _page("Reassign the ticked reports to their new owners (dispatchers)",
+                                                                                     ("303", "302", "400", "403", "404"), params=[publication_id],
+                                                                                     form=_obj(["csrf_token"], csrf_token={"type": "string"}, report_id={"type": "string"}))},
             "/maps/reports": {"get": _page("All reports: heat map and clusters by state (a session or a dispatcher's or planner's token)", ("200", "302", "401", "403"))},
             "/maps/units/{unit_id}": {"get": _page("A unit's zones, test points and open reports (a session or a token)", ("200", "302", "401", "403", "404"),
                                                    params=[_path("unit_id")])},

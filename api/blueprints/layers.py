@@ -183,7 +183,7 @@ def comparison_json(comparison: lifecycle.Comparison) -> dict[str, Any]:
     }
 
 
-@bp.get("/layers/drafts/<int:draft_id>")
+@bp.get("/layers/drafts/<int(max=2147483647):draft_id>")
 def get_draft(draft_id: int) -> ResponseReturnValue:
     """A draft and its comparison with the current version."""
     require(Role.PLANNER, Role.DISPATCHER)
@@ -196,7 +196,7 @@ def get_draft(draft_id: int) -> ResponseReturnValue:
     return jsonify(body)
 
 
-@bp.post("/layers/drafts/<int:draft_id>/suggestions")
+@bp.post("/layers/drafts/<int(max=2147483647):draft_id>/suggestions")
 def accept_suggestions(draft_id: int) -> ResponseReturnValue:
     """Add the draft's gap-fill suggestions for ``gap_ids`` (JSON list) to it as zones."""
     require(Role.PLANNER)
@@ -211,7 +211,7 @@ def accept_suggestions(draft_id: int) -> ResponseReturnValue:
     return jsonify(_draft_json(draft))
 
 
-@bp.post("/layers/drafts/<int:draft_id>/publish")
+@bp.post("/layers/drafts/<int(max=2147483647):draft_id>/publish")
 def publish_draft(draft_id: int) -> ResponseReturnValue:
     """Make the draft the current version (JSON ``note``, required); the answer lists the open
     reports it routes to another owner, for a dispatcher to reassign."""
@@ -245,7 +245,7 @@ def rollback(version: str) -> ResponseReturnValue:
     return jsonify(_publication_json(publication)), 201
 
 
-@bp.post("/layers/publications/<int:publication_id>/reassign")
+@bp.post("/layers/publications/<int(max=2147483647):publication_id>/reassign")
 def reassign(publication_id: int) -> ResponseReturnValue:
     """Reassign the chosen affected reports (JSON ``report_ids``) of a publication to their new owners."""
     caller = require(Role.DISPATCHER)

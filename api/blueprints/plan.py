@@ -160,7 +160,7 @@ def _open_draft(draft_id: int) -> LayerDraft:
     return draft
 
 
-@bp.get("/layers/drafts/<int:draft_id>")
+@bp.get("/layers/drafts/<int(max=2147483647):draft_id>")
 @staff_only(Role.PLANNER, Role.DISPATCHER)
 def draft(draft_id: int) -> ResponseReturnValue:
     """A draft beside the current version: what changes, coverage per sub-district before and
@@ -183,7 +183,7 @@ def draft(draft_id: int) -> ResponseReturnValue:
                            gaps=draft_gaps, list_rows=LIST_ROWS, change_rows=CHANGE_ROWS, note_form=NoteForm(), form=ChoiceForm())
 
 
-@bp.post("/layers/drafts/<int:draft_id>/suggestions")
+@bp.post("/layers/drafts/<int(max=2147483647):draft_id>/suggestions")
 @staff_only(Role.PLANNER)
 def draft_suggestions(draft_id: int) -> ResponseReturnValue:
     """Add the chosen gaps' suggestions to the draft."""
@@ -195,7 +195,7 @@ def draft_suggestions(draft_id: int) -> ResponseReturnValue:
     return _accept(row, gap_ids)
 
 
-@bp.post("/layers/drafts/<int:draft_id>/publish")
+@bp.post("/layers/drafts/<int(max=2147483647):draft_id>/publish")
 @staff_only(Role.PLANNER)
 def publish(draft_id: int) -> ResponseReturnValue:
     """Make the draft current, with a note; then a dispatcher chooses about the reports it moved."""
@@ -211,7 +211,7 @@ def publish(draft_id: int) -> ResponseReturnValue:
     return redirect(url_for(".publication", publication_id=publication.id), 303)
 
 
-@bp.post("/layers/drafts/<int:draft_id>/discard")
+@bp.post("/layers/drafts/<int(max=2147483647):draft_id>/discard")
 @staff_only(Role.PLANNER)
 def discard(draft_id: int) -> ResponseReturnValue:
     """Drop a draft (kept in the database, marked discarded)."""
@@ -241,7 +241,7 @@ def rollback(version: str) -> ResponseReturnValue:
     return redirect(url_for(".publication", publication_id=publication.id), 303)
 
 
-@bp.get("/layers/publications/<int:publication_id>")
+@bp.get("/layers/publications/<int(max=2147483647):publication_id>")
 @staff_only(Role.PLANNER, Role.DISPATCHER)
 def publication(publication_id: int) -> ResponseReturnValue:
     """A publication: who, when, why, what changed, and the open reports it moved (a dispatcher reassigns them)."""
@@ -254,7 +254,7 @@ def publication(publication_id: int) -> ResponseReturnValue:
                            is_current=row.version == current_layer().version, form=ChoiceForm())
 
 
-@bp.post("/layers/publications/<int:publication_id>/reassign")
+@bp.post("/layers/publications/<int(max=2147483647):publication_id>/reassign")
 @staff_only(Role.DISPATCHER)
 def reassign(publication_id: int) -> ResponseReturnValue:
     """Reassign the ticked reports to the owners the publication gives them."""

@@ -32,6 +32,7 @@ OFFICE = only({"unit_a": 403, "unit_b": 403, "public": 403, "none": 401}, 200)  
 B_ONLY = only({"unit_a": 404, "public": 403, "none": 401}, 200)  # dispatcher, planner and unit B
 FORM = only({}, 400)  # a page's form posted without its CSRF token: nothing happens, whoever posts it
 SIGN_IN = {"public": 302, "none": 302}  # a staff page sends anyone else to the sign-in form
+PLANNING = only({**SIGN_IN, "unit_a": 403, "unit_b": 403}, 200)  # the planners' pages: planners and dispatchers
 
 
 def b_location(client, tokens, zones) -> tuple[float, float]:
@@ -70,6 +71,12 @@ def matrix(ids: dict[str, object]) -> dict[tuple[str, str], tuple[dict[str, int]
         ("GET", "/console/unit"): (only({**SIGN_IN, "dispatcher": 403, "planner": 403}, 200), {"path": "/console/unit"}),
         ("POST", "/api/v1/layers"): (only({"dispatcher": 422, "planner": 422, "none": 401}, 403), {"path": "/api/v1/layers", "data": {}, "content_type": "multipart/form-data"}),
         ("GET", "/api/v1/layers"): (OFFICE, {"path": "/api/v1/layers"}),
+        ("POST", "/api/v1/layers/drafts"): (only({"planner": 422, "none": 401}, 403), {"path": "/api/v1/layers/drafts", "data": {}, "content_type": "multipart/form-data"}),
+        ("GET", "/api/v1/layers/drafts/<int(max=2147483647):draft_id>"): (only({**OFFICE, "dispatcher": 404, "planner": 404}, 404), {"path": "/api/v1/layers/drafts/999"}),
+        ("POST", "/api/v1/layers/drafts/<int(max=2147483647):draft_id>/suggestions"): (only({"planner": 404, "none": 401}, 403), {"path": "/api/v1/layers/drafts/999/suggestions", "json": {"gap_ids": ["G00001"]}}),
+        ("POST", "/api/v1/layers/drafts/<int(max=2147483647):draft_id>/publish"): (only({"planner": 404, "none": 401}, 403), {"path": "/api/v1/layers/drafts/999/publish", "json": {"note": "x"}}),
+        ("POST", "/api/v1/layers/<version>/rollback"): (only({"planner": 404, "none": 401}, 403), {"path": "/api/v1/layers/0123456789ab/rollback", "json": {"note": "x"}}),
+        ("POST", "/api/v1/layers/publications/<int(max=2147483647):publication_id>/reassign"): (only({"dispatcher": 404, "none": 401}, 403), {"path": "/api/v1/layers/publications/999/reassign", "json": {"report_ids": []}}),
         ("POST", "/api/v1/photos"): (only({"none": 401}, 201), {"path": "/api/v1/photos", "photo": True}),
         ("GET", "/api/v1/photos/<photo_id>"): (B_ONLY, {"path": f"/api/v1/photos/{photo_b}"}),
         ("GET", "/api/v1/public/reports"): (ALL, {"path": "/api/v1/public/reports"}),
@@ -86,7 +93,20 @@ def matrix(ids: dict[str, object]) -> dict[tuple[str, str], tuple[dict[str, int]
         ("GET", "/api/v1/zones/<zone_id>"): (B_ONLY, {"path": f"/api/v1/zones/{zb}"}),
         ("GET", "/assets/<path:path>"): (ALL, {"path": "/assets/leaflet/leaflet.css"}),
         ("GET", "/static/<path:filename>"): (ALL, {"path": "/static/site.css"}),
-        ("GET", "/coverage"): (only({**SIGN_IN, "unit_a": 403, "unit_b": 403}, 200), {"path": "/coverage"}),
+        ("GET", "/coverage"): (only({}, 301), {"path": "/coverage"}),  # now the planners' console
+        ("GET", "/console/plan"): (PLANNING, {"path": "/console/plan"}),
+        ("GET", "/console/plan/map.json"): (PLANNING, {"path": "/console/plan/map.json"}),
+        ("GET", "/console/plan/downloads/<what>.<fmt>"): (PLANNING, {"path": "/console/plan/downloads/gaps.csv"}),
+        ("GET", "/console/layers"): (PLANNING, {"path": "/console/layers"}),
+        ("POST", "/console/layers"): (FORM, {"path": "/console/layers", "data": {}, "content_type": "multipart/form-data"}),
+        ("POST", "/console/layers/suggestions"): (FORM, {"path": "/console/layers/suggestions", "data": {"gap_id": "G00001"}}),
+        ("GET", "/console/layers/drafts/<int(max=2147483647):draft_id>"): (only({**SIGN_IN, "unit_a": 403, "unit_b": 403}, 404), {"path": "/console/layers/drafts/999"}),
+        ("POST", "/console/layers/drafts/<int(max=2147483647):draft_id>/suggestions"): (FORM, {"path": "/console/layers/drafts/999/suggestions", "data": {"gap_id": "G00001"}}),
+        ("POST", "/console/layers/drafts/<int(max=2147483647):draft_id>/publish"): (FORM, {"path": "/console/layers/drafts/999/publish", "data": {"note": "x"}}),
+        ("POST", "/console/layers/drafts/<int(max=2147483647):draft_id>/discard"): (FORM, {"path": "/console/layers/drafts/999/discard", "data": {}}),
+        ("POST", "/console/layers/versions/<version>/rollback"): (FORM, {"path": "/console/layers/versions/0123456789ab/rollback", "data": {"note": "x"}}),
+        ("GET", "/console/layers/publications/<int(max=2147483647):publication_id>"): (only({**SIGN_IN, "unit_a": 403, "unit_b": 403}, 404), {"path": "/console/layers/publications/999"}),
+        ("POST", "/console/layers/publications/<int(max=2147483647):publication_id>/reassign"): (FORM, {"path": "/console/layers/publications/999/reassign", "data": {}}),
         ("GET", "/units/<unit_id>"): (only({**SIGN_IN, "unit_a": 403, "unit_b": 303}, 200), {"path": "/units/HW01"}),  # a unit: its own console
         ("GET", "/docs"): (ALL, {"path": "/docs"}),
         ("GET", "/healthz"): (ALL, {"path": "/healthz"}),

@@ -25,13 +25,13 @@ OWN_CONFIG = """
 # is right. A page's form is refused (400) without the CSRF token its page gives it, and a generated
 # form has none. (One block: Schemathesis applies the first block that sets a check.)
 [[operations]]
-include-path-regex = "^(/api/v1/(photos|layers)|/(login|logout|report|admin/users.*|console/reports/.*))$"
+include-path-regex = "^(/api/v1/(photos|layers.*)|/(login|logout|report|admin/users.*|console/reports/.*|console/layers.*))$"
 include-method = "POST"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "422", "429"]
 
-# A coverage map takes seconds to draw: a few cases suffice.
+# A coverage map or a download takes seconds to draw: a few cases suffice.
 [[operations]]
-include-path-regex = "^/(maps/coverage|coverage)$"
+include-path-regex = "^/(maps/coverage|coverage|console/plan.*)$"
 generation.max-examples = 2
 
 [parameters]
