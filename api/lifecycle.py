@@ -193,13 +193,23 @@ def create_draft(session: Session, upload: Upload, current: ZoneLayer, actor: st
     assert upload.layer is not None
     stamp = now()
     warnings = [p for p in problems(upload.reports) if p["severity"] == "warning"]
-    draft = LayerDraft(version=upload.layer.version, based_on=current.version, gpkg=stored_gpkg(upload.layer), categories_csv=upload.categories_csv,
+    draft = LayerDraft(version="", based_on=current.version, gpkg=stored_gpkg(upload.layer), categories_csv=upload.categories_csv,
                        units_csv=upload.units_csv, sources=upload.sources, warnings=warnings, accepted_gaps=[], state="open",
                        created_by=actor, created_at=stamp, updated_at=stamp)
+    _settle(draft)
     session.add(draft)
-    _remember(current_app, upload.layer)
-    current_app.extensions["zonemap.analyses"].coverage(upload.layer)
     return draft
+
+
+def _settle(draft: LayerDraft) -> ZoneLayer:
+    """Load the draft's stored content as every worker will (validated again) and take its version:
+    the version a worker computes from the stored GeoPackage is the one that gets published. Its
+    coverage analysis starts at once."""
+    layer = state.stored_layer(draft, int(current_app.config["MAX_VERTICES"]))
+    draft.version = layer.version
+    _remember(current_app, layer)
+    current_app.extensions["zonemap.analyses"].coverage(layer)
+    return layer
 
 
 def _remember(app: Flask, layer: ZoneLayer) -> None:
@@ -293,11 +303,9 @@ def accept_suggestions(draft: LayerDraft, gap_ids: list[str]) -> list[str]:
     zones = gpd.GeoDataFrame(pd.concat([layer.zones, new_zones], ignore_index=True), geometry="geometry", crs=STORAGE_CRS)
     revised = ZoneLayer.build(zones, layer.test_points, layer.areas, layer.categories, units=layer.unit_table, streets=layer.streets, scope=layer.scope)
     draft.gpkg = stored_gpkg(revised)
-    draft.version = revised.version
+    _settle(draft)
     draft.accepted_gaps = [*draft.accepted_gaps, *gap_ids]
     draft.updated_at = now()
-    _remember(current_app, revised)
-    current_app.extensions["zonemap.analyses"].coverage(revised)
     return [f"GAP-{g}" for g in gap_ids]
 
 

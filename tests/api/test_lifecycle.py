@@ -63,6 +63,7 @@ def test_draft_compare_accept_publish_reassign_and_roll_back(client, tokens, dem
     assert published.status_code == 201, published.get_json()
     publication = published.get_json()
     assert publication["previous_version"] == before_version and publication["kind"] == "draft"
+    assert publication["version"] == accepted.get_json()["version"]  # what the draft showed is what every worker loads
     assert [a["report_id"] for a in publication["affected"]] == [report["id"]]
     assert client.get("/healthz").get_json()["zone_version"] == publication["version"]
     assert coverage(client, tokens["planner"])["numberMatched"] == before_gaps - 1

@@ -1,0 +1,116 @@
+"""The layer lifecycle in a real browser (Debian's Chromium; requests off the server aborted and
+counted) against 3 gunicorn workers on PostgreSQL: a planner uploads a layer with an error and
+sees its row named, uploads a valid one and sees the changes and the open report it moves,
+accepts a gap-fill suggestion, publishes; every worker serves the new version within seconds and
+the coverage figures change; a rollback restores the earlier figures."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+
+import pytest
+
+from tests.api.test_layers import changed_layer
+from tests.api.test_reports import REPORT
+from tests.api.test_workers import WORKERS, _versions
+from tests.support.browser import DESKTOP, PHONE, another_context, browser_context, create_user, screenshot, sign_in
+from tests.support.server import call, create_token, running
+
+pytestmark = pytest.mark.slow
+SECONDS = 30  # every worker checks the current version at most every second (ZONEMAP_LAYER_CHECK_SECONDS)
+
+
+def gap_count(page) -> int:
+    """The gap count the planners' console shows."""
+    return int(page.locator(".figures div").nth(1).locator("b").inner_text())
+
+
+def every_worker_on(base: str, version: str) -> float:
+    """Seconds until every worker answers with ``version``."""
+    started, seen = time.monotonic(), {}
+    while time.monotonic() - started < SECONDS and (len(seen) < WORKERS or set(seen.values()) != {version}):
+        seen |= _versions(base, 24)
+    assert set(seen.values()) == {version} and len(seen) == WORKERS, seen
+    return time.monotonic() - started
+
+
+def test_a_planner_drafts_publishes_and_rolls_back_from_the_pages(postgres_url, demo_files, tmp_path):
+    env = {**os.environ, "ZONEMAP_LAYER_DIR": str(demo_files.root), "DATABASE_URL": postgres_url, "ZONEMAP_LAYER_CHECK_SECONDS": "1"}
+    with running(env, tmp_path, workers=WORKERS) as server:
+        base = server.base
+        create_user(server.env, tmp_path, "li", "planner")
+        create_user(server.env, tmp_path, "wang", "dispatcher")
+        dispatcher = create_token(server.env, tmp_path)
+        status, report = call("POST", base + "/api/v1/reports", REPORT, dispatcher)
+        assert status == 201 and report["unit_id"] == "P06"
+        first_version = report["decision"]["zone_version"]
+        broken, valid = changed_layer(demo_files, tmp_path / "broken", break_row=True), changed_layer(demo_files, tmp_path / "valid")
+        with browser_context(base, DESKTOP) as (context, watch):
+            page = watch.page(context)
+            sign_in(page, base, "li")
+            assert page.url == base + "/console/plan"
+            page.wait_for_function("() => document.getElementById('plan-map').dataset.ready === '1'")
+            before = gap_count(page)
+            assert "城阳街道" in page.locator("#subdistricts + .scroll").inner_text()
+            screenshot(page, "plan-console-desktop")
+
+            page.goto(base + "/console/layers")
+            page.locator("input[name=layer]").set_input_files(files=[{"name": "责任区.gpkg", "mimeType": "application/octet-stream", "buffer": broken}])
+            page.get_by_role("button", name="上传并比较").click()
+            problems = page.locator("#problems").inner_text()
+            assert "zones" in problems and "\t4\t" in problems and "duties" in problems, problems  # the layer, the row, the field
+            screenshot(page, "layer-upload-refused")
+            watch.expect_status(422)  # the refused upload's page
+
+            page.locator("input[name=layer]").set_input_files(files=[{"name": "责任区.gpkg", "mimeType": "application/octet-stream", "buffer": valid}])
+            page.get_by_role("button", name="上传并比较").click()
+            page.wait_for_url(re.compile(r".*/console/layers/drafts/\d+$"))
+            affected = page.locator("#affected + p + .scroll").inner_text()
+            assert str(report["id"]) in affected and "P07" in affected
+            changed = int(page.locator("#changes + .figures div").nth(3).locator("b").inner_text())  # zones with a new owner
+            assert changed > 0
+            screenshot(page, "layer-draft")
+
+            gap = page.locator("input[name=gap_id]").first.get_attribute("value")
+            page.locator("input[name=gap_id]").first.check()
+            page.get_by_role("button", name="将勾选的建议采纳到本草稿").click()
+            assert f"GAP-{gap}" in page.locator("body").inner_text()
+            whole = page.locator("#coverage + .scroll tr.total").inner_text()
+            assert f"{before} → {before - 1}" in whole, whole
+
+            page.get_by_label("说明（原因）").fill("金海物业的责任区移交给P07；补上最大的空白")
+            page.get_by_role("button", name="将此草稿发布为当前版本").click()
+            page.wait_for_url(re.compile(r".*/console/layers/publications/\d+$"))
+            publication_url = page.url
+            new_version = page.locator("dd code").first.inner_text()
+            print(f"{WORKERS} workers on the published version {new_version} {every_worker_on(base, new_version):.1f} s after publishing")
+            page.goto(base + "/console/plan")
+            assert gap_count(page) == before - 1
+
+            phone_context, phone_watch = another_context(context, base, PHONE)
+            desk = phone_watch.page(phone_context)
+            sign_in(desk, base, "wang")
+            desk.goto(publication_url)
+            box = desk.locator(f"input[name=report_id][value='{report['id']}']")
+            assert box.is_checked()
+            screenshot(desk, "layer-publication-dispatcher-phone")
+            desk.get_by_role("button", name="将勾选的问题改派给新责任单位").click()
+            assert "已改派 1 件" in desk.locator(".flashes").inner_text()
+            phone_watch.clean()
+            history = call("GET", f"{base}/api/v1/reports/{report['id']}", token=dispatcher)[1]
+            assert history["unit_id"] == "P07" and new_version in history["history"][-1]["note"]
+
+            page.goto(base + "/console/layers")
+            rollback = page.locator(f"form[action='/console/layers/versions/{first_version}/rollback']")
+            rollback.locator("textarea").fill("移交推迟到下月")
+            rollback.get_by_role("button", name="回退到此版本").click()
+            page.wait_for_url(re.compile(r".*/console/layers/publications/\d+$"))
+            print(f"{WORKERS} workers back on {first_version} {every_worker_on(base, first_version):.1f} s after the rollback")
+            page.goto(base + "/console/plan")
+            assert gap_count(page) == before
+            page.goto(base + "/console/layers")
+            assert "移交推迟到下月" in page.locator("table.versions").inner_text()
+            screenshot(page, "layer-versions")
+            watch.clean()
