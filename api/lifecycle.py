@@ -126,12 +126,14 @@ def read_upload(files: Mapping[str, tuple[str, bytes]], current: ZoneLayer, *, m
             except ZonemapError as err:
                 upload.error(f"{field}: {err.user_msg}", field=field)
                 continue
+            loaded.report.source = files[field if field in files else "layer"][0]  # the planner's name for it, not ours
             reports.append(loaded.report)
             frames[field] = loaded.frame
         streets = load_streets(package) if package and "streets" in package_layers else current.streets
         categories = current.categories
         if "categories" in paths:
             categories, report = load_categories(paths["categories"], strict=False)
+            report.source = files["categories"][0]
             reports.append(report)
         units = current.unit_table
         if "units" in paths:

@@ -43,8 +43,26 @@ class LayerDiff:
         }
 
 
-def _duties(values: pd.Series) -> np.ndarray:
-    return np.array([",".join(sorted(parse_duties(v)[0])) for v in values], dtype=object)
+def _text(values: pd.Series) -> np.ndarray:
+    return values.astype(object).where(values.notna(), "").astype(str).to_numpy(dtype=object)
+
+
+def _same_duties(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Whether each pair of duty lists names the same duties (``"order,sanitation"`` is
+    ``"sanitation、order"``); only differently written pairs are parsed."""
+    same = before == after
+    for k in np.flatnonzero(~same):
+        same[k] = sorted(parse_duties(before[k])[0]) == sorted(parse_duties(after[k])[0])
+    return same
+
+
+def _same_shape(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Whether each pair of geometries is the same shape (vertices within `SAME_SHAPE_DEG`, in any
+    order); only pairs not equal as written are normalised."""
+    same = shapely.equals_exact(before, after, tolerance=SAME_SHAPE_DEG)
+    rest = np.flatnonzero(~same)
+    same[rest] = shapely.equals_exact(before[rest], after[rest], tolerance=SAME_SHAPE_DEG, normalize=True)
+    return same
 
 
 def _owner(values: pd.Series) -> np.ndarray:
@@ -61,18 +79,18 @@ def _zone_changes(before: ZoneLayer, after: ZoneLayer) -> pd.DataFrame:
     in_b, in_a = b >= 0, a >= 0
     unit_b = np.where(in_b, _owner(before.zones["unit_id"])[np.maximum(b, 0)], None)
     unit_a = np.where(in_a, _owner(after.zones["unit_id"])[np.maximum(a, 0)], None)
-    duties_b = np.where(in_b, _duties(before.zones["duties"])[np.maximum(b, 0)], None)
-    duties_a = np.where(in_a, _duties(after.zones["duties"])[np.maximum(a, 0)], None)
+    duties_b = np.where(in_b, _text(before.zones["duties"])[np.maximum(b, 0)], None)
+    duties_a = np.where(in_a, _text(after.zones["duties"])[np.maximum(a, 0)], None)
     area_b = np.where(in_b, before.zone_area_m2[np.maximum(b, 0)], np.nan)
     area_a = np.where(in_a, after.zone_area_m2[np.maximum(a, 0)], np.nan)
     names = np.where(in_a, after.zones["name"].to_numpy(dtype=object)[np.maximum(a, 0)], before.zones["name"].to_numpy(dtype=object)[np.maximum(b, 0)])
     common = in_a & in_b
-    reshaped = np.zeros(len(both), dtype=bool)
-    reshaped[common] = ~shapely.equals_exact(before.zones.geometry.to_numpy()[b[common]], after.zones.geometry.to_numpy()[a[common]],
-                                             tolerance=SAME_SHAPE_DEG, normalize=True)
+    reshaped, duties = np.zeros(len(both), dtype=bool), np.zeros(len(both), dtype=bool)
+    reshaped[common] = ~_same_shape(before.zones.geometry.to_numpy()[b[common]], after.zones.geometry.to_numpy()[a[common]])
+    duties[common] = ~_same_duties(duties_b[common], duties_a[common])
     masks = {
         "added": in_a & ~in_b, "removed": in_b & ~in_a, "reshaped": reshaped,
-        "owner": common & (unit_b != unit_a), "duties": common & (duties_b != duties_a),
+        "owner": common & (unit_b != unit_a), "duties": duties,
     }
     frames = [pd.DataFrame({"change": change, "zone_id": both["zone_id"].to_numpy()[m], "name": names[m],
                             "unit_before": unit_b[m], "unit_after": unit_a[m], "duties_before": duties_b[m], "duties_after": duties_a[m],
