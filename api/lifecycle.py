@@ -380,6 +380,14 @@ def rollback(session: Session, version: str, current: ZoneLayer, actor: str, not
     return publication, layer
 
 
+def awaiting_reassignment(session: Session, version: str) -> LayerPublication | None:
+    """The publication of the current ``version`` whose moved reports no dispatcher has reviewed yet."""
+    latest = session.scalars(select(LayerPublication).order_by(LayerPublication.id.desc()).limit(1)).first()
+    if latest is None or latest.version != version or not latest.affected or latest.reassigned_at is not None:
+        return None
+    return latest
+
+
 @dataclass
 class Reassignment:
     """What a dispatcher's reassignment after a publication did."""

@@ -64,6 +64,13 @@ def _page(summary: str, codes: tuple[str, ...] = ("200",), *, params: list[dict[
     return op
 
 
+def _page_data(summary: str, codes: tuple[str, ...], *, params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The data a page's script fetches (JSON, with the page's session or a token); errors are pages."""
+    op = _page(summary + " (a session or a token)", codes, params=params)
+    op["responses"]["200"] = {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Any"}}}}
+    return op
+
+
 def _replayable(op: dict[str, Any]) -> dict[str, Any]:
     """A 200 beside the 201: a retry with the same Idempotency-Key or client_ref returns the stored report."""
     op["responses"]["200"] = {**op["responses"]["201"], "description": "The report stored by an earlier request with the same key"}
@@ -296,8 +303,7 @@ def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
             "/coverage": {"get": _page("Where coverage used to be: to the planners' console", ("301",))},
             "/console/plan": {"get": _page("The planners' console: coverage of the scope per sub-district, the map, gaps, overlaps and unadopted test points, downloads",
                                            ("200", "302", "403", "503"))},
-            "/console/plan/map.json": {"get": {**_op("The planners' map: gaps, overlaps and unadopted test points (a session or a token)", schema="Any",
-                                                     errors=("401", "403", "503")), "security": []}},
+            "/console/plan/map.json": {"get": _page_data("The planners' map: gaps, overlaps and unadopted test points", ("302", "403", "503"))},
             "/console/plan/downloads/{what}.{fmt}": {"get": _page("A list as a file (attachment): gaps, suggestions, overlaps, test_points or subdistricts as gpkg, geojson, "
                                                                   "csv or xlsx", ("200", "302", "403", "404", "503"), params=[_path("what", enum=list(DOWNLOADS)), _path("fmt")])},
             "/console/layers": {"get": _page("The zone layer's publications (rollback), open drafts and the upload form", ("200", "302", "403")),
@@ -308,6 +314,8 @@ def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
                                                           form=_obj(["csrf_token"], csrf_token={"type": "string"}, gap_id={"type": "string"}))},
             "/console/layers/drafts/{draft_id}": {"get": _page("A draft beside the current version, its gaps, publish and discard", ("200", "302", "403", "404"),
                                                                params=[draft_id])},
+            "/console/layers/drafts/{draft_id}/map.json": {"get": _page_data("A draft's map: its changed zones, its gaps, the open reports it moves",
+                                                                             ("302", "403", "404", "503"), params=[draft_id])},
             "/console/layers/drafts/{draft_id}/suggestions": {"post": _page("Add the ticked gaps' suggestions to the draft", ("303", "302", "400", "403", "404"),
                                                                             params=[draft_id], form=_obj(["csrf_token"], csrf_token={"type": "string"}, gap_id={"type": "string"}))},
             "/console/layers/drafts/{draft_id}/publish": {"post": _page("Publish the draft with a note", ("303", "302", "400", "403", "404"), params=[draft_id],

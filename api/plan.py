@@ -82,6 +82,16 @@ def table(what: str, layer: ZoneLayer, result: Coverage) -> pd.DataFrame:
     return {"gaps": gaps, "overlaps": overlaps, "test_points": unadopted, "subdistricts": subdistricts}[what](layer, result)
 
 
+def changed_zones(before: ZoneLayer, after: ZoneLayer, changes: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The zone changes of a draft (`zones.diff.LayerDiff.zones`) with their outlines: a removed
+    zone's as it was, every other one's as the draft has it."""
+    was = dict(zip(before.zones["zone_id"], before.zones.geometry.to_numpy(), strict=True))
+    now = dict(zip(after.zones["zone_id"], after.zones.geometry.to_numpy(), strict=True))
+    geoms = [was[z] if change == "removed" else now[z] for change, z in zip(changes["change"], changes["zone_id"], strict=True)]
+    frame = changes.assign(key=changes["change"] + ":" + changes["zone_id"])
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=before.zones.crs)
+
+
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     """A table for spreadsheets: the geometry as the longitude and latitude of a point on it."""
     if not isinstance(frame, gpd.GeoDataFrame):

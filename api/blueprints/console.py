@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
-from api import citizens, console, parsing, services, uploads
+from api import citizens, console, lifecycle, parsing, services, uploads
 from api.auth import Caller, Role
 from api.clock import now
 from api.errors import ApiError
@@ -67,7 +67,8 @@ def dispatch_console() -> ResponseReturnValue:
     points = [{"lon": r.lon, "lat": r.lat, "name": f"{r.id} · {category_label(layer, r.category)}", "url": url_for(".report_page", report_id=r.id)} for r in rows]
     return render_template("console_dispatch.html", counts=counts, queue_names=QUEUE_NAMES, rows=rows, total=total,
                            notes=console.latest_notes(g.db, [r.id for r in rows]), page=page, pages=max(1, -(-total // PAGE_SIZE)), chosen=chosen, sort=sort, groups=groups, area_choices=area_choices,
-                           sources=ReportSource.values(), states=State.values(), points=points, at=at)
+                           sources=ReportSource.values(), states=State.values(), points=points, at=at,
+                           publication=lifecycle.awaiting_reassignment(g.db, layer.version))
 
 
 def _report(report_id: int) -> Report:

@@ -183,6 +183,22 @@ def draft(draft_id: int) -> ResponseReturnValue:
                            gaps=draft_gaps, list_rows=LIST_ROWS, change_rows=CHANGE_ROWS, note_form=NoteForm(), form=ChoiceForm())
 
 
+@bp.get("/layers/drafts/<int(max=2147483647):draft_id>/map.json")
+@staff_only(Role.PLANNER, Role.DISPATCHER)
+def draft_map(draft_id: int) -> ResponseReturnValue:
+    """The draft's map: its changed zones (a removed one as it was), its gaps, and the open reports it moves."""
+    row = g.db.get(LayerDraft, draft_id)
+    if row is None or row.state != "open":
+        abort(404)
+    current, layer = current_layer(), lifecycle.draft_layer(row)
+    comparison = lifecycle.compare(g.db, current, layer)
+    reports = g.db.execute(select(Report.id, Report.lon, Report.lat).where(Report.id.in_([int(i) for i in comparison.affected["report_id"]]))).all()
+    body = {"changes": features_json(plan.changed_zones(current, layer, comparison.diff.zones), "key"),
+            "gaps": features_json(plan.gaps(layer, comparison.after), "gap_id"), "overlaps": [], "test_points": [],
+            "reports": [{"id": r.id, "lon": r.lon, "lat": r.lat} for r in reports]}
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
+
+
 @bp.post("/layers/drafts/<int(max=2147483647):draft_id>/suggestions")
 @staff_only(Role.PLANNER)
 def draft_suggestions(draft_id: int) -> ResponseReturnValue:

@@ -1,7 +1,8 @@
-// The planners' coverage map: gaps, overlaps and unadopted test points of the current version
-// (#plan-map's data-features), the zones of the view with their owner, person in charge and
-// phone (fetched by bounding box with the planner's session as the view moves), and the streets.
-// A list row's link (data-place, data-id) shows its place on the map. Names are set as text.
+// The planners' maps: gaps, overlaps and unadopted test points (#plan-map's data-features); on the
+// coverage console the zones of the view with their owner, person in charge and phone (fetched by
+// bounding box with the planner's session as the view moves, when data-zones is set); on a draft's
+// page its changed zones and the open reports it moves. The streets beneath. A list row's link
+// (data-place, data-id) shows its place on the map. Names are set as text.
 'use strict';
 (function () {
   const element = document.getElementById('plan-map');
@@ -11,7 +12,7 @@
   const zoneCanvas = L.canvas({padding: 0.3, pane: 'zones'});
   const canvas = L.canvas({padding: 0.3});
   const MIN_ZONE_ZOOM = 12;
-  const places = {gap: {}, overlap: {}, test_point: {}};
+  const places = {gap: {}, overlap: {}, test_point: {}, zone: {}};
   function text(lines) {
     const span = document.createElement('span');
     lines.filter(Boolean).forEach((line, i) => { if (i) { span.appendChild(document.createElement('br')); } span.appendChild(document.createTextNode(line)); });
@@ -46,7 +47,14 @@
       })
       .catch(error => { if (error.name !== 'AbortError') { throw error; } });
   }
-  map.on('moveend', loadZones);
+  if (element.dataset.zones) { map.on('moveend', loadZones); }
+  const CHANGE_STYLE = {
+    added: {color: '#15803d', weight: 2, fillColor: '#4ade80', fillOpacity: 0.5},
+    removed: {color: '#475569', weight: 2, dashArray: '5 4', fill: false},
+    reshaped: {color: '#1d4ed8', weight: 2, fillColor: '#93c5fd', fillOpacity: 0.4},
+    owner: {color: '#7e22ce', weight: 2, fillColor: '#d8b4fe', fillOpacity: 0.4},
+    duties: {color: '#b45309', weight: 2, fillColor: '#fcd34d', fillOpacity: 0.4}
+  };
   fetch(element.dataset.features, {credentials: 'same-origin'}).then(response => response.json()).then(data => {
     L.geoJSON(data.gaps, {
       renderer: canvas, style: {color: '#b91c1c', weight: 1, fillColor: '#ef4444', fillOpacity: 0.45},
@@ -73,10 +81,25 @@
         layer.bindTooltip(() => text([`${feature.properties.point_id} · ${feature.properties.name}`, feature.properties.area_name]));
       }
     }).addTo(drawn);
+    const changed = L.geoJSON(data.changes || [], {
+      style: feature => CHANGE_STYLE[feature.properties.change] || {},
+      onEachFeature: (feature, layer) => {
+        const p = feature.properties;
+        places.zone[p.zone_id] = layer;
+        layer.bindTooltip(() => text([`${labels[p.change] || p.change} · ${p.zone_id} ${p.name || ''}`,
+          p.unit_before && p.unit_after && p.unit_before !== p.unit_after ? `${p.unit_before} → ${p.unit_after}` : (p.unit_after || p.unit_before)]), {sticky: true});
+      }
+    }).addTo(drawn);
+    (data.reports || []).forEach(report => {
+      L.circleMarker([report.lat, report.lon], {radius: 7, color: '#ffffff', weight: 2, fillColor: '#dc2626', fillOpacity: 1})
+        .bindTooltip(() => text([`${labels.report || ''} ${report.id}`])).addTo(drawn);
+    });
+    if (element.dataset.fit === 'changes' && changed.getLayers().length) { map.fitBounds(changed.getBounds(), {maxZoom: 17, padding: [20, 20]}); }
+    element.dataset.changes = String(changed.getLayers().length);
     element.dataset.gaps = String(data.gaps.length);
     element.dataset.ready = '1';
   });
-  loadZones();
+  if (element.dataset.zones) { loadZones(); }
   document.addEventListener('click', event => {
     const link = event.target.closest('a[data-place]');
     if (!link) { return; }

@@ -101,6 +101,7 @@ def matrix(ids: dict[str, object]) -> dict[tuple[str, str], tuple[dict[str, int]
         ("POST", "/console/layers"): (FORM, {"path": "/console/layers", "data": {}, "content_type": "multipart/form-data"}),
         ("POST", "/console/layers/suggestions"): (FORM, {"path": "/console/layers/suggestions", "data": {"gap_id": "G00001"}}),
         ("GET", "/console/layers/drafts/<int(max=2147483647):draft_id>"): (only({**SIGN_IN, "unit_a": 403, "unit_b": 403}, 404), {"path": "/console/layers/drafts/999"}),
+        ("GET", "/console/layers/drafts/<int(max=2147483647):draft_id>/map.json"): (only({**SIGN_IN, "unit_a": 403, "unit_b": 403}, 404), {"path": "/console/layers/drafts/999/map.json"}),
         ("POST", "/console/layers/drafts/<int(max=2147483647):draft_id>/suggestions"): (FORM, {"path": "/console/layers/drafts/999/suggestions", "data": {"gap_id": "G00001"}}),
         ("POST", "/console/layers/drafts/<int(max=2147483647):draft_id>/publish"): (FORM, {"path": "/console/layers/drafts/999/publish", "data": {"note": "x"}}),
         ("POST", "/console/layers/drafts/<int(max=2147483647):draft_id>/discard"): (FORM, {"path": "/console/layers/drafts/999/discard", "data": {}}),

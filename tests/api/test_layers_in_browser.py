@@ -92,7 +92,10 @@ def test_a_planner_drafts_publishes_and_rolls_back_from_the_pages(postgres_url, 
             phone_context, phone_watch = another_context(context, base, PHONE)
             desk = phone_watch.page(phone_context)
             sign_in(desk, base, "wang")
-            desk.goto(publication_url)
+            desk.goto(base + "/console/dispatch")
+            assert "1 件在办问题的责任单位有变化" in desk.locator("#layer-notice").inner_text()
+            desk.get_by_role("link", name="选择要改派的问题").click()
+            assert desk.url == publication_url
             box = desk.locator(f"input[name=report_id][value='{report['id']}']")
             assert box.is_checked()
             screenshot(desk, "layer-publication-dispatcher-phone")
@@ -101,6 +104,8 @@ def test_a_planner_drafts_publishes_and_rolls_back_from_the_pages(postgres_url, 
             phone_watch.clean()
             history = call("GET", f"{base}/api/v1/reports/{report['id']}", token=dispatcher)[1]
             assert history["unit_id"] == "P07" and new_version in history["history"][-1]["note"]
+            desk.goto(base + "/console/dispatch")
+            assert desk.locator("#layer-notice").count() == 0  # reviewed
 
             page.goto(base + "/console/layers")
             rollback = page.locator(f"form[action='/console/layers/versions/{first_version}/rollback']")

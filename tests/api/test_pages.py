@@ -67,7 +67,7 @@ def test_front_door_in_chinese_with_an_english_switch(client):
 
 
 def test_each_role_signs_in_to_its_own_console(app, client):
-    for username, role, unit, console in (("wang", "dispatcher", None, "/console/dispatch"), ("li", "planner", None, "/coverage"),
+    for username, role, unit, console in (("wang", "dispatcher", None, "/console/dispatch"), ("li", "planner", None, "/console/plan"),
                                           ("hw", "unit", "HW01", "/console/unit"), ("root", "admin", None, "/admin/users")):
         account(app, username, role, unit)
         landed = sign_in(client, username)

@@ -58,7 +58,7 @@ def test_the_page_the_map_ogc_and_the_command_line_agree_on_every_gap(app, clien
     from_cli = set(zip(cli["gap_id"], cli["area_m2"].round(1), strict=True))
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     signed_in(app, client, "planner")
-    page = client.get("/coverage").get_data(as_text=True)
+    page = client.get("/console/plan").get_data(as_text=True)
     assert f"<b>{summary['gap_count']}</b>" in page
     assert from_ogc == from_map == from_cli and len(from_ogc) == summary["gap_count"] > 100
 

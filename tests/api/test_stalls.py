@@ -146,8 +146,8 @@ def test_coverage_work_never_delays_routing(demo_files, tmp_path):
         _latencies(server.base, token, 10)  # warm
         before = _latencies(server.base, token, 20)
         pages = []
-        for path in ("/maps/coverage", "/coverage", "/maps/coverage"):  # the first computes, the others wait for it
-            thread = threading.Thread(target=lambda path=path: pages.append(call("GET", server.base + path)[0]), daemon=True)
+        for path in ("/maps/coverage", "/console/plan", "/maps/coverage"):  # the first computes, the others wait for it
+            thread = threading.Thread(target=lambda path=path: pages.append(call("GET", server.base + path, token=token)[0]), daemon=True)
             thread.start()
         started, during = time.monotonic(), []
         while len(pages) < 3 and time.monotonic() - started < 120:
@@ -164,11 +164,11 @@ def test_coverage_work_never_delays_routing(demo_files, tmp_path):
 def test_a_coverage_page_not_ready_answers_503_and_the_work_goes_on(app, client):
     signed_in(app, client, "planner")
     app.config["COVERAGE_WAIT_SECONDS"] = 0.001
-    first = client.get("/coverage")
+    first = client.get("/console/plan")
     assert first.status_code == 503 and int(first.headers["Retry-After"]) >= 5
     assert first.mimetype == "text/html" and "页面正在准备中" in first.get_data(as_text=True)  # a page, in the reader's language
     app.config["COVERAGE_WAIT_SECONDS"] = 60.0
-    assert client.get("/coverage").status_code == 200  # the same job, finished: not computed twice
+    assert client.get("/console/plan").status_code == 200  # the same job, finished: not computed twice
     assert client.get("/maps/coverage").status_code == 200
 
 

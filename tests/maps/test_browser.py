@@ -24,8 +24,12 @@ def test_coverage_page_draws_every_layer_offline(local_server, tmp_path):
     with browser_context(base, DESKTOP) as (context, watch):
         page = watch.page(context)
         sign_in(page, base, "li")
-        assert page.url == base + "/coverage"  # the planner's console
-        frame = next(f for f in page.frames if f.url.endswith("/maps/coverage"))
+        assert page.url == base + "/console/plan"  # the planner's console, with its own map
+        page.wait_for_function("() => document.getElementById('plan-map').dataset.ready === '1' && document.getElementById('plan-map').dataset.zones_shown > 1000")
+        assert "覆盖率" in page.locator("main").inner_text()
+        screenshot(page, "plan-console-map")
+        page.goto(base + "/maps/coverage")  # the standalone coverage map
+        frame = page.main_frame
         frame.wait_for_function("() => typeof L !== 'undefined' && document.querySelectorAll('canvas').length > 0", timeout=120_000)
         drawn = frame.evaluate("""() => {
             const out = {};
@@ -34,7 +38,6 @@ def test_coverage_page_draws_every_layer_offline(local_server, tmp_path):
             }
             return out;
         }""")
-        assert "覆盖率" in page.locator("main").inner_text()
         assert frame.evaluate("() => document.querySelectorAll('.zm-label-area').length") == 8  # the orientation layer names the sub-districts
         path = screenshot(page, "coverage-desktop")
         watch.clean()

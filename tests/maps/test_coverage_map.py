@@ -72,11 +72,11 @@ def test_served_by_the_app(client):
 
 
 def test_coverage_page_and_suggestions(app, client):
-    assert client.get("/coverage").headers["Location"] == "/login?next=/coverage"
+    assert client.get("/console/plan").headers["Location"] == "/login?next=/console/plan"
     signed_in(app, client, "planner")
-    zh = client.get("/coverage").get_data(as_text=True)
-    assert "责任区覆盖情况" in zh and "城阳街道" in zh and 'src="/maps/coverage"' in zh
-    en = client.get("/coverage?lang=en").get_data(as_text=True)
+    zh = client.get("/console/plan").get_data(as_text=True)
+    assert "责任区覆盖情况" in zh and "城阳街道" in zh and 'id="plan-map"' in zh
+    en = client.get("/console/plan?lang=en").get_data(as_text=True)
     assert "Responsibility coverage" in en and "Coverage" in en
     suggested = client.get("/maps/coverage/suggestions.geojson").get_json()
     assert suggested["features"] and all(f["properties"]["unit_id"] for f in suggested["features"])
