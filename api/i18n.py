@@ -24,6 +24,7 @@ from flask_babel import Babel, format_date, format_datetime, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from api.clock import now
+from api.problem_text import problem_text
 from zones.layer import Category, ZoneLayer
 from zones.workflow import Action, State
 
@@ -109,7 +110,7 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_DEFAULT_TIMEZONE"] = TIMEZONE
     Babel(app, locale_selector=language)
     app.jinja_env.filters.update(local_time=local_time, local_date=local_date, state_name=state_name, role_name=role_name, action_name=action_name,
-                                 actor_name=actor_name, time_left=time_left, source_name=source_name)
+                                 actor_name=actor_name, time_left=time_left, source_name=source_name, problem_text=problem_text)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, LANGUAGE_NAMES=LANGUAGE_NAMES, current_language=lambda: str(get_locale() or LANGUAGES[0]))
 
 
