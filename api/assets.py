@@ -1,6 +1,6 @@
 """Web assets the pages and maps load, all served by the app under ``/assets/`` (no CDN: district
 intranets are offline): the maps' from their Python packages (`maps.offline.ASSET_DIRS`), the
-pages' htmx from npm, installed with ``npm ci --prefix api/web`` from the committed lockfile;
+pages' htmx and the outline editor (Leaflet-Geoman) from npm, installed with ``npm ci --prefix api/web`` from the committed lockfile;
 scripts and styles are sent compressed."""
 
 from __future__ import annotations
@@ -14,15 +14,19 @@ from maps.offline import ASSET_DIRS
 
 WEB = Path(__file__).parent / "web"
 #: URL folder → directory on disk, for everything under ``/assets/``.
-PAGE_ASSET_DIRS = {**ASSET_DIRS, "htmx": WEB / "node_modules" / "htmx.org" / "dist"}
+PAGE_ASSET_DIRS = {**ASSET_DIRS, "htmx": WEB / "node_modules" / "htmx.org" / "dist",
+                   "geoman": WEB / "node_modules" / "@geoman-io" / "leaflet-geoman-free" / "dist"}
 HTMX = "htmx/htmx.min.js"
+GEOMAN = ("geoman/leaflet-geoman.min.js", "geoman/leaflet-geoman.css")
 
 
 def check_installed() -> None:
     """Refuse to start without the pages' scripts, saying how to install them."""
-    if not (PAGE_ASSET_DIRS["htmx"] / "htmx.min.js").is_file():
-        msg = f"the pages' scripts are not installed (no {WEB.name}/node_modules/htmx.org): run `npm ci --prefix api/web` (see README)"
-        raise RuntimeError(msg)
+    for name in (HTMX, *GEOMAN):
+        folder, _, file = name.partition("/")
+        if not (PAGE_ASSET_DIRS[folder] / file).is_file():
+            msg = f"the pages' scripts are not installed (no {WEB.name}/node_modules/.../{file}): run `npm ci --prefix api/web` (see README)"
+            raise RuntimeError(msg)
 
 
 #: Text assets worth compressing (Leaflet's script is 147 kB, 42 kB gzipped: a phone on a slow link feels it).

@@ -15,6 +15,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 from flask import Flask, current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -291,16 +292,52 @@ def compare(session: Session, current: ZoneLayer, layer: ZoneLayer) -> Compariso
     return Comparison(diff_layers(current, layer), before, after, coverage_change(before, after), affected_reports(session, current, layer))
 
 
-def accept_suggestions(draft: LayerDraft, gap_ids: list[str]) -> list[str]:
+class SuggestionError(ValueError):
+    """A suggestion cannot be accepted as asked: names the field and what is wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _outline(text: str, gap: shapely.Geometry, max_vertices: int) -> shapely.Geometry:
+    """A planner's outline for a gap (GeoJSON geometry, WGS84), checked: a valid polygon of few
+    enough vertices that overlaps the gap."""
+    try:
+        shape = shapely.from_geojson(text)
+    except (shapely.errors.GEOSException, ValueError):
+        raise SuggestionError("outline", "not a GeoJSON geometry") from None
+    if shapely.get_type_id(shape) not in (3, 6) or shape.is_empty:
+        raise SuggestionError("outline", "not a polygon")
+    if shapely.get_num_coordinates(shape) > max_vertices:
+        raise SuggestionError("outline", f"more than {max_vertices} vertices")
+    shape = shapely.make_valid(shape)
+    shape = shapely.union_all([p for p in shapely.get_parts(shape) if shapely.get_type_id(p) in (3, 6)])
+    if shape.is_empty or not shapely.intersects(shape, gap) or shapely.area(shapely.intersection(shape, gap)) <= 0:
+        raise SuggestionError("outline", "does not overlap the gap")
+    return shape
+
+
+def accept_suggestions(draft: LayerDraft, gap_ids: list[str], *, outline: str | None = None, unit_id: str | None = None) -> list[str]:
     """Add the draft's gap-fill suggestions for ``gap_ids`` to it as zones (zone id ``GAP-<gap id>``,
-    the suggested owner, all duties); returns the ids added. Unknown ids raise `KeyError` naming them."""
+    all duties); returns the ids added. For one gap, ``outline`` (a GeoJSON polygon the planner
+    drew) and ``unit_id`` replace the suggested outline and owner. Unknown ids raise `KeyError`
+    naming them; an unusable outline or owner, `SuggestionError`."""
     layer = draft_layer(draft)
     suggestions = analysis.coverage(layer).suggestions
-    wanted = suggestions[suggestions["zone_id"].isin([f"GAP-{g}" for g in gap_ids])]
+    wanted = suggestions[suggestions["zone_id"].isin([f"GAP-{g}" for g in gap_ids])].copy()
     missing = sorted(set(gap_ids) - {z.removeprefix("GAP-") for z in wanted["zone_id"]})
     if missing:
         raise KeyError(", ".join(missing))
-    new_zones = wanted.drop(columns=["area_m2"]).copy()
+    if (outline is not None or unit_id is not None) and len(wanted) != 1:
+        raise SuggestionError("gap_ids", "an outline or an owner is given for one gap at a time")
+    if unit_id is not None:
+        if not layer.knows_unit(unit_id):
+            raise SuggestionError("unit_id", f"no unit {unit_id!r} in the layer")
+        wanted["unit_id"] = unit_id
+    if outline is not None:
+        wanted["geometry"] = [_outline(outline, wanted.geometry.iloc[0], int(current_app.config["MAX_VERTICES"]))]
+    new_zones = wanted.drop(columns=["area_m2"])
     new_zones["unit_name"] = [layer.unit_names.get(u, "") for u in new_zones["unit_id"]]
     zones = gpd.GeoDataFrame(pd.concat([layer.zones, new_zones], ignore_index=True), geometry="geometry", crs=STORAGE_CRS)
     revised = ZoneLayer.build(zones, layer.test_points, layer.areas, layer.categories, units=layer.unit_table, streets=layer.streets, scope=layer.scope)

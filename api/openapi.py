@@ -155,7 +155,9 @@ def _schemas(categories: list[str]) -> dict[str, Any]:
         "Health": _obj(["status", "zone_version"], status={"type": "string"}, zone_version={"type": "string"}, zones={"type": "integer"},
                         worker={"type": "integer", "description": "process id of the worker that answered"}),
         "Any": {},
-        "GapIds": _obj(["gap_ids"], gap_ids={"type": "array", "minItems": 1, "maxItems": 500, "items": {"type": "string", "maxLength": 32, "pattern": NO_NUL}}),
+        "GapIds": _obj(["gap_ids"], gap_ids={"type": "array", "minItems": 1, "maxItems": 500, "items": {"type": "string", "maxLength": 32, "pattern": NO_NUL}},
+                       outline={"type": "object", "description": "one gap only: the zone's outline as a GeoJSON polygon (WGS84) instead of the gap's"},
+                       unit_id={"type": "string", "maxLength": 64, "pattern": NO_NUL, "description": "one gap only: its owner instead of the suggested one"}),
         "Note": _obj(["note"], note={"type": "string", "minLength": 1, "maxLength": 2000, "pattern": NO_NUL}),
         "ReportIds": _obj(["report_ids"], report_ids={"type": "array", "maxItems": 10000, "items": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}),
     }
@@ -263,7 +265,7 @@ def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
             },
             "/api/v1/layers/drafts/{draft_id}": {"get": _op("A draft and its comparison with the current version: changes, coverage per sub-district before and after, "
                                                             "open reports that would go to another owner", schema="Any", params=[draft_id], errors=("401", "403", "404"))},
-            "/api/v1/layers/drafts/{draft_id}/suggestions": {"post": _op("Add the draft's gap-fill suggestions for gap_ids to it as zones", schema="Any", params=[draft_id],
+            "/api/v1/layers/drafts/{draft_id}/suggestions": {"post": _op("Add the draft's gap-fill suggestions for gap_ids to it as zones (one gap: with an outline and owner of the planner's)", schema="Any", params=[draft_id],
                                                                          body="GapIds", errors=("401", "403", "404", "409", "422"))},
             "/api/v1/layers/drafts/{draft_id}/publish": {"post": _op("Publish the draft with a note; the answer lists the open reports it moves", ok="201", schema="Any",
                                                                      params=[draft_id], body="Note", errors=("401", "403", "404", "409", "422"))},

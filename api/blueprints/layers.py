@@ -180,6 +180,7 @@ def comparison_json(comparison: lifecycle.Comparison) -> dict[str, Any]:
         "test_points": comparison.diff.test_points.astype(object).where(comparison.diff.test_points.notna(), None).to_dict("records"),
         "coverage": comparison.areas,
         "affected_reports": comparison.affected.astype(object).where(comparison.affected.notna(), None).to_dict("records"),
+        "gaps": {"type": "FeatureCollection", "features": features_json(comparison.after.gaps, "gap_id")},  # the draft's, whose suggestions it can take
     }
 
 
@@ -198,16 +199,24 @@ def get_draft(draft_id: int) -> ResponseReturnValue:
 
 @bp.post("/layers/drafts/<int(max=2147483647):draft_id>/suggestions")
 def accept_suggestions(draft_id: int) -> ResponseReturnValue:
-    """Add the draft's gap-fill suggestions for ``gap_ids`` (JSON list) to it as zones."""
+    """Add the draft's gap-fill suggestions for ``gap_ids`` (JSON list) to it as zones; for one gap,
+    ``outline`` (a GeoJSON polygon) and ``unit_id`` replace the suggested outline and owner."""
     require(Role.PLANNER)
     draft = _open_draft(draft_id)
-    gap_ids = (request.get_json(silent=True) or {}).get("gap_ids")
+    data = request.get_json(silent=True) or {}
+    gap_ids, outline, unit_id = data.get("gap_ids"), data.get("outline"), data.get("unit_id")
     if not isinstance(gap_ids, list) or not gap_ids or not all(isinstance(x, str) for x in gap_ids):
         raise ApiError(422, "gap_ids: a list of gap ids of the draft", errors=[{"field": "gap_ids", "message": "a non-empty list of gap ids"}])
+    if outline is not None and not isinstance(outline, dict):
+        raise ApiError(422, "outline: a GeoJSON geometry", errors=[{"field": "outline", "message": "a GeoJSON geometry object"}])
+    if unit_id is not None and not isinstance(unit_id, str):
+        raise ApiError(422, "unit_id: a unit code", errors=[{"field": "unit_id", "message": "a unit code"}])
     try:
-        lifecycle.accept_suggestions(draft, gap_ids)
+        lifecycle.accept_suggestions(draft, gap_ids, outline=json.dumps(outline) if outline is not None else None, unit_id=unit_id)
     except KeyError as err:
         raise ApiError(422, f"gap_ids: the draft has no gap {err.args[0]}", errors=[{"field": "gap_ids", "message": f"unknown: {err.args[0]}"}]) from None
+    except lifecycle.SuggestionError as err:
+        raise ApiError(422, f"{err.field}: {err}", errors=[{"field": err.field, "message": str(err)}]) from None
     return jsonify(_draft_json(draft))
 
 

@@ -12,6 +12,7 @@ import json
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from api import analysis, lifecycle, plan
@@ -29,6 +30,10 @@ bp = Blueprint("plan", __name__, url_prefix="/console")
 LIST_ROWS = 50
 #: Rows of a draft's zone changes shown in its page.
 CHANGE_ROWS = 200
+#: Why an adjusted suggestion is refused, in the page's language.
+OUTLINE_PROBLEMS = {"not a GeoJSON geometry": _l("the outline could not be read"), "not a polygon": _l("the outline is not a polygon"),
+                    "does not overlap the gap": _l("the outline does not cover any of the gap"),
+                    "an outline or an owner is given for one gap at a time": _l("adjust one gap at a time")}
 
 
 def _extent(layer: ZoneLayer) -> list[float]:
@@ -139,11 +144,19 @@ def suggestions_to_new_draft() -> ResponseReturnValue:
 
 
 def _accept(draft: LayerDraft, gap_ids: list[str]) -> ResponseReturnValue:
+    outline, unit_id = request.form.get("outline") or None, request.form.get("unit_id") or None
     try:
-        lifecycle.accept_suggestions(draft, gap_ids)
+        lifecycle.accept_suggestions(draft, gap_ids, outline=outline, unit_id=unit_id)
     except KeyError as err:
         g.db.rollback()
         flash(_("No gap %(ids)s in this layer: the lists changed meanwhile. Reload them.", ids=err.args[0]), "error")
+        return redirect(request.referrer or url_for(".plan_console"), 303)
+    except lifecycle.SuggestionError as err:
+        g.db.rollback()
+        if err.field == "unit_id":
+            flash(_("%(unit)s is not a unit of the current zone layer.", unit=unit_id), "error")
+        else:
+            flash(_("The adjusted suggestion was not accepted: %(what)s.", what=OUTLINE_PROBLEMS.get(str(err), str(err))), "error")
         return redirect(request.referrer or url_for(".plan_console"), 303)
     g.db.flush()
     flash(_("%(n)d suggested zones were added to draft %(id)d.", n=len(gap_ids), id=draft.id), "ok")
@@ -205,6 +218,9 @@ def draft_suggestions(draft_id: int) -> ResponseReturnValue:
     """Add the chosen gaps' suggestions to the draft."""
     row = _open_draft(draft_id)
     gap_ids = _chosen_gaps()
+    if request.form.get("version") != row.version:  # gap ids are the draft's: another change renumbers them
+        flash(_("This draft was changed by someone else meanwhile. Look at its gaps again and accept once more."), "error")
+        return redirect(url_for(".draft", draft_id=draft_id) + "#gaps", 303)
     if not gap_ids:
         flash(_("Tick the gaps whose suggestions you accept."), "error")
         return redirect(url_for(".draft", draft_id=draft_id) + "#gaps", 303)

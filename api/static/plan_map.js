@@ -13,6 +13,7 @@
   const canvas = L.canvas({padding: 0.3});
   const MIN_ZONE_ZOOM = 12;
   const places = {gap: {}, overlap: {}, test_point: {}, zone: {}};
+  window.zonemapPlanMap = {map, places};  // for the outline editor of a draft's page
   function text(lines) {
     const span = document.createElement('span');
     lines.filter(Boolean).forEach((line, i) => { if (i) { span.appendChild(document.createElement('br')); } span.appendChild(document.createTextNode(line)); });
@@ -94,7 +95,7 @@
       L.circleMarker([report.lat, report.lon], {radius: 7, color: '#ffffff', weight: 2, fillColor: '#dc2626', fillOpacity: 1})
         .bindTooltip(() => text([`${labels.report || ''} ${report.id}`])).addTo(drawn);
     });
-    if (element.dataset.fit === 'changes' && changed.getLayers().length) { map.fitBounds(changed.getBounds(), {maxZoom: 17, padding: [20, 20]}); }
+    if (element.dataset.fit === 'changes' && changed.getLayers().length) { map.fitBounds(changed.getBounds(), {maxZoom: 17, padding: [20, 20], animate: false}); }
     element.dataset.changes = String(changed.getLayers().length);
     element.dataset.gaps = String(data.gaps.length);
     element.dataset.ready = '1';

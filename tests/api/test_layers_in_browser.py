@@ -1,7 +1,7 @@
 """The layer lifecycle in a real browser (Debian's Chromium; requests off the server aborted and
 counted) against 3 gunicorn workers on PostgreSQL: a planner uploads a layer with an error and
 sees its row named, uploads a valid one and sees the changes and the open report it moves,
-accepts a gap-fill suggestion, publishes; every worker serves the new version within seconds and
+accepts a gap-fill suggestion and another with its outline adjusted on the map, publishes; every worker serves the new version within seconds and
 the coverage figures change; a rollback restores the earlier figures."""
 
 from __future__ import annotations
@@ -25,6 +25,11 @@ SECONDS = 30  # every worker checks the current version at most every second (ZO
 def gap_count(page) -> int:
     """The gap count the planners' console shows."""
     return int(page.locator(".figures div").nth(1).locator("b").inner_text())
+
+
+def gap_km2(page) -> float:
+    """The gap area (km²) the planners' console shows."""
+    return float(re.search(r"([\d.]+) 平方千米", page.locator(".figures div").nth(1).locator("span").inner_text()).group(1))
 
 
 def every_worker_on(base: str, version: str) -> float:
@@ -52,7 +57,7 @@ def test_a_planner_drafts_publishes_and_rolls_back_from_the_pages(postgres_url, 
             sign_in(page, base, "li")
             assert page.url == base + "/console/plan"
             page.wait_for_function("() => document.getElementById('plan-map').dataset.ready === '1'")
-            before = gap_count(page)
+            before, before_km2 = gap_count(page), gap_km2(page)
             assert "城阳街道" in page.locator("#subdistricts + .scroll").inner_text()
             screenshot(page, "plan-console-desktop")
 
@@ -73,12 +78,35 @@ def test_a_planner_drafts_publishes_and_rolls_back_from_the_pages(postgres_url, 
             assert changed > 0
             screenshot(page, "layer-draft")
 
-            gap = page.locator("input[name=gap_id]").first.get_attribute("value")
-            page.locator("input[name=gap_id]").first.check()
+            gap = page.locator("input[type=checkbox][name=gap_id]").first.get_attribute("value")
+            page.locator("input[type=checkbox][name=gap_id]").first.check()
             page.get_by_role("button", name="将勾选的建议采纳到本草稿").click()
             assert f"GAP-{gap}" in page.locator("body").inner_text()
             whole = page.locator("#coverage + .scroll tr.total").inner_text()
             assert f"{before} → {before - 1}" in whole, whole
+
+            # Another suggestion, its outline adjusted on the map (Leaflet-Geoman) and given to a neighbour.
+            page.wait_for_function("() => document.getElementById('plan-map').dataset.ready === '1'")
+            row = page.locator("table.gaps tbody tr").first
+            adjusted = row.locator("a[data-place=gap]").inner_text()
+            row.locator("button[data-adjust]").click()
+            page.wait_for_function(f"() => document.getElementById('plan-map').dataset.editing === '{adjusted}'")
+            corner = page.locator("#plan-map .marker-icon").first
+            box = corner.bounding_box()
+            x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+            page.mouse.move(x, y)
+            page.mouse.down()
+            page.mouse.move(x + 40, y + 30, steps=8)
+            page.mouse.up()
+            owner = page.locator("#adjust select[name=unit_id] option").nth(1)
+            owner_label = owner.inner_text()
+            page.locator("#adjust select[name=unit_id]").select_option(index=1)
+            page.locator("#plan-map").screenshot(path=str(screenshot(page, "layer-draft-adjust").with_name("layer-draft-adjust-map.png")))
+            page.get_by_role("button", name="采纳调整后的建议").click()
+            assert "已将 1 个建议责任区加入草稿" in page.locator(".flashes").inner_text()
+            added = page.locator("#zone-changes + .scroll tr", has_text=f"GAP-{adjusted}").inner_text()
+            assert owner_label in added, added
+            after_gaps = int(re.search(r"→ (\d+)", page.locator("#coverage + .scroll tr.total td").nth(1).inner_text()).group(1))
 
             page.get_by_label("说明（原因）").fill("金海物业的责任区移交给P07；补上最大的空白")
             page.get_by_role("button", name="将此草稿发布为当前版本").click()
@@ -87,7 +115,7 @@ def test_a_planner_drafts_publishes_and_rolls_back_from_the_pages(postgres_url, 
             new_version = page.locator("dd code").first.inner_text()
             print(f"{WORKERS} workers on the published version {new_version} {every_worker_on(base, new_version):.1f} s after publishing")
             page.goto(base + "/console/plan")
-            assert gap_count(page) == before - 1
+            assert gap_count(page) == after_gaps and gap_km2(page) < before_km2  # as the draft foretold; an adjusted outline may leave pieces
 
             phone_context, phone_watch = another_context(context, base, PHONE)
             desk = phone_watch.page(phone_context)
@@ -114,7 +142,7 @@ def test_a_planner_drafts_publishes_and_rolls_back_from_the_pages(postgres_url, 
             page.wait_for_url(re.compile(r".*/console/layers/publications/\d+$"))
             print(f"{WORKERS} workers back on {first_version} {every_worker_on(base, first_version):.1f} s after the rollback")
             page.goto(base + "/console/plan")
-            assert gap_count(page) == before
+            assert (gap_count(page), gap_km2(page)) == (before, before_km2)
             page.goto(base + "/console/layers")
             assert "移交推迟到下月" in page.locator("table.versions").inner_text()
             screenshot(page, "layer-versions")

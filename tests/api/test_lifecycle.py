@@ -4,6 +4,9 @@ note; a dispatcher reassigns the open reports it moved; a rollback restores the 
 
 from __future__ import annotations
 
+import shapely
+import shapely.geometry
+
 from tests.api.test_layers import changed_layer, multipart
 from tests.api.test_reports import REPORT, submit
 
@@ -58,15 +61,33 @@ def test_draft_compare_accept_publish_reassign_and_roll_back(client, tokens, dem
     assert revised["changes"]["zones"]["added"] == 1
     assert revised["coverage"][-1]["gap_count_after"] == before_gaps - 1
 
+    # A planner's own outline and owner for another gap: a box around a point inside it.
+    draft_gaps = revised["gaps"]["features"]  # the draft's own gaps (their ids are the draft's)
+    biggest = max(draft_gaps, key=lambda f: f["properties"]["area_m2"])
+    second = biggest["properties"]["gap_id"]
+    inside = shapely.point_on_surface(shapely.geometry.shape(biggest["geometry"]))
+    box = shapely.box(inside.x - 0.0002, inside.y - 0.0002, inside.x + 0.0002, inside.y + 0.0002)
+    far = shapely.box(121.5, 37.5, 121.6, 37.6)
+    url = f"/api/v1/layers/drafts/{draft['id']}/suggestions"
+    refused = client.post(url, json={"gap_ids": [second], "outline": shapely.geometry.mapping(far)}, headers=tokens["planner"])
+    assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "outline"
+    refused = client.post(url, json={"gap_ids": [second], "unit_id": "X99"}, headers=tokens["planner"])
+    assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "unit_id"
+    adjusted = client.post(url, json={"gap_ids": [second], "outline": shapely.geometry.mapping(box), "unit_id": "P06"}, headers=tokens["planner"])
+    assert adjusted.status_code == 200, adjusted.get_json()
+    zones = client.get(f"/api/v1/layers/drafts/{draft['id']}", headers=tokens["planner"]).get_json()["comparison"]["zones"]
+    added = next(z for z in zones if z["zone_id"] == f"GAP-{second}")
+    assert added["unit_after"] == "P06" and 1000 < added["area_after_m2"] < 1600  # the box (about 44 m × 36 m), not the gap
+
     assert client.post(f"/api/v1/layers/drafts/{draft['id']}/publish", json={"note": ""}, headers=tokens["planner"]).status_code == 422
     published = client.post(f"/api/v1/layers/drafts/{draft['id']}/publish", json={"note": "金海物业的责任区移交；补上最大的空白"}, headers=tokens["planner"])
     assert published.status_code == 201, published.get_json()
     publication = published.get_json()
     assert publication["previous_version"] == before_version and publication["kind"] == "draft"
-    assert publication["version"] == accepted.get_json()["version"]  # what the draft showed is what every worker loads
+    assert publication["version"] == adjusted.get_json()["version"]  # what the draft showed is what every worker loads
     assert [a["report_id"] for a in publication["affected"]] == [report["id"]]
     assert client.get("/healthz").get_json()["zone_version"] == publication["version"]
-    assert coverage(client, tokens["planner"])["numberMatched"] == before_gaps - 1
+    assert coverage(client, tokens["planner"])["numberMatched"] >= before_gaps - 1  # the box may leave the rest of its gap in pieces
     assert client.post(f"/api/v1/layers/drafts/{draft['id']}/publish", json={"note": "again"}, headers=tokens["planner"]).status_code == 409
 
     assert client.post(f"/api/v1/layers/publications/{publication['id']}/reassign", json={"report_ids": [report["id"]]}, headers=tokens["planner"]).status_code == 403

@@ -71,7 +71,12 @@ def test_a_planner_drafts_compares_publishes_and_rolls_back_from_the_pages(app, 
     page = client.get(draft_url).get_data(as_text=True)
     assert f'/console/reports/{report["id"]}' in page and "P07" in page  # the affected report, its new owner
     gap = re.search(r'name="gap_id" value="(G\d+)"', page).group(1)
-    accepted = client.post(draft_url + "/suggestions", data={"csrf_token": csrf(page), "gap_id": [gap]})
+    version = re.search(r'name="version" value="([0-9a-f]+)"', page).group(1)
+    stale = client.post(draft_url + "/suggestions", data={"csrf_token": csrf(page), "gap_id": [gap], "version": "000000000000"})
+    assert stale.status_code == 303
+    again = client.get(draft_url).get_data(as_text=True)
+    assert "刚被其他人修改过" in again and "GAP-" not in again  # nothing accepted from a stale page
+    accepted = client.post(draft_url + "/suggestions", data={"csrf_token": csrf(page), "gap_id": [gap], "version": version})
     assert accepted.status_code == 303
     page = client.get(draft_url).get_data(as_text=True)
     assert f"GAP-{gap}" in page
