@@ -7,7 +7,9 @@ dispatcher chooses which of the affected open reports are reassigned.
 
 from __future__ import annotations
 
+import io
 import tempfile
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +43,9 @@ from zones.workflow import TRANSITIONS, Action
 #: The files an upload may carry: a GeoPackage with every layer, or the layers one by one (each a
 #: GeoJSON, GeoPackage, CSV or Excel file, as the command line reads them), and the two tables.
 UPLOAD_FIELDS = ("layer", "zones", "test_points", "areas", "scope", "categories", "units")
-LAYER_SUFFIXES = (".gpkg", ".geojson", ".json", ".csv", ".xlsx")
+LAYER_SUFFIXES = (".gpkg", ".geojson", ".json", ".csv", ".xlsx", ".zip")  # .zip: a zipped shapefile (UTF-8 or GBK)
+#: Most a zipped shapefile may unpack to (bytes): a small zip must not fill the disk.
+MAX_UNZIPPED = 1 << 30
 TABLE_SUFFIXES = (".csv", ".xlsx")
 #: Reports a dispatcher can still give to another unit: the states that allow ``reassign``.
 REASSIGNABLE = tuple(sorted(s.value for s, actions in TRANSITIONS.items() if Action.REASSIGN in actions))
@@ -108,7 +112,11 @@ def read_upload(files: Mapping[str, tuple[str, bytes]], current: ZoneLayer, *, m
         paths: dict[str, Path] = {}
         for field, (name, data) in files.items():
             suffix = _suffix(name, (".gpkg",) if field == "layer" else TABLE_SUFFIXES if field in ("categories", "units") else LAYER_SUFFIXES, field, upload)
-            if suffix is not None:
+            if suffix == ".zip":
+                shapefile = _unzip_shapefile(data, Path(tmp) / field, name, field, upload)
+                if shapefile is not None:
+                    paths[field] = shapefile
+            elif suffix is not None:
                 paths[field] = Path(tmp) / f"{field}{suffix}"
                 paths[field].write_bytes(data)
         package = paths.get("layer")
@@ -150,6 +158,31 @@ def read_upload(files: Mapping[str, tuple[str, bytes]], current: ZoneLayer, *, m
     return Upload(reports, layer, categories.to_csv(index=False), units.to_csv(index=False) if units is not None else None, sources)
 
 
+def _unzip_shapefile(data: bytes, folder: Path, name: str, field: str, report: ValidationReport) -> Path | None:
+    """The one shapefile of a zip (with its .dbf, .shx, .prj, .cpg), unpacked into ``folder`` under
+    the members' own base names (never their paths); None, with an error, for anything else."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        report.error(f"{name}: not a zip file", field=field)
+        return None
+    with archive:
+        members = [m for m in archive.infolist() if not m.is_dir() and not Path(m.filename).name.startswith(".")]
+        shapes = [m for m in members if m.filename.lower().endswith(".shp")]
+        if len(shapes) != 1:
+            report.error(f"{name}: the zip must hold exactly one shapefile (.shp), it holds {len(shapes)}", field=field)
+            return None
+        if sum(m.file_size for m in members) > MAX_UNZIPPED:
+            report.error(f"{name}: unpacks to more than {MAX_UNZIPPED >> 20} MB", field=field)
+            return None
+        stem = Path(shapes[0].filename).stem
+        folder.mkdir()
+        for member in members:
+            if Path(member.filename).stem == stem:
+                (folder / f"{field}{Path(member.filename).suffix.lower()}").write_bytes(archive.read(member))
+    return folder / f"{field}.shp"
+
+
 def _package_layers(path: Path, report: ValidationReport) -> set[str]:
     try:
         names = set(list_layers(path))
@@ -163,7 +196,7 @@ def _package_layers(path: Path, report: ValidationReport) -> set[str]:
 
 def _units(path: Path, data: bytes, report: ValidationReport) -> pd.DataFrame | None:
     try:
-        frame = pd.read_excel(path, dtype=str) if path.suffix == ".xlsx" else pd.read_csv(pd.io.common.StringIO(decode_text(data, "units")), dtype=str, keep_default_na=False)
+        frame = pd.read_excel(path, dtype=str) if path.suffix == ".xlsx" else pd.read_csv(io.StringIO(decode_text(data, "units")), dtype=str, keep_default_na=False)
     except (ValueError, ZonemapError) as err:
         report.error(f"units: {err}", field="units")
         return None

@@ -53,6 +53,9 @@ PATTERNS: list[tuple[re.Pattern[str], LazyString]] = [(re.compile(pattern, re.DO
     (r"(?P<layer>\w+): not in the upload; the current version's is kept", _l("%(layer)s: not in the upload; the current version's is kept")),
     (r"layer: the GeoPackage holds none of the layers zones, test_points, areas, scope", _l("the GeoPackage holds none of the layers zones, test_points, areas, scope")),
     (r"units: the table needs the columns unit_id and unit_name", _l("the units table needs the columns unit_id and unit_name")),
+    (r"(?P<name>.+): not a zip file", _l("%(name)s: not a zip file")),
+    (r"(?P<name>.+): the zip must hold exactly one shapefile \(\.shp\), it holds (?P<n>\d+)", _l("%(name)s: the zip must hold exactly one shapefile (.shp); it holds %(n)s")),
+    (r"(?P<name>.+): unpacks to more than (?P<mb>\d+) MB", _l("%(name)s: unpacks to more than %(mb)s MB")),
     (r"(?P<name>.+): expected one of (?P<allowed>[.a-z, ]+)", _l("%(name)s: the file must be one of %(allowed)s")),
 )]
 

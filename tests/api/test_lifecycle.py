@@ -4,6 +4,10 @@ note; a dispatcher reassigns the open reports it moved; a rollback restores the 
 
 from __future__ import annotations
 
+import io
+import zipfile
+
+import pyogrio
 import shapely
 import shapely.geometry
 
@@ -106,3 +110,29 @@ def test_draft_compare_accept_publish_reassign_and_roll_back(client, tokens, dem
     assert client.get("/healthz").get_json()["zone_version"] == before_version
     assert coverage(client, tokens["planner"])["numberMatched"] == before_gaps
     assert client.post("/api/v1/layers/0123456789ab/rollback", json={"note": "x"}, headers=tokens["planner"]).status_code == 404
+
+
+def test_a_zipped_gbk_shapefile_of_zones_alone_makes_a_draft(client, tokens, demo_files, tmp_path):
+    zones = pyogrio.read_dataframe(demo_files.gpkg, layer="zones")
+    moved = zones.index[zones["unit_id"] == "P06"][0]
+    zones.loc[moved, "unit_id"] = "P07"
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    pyogrio.write_dataframe(zones, folder / "责任区.shp", encoding="GBK")
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as out:
+        for path in folder.iterdir():
+            out.write(path, f"图层/{path.name}")
+    created = post_draft(client, tokens["planner"], zones=(archive.getvalue(), "责任区.zip"))
+    assert created.status_code == 201, created.get_json()
+    shown = client.get(f"/api/v1/layers/drafts/{created.get_json()['id']}", headers=tokens["planner"]).get_json()
+    changes = shown["comparison"]["changes"]["zones"]
+    assert changes == {"added": 0, "removed": 0, "reshaped": 0, "owner": 1, "duties": 0}, changes
+    assert shown["comparison"]["zones"][0]["name"] == zones.loc[moved, "name"]  # the Chinese name read right from GBK
+    assert any("test_points" in w["message"] for w in shown["warnings"])  # kept from the current version, and said so
+    two = io.BytesIO()
+    with zipfile.ZipFile(two, "w") as out:
+        out.writestr("a.shp", b"x")
+        out.writestr("b.shp", b"y")
+    refused = post_draft(client, tokens["planner"], zones=(two.getvalue(), "两个.zip"))
+    assert refused.status_code == 422 and "exactly one shapefile" in refused.get_json()["errors"][0]["message"]

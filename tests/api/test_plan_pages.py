@@ -44,6 +44,10 @@ def test_the_console_lists_gaps_overlaps_and_unadopted_points_with_downloads(app
     geojson = client.get("/console/plan/downloads/suggestions.geojson")
     assert geojson.headers["Content-Disposition"].startswith("attachment") and len(geojson.get_json()["features"]) == len(features["gaps"])
     assert client.get("/console/plan/downloads/subdistricts.gpkg").status_code == 404
+    dispatcher = app.test_client()
+    signed_in(app, dispatcher, "dispatcher")
+    read_only = dispatcher.get("/console/plan").get_data(as_text=True)
+    assert first_gap in read_only and 'name="gap_id"' not in read_only  # a dispatcher reads the lists, only planners accept
 
 
 def _upload(client, data: bytes, name: str = "layer.gpkg"):
