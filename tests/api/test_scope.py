@@ -44,7 +44,7 @@ def test_every_geometry_the_analysis_writes_is_valid(demo_layer):
     assert not report.errors, report.errors[:3]  # a planner can upload the suggestions as they are
 
 
-def test_the_page_the_map_ogc_and_the_command_line_agree_on_every_gap(app, client, demo_files, tmp_path):
+def test_the_page_the_maps_ogc_and_the_command_line_agree_on_every_gap(app, client, demo_files, tmp_path):
     ogc = client.get("/ogc/collections/coverage_gaps/items?limit=10000").get_json()
     from_ogc = {(f["id"], f["properties"]["area_m2"]) for f in ogc["features"]}
     html = client.get("/maps/coverage").get_data(as_text=True)
@@ -60,7 +60,11 @@ def test_the_page_the_map_ogc_and_the_command_line_agree_on_every_gap(app, clien
     signed_in(app, client, "planner")
     page = client.get("/console/plan").get_data(as_text=True)
     assert f"<b>{summary['gap_count']}</b>" in page
-    assert from_ogc == from_map == from_cli and len(from_ogc) == summary["gap_count"] > 100
+    console_map = client.get("/console/plan/map.json").get_json()["gaps"]
+    from_console = {(f["id"], f["properties"]["area_m2"]) for f in console_map}
+    listed = re.findall(r'data-place="gap" data-id="(G\d{5})">G\d{5}</a>\s*</td>\s*<td>([\d,]+) m²', page)
+    assert listed and all((gap, float(area.replace(",", ""))) in {(g, round(a)) for g, a in from_console} for gap, area in listed)
+    assert from_ogc == from_map == from_cli == from_console and len(from_ogc) == summary["gap_count"] > 100
 
 
 def test_a_scope_is_validated_like_any_layer(tmp_path, demo_files):
