@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import gzip
 import json
+from typing import Any
+
+import shapely
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -19,6 +22,7 @@ from api import analysis, lifecycle, plan
 from api.auth import Caller, Role
 from api.forms import ChoiceForm, LayerUploadForm, NoteForm
 from api.geojson import features_json
+from api.i18n import subdistrict_names
 from api.persistence.models import LayerDraft, LayerPublication, LayerVersion, Report
 from api.sessions import staff_only
 from api.state import current_layer, install
@@ -36,23 +40,35 @@ OUTLINE_PROBLEMS = {"not a GeoJSON geometry": _l("the outline could not be read"
                     "an outline or an owner is given for one gap at a time": _l("adjust one gap at a time")}
 
 
-def _extent(layer: ZoneLayer) -> list[float]:
-    """Where the coverage map opens: the scope (the built-up area), else the district."""
+def _extent(layer: ZoneLayer, area_id: str | None) -> list[float]:
+    """Where the coverage map opens: the scope (the built-up area), else the district; within one
+    sub-district when one is chosen."""
     frame = layer.scope if layer.scope is not None and len(layer.scope) else layer.areas
+    if area_id is not None:
+        area = layer.areas.geometry[layer.areas["area_id"] == area_id].union_all()
+        inside = shapely.intersection(frame.geometry.union_all(), area)
+        return [round(float(v), 6) for v in (inside if not inside.is_empty else area).bounds]
     return [round(float(v), 6) for v in frame.total_bounds]
 
 
 @bp.get("/plan")
 @staff_only(Role.PLANNER, Role.DISPATCHER)
 def plan_console() -> ResponseReturnValue:
-    """Coverage per sub-district, the map, the lists (largest first) and the downloads."""
+    """Coverage per sub-district, the map, the lists (largest first) and the downloads; ``?area=``
+    narrows the lists and the map to one sub-district."""
     layer = current_layer()
     result = analysis.coverage(layer)
-    return render_template("console_plan.html", s=result.summary, version=layer.version, extent=_extent(layer),
+    area_id = request.args.get("area") if request.args.get("area") in subdistrict_names(layer) else None
+
+    def within(frame: Any) -> Any:
+        return frame if area_id is None else frame[frame["area_id"] == area_id]
+
+    gaps, overlaps = within(plan.gaps(layer, result)), within(plan.overlaps(layer, result))
+    return render_template("console_plan.html", s=result.summary, version=layer.version, extent=_extent(layer, area_id), area_id=area_id,
                            subdistricts=plan.subdistricts(layer, result).to_dict("records"),
-                           gaps=plan.gaps(layer, result).head(LIST_ROWS).to_dict("records"),
-                           overlaps=plan.overlaps(layer, result).head(LIST_ROWS).to_dict("records"),
-                           points=plan.unadopted(layer, result).to_dict("records"), list_rows=LIST_ROWS,
+                           gaps=gaps.head(LIST_ROWS).to_dict("records"), gap_total=len(gaps),
+                           overlaps=overlaps.head(LIST_ROWS).to_dict("records"), overlap_total=len(overlaps),
+                           points=within(plan.unadopted(layer, result)).to_dict("records"), list_rows=LIST_ROWS,
                            downloads=plan.DOWNLOADS, form=ChoiceForm())
 
 
