@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from api import parsing
 from api.blueprints.open311 import CONTACT_PART, JURISDICTIONS, REQUEST_IDS, STATUS_FILTERS
-from api.lifecycle import UPLOAD_FIELDS
+from api.layer_upload import UPLOAD_FIELDS
 from api.plan import DOWNLOADS
 from api.parsing import CHINA_LAT, CHINA_LON
 from api.state import current_layer

@@ -18,7 +18,7 @@ from api.auth import Role, require
 from api.geojson import PRIVATE, features_json
 from api.errors import ApiError
 from api import state
-from api import lifecycle
+from api import layer_upload, lifecycle
 from api.persistence.models import LayerDraft, LayerPublication, LayerVersion
 from api.state import current_layer
 from geodata.io import decode_text
@@ -155,13 +155,13 @@ def create_draft() -> ResponseReturnValue:
     ``areas``, ``scope`` files, ``categories``, ``units``; a layer left out is kept from the current
     version). 422 lists every problem by layer, row, feature and field; warnings come with the draft."""
     caller = require(Role.PLANNER)
-    files = lifecycle.uploaded_files(request.files)
+    files = layer_upload.uploaded_files(request.files)
     if not files:
         raise ApiError(422, "attach a GeoPackage as 'layer' or layer files as 'zones', 'test_points', 'areas', 'scope'",
                        errors=[{"field": "layer", "message": "is required"}])
     current = current_layer()
-    upload = lifecycle.read_upload(files, current, max_vertices=int(current_app.config["MAX_VERTICES"]))
-    found = lifecycle.problems(upload.reports)
+    upload = layer_upload.read_upload(files, current, max_vertices=int(current_app.config["MAX_VERTICES"]))
+    found = layer_upload.problems(upload.reports)
     if not upload.ok:
         errors = [p for p in found if p["severity"] == "error"]
         raise ApiError(422, f"the upload has {len(errors)} errors; the first: {errors[0]['layer']} row {errors[0]['row']}: {errors[0]['message']}",

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from api import analysis, lifecycle, plan
+from api import analysis, layer_upload, lifecycle, plan
 from api.auth import Caller, Role
 from api.forms import ChoiceForm, LayerUploadForm, NoteForm
 from api.geojson import features_json
@@ -127,14 +127,14 @@ def upload_draft() -> ResponseReturnValue:
     form = LayerUploadForm()
     if not form.validate_on_submit():
         abort(400)
-    files = lifecycle.uploaded_files(request.files)
+    files = layer_upload.uploaded_files(request.files)
     if not files:
         flash(_("Choose a GeoPackage, or at least one layer file."), "error")
         return _layers_page(form, status=422)
     current = current_layer()
-    upload = lifecycle.read_upload(files, current, max_vertices=int(current_app.config["MAX_VERTICES"]))
+    upload = layer_upload.read_upload(files, current, max_vertices=int(current_app.config["MAX_VERTICES"]))
     if not upload.ok:
-        return _layers_page(form, lifecycle.problems(upload.reports), 422)
+        return _layers_page(form, layer_upload.problems(upload.reports), 422)
     draft = lifecycle.create_draft(g.db, upload, current, _caller().actor)
     g.db.flush()
     return redirect(url_for(".draft", draft_id=draft.id), 303)
@@ -155,7 +155,7 @@ def suggestions_to_new_draft() -> ResponseReturnValue:
         flash(_("Tick the gaps whose suggestions you accept."), "error")
         return redirect(url_for(".plan_console") + "#gaps", 303)
     current = current_layer()
-    draft = lifecycle.create_draft(g.db, lifecycle.current_upload(current), current, _caller().actor)
+    draft = lifecycle.create_draft(g.db, layer_upload.current_upload(current), current, _caller().actor)
     return _accept(draft, gap_ids)
 
 

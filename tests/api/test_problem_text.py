@@ -11,7 +11,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from api import lifecycle
+from api import layer_upload
 from api.problem_text import problem_text
 from geodata.io import write_layer
 from geodata.load import load_categories, load_layer
@@ -59,9 +59,9 @@ def _findings(demo_files, tmp_path) -> list[str]:
 
 def test_every_finding_of_a_broken_layer_is_said_in_chinese(app, demo_files, tmp_path):
     findings = _findings(demo_files, tmp_path)
-    upload = lifecycle.read_upload({"zones": ("坏.zip", b"not a zip"), "areas": ("片区.docx", b""), "test_points": ("点位.zip", _two_shapefiles())},
+    upload = layer_upload.read_upload({"zones": ("坏.zip", b"not a zip"), "areas": ("片区.docx", b""), "test_points": ("点位.zip", _two_shapefiles())},
                                    app.extensions["zonemap.layer"], max_vertices=1000)
-    findings += [p["message"] for p in lifecycle.problems(upload.reports)]
+    findings += [p["message"] for p in layer_upload.problems(upload.reports)]
     assert len(findings) >= 16, findings
     with app.test_request_context("/console/layers?lang=zh"):
         said = {message: problem_text(message) for message in findings}

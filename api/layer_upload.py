@@ -1,0 +1,194 @@
+"""A planner's upload of a zone layer, read and validated: a GeoPackage with every layer, or the
+layers one by one (GeoJSON, GeoPackage, CSV, Excel, zipped Shapefile; UTF-8 or GBK), with the
+categories and units tables. Every finding is kept by layer, row, feature and field; a layer the
+upload leaves out is taken from the current version. Client file names only give formats."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from werkzeug.datastructures import FileStorage
+
+from geodata.io import decode_text, list_layers
+from geodata.load import load_categories, load_layer, load_streets
+from zones.enums import LayerKind
+from zones.errors import ZonemapError
+from zones.layer import ZoneLayer
+from zones.schema import ValidationReport
+
+#: The files an upload may carry: a GeoPackage with every layer, or the layers one by one (each a
+#: GeoJSON, GeoPackage, CSV or Excel file, as the command line reads them), and the two tables.
+UPLOAD_FIELDS = ("layer", "zones", "test_points", "areas", "scope", "categories", "units")
+LAYER_SUFFIXES = (".gpkg", ".geojson", ".json", ".csv", ".xlsx", ".zip")  # .zip: a zipped shapefile (UTF-8 or GBK)
+#: Most a zipped shapefile may unpack to (bytes): a small zip must not fill the disk.
+MAX_UNZIPPED = 1 << 30
+TABLE_SUFFIXES = (".csv", ".xlsx")
+
+
+@dataclass
+class Upload:
+    """What an upload holds: every layer's validation report and, when none has an error, the
+    layer it makes with its tables as stored."""
+
+    reports: list[ValidationReport]
+    layer: ZoneLayer | None
+    categories_csv: str
+    units_csv: str | None
+    sources: str
+
+    @property
+    def ok(self) -> bool:
+        """True when no report holds an error."""
+        return self.layer is not None
+
+
+def uploaded_files(files: Mapping[str, FileStorage]) -> dict[str, tuple[str, bytes]]:
+    """A request's upload by field (`UPLOAD_FIELDS`), as (the client's file name, the bytes);
+    empty file inputs are left out, every spooled file is closed at once."""
+    found = {}
+    for field in UPLOAD_FIELDS:
+        upload = files.get(field)
+        if upload is None:
+            continue
+        with upload.stream as stream:
+            data = stream.read()
+        if upload.filename or data:
+            found[field] = (upload.filename or "", data)
+    return found
+
+
+def problems(reports: list[ValidationReport]) -> list[dict[str, Any]]:
+    """Every problem of ``reports`` as plain data (layer, source, severity, row, feature, field, message)."""
+    return [{"layer": r.layer, "source": r.source, "severity": p.severity, "row": p.row, "feature_id": p.feature_id, "field": p.field, "message": p.message}
+            for r in reports for p in r.problems]
+
+
+def _suffix(name: str, allowed: tuple[str, ...], field: str, report: ValidationReport) -> str | None:
+    suffix = Path(name).suffix.lower()
+    if suffix not in allowed:
+        report.error(f"{name or 'the file'}: expected one of {', '.join(allowed)}", field=field)
+        return None
+    return suffix
+
+
+def read_upload(files: Mapping[str, tuple[str, bytes]], current: ZoneLayer, *, max_vertices: int) -> Upload:
+    """Validate an upload: ``files`` maps fields of `UPLOAD_FIELDS` to (file name, bytes).
+
+    A layer the upload does not carry is kept from ``current`` (and said so in a warning), so a
+    planner may send a new zones file alone. Client file names only give the format: the files
+    are written under fixed names.
+    """
+    reports: list[ValidationReport] = []
+    upload = ValidationReport("upload", ", ".join(name for name, _ in files.values()))
+    reports.append(upload)
+    with tempfile.TemporaryDirectory(prefix="zonemap-upload-") as tmp:
+        paths: dict[str, Path] = {}
+        for field, (name, data) in files.items():
+            suffix = _suffix(name, (".gpkg",) if field == "layer" else TABLE_SUFFIXES if field in ("categories", "units") else LAYER_SUFFIXES, field, upload)
+            if suffix == ".zip":
+                shapefile = _unzip_shapefile(data, Path(tmp) / field, name, field, upload)
+                if shapefile is not None:
+                    paths[field] = shapefile
+            elif suffix is not None:
+                paths[field] = Path(tmp) / f"{field}{suffix}"
+                paths[field].write_bytes(data)
+        package = paths.get("layer")
+        package_layers = _package_layers(package, upload) if package else set()
+        frames: dict[str, gpd.GeoDataFrame | None] = {}
+        for kind in (LayerKind.ZONES, LayerKind.TEST_POINTS, LayerKind.AREAS, LayerKind.SCOPE):
+            field = kind.value.replace("-", "_")
+            path = paths.get(field) or (package if field in package_layers else None)
+            if path is None:
+                frames[field] = getattr(current, field)
+                if kind != LayerKind.SCOPE or current.scope is not None:
+                    upload.warning(f"{field}: not in the upload; the current version's is kept", field=field)
+                continue
+            try:
+                loaded = load_layer(path, kind, layer=field if path == package else None, strict=False, max_vertices=max_vertices)
+            except ZonemapError as err:
+                upload.error(f"{field}: {err.user_msg}", field=field)
+                continue
+            loaded.report.source = files[field if field in files else "layer"][0]  # the planner's name for it, not ours
+            reports.append(loaded.report)
+            frames[field] = loaded.frame
+        streets = load_streets(package) if package and "streets" in package_layers else current.streets
+        categories = current.categories
+        if "categories" in paths:
+            categories, report = load_categories(paths["categories"], strict=False)
+            report.source = files["categories"][0]
+            reports.append(report)
+        units = current.unit_table
+        if "units" in paths:
+            units = _units(paths["units"], files["units"][1], upload)
+    sources = ", ".join(f"{field}: {name}" for field, (name, _) in files.items())
+    if any(r.errors for r in reports) or len(frames) < 4:
+        return Upload(reports, None, "", None, sources)
+    try:
+        layer = ZoneLayer.build(frames["zones"], frames["test_points"], frames["areas"], categories, units=units, streets=streets, scope=frames["scope"])
+    except ZonemapError as err:
+        upload.error(err.user_msg)
+        return Upload(reports, None, "", None, sources)
+    return Upload(reports, layer, categories.to_csv(index=False), units.to_csv(index=False) if units is not None else None, sources)
+
+
+def _unzip_shapefile(data: bytes, folder: Path, name: str, field: str, report: ValidationReport) -> Path | None:
+    """The one shapefile of a zip (with its .dbf, .shx, .prj, .cpg), unpacked into ``folder`` under
+    the members' own base names (never their paths); None, with an error, for anything else."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        report.error(f"{name}: not a zip file", field=field)
+        return None
+    with archive:
+        members = [m for m in archive.infolist() if not m.is_dir() and not Path(m.filename).name.startswith(".")]
+        shapes = [m for m in members if m.filename.lower().endswith(".shp")]
+        if len(shapes) != 1:
+            report.error(f"{name}: the zip must hold exactly one shapefile (.shp), it holds {len(shapes)}", field=field)
+            return None
+        if sum(m.file_size for m in members) > MAX_UNZIPPED:
+            report.error(f"{name}: unpacks to more than {MAX_UNZIPPED >> 20} MB", field=field)
+            return None
+        stem = Path(shapes[0].filename).stem
+        folder.mkdir()
+        for member in members:
+            if Path(member.filename).stem == stem:
+                (folder / f"{field}{Path(member.filename).suffix.lower()}").write_bytes(archive.read(member))
+    return folder / f"{field}.shp"
+
+
+def _package_layers(path: Path, report: ValidationReport) -> set[str]:
+    try:
+        names = set(list_layers(path))
+    except ZonemapError as err:
+        report.error(f"layer: {err.user_msg}", field="layer")
+        return set()
+    if not names & {"zones", "test_points", "areas", "scope"}:
+        report.error("layer: the GeoPackage holds none of the layers zones, test_points, areas, scope", field="layer")
+    return names
+
+
+def _units(path: Path, data: bytes, report: ValidationReport) -> pd.DataFrame | None:
+    try:
+        frame = pd.read_excel(path, dtype=str) if path.suffix == ".xlsx" else pd.read_csv(io.StringIO(decode_text(data, "units")), dtype=str, keep_default_na=False)
+    except (ValueError, ZonemapError) as err:
+        report.error(f"units: {err}", field="units")
+        return None
+    if "unit_id" not in frame.columns or "unit_name" not in frame.columns:
+        report.error("units: the table needs the columns unit_id and unit_name", field="units")
+        return None
+    return frame.fillna("")
+
+
+def current_upload(current: ZoneLayer) -> Upload:
+    """The current version as an upload: the start of a draft made in the browser (gap-fill
+    suggestions accepted from the coverage lists)."""
+    return Upload([], current, current.categories.to_csv(index=False), current.unit_table.to_csv(index=False) if current.unit_table is not None else None,
+                  f"version {current.version}")
