@@ -101,7 +101,7 @@ def read_upload(files: Mapping[str, tuple[str, bytes]], current: ZoneLayer, *, m
                 paths[field] = Path(tmp) / f"{field}{suffix}"
                 paths[field].write_bytes(data)
         package = paths.get("layer")
-        package_layers = _package_layers(package, upload) if package else set()
+        package_layers = _package_layers(package, files["layer"][0], upload) if package else set()
         frames: dict[str, gpd.GeoDataFrame | None] = {}
         for kind in (LayerKind.ZONES, LayerKind.TEST_POINTS, LayerKind.AREAS, LayerKind.SCOPE):
             field = kind.value.replace("-", "_")
@@ -114,7 +114,7 @@ def read_upload(files: Mapping[str, tuple[str, bytes]], current: ZoneLayer, *, m
             try:
                 loaded = load_layer(path, kind, layer=field if path == package else None, strict=False, max_vertices=max_vertices)
             except ZonemapError as err:
-                upload.error(f"{field}: {err.user_msg}", field=field)
+                upload.error(f"{field}: {_named(err.user_msg, path, files[field if field in files else 'layer'][0])}", field=field)
                 continue
             loaded.report.source = files[field if field in files else "layer"][0]  # the planner's name for it, not ours
             reports.append(loaded.report)
@@ -122,9 +122,13 @@ def read_upload(files: Mapping[str, tuple[str, bytes]], current: ZoneLayer, *, m
         streets = load_streets(package) if package and "streets" in package_layers else current.streets
         categories = current.categories
         if "categories" in paths:
-            categories, report = load_categories(paths["categories"], strict=False)
-            report.source = files["categories"][0]
-            reports.append(report)
+            try:
+                categories, report = load_categories(paths["categories"], strict=False)
+            except ZonemapError as err:
+                upload.error(f"categories: {_named(err.user_msg, paths['categories'], files['categories'][0])}", field="categories")
+            else:
+                report.source = files["categories"][0]
+                reports.append(report)
         units = current.unit_table
         if "units" in paths:
             units = _units(paths["units"], files["units"][1], upload)
@@ -164,11 +168,16 @@ def _unzip_shapefile(data: bytes, folder: Path, name: str, field: str, report: V
     return folder / f"{field}.shp"
 
 
-def _package_layers(path: Path, report: ValidationReport) -> set[str]:
+def _named(message: str, path: Path, name: str) -> str:
+    """A reader's message about ``path`` with the planner's own name for the file in it."""
+    return message.replace(path.name, name)
+
+
+def _package_layers(path: Path, name: str, report: ValidationReport) -> set[str]:
     try:
         names = set(list_layers(path))
     except ZonemapError as err:
-        report.error(f"layer: {err.user_msg}", field="layer")
+        report.error(f"layer: {_named(err.user_msg, path, name)}", field="layer")
         return set()
     if not names & {"zones", "test_points", "areas", "scope"}:
         report.error("layer: the GeoPackage holds none of the layers zones, test_points, areas, scope", field="layer")

@@ -57,13 +57,32 @@ PATTERNS: list[tuple[re.Pattern[str], LazyString]] = [(re.compile(pattern, re.DO
     (r"(?P<name>.+): the zip must hold exactly one shapefile \(\.shp\), it holds (?P<n>\d+)", _l("%(name)s: the zip must hold exactly one shapefile (.shp); it holds %(n)s")),
     (r"(?P<name>.+): unpacks to more than (?P<mb>\d+) MB", _l("%(name)s: unpacks to more than %(mb)s MB")),
     (r"(?P<name>.+): expected one of (?P<allowed>[.a-z, ]+)", _l("%(name)s: the file must be one of %(allowed)s")),
+    (r"cannot read (?P<name>.+?) as CSV: (?P<detail>.+)", _l("cannot read %(name)s as a CSV table: %(detail)s")),
+    (r"cannot read (?P<name>.+?) as an Excel workbook: (?P<detail>.+)", _l("cannot read %(name)s as an Excel workbook: %(detail)s")),
+    (r"cannot read (?P<name>.+?): (?P<detail>.+)", _l("cannot read %(name)s: %(detail)s")),
+    (r"(?P<name>.+) has no geometry column", _l("%(name)s has no geometry column")),
+    (r"cannot decode (?P<name>.+?) as (?P<encodings>[-\w]+(?: or [-\w]+)*): (?P<detail>.+)",
+     _l("%(name)s is in none of the encodings %(encodings)s (%(detail)s): save it as UTF-8")),
+    (r"cannot decode the attributes of (?P<name>.+) as UTF-8 or GBK/GB18030; give the encoding explicitly",
+     _l("the attributes of %(name)s are neither UTF-8 nor GBK/GB18030: save the file as UTF-8")),
+    (r"(?P<name>.+): cannot decode as UTF-8 or GBK \(byte (?P<byte>\d+), line (?P<line>\d+)\); save it as UTF-8",
+     _l("%(name)s is neither UTF-8 nor GBK (line %(line)s, byte %(byte)s): save it as UTF-8")),
+    (r"(?P<name>.+) holds (?P<n>\d+) layers \((?P<names>.+)\); name the one to read",
+     _l("%(name)s holds %(n)s layers (%(names)s) and none is named after what it holds: name it zones, test_points, areas or scope")),
 )]
+#: A finding about one field of an upload: ``zones: <a reader's finding>``.
+FIELD_PREFIX = re.compile(r"(?P<field>[a-z_]+): (?P<rest>.+)", re.DOTALL)
 
 
 def problem_text(message: str) -> str:
-    """``message``, a validator's finding, in the page's language."""
+    """``message``, a validator's finding, in the page's language (a field's name before it kept)."""
     for pattern, text in PATTERNS:
         found = pattern.fullmatch(message)
         if found:
             return str(text) % found.groupdict()
+    prefixed = FIELD_PREFIX.fullmatch(message)
+    if prefixed:
+        rest = problem_text(prefixed["rest"])
+        if rest != prefixed["rest"]:
+            return f"{prefixed['field']}: {rest}"
     return message
