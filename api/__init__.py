@@ -50,13 +50,15 @@ class ZonemapFlask(Flask):
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, database (migrated), the zone layer, auth, blueprints."""
-    from api import analysis, assets, auth, errors, i18n, openapi, ratelimit, security, sessions, state
-    from api.blueprints import accounts, board, citizens, console, front, layers, maps, ogc, open311, pages, photos, plan, reports
-    from api.config import body_limits, configure
+    from api.auth import account_pages, callers, sessions
+    from api.layers import analysis, layer_api, live, map_pages, ogc, plan_pages
+    from api.reports import board_pages, citizen_pages, console_pages, open311, photo_api, report_api, unit_pages
+    from api.web import assets, errors, front, i18n, openapi, ratelimit, security
+    from api.web.config import body_limits, configure
     from api.persistence import Database, migrate
 
     assets.check_installed()
-    app = ZonemapFlask(__name__)  # the pages' scripts and styles in api/static; the maps' assets come from the maps blueprint
+    app = ZonemapFlask(__name__, template_folder="web/templates", static_folder="web/static")  # each feature's templates come with its blueprint
     app.json = JSONProvider(app)
     configure(app, test_config)
     i18n.init_app(app)
@@ -65,12 +67,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     assets.init_app(app)
     analysis.init_app(app)
     ratelimit.init_app(app)
-    auth.init_app(app)
+    callers.init_app(app)
     database = Database(app.config["DATABASE_URL"])
     migrate(database.engine)
     app.extensions["zonemap.db"] = database
     with database.session() as session:
-        state.init_app(app, session)
+        live.init_app(app, session)
 
     @app.before_request
     def _open() -> None:
@@ -79,14 +81,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             request.max_content_length = uploads[request.endpoint]
         g.db = database.sessions()
         g.caller = None
-        g.caller = auth.authenticate(g.db) or sessions.caller()
+        g.caller = callers.authenticate(g.db) or sessions.caller()
 
     sessions.init_app(app, database)  # its form-token check runs after _open, so that an error page has the database
 
     @app.context_processor
     def _names() -> dict[str, Any]:
-        layer = state.current_layer()
-        return {"district_name": state.district_name(layer), "district_bounds": [round(float(b), 5) for b in layer.areas.total_bounds],
+        layer = live.current_layer()
+        return {"district_name": live.district_name(layer), "district_bounds": [round(float(b), 5) for b in layer.areas.total_bounds],
                 "page_tiles": app.config["PAGE_TILES"], "assets": assets, **i18n.template_helpers(layer)}
 
     @app.after_request
@@ -111,13 +113,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz() -> ResponseReturnValue:
-        layer = state.current_layer()
+        layer = live.current_layer()
         return jsonify({"status": "ok", "zone_version": layer.version, "zones": len(layer.zones), "worker": os.getpid()})
 
     openapi.init_app(app)
-    for blueprint in (reports.bp, photos.bp, layers.bp, open311.bp, ogc.bp, maps.bp):  # bearer tokens, no forms: no CSRF token
+    for blueprint in (report_api.bp, photo_api.bp, layer_api.bp, open311.bp, ogc.bp, map_pages.bp):  # bearer tokens, no forms: no CSRF token
         sessions.csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
-    for blueprint in (front.bp, accounts.bp, citizens.bp, board.bp, pages.bp, console.bp, plan.bp):
+    for blueprint in (front.bp, account_pages.bp, citizen_pages.bp, board_pages.bp, unit_pages.bp, console_pages.bp, plan_pages.bp):
         app.register_blueprint(blueprint)
     return app

@@ -29,7 +29,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from api.auth import create_token
+from api.auth.callers import create_token
 from geodata.demo import DemoFiles, write_demo
 from geodata.demo.generate import load_district
 from geodata.demo.synthetic import synthetic_zones

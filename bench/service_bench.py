@@ -30,7 +30,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from api.auth import create_token
+from api.auth.callers import create_token
 from geodata.demo import write_demo
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

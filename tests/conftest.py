@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from api import create_app
-from api.auth import create_token
+from api.auth.callers import create_token
 from geodata.demo import DemoFiles, write_demo
 
 

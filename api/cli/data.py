@@ -12,7 +12,7 @@ import click
 import pandas as pd
 from tqdm import tqdm
 
-from api.batch import OUTPUT_SUFFIXES, LayerFiles, load_zone_layer, route_file, write_decisions
+from api.routing.batch import OUTPUT_SUFFIXES, LayerFiles, load_zone_layer, route_file, write_decisions
 from api.cli.common import DATA_DIR_ENV, default_data_dir, fail, main
 from geodata.crs import InputCRS
 from geodata.demo import DEFAULT_REPORTS, DemoFiles, ensure_demo, write_demo
@@ -210,7 +210,7 @@ def route_command(reports: Path, zones_file: Path | None, areas_file: Path | Non
         return
     started = time.perf_counter()
     if engine == "dask":
-        from api.cluster_routing import route_on_cluster
+        from api.routing.cluster import route_on_cluster
 
         resolved = LayerFiles(*(Path(f).resolve() if f else None for f in (zones_file, areas_file, points_file, categories_file, units_file, None, scope_file)))  # type: ignore[arg-type]
         counts = route_on_cluster(reports, resolved, config, out_file, scheduler=scheduler, workers=workers, crs=crs, blocksize=blocksize)

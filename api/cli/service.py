@@ -21,7 +21,7 @@ from api.cli.common import DATA_DIR_ENV, fail, main, service_app
 def serve(host: str, port: int, data_dir: Path | None, threads: int) -> None:
     """Run the service (one process, waitress) on the bundled Chengyang data; DATABASE_URL
     switches to PostgreSQL. For several workers run gunicorn itself (see README)."""
-    from api.serving import serve_one
+    from api.web.serving import serve_one
 
     app = service_app(data_dir)
     if not os.environ.get("ZONEMAP_BASE_URL"):  # links (OGC) name this server, never the Host a client sends
@@ -34,7 +34,7 @@ def serve(host: str, port: int, data_dir: Path | None, threads: int) -> None:
 
 def _demo_accounts(app: Any, home: str) -> None:
     """Create the demo's staff accounts when there are none, and print them once."""
-    from api.accounts import create_demo_accounts
+    from api.auth.accounts import create_demo_accounts
 
     with app.extensions["zonemap.db"].session() as session:
         made = create_demo_accounts(session, app.extensions["zonemap.layer"])
@@ -59,7 +59,7 @@ def user() -> None:
 @click.option("--data-dir", type=click.Path(path_type=Path))
 def user_create(username: str, role: str, unit_id: str | None, password_stdin: bool, data_dir: Path | None) -> None:
     """Create an account; its password is read from standard input and stored hashed."""
-    from api.accounts import AccountError, create_user
+    from api.auth.accounts import AccountError, create_user
 
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else ""
     app = service_app(data_dir)
@@ -75,8 +75,8 @@ def user_create(username: str, role: str, unit_id: str | None, password_stdin: b
 @click.option("--data-dir", type=click.Path(path_type=Path))
 def user_list(data_dir: Path | None) -> None:
     """Every account: username, role, unit, status, last sign-in."""
-    from api.accounts import all_users
-    from api.clock import iso
+    from api.auth.accounts import all_users
+    from api.persistence.clock import iso
 
     app = service_app(data_dir)
     with app.extensions["zonemap.db"].session() as session:
@@ -89,7 +89,7 @@ def user_list(data_dir: Path | None) -> None:
 @click.option("--data-dir", type=click.Path(path_type=Path))
 def user_disable(username: str, data_dir: Path | None) -> None:
     """Disable an account: it can no longer sign in, and its open sessions end."""
-    from api.accounts import set_active
+    from api.auth.accounts import set_active
 
     _change_account(data_dir, lambda session: set_active(session, username, False), f"disabled {username}")
 
@@ -99,7 +99,7 @@ def user_disable(username: str, data_dir: Path | None) -> None:
 @click.option("--data-dir", type=click.Path(path_type=Path))
 def user_enable(username: str, data_dir: Path | None) -> None:
     """Enable a disabled account again."""
-    from api.accounts import set_active
+    from api.auth.accounts import set_active
 
     _change_account(data_dir, lambda session: set_active(session, username, True), f"enabled {username}")
 
@@ -110,7 +110,7 @@ def user_enable(username: str, data_dir: Path | None) -> None:
 @click.option("--data-dir", type=click.Path(path_type=Path))
 def user_password(username: str, password_stdin: bool, data_dir: Path | None) -> None:
     """Give an account a new password (a forgotten one, say); its open sessions end."""
-    from api.accounts import set_password
+    from api.auth.accounts import set_password
 
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else ""
     _change_account(data_dir, lambda session: set_password(session, username, password), f"new password for {username}")
@@ -118,7 +118,7 @@ def user_password(username: str, password_stdin: bool, data_dir: Path | None) ->
 
 def _change_account(data_dir: Path | None, change: Callable[[Any], object], done: str) -> None:
     """Apply ``change(session)`` to the accounts, failing with the `AccountError`'s message."""
-    from api.accounts import AccountError
+    from api.auth.accounts import AccountError
 
     app = service_app(data_dir)
     with app.extensions["zonemap.db"].session() as session:
@@ -141,7 +141,7 @@ def token() -> None:
 @click.option("--data-dir", type=click.Path(path_type=Path))
 def token_create(role: str, unit_id: str | None, label: str, data_dir: Path | None) -> None:
     """Create a token; it is printed once, on the last line, and stored hashed."""
-    from api.auth import create_token
+    from api.auth.callers import create_token
 
     app = service_app(data_dir)
     with app.extensions["zonemap.db"].session() as session:
@@ -158,7 +158,7 @@ def token_create(role: str, unit_id: str | None, label: str, data_dir: Path | No
 @click.option("--data-dir", type=click.Path(path_type=Path))
 def escalate(data_dir: Path | None) -> None:
     """Escalate (督办) every open report past its deadline; run it from cron."""
-    from api import services
+    from api.reports import services
 
     app = service_app(data_dir)
     with app.extensions["zonemap.db"].session() as session:
@@ -178,7 +178,7 @@ def deliver(once: bool, poll_seconds: float, backoff_seconds: float, max_attempt
     """Send the outbox (dispatches, escalations, publications) to the units' webhooks."""
     import time
 
-    from api import notifications
+    from api.reports import notifications
 
     app = service_app(data_dir)
     database = app.extensions["zonemap.db"]
@@ -208,7 +208,7 @@ def webhook() -> None:
 @click.option("--data-dir", type=click.Path(path_type=Path))
 def webhook_set(unit_id: str, url: str, secret: str | None, data_dir: Path | None) -> None:
     """Configure a unit's webhook (replacing any earlier one)."""
-    from api import notifications
+    from api.reports import notifications
 
     app = service_app(data_dir)
     with app.extensions["zonemap.db"].session() as session:
@@ -238,7 +238,7 @@ def webhook_list(data_dir: Path | None) -> None:
 @click.option("--data-dir", type=click.Path(path_type=Path))
 def retention(older_than_days: float | None, data_dir: Path | None) -> None:
     """Erase reporters' contacts from reports and +1s older than the retention age; run it from cron."""
-    from api import services
+    from api.reports import services
 
     app = service_app(data_dir)
     days = older_than_days if older_than_days is not None else float(app.config["CONTACT_RETENTION_DAYS"])

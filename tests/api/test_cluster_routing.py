@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from api.batch import LayerFiles, decision_table, load_zone_layer, route_file
+from api.routing.batch import LayerFiles, decision_table, load_zone_layer, route_file
 from api.cli import main
-from api.cluster_routing import read_decisions
+from api.routing.cluster import read_decisions
 from zones.config import RoutingConfig
 
 pytestmark = pytest.mark.slow

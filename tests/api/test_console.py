@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from api.clock import now
+from api.persistence.clock import now
 from api.persistence.models import Report, Support
 from tests.api.test_pages import jpeg
 from tests.api.test_reports import LON, REPORT, submit

@@ -11,7 +11,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from api import notifications, services
+from api.reports import notifications
+from api.reports import services
 from api.persistence.models import OutboxMessage, Transition
 from tests.api.test_reports import REPORT, submit
 from tests.support.server import ZONEMAP

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from PIL import Image
 
-from api.accounts import set_active, set_password
+from api.auth.accounts import set_active, set_password
 from api.cli import main
 from api.persistence.models import Photo, Report, Support
 from tests.api.test_reports import LAT, LON, REPORT, submit
@@ -305,9 +305,9 @@ def test_the_catalogue_translates_every_message():
     from babel.messages.extract import extract_from_dir
     from babel.messages.pofile import read_po
 
-    from api.i18n import CATALOGUES
+    from api.web.i18n import CATALOGUES
 
-    root = CATALOGUES.parent
+    root = CATALOGUES.parents[1]  # the api package
     method_map = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
     wanted = {message for _file, _line, message, _comments, _context in extract_from_dir(root, method_map, keywords={"_": None, "_l": None, "gettext": None, "lazy_gettext": None,
                                                                                                                            "ngettext": (1, 2)})}

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from PIL import Image, PngImagePlugin
 
-from api import services
+from api.reports import services
 from api.cli import main
 from api.persistence.models import Report, Support
 from tests.api.test_reports import REPORT, submit

@@ -11,8 +11,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from api import layer_upload
-from api.problem_text import problem_text
+from api.layers import upload_reader
+from api.layers.finding_text import problem_text
 from geodata.io import write_layer
 from geodata.load import load_categories, load_layer
 from zones.enums import LayerKind
@@ -59,13 +59,13 @@ def _findings(demo_files, tmp_path) -> list[str]:
 
 def test_every_finding_of_a_broken_layer_is_said_in_chinese(app, demo_files, tmp_path):
     findings = _findings(demo_files, tmp_path)
-    upload = layer_upload.read_upload({"zones": ("坏.zip", b"not a zip"), "areas": ("片区.docx", b""), "test_points": ("点位.zip", _two_shapefiles())},
+    upload = upload_reader.read_upload({"zones": ("坏.zip", b"not a zip"), "areas": ("片区.docx", b""), "test_points": ("点位.zip", _two_shapefiles())},
                                    app.extensions["zonemap.layer"], max_vertices=1000)
-    findings += [p["message"] for p in layer_upload.problems(upload.reports)]
-    unreadable = layer_upload.read_upload({"zones": ("责任区.gpkg", b"SQLite format 3\x00 but nothing more"), "scope": ("建成区.geojson", b"{not json"),
+    findings += [p["message"] for p in upload_reader.problems(upload.reports)]
+    unreadable = upload_reader.read_upload({"zones": ("责任区.gpkg", b"SQLite format 3\x00 but nothing more"), "scope": ("建成区.geojson", b"{not json"),
                                           "categories": ("类别.csv", "代码,名称\n".encode("utf-8") + bytes([0xFF, 0xFE, 0x81]) + b"\n")},
                                          app.extensions["zonemap.layer"], max_vertices=1000)
-    read_errors = [p["message"] for p in layer_upload.problems(unreadable.reports) if p["severity"] == "error"]
+    read_errors = [p["message"] for p in upload_reader.problems(unreadable.reports) if p["severity"] == "error"]
     assert len(read_errors) == 3 and all(name in " ".join(read_errors) for name in ("责任区.gpkg", "建成区.geojson", "类别.csv")), read_errors  # the planner's names
     findings += read_errors
     assert len(findings) >= 19, findings

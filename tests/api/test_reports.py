@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from flask import g
 
-from api import parsing, services
-from api.auth import Caller, Role
-from api.state import current_layer
+from api.web import parsing
+from api.reports import services
+from api.auth.callers import Caller, Role
+from api.layers.live import current_layer
 from geodata.crs import wgs84_to_gcj02
 
 # A point inside zone Z01439 (P06's block) of the demo, WGS84.
@@ -159,7 +160,7 @@ def test_method_not_allowed_keeps_allow_header(client):
 def test_overdue_reports_are_escalated(app, client, tokens):
     from datetime import timedelta
 
-    from api import services
+    from api.reports import services
 
     rid = submit(client, tokens["public"]).get_json()["id"]
     later = services.now() + timedelta(hours=25)  # litter: 24 hours

@@ -12,7 +12,7 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from api.batch import LayerFiles, load_zone_layer
+from api.routing.batch import LayerFiles, load_zone_layer
 from api.cli import main
 from geodata.io import write_layer
 from geodata.load import load_scope

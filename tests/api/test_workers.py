@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from api.auth import create_token
+from api.auth.callers import create_token
 from tests.api.test_layers import changed_layer, multipart
 from tests.api.test_reports import LAT, LON, REPORT
 from tests.support.server import call, running
@@ -70,7 +70,7 @@ def test_a_session_made_on_one_worker_holds_on_every_worker(postgres_url, demo_f
     import urllib.parse
     import urllib.request
 
-    from api.accounts import create_user
+    from api.auth.accounts import create_user
 
     env = {**os.environ, "ZONEMAP_LAYER_DIR": str(demo_files.root), "DATABASE_URL": postgres_url}
     with running(env, tmp_path, workers=WORKERS) as server:

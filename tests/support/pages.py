@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from api.accounts import create_user
+from api.auth.accounts import create_user
 
 PASSWORD = "correct horse battery"
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')

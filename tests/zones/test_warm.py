@@ -10,7 +10,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 
-from api.batch import LayerFiles, load_zone_layer
+from api.routing.batch import LayerFiles, load_zone_layer
 from zones.config import RoutingConfig
 from zones.router import route, warm
 
@@ -37,7 +37,7 @@ def test_after_warm_routing_builds_nothing(demo_files):
 FORKED = textwrap.dedent("""
     import json, os, sys
     import numpy as np
-    from api.batch import LayerFiles, load_zone_layer
+    from api.routing.batch import LayerFiles, load_zone_layer
     from zones.router import route_one, warm
 
     gpkg, categories, units = sys.argv[1:4]

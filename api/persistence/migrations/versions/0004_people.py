@@ -15,7 +15,7 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-# The alphabet of public references (api.citizens.new_public_ref), repeated here: a migration
+# The alphabet of public references (api.reports.citizens.new_public_ref), repeated here: a migration
 # never imports the application it migrates.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 

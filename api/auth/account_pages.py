@@ -1,0 +1,103 @@
+"""Staff sign-in and their consoles: ``/login``, ``/logout``, ``/console`` (each role to its own
+console) and ``/admin/users`` (the administrator's list of accounts: create, disable, enable)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import login_user, logout_user
+
+from api.auth import accounts
+from api.web import ratelimit
+from api.auth.callers import Caller, Role
+from api.web.forms import AccountSwitchForm, LoginForm, UserForm
+from api.auth.sessions import SessionUser, local_path, staff_only
+from api.layers.live import current_layer
+
+bp = Blueprint("accounts", __name__, template_folder="templates")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    """The sign-in form; a wrong name or password says so and stores nothing."""
+    form = LoginForm(next=request.args.get("next", ""))
+    if request.method == "GET":
+        return render_template("login.html", form=form, failed=False)
+    if not form.validate():
+        return render_template("login.html", form=form, failed=False), 422
+    ratelimit.check_login(form.username.data)
+    user = accounts.check_password(g.db, form.username.data, form.password.data)
+    if user is None:
+        ratelimit.count_failed_login(form.username.data)
+        return render_template("login.html", form=form, failed=True)
+    login_user(SessionUser(user.id, user.username, user.role, user.unit_id, user.password_hash))
+    return redirect(local_path(form.next.data) or url_for(".console"), 303)
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    """Sign out (a posted form, its CSRF token checked before this view runs) and go to the front door."""
+    logout_user()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("front.home"), 303)
+
+
+#: Where each role works.
+CONSOLES = {Role.DISPATCHER: "console.dispatch_console", Role.PLANNER: "plan.plan_console", Role.UNIT: "console.unit_console", Role.ADMIN: ".users"}
+
+
+@bp.get("/console")
+@staff_only(Role.DISPATCHER, Role.PLANNER, Role.UNIT, Role.ADMIN)
+def console() -> ResponseReturnValue:
+    """Send each role to its own console."""
+    caller: Caller = g.caller
+    return redirect(url_for(CONSOLES[caller.role]), 303)
+
+
+@bp.route("/admin/users", methods=["GET", "POST"])
+@staff_only(Role.ADMIN)
+def users() -> ResponseReturnValue:
+    """Every account, and a form to create one."""
+    form = UserForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                accounts.create_user(g.db, current_layer(), form.username.data, form.role.data, form.password.data, form.unit_id.data or None)
+            except accounts.AccountError as err:
+                getattr(form, err.field).errors = [*getattr(form, err.field).errors, _account_error(err)]
+                status = 422
+            else:
+                flash(_("Account %(name)s created.", name=form.username.data), "info")
+                return redirect(url_for(".users"), 303)
+        else:
+            status = 422
+    return render_template("admin_users.html", form=form, users=accounts.all_users(g.db), switch=AccountSwitchForm()), status
+
+
+def _account_error(err: accounts.AccountError) -> str:
+    """What is wrong with a new account, in the page's language."""
+    messages = {
+        "username": _("This username is taken or not allowed."),
+        "unit_id": _("A unit account needs the code of a unit in the current zone layer; other roles have none."),
+        "password": _("The password needs at least %(n)d characters.", n=accounts.MIN_PASSWORD),
+        "role": _("Choose a role."),
+    }
+    return messages[err.field]
+
+
+@bp.post("/admin/users/<username>/<any(disable, enable):change>")
+@staff_only(Role.ADMIN)
+def switch(username: str, change: str) -> ResponseReturnValue:
+    """Disable an account (its sessions end at their next request) or enable it again."""
+    caller: Caller = g.caller
+    if change == "disable" and username == caller.username:
+        flash(_("You cannot disable your own account."), "error")
+        return redirect(url_for(".users"), 303)
+    try:
+        accounts.set_active(g.db, username, change == "enable")
+    except accounts.AccountError:
+        return redirect(url_for(".users"), 303)
+    flash(_("Account %(name)s disabled.", name=username) if change == "disable" else _("Account %(name)s enabled.", name=username), "info")
+    return redirect(url_for(".users"), 303)

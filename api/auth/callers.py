@@ -1,0 +1,143 @@
+"""Roles, callers and API tokens. Tokens are random, shown once, and stored as SHA-256 digests.
+
+A request's caller comes from its ``Authorization: Bearer`` token, else from a staff member's
+signed-in session (`api.auth.sessions`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import Flask, current_app, g, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.web.errors import OPEN311_PREFIX, ApiError
+from api.persistence.models import Token
+from zones.enums import StrEnumChecked
+
+
+class Role(StrEnumChecked):
+    """Who is calling."""
+
+    DISPATCHER = "dispatcher"  # everything
+    PLANNER = "planner"  # read all, manage zone layers
+    UNIT = "unit"  # only its own zones, test points and reports
+    PUBLIC = "public"  # submit reports, read the public board
+    ADMIN = "admin"  # manages staff accounts (an account role, with no rights over reports)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated caller of a request."""
+
+    role: Role
+    unit_id: str | None = None
+    token_id: int | None = None
+    username: str | None = None  # a signed-in staff member (None for a token)
+
+    @property
+    def actor(self) -> str:
+        """How the history names this caller: ``unit:P06`` (a unit's token), ``unit:P06@li``
+        (a unit's member), ``dispatcher#7`` (a token), ``dispatcher@wang`` (a person)."""
+        if self.username:
+            return f"{self.role.value}{':' + self.unit_id if self.unit_id else ''}@{self.username}"
+        return f"{self.role.value}:{self.unit_id}" if self.unit_id else f"{self.role.value}#{self.token_id}"
+
+
+def digest(token: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, role: str, unit_id: str | None = None, label: str = "") -> str:
+    """Create a token for ``role`` (a unit token names its unit) and return it; only its digest is kept."""
+    role = Role(role)
+    if role == Role.UNIT and not unit_id:
+        msg = "a unit token needs --unit"
+        raise ValueError(msg)
+    token = "zm_" + secrets.token_urlsafe(32)
+    session.add(Token(digest=digest(token), role=role.value, unit_id=unit_id if role == Role.UNIT else None, label=label, created_at=datetime.now(UTC)))
+    return token
+
+
+def authenticate(session: Session) -> Caller | None:
+    """The caller named by the ``Authorization: Bearer`` header (or, on Open311 writes only, the
+    ``api_key`` argument its contract defines), or None when there is none.
+
+    Anywhere else a token is never taken from a URL or form, where access logs, proxies and
+    browser histories keep it: ``api_key`` there is a 400 (and the access log redacts it). A
+    malformed or unknown token is a 401, never an anonymous call.
+    """
+    if request.routing_exception is not None:  # no such path or method: answered by routing alone
+        return None
+    open311_write = request.method == "POST" and request.path.startswith(OPEN311_PREFIX)
+    if "api_key" in request.args and not open311_write:  # the Open311 contract names it as an argument of a write
+        raise ApiError(400, "api_key: send the token in the 'Authorization: Bearer <token>' header, never in the URL",
+                       errors=[{"field": "api_key", "message": "not accepted in the query string"}])
+    header = request.headers.get("Authorization", "")
+    if open311_write and not header and request.values.get("api_key"):
+        header = "Bearer " + request.values["api_key"]
+    elif request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded" and "api_key" in request.form and not open311_write:
+        raise ApiError(400, "api_key: only Open311 writes take the token as a parameter; send 'Authorization: Bearer <token>'",
+                       errors=[{"field": "api_key", "message": "only on Open311 writes"}])
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "use 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
+    wanted = digest(token.strip())
+    known: TokenCache = current_app.extensions["zonemap.tokens"]
+    caller = known.get(wanted)
+    if caller is None:
+        row = session.execute(select(Token.digest, Token.role, Token.unit_id, Token.id).where(Token.digest == wanted)).first()
+        if row is None or not hmac.compare_digest(row.digest, wanted):
+            raise ApiError(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+        caller = Caller(Role(row.role), row.unit_id, row.id)
+        known.put(wanted, caller)
+    return caller
+
+
+class TokenCache:
+    """Callers of recently seen tokens, per process, so that a request need not look its token up.
+
+    Tokens never change once created; an entry lives ``seconds`` so that a token row deleted from
+    the database stops working within that time. Unknown tokens are never cached.
+    """
+
+    def __init__(self, seconds: float = 60.0, size: int = 10_000) -> None:
+        self.seconds, self.size = seconds, size
+        self._entries: dict[str, tuple[Caller, float]] = {}
+
+    def get(self, key: str) -> Caller | None:
+        """The cached caller for a token digest, or None when unknown or expired."""
+        entry = self._entries.get(key)
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[0]
+
+    def put(self, key: str, caller: Caller) -> None:
+        """Remember ``caller`` for ``key``; a full cache starts over."""
+        if len(self._entries) >= self.size:
+            self._entries.clear()
+        self._entries[key] = (caller, time.monotonic() + self.seconds)
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its token cache."""
+    app.extensions["zonemap.tokens"] = TokenCache(float(app.config["TOKEN_CACHE_SECONDS"]))
+
+
+def require(*roles: Role) -> Caller:
+    """The current caller if it holds one of ``roles``; else 401 (no token) or 403."""
+    caller: Caller | None = g.caller
+    if caller is None:
+        raise ApiError(401, "this needs a token", headers={"WWW-Authenticate": "Bearer"})
+    if caller.role not in roles:
+        raise ApiError(403, f"a {caller.role.value} token may not do this")
+    return caller

@@ -1,0 +1,77 @@
+"""Coverage analysis and coverage maps, computed once per layer version on a thread of their own.
+
+A request never computes them and never holds a lock that routing or submission takes: it asks
+for the result, waits for it at most ``COVERAGE_WAIT_SECONDS`` (while the worker's other threads
+keep routing), and otherwise gets a 503 with ``Retry-After`` while the work goes on. Results of
+the two newest layer versions are kept.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any, TypeVar
+
+from flask import Flask, current_app
+
+from api.web.errors import ApiError
+from zones.coverage import Coverage, analyse
+from zones.layer import ZoneLayer
+
+T = TypeVar("T")
+KEPT_VERSIONS = 2
+
+
+class Analyses:
+    """Results per (layer version, what), each computed once on the analysis thread."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="zonemap-analysis")
+        self._lock = threading.Lock()  # guards the table only, never held while computing
+        self._jobs: OrderedDict[str, dict[Any, Future[Any]]] = OrderedDict()
+
+    def submit(self, layer: ZoneLayer, what: Any, make: Callable[[], T]) -> Future[T]:
+        """The job computing ``make()`` for ``layer`` (started now if it is new)."""
+        with self._lock:
+            jobs = self._jobs.setdefault(layer.version, {})
+            self._jobs.move_to_end(layer.version)
+            while len(self._jobs) > KEPT_VERSIONS:
+                self._jobs.popitem(last=False)
+            if what not in jobs:
+                jobs[what] = self._pool.submit(make)
+            return jobs[what]
+
+    def coverage(self, layer: ZoneLayer) -> Future[Coverage]:
+        """The coverage analysis of ``layer``."""
+        return self.submit(layer, "coverage", lambda: analyse(layer))
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its analysis thread."""
+    app.extensions["zonemap.analyses"] = Analyses()
+
+
+def wait(job: Future[T]) -> T:
+    """The job's result, waited for at most ``COVERAGE_WAIT_SECONDS``; else a 503 asking to retry."""
+    seconds = float(current_app.config["COVERAGE_WAIT_SECONDS"])
+    try:
+        return job.result(timeout=seconds)
+    except FutureTimeout:
+        raise ApiError(503, f"the coverage analysis of this layer version is still being computed; try again in {max(5, int(seconds))} s",
+                       headers={"Retry-After": str(max(5, int(seconds)))}) from None
+
+
+def coverage(layer: ZoneLayer) -> Coverage:
+    """The coverage analysis of ``layer``, computed off the request path."""
+    analyses: Analyses = current_app.extensions["zonemap.analyses"]
+    return wait(analyses.coverage(layer))
+
+
+def rendered(layer: ZoneLayer, what: Any, make: Callable[[Coverage], T]) -> T:
+    """``make(coverage)`` for ``layer`` (a map's HTML, say), computed once off the request path."""
+    analyses: Analyses = current_app.extensions["zonemap.analyses"]
+    job = analyses.coverage(layer)
+    return wait(analyses.submit(layer, what, lambda: make(job.result())))

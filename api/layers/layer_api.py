@@ -1,0 +1,271 @@
+"""The zone layer: GeoJSON of zones (bbox filter) and test points, units seeing only their own;
+planners publishing new versions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import geopandas as gpd
+import shapely
+from sqlalchemy import select
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import FileStorage
+
+from api.web import parsing
+from api.auth.callers import Role, require
+from api.web.geojson import PRIVATE, features_json
+from api.web.errors import ApiError
+from api.layers import live
+from api.layers import upload_reader
+from api.layers import drafts
+from api.persistence.models import LayerDraft, LayerPublication, LayerVersion
+from api.layers.live import current_layer
+from geodata.io import decode_text
+
+bp = Blueprint("layers", __name__, url_prefix="/api/v1")
+
+
+def _collection(frame: gpd.GeoDataFrame, key: str) -> Response:
+    body: dict[str, Any] = {"type": "FeatureCollection", "features": features_json(frame, key)}
+    return Response(json.dumps(body, ensure_ascii=False), mimetype="application/geo+json")
+
+
+def _zones_for(role: Role, unit_id: str | None) -> gpd.GeoDataFrame:
+    zones = current_layer().zones
+    if role == Role.UNIT:
+        return zones[zones["unit_id"] == unit_id]
+    if role not in (Role.DISPATCHER, Role.PLANNER):
+        return zones.drop(columns=[c for c in PRIVATE if c in zones.columns])
+    return zones
+
+
+@bp.get("/zones")
+def zones() -> ResponseReturnValue:
+    """Zones as GeoJSON, optionally within ``bbox``."""
+    caller = require(Role.DISPATCHER, Role.PLANNER, Role.UNIT)
+    frame = _zones_for(caller.role, caller.unit_id)
+    box = parsing.bbox(request.args.get("bbox"))
+    if box is not None:
+        frame = frame[shapely.intersects(frame.geometry.to_numpy(), shapely.box(*box))]
+    return _collection(frame, "zone_id")
+
+
+@bp.get("/zones/<zone_id>")
+def zone(zone_id: str) -> ResponseReturnValue:
+    """One zone as a GeoJSON feature."""
+    caller = require(Role.DISPATCHER, Role.PLANNER, Role.UNIT)
+    frame = _zones_for(caller.role, caller.unit_id)
+    match = frame[frame["zone_id"] == zone_id]
+    if not len(match):
+        raise ApiError(404, f"no zone {zone_id}")
+    return Response(json.dumps(features_json(match, "zone_id")[0], ensure_ascii=False), mimetype="application/geo+json")
+
+
+@bp.get("/test-points")
+def test_points() -> ResponseReturnValue:
+    """Test points as GeoJSON; a unit sees the ones it adopted."""
+    caller = require(Role.DISPATCHER, Role.PLANNER, Role.UNIT)
+    points = current_layer().test_points
+    if caller.role == Role.UNIT:
+        points = points[points["unit_id"] == caller.unit_id]
+    return _collection(points, "point_id")
+
+
+def _read(upload: FileStorage) -> bytes:
+    """The uploaded bytes; the spooled temporary file is closed at once."""
+    with upload.stream as stream:
+        return stream.read()
+
+
+def _text(upload: FileStorage, field: str) -> str:
+    """An uploaded CSV as text (UTF-8 or GBK, as the CLI reads them)."""
+    return decode_text(_read(upload), field)
+
+
+def _note() -> str:
+    data = request.get_json(silent=True) if request.is_json else request.form
+    return parsing.text((data or {}).get("note", ""), "note", required=False) or ""
+
+
+@bp.post("/layers")
+def upload_layer() -> ResponseReturnValue:
+    """Publish a new zone layer at once: a GeoPackage (``layer``: zones, test_points, areas and
+    optionally scope) and optionally ``categories`` and ``units`` CSVs (default: the current
+    ones) and a ``note``. Every problem is named by layer, row and field; the layer becomes
+    current for every worker at once. (A draft, `/layers/drafts`, is compared before it is published.)"""
+    caller = require(Role.PLANNER, Role.DISPATCHER)
+    upload = request.files.get("layer")
+    if upload is None:
+        raise ApiError(422, "layer: attach the GeoPackage as the form field 'layer'", errors=[{"field": "layer", "message": "is required"}])
+    gpkg = _read(upload)  # the client's file name is never used as a path
+    if not gpkg.startswith(b"SQLite format 3\x00"):
+        raise ApiError(422, "layer: not a GeoPackage", errors=[{"field": "layer", "message": "not a GeoPackage (SQLite) file"}])
+    current = current_layer()
+    categories = request.files.get("categories")
+    units = request.files.get("units")
+    categories_csv = _text(categories, "categories") if categories else current.categories.to_csv(index=False)
+    units_csv = _text(units, "units") if units else (current.unit_table.to_csv(index=False) if current.unit_table is not None else None)
+    stored = LayerVersion(gpkg=gpkg, categories_csv=categories_csv, units_csv=units_csv)
+    layer = live.stored_layer(stored, int(current_app.config["MAX_VERTICES"]))  # raises SchemaError naming every problem
+    publication = drafts.publish(g.db, current, layer, gpkg=gpkg, categories_csv=categories_csv, units_csv=units_csv,
+                                    actor=caller.actor, kind="upload", note=_note())
+    g.db.flush()
+    live.install(current_app, layer)
+    return jsonify({"version": layer.version, "created_at": publication.published_at.isoformat(), "summary": publication.summary,
+                    "publication": _publication_json(publication)}), 201
+
+
+def _publication_json(row: LayerPublication) -> dict[str, Any]:
+    return {"id": row.id, "version": row.version, "previous_version": row.previous_version, "kind": row.kind, "note": row.note,
+            "published_by": row.published_by, "published_at": row.published_at.isoformat(), "summary": row.summary,
+            "affected": row.affected, "reassigned": row.reassigned or []}
+
+
+@bp.get("/layers")
+def list_layers() -> ResponseReturnValue:
+    """Stored layer versions and the publications that made them current, newest first."""
+    require(Role.PLANNER, Role.DISPATCHER)
+    rows = g.db.scalars(select(LayerVersion).order_by(LayerVersion.id.desc())).all()
+    publications = g.db.scalars(select(LayerPublication).order_by(LayerPublication.id.desc())).all()
+    return jsonify({"current": current_layer().version, "items": [
+        {"version": r.version, "created_at": r.created_at.isoformat(), "created_by": r.created_by, "is_current": r.is_current, "summary": r.summary}
+        for r in rows
+    ], "publications": [_publication_json(p) for p in publications]})
+
+
+def _draft_json(draft: LayerDraft) -> dict[str, Any]:
+    return {"id": draft.id, "version": draft.version, "based_on": draft.based_on, "state": draft.state, "sources": draft.sources,
+            "warnings": draft.warnings, "accepted_gaps": draft.accepted_gaps, "created_by": draft.created_by,
+            "created_at": draft.created_at.isoformat(), "updated_at": draft.updated_at.isoformat()}
+
+
+def _open_draft(draft_id: int) -> LayerDraft:
+    draft = g.db.get(LayerDraft, draft_id)
+    if draft is None:
+        raise ApiError(404, f"no draft {draft_id}")
+    if draft.state != "open":
+        raise ApiError(409, f"draft {draft_id} is {draft.state}")
+    return draft
+
+
+@bp.post("/layers/drafts")
+def create_draft() -> ResponseReturnValue:
+    """Upload a draft layer (multipart: ``layer``, a GeoPackage, and/or ``zones``, ``test_points``,
+    ``areas``, ``scope`` files, ``categories``, ``units``; a layer left out is kept from the current
+    version). 422 lists every problem by layer, row, feature and field; warnings come with the draft."""
+    caller = require(Role.PLANNER)
+    files = upload_reader.uploaded_files(request.files)
+    if not files:
+        raise ApiError(422, "attach a GeoPackage as 'layer' or layer files as 'zones', 'test_points', 'areas', 'scope'",
+                       errors=[{"field": "layer", "message": "is required"}])
+    current = current_layer()
+    upload = upload_reader.read_upload(files, current, max_vertices=int(current_app.config["MAX_VERTICES"]))
+    found = upload_reader.problems(upload.reports)
+    if not upload.ok:
+        errors = [p for p in found if p["severity"] == "error"]
+        raise ApiError(422, f"the upload has {len(errors)} errors; the first: {errors[0]['layer']} row {errors[0]['row']}: {errors[0]['message']}",
+                       errors=[{"field": p["field"] or p["layer"], "message": p["message"], "layer": p["layer"], "row": p["row"], "feature_id": p["feature_id"]}
+                               for p in errors])
+    draft = drafts.create_draft(g.db, upload, current, caller.actor)
+    g.db.flush()
+    return jsonify(_draft_json(draft)), 201
+
+
+def comparison_json(comparison: drafts.Comparison) -> dict[str, Any]:
+    """A draft's comparison with the current version as plain data (changes, coverage, affected reports)."""
+    return {
+        "changes": comparison.diff.counts(),
+        "zones": comparison.diff.zones.astype(object).where(comparison.diff.zones.notna(), None).to_dict("records"),
+        "test_points": comparison.diff.test_points.astype(object).where(comparison.diff.test_points.notna(), None).to_dict("records"),
+        "coverage": comparison.areas,
+        "affected_reports": comparison.affected.astype(object).where(comparison.affected.notna(), None).to_dict("records"),
+        "gaps": {"type": "FeatureCollection", "features": features_json(comparison.after.gaps, "gap_id")},  # the draft's, whose suggestions it can take
+    }
+
+
+@bp.get("/layers/drafts/<int(max=2147483647):draft_id>")
+def get_draft(draft_id: int) -> ResponseReturnValue:
+    """A draft and its comparison with the current version."""
+    require(Role.PLANNER, Role.DISPATCHER)
+    draft = g.db.get(LayerDraft, draft_id)
+    if draft is None:
+        raise ApiError(404, f"no draft {draft_id}")
+    body = _draft_json(draft)
+    if draft.state == "open":
+        body["comparison"] = comparison_json(drafts.compare(g.db, current_layer(), drafts.draft_layer(draft)))
+    return jsonify(body)
+
+
+@bp.post("/layers/drafts/<int(max=2147483647):draft_id>/suggestions")
+def accept_suggestions(draft_id: int) -> ResponseReturnValue:
+    """Add the draft's gap-fill suggestions for ``gap_ids`` (JSON list) to it as zones; for one gap,
+    ``outline`` (a GeoJSON polygon) and ``unit_id`` replace the suggested outline and owner."""
+    require(Role.PLANNER)
+    draft = _open_draft(draft_id)
+    data = request.get_json(silent=True) or {}
+    gap_ids, outline, unit_id = data.get("gap_ids"), data.get("outline"), data.get("unit_id")
+    if not isinstance(gap_ids, list) or not gap_ids or not all(isinstance(x, str) for x in gap_ids):
+        raise ApiError(422, "gap_ids: a list of gap ids of the draft", errors=[{"field": "gap_ids", "message": "a non-empty list of gap ids"}])
+    if outline is not None and not isinstance(outline, dict):
+        raise ApiError(422, "outline: a GeoJSON geometry", errors=[{"field": "outline", "message": "a GeoJSON geometry object"}])
+    if unit_id is not None and not isinstance(unit_id, str):
+        raise ApiError(422, "unit_id: a unit code", errors=[{"field": "unit_id", "message": "a unit code"}])
+    try:
+        drafts.accept_suggestions(draft, gap_ids, outline=json.dumps(outline) if outline is not None else None, unit_id=unit_id)
+    except KeyError as err:
+        raise ApiError(422, f"gap_ids: the draft has no gap {err.args[0]}", errors=[{"field": "gap_ids", "message": f"unknown: {err.args[0]}"}]) from None
+    except drafts.SuggestionError as err:
+        raise ApiError(422, f"{err.field}: {err}", errors=[{"field": err.field, "message": str(err)}]) from None
+    return jsonify(_draft_json(draft))
+
+
+@bp.post("/layers/drafts/<int(max=2147483647):draft_id>/publish")
+def publish_draft(draft_id: int) -> ResponseReturnValue:
+    """Make the draft the current version (JSON ``note``, required); the answer lists the open
+    reports it routes to another owner, for a dispatcher to reassign."""
+    caller = require(Role.PLANNER)
+    draft = _open_draft(draft_id)
+    note = _required_note()
+    publication, layer = drafts.publish_draft(g.db, draft, current_layer(), caller.actor, note)
+    g.db.flush()
+    live.install(current_app, layer)
+    return jsonify(_publication_json(publication)), 201
+
+
+def _required_note() -> str:
+    note = _note()
+    if not note.strip():
+        raise ApiError(422, "note: say why this version is published", errors=[{"field": "note", "message": "is required"}])
+    return note
+
+
+@bp.post("/layers/<version>/rollback")
+def rollback(version: str) -> ResponseReturnValue:
+    """Make an earlier stored version current again (JSON ``note``, required): a new publication."""
+    caller = require(Role.PLANNER)
+    note = _required_note()
+    try:
+        publication, layer = drafts.rollback(g.db, version, current_layer(), caller.actor, note)
+    except LookupError:
+        raise ApiError(404, f"no stored layer version {version}") from None
+    g.db.flush()
+    live.install(current_app, layer)
+    return jsonify(_publication_json(publication)), 201
+
+
+@bp.post("/layers/publications/<int(max=2147483647):publication_id>/reassign")
+def reassign(publication_id: int) -> ResponseReturnValue:
+    """Reassign the chosen affected reports (JSON ``report_ids``) of a publication to their new owners."""
+    caller = require(Role.DISPATCHER)
+    publication = g.db.get(LayerPublication, publication_id)
+    if publication is None:
+        raise ApiError(404, f"no publication {publication_id}")
+    if publication.version != current_layer().version:
+        raise ApiError(409, f"publication {publication_id} is no longer the current version")
+    ids = (request.get_json(silent=True) or {}).get("report_ids")
+    if not isinstance(ids, list) or not all(isinstance(x, int) for x in ids):
+        raise ApiError(422, "report_ids: a list of report numbers", errors=[{"field": "report_ids", "message": "a list of integers"}])
+    done = drafts.reassign(g.db, current_layer(), publication, ids, caller, f"zone layer {publication.version} (publication {publication.id})")
+    return jsonify({"moved": done.moved, "skipped": done.skipped})

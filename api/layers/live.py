@@ -1,0 +1,104 @@
+"""The zone layer every worker holds in memory, and its versions.
+
+A publication (`api.layers.drafts`) makes a version current in one transaction; every worker compares its
+layer's version with the database's current one (at most every ``LAYER_CHECK_SECONDS``) and
+swaps in the new layer without a restart. Reports keep the version they were routed with.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from flask import Flask, current_app, g
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.routing.batch import LayerFiles, load_zone_layer
+from api.persistence.models import LayerDraft, LayerVersion
+from geodata.demo import DemoFiles, ensure_demo
+from zones.layer import ZoneLayer
+from zones.router import warm
+
+_SWAP = threading.Lock()
+
+
+def layer_files(app: Flask) -> LayerFiles:
+    """The configured layer set: ``LAYER_DIR`` (a demo-style folder) or the bundled demo."""
+    root = app.config["LAYER_DIR"]
+    files = DemoFiles(Path(root)) if root else ensure_demo(Path(app.config["DATA_DIR"]) / "demo")
+    return LayerFiles.of_demo(files)
+
+
+def stored_layer(row: LayerVersion | LayerDraft, max_vertices: int) -> ZoneLayer:
+    """The layer a stored version or draft holds (validated again, as on any load)."""
+    with tempfile.TemporaryDirectory(prefix="zonemap-layer-") as tmp:
+        folder = Path(tmp)
+        (folder / "layer.gpkg").write_bytes(row.gpkg)
+        (folder / "categories.csv").write_text(row.categories_csv, encoding="utf-8")
+        units = None
+        if row.units_csv:
+            units = folder / "units.csv"
+            units.write_text(row.units_csv, encoding="utf-8")
+        gpkg = folder / "layer.gpkg"
+        return load_zone_layer(LayerFiles(gpkg, gpkg, gpkg, folder / "categories.csv", units, gpkg, gpkg), max_vertices=max_vertices)
+
+
+def init_app(app: Flask, session: Session) -> None:
+    """Load the current layer now (the uploaded one, else the configured files), so a broken
+    layer stops the start rather than the first request."""
+    row = session.scalars(select(LayerVersion).where(LayerVersion.is_current)).first()
+    limit = int(app.config["MAX_VERTICES"])
+    install(app, stored_layer(row, limit) if row else load_zone_layer(layer_files(app), max_vertices=limit))
+    app.extensions["zonemap.layer_checked"] = time.monotonic()
+
+
+def install(app: Flask, layer: ZoneLayer) -> None:
+    """Make ``layer`` the one this worker routes with, its indexes built beforehand, and hand
+    the memory the build used for scratch back to the system."""
+    warm(layer, app.config["ROUTING"])
+    app.extensions["zonemap.layer"] = layer
+    release_free_memory()
+
+
+def release_free_memory() -> None:
+    """Return freed heap pages to the system (glibc keeps them otherwise, in every thread's arena:
+    building a 100k-zone layer's indexes leaves ~350 MB of freed scratch resident, and each
+    thread that decoded a large photo keeps its ~100 MB)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc
+        return
+    libc.malloc_trim(0)
+
+
+def current_layer() -> ZoneLayer:
+    """The current layer, reloaded when another worker (or this one) published a new version."""
+    app = current_app
+    layer: ZoneLayer = app.extensions["zonemap.layer"]
+    if time.monotonic() - app.extensions["zonemap.layer_checked"] < app.config["LAYER_CHECK_SECONDS"]:
+        return layer
+    session: Session = g.db
+    current = session.scalar(select(LayerVersion.version).where(LayerVersion.is_current))
+    app.extensions["zonemap.layer_checked"] = time.monotonic()
+    if current is None or current == layer.version:
+        return layer
+    with _SWAP:
+        layer = app.extensions["zonemap.layer"]
+        if layer.version != current:
+            row = session.scalars(select(LayerVersion).where(LayerVersion.version == current)).one()
+            layer = stored_layer(row, int(app.config["MAX_VERTICES"]))
+            install(app, layer)
+    return layer
+
+
+def district_name(layer: ZoneLayer) -> str:
+    """The district's name (its ``level`` district area), e.g. 城阳区; empty when the layer has none."""
+    areas = layer.areas
+    if "level" not in areas.columns:
+        return ""
+    district = areas[areas["level"] == "district"]
+    return str(district["name"].iloc[0]) if len(district) else ""

@@ -1,0 +1,325 @@
+"""The planners' console: ``/console/plan`` (coverage of the scope per sub-district, the map, the
+lists of gaps, overlaps and unadopted test points, the downloads) and ``/console/layers`` (the
+layer's versions, drafts, uploads, publication, rollback; a dispatcher reassigns the reports a
+publication moved). Every action is a form with its CSRF token; the JSON API mirrors them
+(`api.layers.layer_api`)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from typing import Any
+
+import shapely
+
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from api.layers import analysis
+from api.layers import upload_reader
+from api.layers import drafts
+from api.layers import coverage_tables
+from api.auth.callers import Caller, Role
+from api.web.forms import ChoiceForm, LayerUploadForm, NoteForm
+from api.web.geojson import features_json
+from api.web.i18n import subdistrict_names
+from api.persistence.models import LayerDraft, LayerPublication, LayerVersion, Report
+from api.auth.sessions import staff_only
+from api.layers.live import current_layer, install
+from zones.coverage import Coverage
+from zones.layer import ZoneLayer
+
+bp = Blueprint("plan", __name__, template_folder="templates", url_prefix="/console")
+#: Rows of each list shown in the page; the downloads hold all of them.
+LIST_ROWS = 50
+#: Rows of a draft's zone changes shown in its page.
+CHANGE_ROWS = 200
+#: Why an adjusted suggestion is refused, in the page's language.
+OUTLINE_PROBLEMS = {"not a GeoJSON geometry": _l("the outline could not be read"), "not a polygon": _l("the outline is not a polygon"),
+                    "does not overlap the gap": _l("the outline does not cover any of the gap"),
+                    "an outline or an owner is given for one gap at a time": _l("adjust one gap at a time")}
+
+
+def _extent(layer: ZoneLayer, area_id: str | None) -> list[float]:
+    """Where the coverage map opens: the scope (the built-up area), else the district; within one
+    sub-district when one is chosen."""
+    frame = layer.scope if layer.scope is not None and len(layer.scope) else layer.areas
+    if area_id is not None:
+        area = layer.areas.geometry[layer.areas["area_id"] == area_id].union_all()
+        inside = shapely.intersection(frame.geometry.union_all(), area)
+        return [round(float(v), 6) for v in (inside if not inside.is_empty else area).bounds]
+    return [round(float(v), 6) for v in frame.total_bounds]
+
+
+@bp.get("/plan")
+@staff_only(Role.PLANNER, Role.DISPATCHER)
+def plan_console() -> ResponseReturnValue:
+    """Coverage per sub-district, the map, the lists (largest first) and the downloads; ``?area=``
+    narrows the lists and the map to one sub-district."""
+    layer = current_layer()
+    result = analysis.coverage(layer)
+    area_id = request.args.get("area") if request.args.get("area") in subdistrict_names(layer) else None
+
+    def within(frame: Any) -> Any:
+        return frame if area_id is None else frame[frame["area_id"] == area_id]
+
+    gaps, overlaps = within(coverage_tables.gaps(layer, result)), within(coverage_tables.overlaps(layer, result))
+    return render_template("console_plan.html", s=result.summary, version=layer.version, extent=_extent(layer, area_id), area_id=area_id,
+                           subdistricts=coverage_tables.subdistricts(layer, result).to_dict("records"),
+                           gaps=gaps.head(LIST_ROWS).to_dict("records"), gap_total=len(gaps),
+                           overlaps=overlaps.head(LIST_ROWS).to_dict("records"), overlap_total=len(overlaps),
+                           points=within(coverage_tables.unadopted(layer, result)).to_dict("records"), list_rows=LIST_ROWS,
+                           downloads=coverage_tables.DOWNLOADS, form=ChoiceForm())
+
+
+@bp.get("/plan/map.json")
+@staff_only(Role.PLANNER, Role.DISPATCHER)
+def plan_map() -> ResponseReturnValue:
+    """The map's gaps, overlaps and unadopted test points (GeoJSON collections), computed once per version."""
+    layer = current_layer()
+
+    def make(result: Coverage) -> bytes:
+        body = {"gaps": features_json(coverage_tables.gaps(layer, result), "gap_id"), "overlaps": features_json(coverage_tables.overlaps(layer, result).assign(
+                    pair=lambda f: f["zone_a"] + "/" + f["zone_b"]), "pair"), "test_points": features_json(coverage_tables.unadopted(layer, result), "point_id")}
+        return gzip.compress(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), mtime=0)
+
+    body = analysis.rendered(layer, "plan map", make)
+    if "gzip" in request.accept_encodings:
+        return Response(body, mimetype="application/json", headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+    return Response(gzip.decompress(body), mimetype="application/json", headers={"Vary": "Accept-Encoding"})
+
+
+@bp.get("/plan/downloads/<what>.<fmt>")
+@staff_only(Role.PLANNER, Role.DISPATCHER)
+def download(what: str, fmt: str) -> ResponseReturnValue:
+    """A list as a file: ``gaps``, ``suggestions``, ``overlaps``, ``test_points`` (unadopted) or
+    ``subdistricts``, as ``gpkg``, ``geojson``, ``csv`` (UTF-8 with BOM) or ``xlsx``."""
+    if fmt not in coverage_tables.DOWNLOADS.get(what, ()):
+        abort(404)
+    layer = current_layer()
+    return coverage_tables.attachment(coverage_tables.table(what, layer, analysis.coverage(layer)), what, fmt, layer.version)
+
+
+def _caller() -> Caller:
+    return g.caller
+
+
+def _layers_page(upload_form: LayerUploadForm, problems: list[dict] | None = None, status: int = 200) -> ResponseReturnValue:
+    layer = current_layer()
+    publications = g.db.scalars(select(LayerPublication).order_by(LayerPublication.id.desc()).limit(100)).all()
+    drafts = g.db.scalars(select(LayerDraft).where(LayerDraft.state == "open").order_by(LayerDraft.id.desc())).all()
+    stored = set(g.db.scalars(select(LayerVersion.version)).all())
+    return render_template("console_layers.html", version=layer.version, publications=publications, drafts=drafts, stored=stored,
+                           upload_form=upload_form, note_form=NoteForm(), problems=problems), status
+
+
+@bp.get("/layers")
+@staff_only(Role.PLANNER, Role.DISPATCHER)
+def layers() -> ResponseReturnValue:
+    """The versions (who, when, note, summary; rollback), the open drafts, and the upload form."""
+    return _layers_page(LayerUploadForm())
+
+
+@bp.post("/layers")
+@staff_only(Role.PLANNER)
+def upload_draft() -> ResponseReturnValue:
+    """Upload a layer as a draft; a layer with errors is refused with its report in the page."""
+    form = LayerUploadForm()
+    if not form.validate_on_submit():
+        abort(400)
+    files = upload_reader.uploaded_files(request.files)
+    if not files:
+        flash(_("Choose a GeoPackage, or at least one layer file."), "error")
+        return _layers_page(form, status=422)
+    current = current_layer()
+    upload = upload_reader.read_upload(files, current, max_vertices=int(current_app.config["MAX_VERTICES"]))
+    if not upload.ok:
+        return _layers_page(form, upload_reader.problems(upload.reports), 422)
+    draft = drafts.create_draft(g.db, upload, current, _caller().actor)
+    g.db.flush()
+    return redirect(url_for(".draft", draft_id=draft.id), 303)
+
+
+def _chosen_gaps() -> list[str]:
+    if not ChoiceForm().validate_on_submit():
+        abort(400)
+    return [g_id for g_id in request.form.getlist("gap_id") if g_id][:500]
+
+
+@bp.post("/layers/suggestions")
+@staff_only(Role.PLANNER)
+def suggestions_to_new_draft() -> ResponseReturnValue:
+    """Start a draft from the current version with the chosen gaps' suggestions (the coverage lists)."""
+    gap_ids = _chosen_gaps()
+    if not gap_ids:
+        flash(_("Tick the gaps whose suggestions you accept."), "error")
+        return redirect(url_for(".plan_console") + "#gaps", 303)
+    current = current_layer()
+    draft = drafts.create_draft(g.db, upload_reader.current_upload(current), current, _caller().actor)
+    return _accept(draft, gap_ids)
+
+
+def _accept(draft: LayerDraft, gap_ids: list[str]) -> ResponseReturnValue:
+    outline, unit_id = request.form.get("outline") or None, request.form.get("unit_id") or None
+    try:
+        drafts.accept_suggestions(draft, gap_ids, outline=outline, unit_id=unit_id)
+    except KeyError as err:
+        g.db.rollback()
+        flash(_("No gap %(ids)s in this layer: the lists changed meanwhile. Reload them.", ids=err.args[0]), "error")
+        return redirect(request.referrer or url_for(".plan_console"), 303)
+    except drafts.SuggestionError as err:
+        g.db.rollback()
+        if err.field == "unit_id":
+            flash(_("%(unit)s is not a unit of the current zone layer.", unit=unit_id), "error")
+        else:
+            flash(_("The adjusted suggestion was not accepted: %(what)s.", what=OUTLINE_PROBLEMS.get(str(err), str(err))), "error")
+        return redirect(request.referrer or url_for(".plan_console"), 303)
+    g.db.flush()
+    flash(_("%(n)d suggested zones were added to draft %(id)d.", n=len(gap_ids), id=draft.id), "ok")
+    return redirect(url_for(".draft", draft_id=draft.id), 303)
+
+
+def _open_draft(draft_id: int) -> LayerDraft:
+    draft = g.db.get(LayerDraft, draft_id)
+    if draft is None:
+        abort(404)
+    if draft.state != "open":
+        flash(_("Draft %(id)d was already published or discarded.", id=draft_id), "error")
+        abort(redirect(url_for(".draft", draft_id=draft_id), 303))
+    return draft
+
+
+@bp.get("/layers/drafts/<int(max=2147483647):draft_id>")
+@staff_only(Role.PLANNER, Role.DISPATCHER)
+def draft(draft_id: int) -> ResponseReturnValue:
+    """A draft beside the current version: what changes, coverage per sub-district before and
+    after, the open reports it would give to another owner; its gaps; publish or discard."""
+    row = g.db.get(LayerDraft, draft_id)
+    if row is None:
+        abort(404)
+    current = current_layer()
+    comparison = layer = None
+    if row.state == "open":
+        layer = drafts.draft_layer(row)
+        comparison = drafts.compare(g.db, current, layer)
+    publication = g.db.scalars(select(LayerPublication).where(LayerPublication.draft_id == row.id)).first()
+    draft_gaps = coverage_tables.gaps(layer, comparison.after).head(LIST_ROWS).to_dict("records") if comparison and layer else []
+    return render_template("console_draft.html", draft=row, current=current.version, comparison=comparison, publication=publication,
+                           counts=comparison.diff.counts() if comparison else None,
+                           zone_changes=comparison.diff.zones.head(CHANGE_ROWS).to_dict("records") if comparison else [],
+                           point_changes=comparison.diff.test_points.to_dict("records") if comparison else [],
+                           affected=comparison.affected.to_dict("records") if comparison else [],
+                           gaps=draft_gaps, list_rows=LIST_ROWS, change_rows=CHANGE_ROWS, note_form=NoteForm(), form=ChoiceForm())
+
+
+@bp.get("/layers/drafts/<int(max=2147483647):draft_id>/map.json")
+@staff_only(Role.PLANNER, Role.DISPATCHER)
+def draft_map(draft_id: int) -> ResponseReturnValue:
+    """The draft's map: its changed zones (a removed one as it was), its gaps, and the open reports it moves."""
+    row = g.db.get(LayerDraft, draft_id)
+    if row is None or row.state != "open":
+        abort(404)
+    current, layer = current_layer(), drafts.draft_layer(row)
+    comparison = drafts.compare(g.db, current, layer)
+    reports = g.db.execute(select(Report.id, Report.lon, Report.lat).where(Report.id.in_([int(i) for i in comparison.affected["report_id"]]))).all()
+    body = {"changes": features_json(coverage_tables.changed_zones(current, layer, comparison.diff.zones), "key"),
+            "gaps": features_json(coverage_tables.gaps(layer, comparison.after), "gap_id"), "overlaps": [], "test_points": [],
+            "reports": [{"id": r.id, "lon": r.lon, "lat": r.lat} for r in reports]}
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
+
+
+@bp.post("/layers/drafts/<int(max=2147483647):draft_id>/suggestions")
+@staff_only(Role.PLANNER)
+def draft_suggestions(draft_id: int) -> ResponseReturnValue:
+    """Add the chosen gaps' suggestions to the draft."""
+    row = _open_draft(draft_id)
+    gap_ids = _chosen_gaps()
+    if request.form.get("version") != row.version:  # gap ids are the draft's: another change renumbers them
+        flash(_("This draft was changed by someone else meanwhile. Look at its gaps again and accept once more."), "error")
+        return redirect(url_for(".draft", draft_id=draft_id) + "#gaps", 303)
+    if not gap_ids:
+        flash(_("Tick the gaps whose suggestions you accept."), "error")
+        return redirect(url_for(".draft", draft_id=draft_id) + "#gaps", 303)
+    return _accept(row, gap_ids)
+
+
+@bp.post("/layers/drafts/<int(max=2147483647):draft_id>/publish")
+@staff_only(Role.PLANNER)
+def publish(draft_id: int) -> ResponseReturnValue:
+    """Make the draft current, with a note; then a dispatcher chooses about the reports it moved."""
+    row = _open_draft(draft_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        flash(_("Say why this version is published."), "error")
+        return redirect(url_for(".draft", draft_id=draft_id) + "#publish", 303)
+    publication, layer = drafts.publish_draft(g.db, row, current_layer(), _caller().actor, form.note.data)
+    g.db.commit()
+    install(current_app, layer)
+    flash(_("Version %(version)s is now current.", version=layer.version), "ok")
+    return redirect(url_for(".publication", publication_id=publication.id), 303)
+
+
+@bp.post("/layers/drafts/<int(max=2147483647):draft_id>/discard")
+@staff_only(Role.PLANNER)
+def discard(draft_id: int) -> ResponseReturnValue:
+    """Drop a draft (kept in the database, marked discarded)."""
+    row = _open_draft(draft_id)
+    if not ChoiceForm().validate_on_submit():
+        abort(400)
+    row.state = "discarded"
+    flash(_("Draft %(id)d was discarded.", id=draft_id), "ok")
+    return redirect(url_for(".layers"), 303)
+
+
+@bp.post("/layers/versions/<version>/rollback")
+@staff_only(Role.PLANNER)
+def rollback(version: str) -> ResponseReturnValue:
+    """Make an earlier version current again, with a note: a new publication."""
+    form = NoteForm()
+    if not form.validate_on_submit():
+        flash(_("Say why you roll back."), "error")
+        return redirect(url_for(".layers"), 303)
+    try:
+        publication, layer = drafts.rollback(g.db, version, current_layer(), _caller().actor, form.note.data)
+    except LookupError:
+        abort(404)
+    g.db.commit()
+    install(current_app, layer)
+    flash(_("Version %(version)s is current again.", version=version), "ok")
+    return redirect(url_for(".publication", publication_id=publication.id), 303)
+
+
+@bp.get("/layers/publications/<int(max=2147483647):publication_id>")
+@staff_only(Role.PLANNER, Role.DISPATCHER)
+def publication(publication_id: int) -> ResponseReturnValue:
+    """A publication: who, when, why, what changed, and the open reports it moved (a dispatcher reassigns them)."""
+    row = g.db.get(LayerPublication, publication_id)
+    if row is None:
+        abort(404)
+    ids = [item["report_id"] for item in row.affected]
+    reports = {r.id: r for r in g.db.scalars(select(Report).where(Report.id.in_(ids)))} if ids else {}
+    return render_template("console_publication.html", publication=row, reports=reports, reassignable=drafts.REASSIGNABLE,
+                           is_current=row.version == current_layer().version, form=ChoiceForm())
+
+
+@bp.post("/layers/publications/<int(max=2147483647):publication_id>/reassign")
+@staff_only(Role.DISPATCHER)
+def reassign(publication_id: int) -> ResponseReturnValue:
+    """Reassign the ticked reports to the owners the publication gives them."""
+    row = g.db.get(LayerPublication, publication_id)
+    if row is None:
+        abort(404)
+    if not ChoiceForm().validate_on_submit():
+        abort(400)
+    layer = current_layer()
+    if row.version != layer.version:
+        flash(_("This version is no longer current: nothing was reassigned."), "error")
+        return redirect(url_for(".publication", publication_id=publication_id), 303)
+    ids = [int(v) for v in request.form.getlist("report_id") if v.isdigit()]
+    note = _("Reassigned after zone layer version %(version)s was published", version=row.version)
+    done = drafts.reassign(g.db, layer, row, ids, _caller(), note)
+    flash(_("%(moved)d reports reassigned; %(skipped)d left as they are (closed or moved meanwhile).", moved=len(done.moved), skipped=len(done.skipped)), "ok")
+    return redirect(url_for(".publication", publication_id=publication_id), 303)

@@ -1,0 +1,132 @@
+"""The citizens' pages (随手拍), no account needed: ``/report`` to report a problem from a phone,
+``/report/check`` (the unit that would take it, and open reports of the same problem nearby, as
+the pin moves), and ``/r/<ref>`` to follow a report by its public reference.
+
+Submissions are limited per client address like the API's public ones; a report's photos are
+re-encoded without their metadata before anything is stored, and an error stores nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from api.reports import citizens
+from api.web import parsing
+from api.web import ratelimit
+from api.reports import services
+from api.reports import form_photos
+from api.auth.callers import Caller, Role
+from api.web.config import MAX_PHOTOS
+from api.web.errors import ApiError
+from api.web.forms import ReportForm
+from api.web.parsing import Location
+from api.reports.photos import MAX_SIDE
+from api.layers.live import current_layer
+from zones.config import NEARBY_REPORT_RADIUS_M
+from zones.enums import ReportSource, Status
+
+bp = Blueprint("citizens", __name__, template_folder="templates")
+#: Who the history names as the sender of a report from this page.
+WEB_CITIZEN = Caller(Role.PUBLIC, username="web")
+
+
+def _form_page(form: ReportForm, photo_errors: list[str], status: int = 200) -> ResponseReturnValue:
+    limits = {"max_photo_bytes": current_app.config["MAX_PHOTO_BYTES"], "max_photos": MAX_PHOTOS, "max_side": MAX_SIDE,
+              "retention_days": current_app.config["CONTACT_RETENTION_DAYS"], "radius_m": int(NEARBY_REPORT_RADIUS_M)}
+    return render_template("report.html", form=form, photo_errors=photo_errors, limits=limits), status
+
+
+@bp.get("/report")
+def report_form() -> ResponseReturnValue:
+    """The form: where, what, photos, a few words, an optional phone number."""
+    return _form_page(ReportForm(current_layer(), client_ref=uuid.uuid4().hex), [])
+
+
+@bp.post("/report")
+def submit() -> ResponseReturnValue:
+    """Store, route and dispatch the report, then show its receipt; or join an open report
+    nearby (the ``join`` button) as a "+1". Anything wrong: the form again, saying what."""
+    layer = current_layer()
+    form = ReportForm(layer)
+    if request.form.get("join"):
+        return _join(request.form["join"], form)
+    photos, photo_errors = form_photos.attached()
+    if not form.validate() or photo_errors:
+        return _form_page(form, photo_errors, 422)
+    ratelimit.check_submission(None)
+    good, photo_errors = form_photos.cleaned(photos)
+    if photo_errors:
+        return _form_page(form, photo_errors, 422)
+    refs = form_photos.store(g.db, good, WEB_CITIZEN.actor)
+    item = services.Submission(
+        location=Location(form.lon.data, form.lat.data, form.crs.data, form.accuracy_m.data), category=form.category.data,
+        description=(form.description.data or "").strip(), photos=refs, source=ReportSource.CITIZEN.value,
+        reporter_contact=(form.phone.data or "").strip() or None, client_ref=f"web-{form.client_ref.data}" if form.client_ref.data else None,
+    )
+    config = current_app.config["ROUTING"]
+    try:
+        report, _created = services.submit(g.db, layer, config, item, idempotency_key=None, caller=WEB_CITIZEN)
+    except ApiError as err:
+        if err.status != 409:
+            raise
+        # The form was sent before with other contents (the back button, then a change): this is a new report.
+        report, _created = services.submit(g.db, layer, config, services.Submission(**{**item.__dict__, "client_ref": None}),
+                                           idempotency_key=None, caller=WEB_CITIZEN)
+    return redirect(url_for(".progress", ref=report.public_ref, new=1), 303)
+
+
+def _join(ref: str, form: ReportForm) -> ResponseReturnValue:
+    """A "+1" on the open report ``ref`` (with the phone number, if given), instead of a new report."""
+    report = citizens.by_ref(g.db, ref)
+    if report is None:
+        abort(404)
+    if not form.phone.validate(form):
+        return _form_page(form, [], 422)
+    ratelimit.check_submission(None)
+    try:
+        citizens.join(g.db, report, (form.phone.data or "").strip() or None)
+    except ValueError:
+        return redirect(url_for(".progress", ref=report.public_ref), 303)
+    return redirect(url_for(".progress", ref=report.public_ref, joined=1), 303)
+
+
+@bp.get("/report/check")
+def check() -> ResponseReturnValue:
+    """A fragment for the form: which unit the spot goes to for this category, and open reports
+    of the same problem within the nearby radius (to join instead)."""
+    layer = current_layer()
+    category = request.args.get("category") or ""
+    try:
+        location = parsing.location(request.args.to_dict())
+    except ApiError:
+        return render_template("_report_check.html", decision=None, located=False)
+    if category not in layer.category_table:
+        return render_template("_report_check.html", decision=None, located=True)
+    decision = services.decide(layer, current_app.config["ROUTING"], location, category)
+    nearby = citizens.nearby_open(g.db, layer, decision["lon"], decision["lat"], category)
+    return render_template("_report_check.html", decision=decision, nearby=nearby, located=True, outside=decision["status"] == Status.OUTSIDE.value,
+                           radius_m=int(NEARBY_REPORT_RADIUS_M))
+
+
+@bp.get("/r")
+def follow() -> ResponseReturnValue:
+    """The front page's "follow a report" box: to the report's page, however the reference was typed."""
+    ref = citizens.normalise_ref(request.args.get("ref", ""))
+    if not ref:
+        abort(404)
+    return redirect(url_for(".progress", ref=ref), 303)
+
+
+@bp.get("/r/<ref>")
+def progress(ref: str) -> ResponseReturnValue:
+    """A report's progress by its public reference: what happened, when, and which unit has it;
+    no reporter, description, photo or exact position."""
+    report = citizens.by_ref(g.db, ref)
+    if report is None:
+        abort(404)
+    supporters = citizens.supporters(g.db, [report.id]).get(report.id, 0)
+    return render_template("progress.html", report=report, steps=citizens.progress(report), supporters=supporters,
+                           new=request.args.get("new") == "1", joined=request.args.get("joined") == "1")

@@ -1,0 +1,207 @@
+"""The consoles that run the closed loop: ``/console/dispatch`` (the dispatchers' queues, the list
+of every report with filters, and their map), ``/console/reports/<id>`` (a report with its
+photos, map, history and reports nearby, and every action the caller's role may take on it) and
+``/console/unit`` (a unit's open work by deadline, its figures beside the district's, its map).
+
+Every action is a plain form with its CSRF token and the version of the report it was made on:
+a change by someone else in between is told ("reload"), never overwritten.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.exc import StaleDataError
+
+from api.reports import citizens
+from api.reports import console
+from api.layers import drafts
+from api.web import parsing
+from api.reports import services
+from api.reports import form_photos
+from api.auth.callers import Caller, Role
+from api.persistence.clock import now
+from api.web.errors import ApiError
+from api.web.forms import DISPUTE_REASONS, ActionForm
+from api.web.i18n import action_name, campaign_names, category_label, subdistrict_names
+from api.persistence.models import Report
+from api.auth.sessions import staff_only
+from api.layers.live import current_layer
+from zones.enums import ReportSource
+from zones.workflow import UNIT_ACTIONS, Action, State, allowed_actions
+
+bp = Blueprint("console", __name__, template_folder="templates", url_prefix="/console")
+PAGE_SIZE = 50
+PERIODS = {"7d": 7, "30d": 30, "365d": 365}
+QUEUE_NAMES = {
+    "submitted": _l("Not dispatched"), "disputed": _l("Disputed by the unit"), "overdue": _l("Overdue"), "rectified": _l("Waiting for verification"),
+    "verified": _l("Waiting for publication"), "ambiguous": _l("Location uncertain"), "fallback": _l("Coverage gap (sent to the sub-district)"),
+}
+#: What each action needs from its form beyond the report.
+NEEDS_UNIT = (Action.DISPATCH, Action.REASSIGN)
+CHANGED = _l("This report was changed by someone else meanwhile. Reload it and act again.")
+
+
+@bp.get("/dispatch")
+@staff_only(Role.DISPATCHER)
+def dispatch_console() -> ResponseReturnValue:
+    """The queues with their counts, the list (a queue, or filters) and its map."""
+    layer, args, at = current_layer(), request.args, now()
+    groups, area_choices = campaign_names(layer), subdistrict_names(layer)
+    chosen = {key: args.get(key) or "" for key in ("queue", "state", "unit", "group", "area", "source", "period", "q", "sort")}
+    chosen["overdue"] = "1" if args.get("overdue") == "1" else ""
+    counts = console.queue_counts(g.db, at)
+    if chosen["queue"] not in console.QUEUES:  # filters: the list; nothing chosen: the first queue with work in it
+        filtering = any(chosen[k] for k in ("state", "unit", "group", "area", "source", "period", "q", "overdue"))
+        chosen["queue"] = "" if filtering else next((q for q in console.QUEUES if counts[q]), console.QUEUES[0])
+    report_filter = console.ReportFilter(
+        queue=chosen["queue"] or None, state=chosen["state"] if chosen["state"] in State.values() else None,
+        unit_id=chosen["unit"] or None, area_id=chosen["area"] if chosen["area"] in area_choices else None,
+        categories=tuple(c.code for c in layer.category_table.values() if c.group == chosen["group"]) if chosen["group"] in groups else None,
+        source=chosen["source"] if chosen["source"] in ReportSource.values() else None,
+        since=at - timedelta(days=PERIODS[chosen["period"]]) if chosen["period"] in PERIODS else None,
+        overdue=chosen["overdue"] == "1", search=chosen["q"] or None)
+    sort = chosen["sort"] if chosen["sort"] in console.SORTS else "oldest"
+    page = parsing.page_number(args.get("page"))
+    rows, total = console.list_reports(g.db, report_filter, at, sort=sort, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    points = [{"lon": r.lon, "lat": r.lat, "name": f"{r.id} · {category_label(layer, r.category)}", "url": url_for(".report_page", report_id=r.id)} for r in rows]
+    return render_template("console_dispatch.html", counts=counts, queue_names=QUEUE_NAMES, rows=rows, total=total,
+                           notes=console.latest_notes(g.db, [r.id for r in rows]), page=page, pages=max(1, -(-total // PAGE_SIZE)), chosen=chosen, sort=sort, groups=groups, area_choices=area_choices,
+                           sources=ReportSource.values(), states=State.values(), points=points, at=at,
+                           publication=drafts.awaiting_reassignment(g.db, layer.version))
+
+
+def _report(report_id: int) -> Report:
+    """The report, if the caller's role may see it: a unit only its own (else the 403 page)."""
+    report = g.db.get(Report, report_id)
+    if report is None:
+        abort(404)
+    caller: Caller = g.caller
+    if caller.role == Role.UNIT and report.unit_id != caller.unit_id:
+        abort(403)
+    return report
+
+
+def _actions(caller: Caller, report: Report) -> list[Action]:
+    """The actions the caller's role may take on the report now."""
+    allowed = [Action(a) for a in allowed_actions(report.state)]
+    if caller.role == Role.UNIT:
+        return [a for a in allowed if a in UNIT_ACTIONS]
+    if caller.role == Role.DISPATCHER:
+        return [a for a in allowed if a not in UNIT_ACTIONS]
+    return []
+
+
+def _page(report: Report, form: ActionForm, errors: dict[str, str] | None = None, status: int = 200) -> ResponseReturnValue:
+    caller: Caller = g.caller
+    layer, at = current_layer(), now()
+    after = [ref for t in report.transitions if t.action == Action.RECTIFY.value for ref in t.evidence]
+    first, rest = console.unit_choices(layer, report)
+    context: dict[str, Any] = {
+        "report": report, "form": form, "errors": errors or {}, "actions": _actions(caller, report), "before": list(report.photos), "after": after,
+        "nearby": console.nearby_reports(g.db, layer, report, at), "surroundings": console.surroundings(layer, report),
+        "units_first": first, "units_rest": rest, "supporters": citizens.supporters(g.db, [report.id]).get(report.id, 0), "dispute_reasons": DISPUTE_REASONS,
+        "contact": report.reporter_contact if caller.role == Role.DISPATCHER else None, "at": at, "overdue": services.is_overdue(report, at),
+        "limits": {"max_photo_bytes": current_app.config["MAX_PHOTO_BYTES"]},
+    }
+    return render_template("console_report.html", **context), status
+
+
+@bp.get("/reports/<int(max=2147483647):report_id>")
+@staff_only(Role.DISPATCHER, Role.PLANNER, Role.UNIT)
+def report_page(report_id: int) -> ResponseReturnValue:
+    """A report with everything a dispatcher, planner or its unit needs, and the caller's actions."""
+    report = _report(report_id)
+    return _page(report, ActionForm(row_version=str(report.row_version)))
+
+
+def _needs(action: Action, form: ActionForm, report: Report) -> tuple[dict[str, str], Report | None]:
+    """What the form lacks for ``action`` (field → message in the page's language), and the
+    original report of a duplicate."""
+    errors: dict[str, str] = {}
+    note = (form.note.data or "").strip()
+    if action in services.NEEDS_NOTE and not note and not (action == Action.DISPUTE and form.reason.data in DISPUTE_REASONS):
+        errors["note"] = _("Say why: this action needs a note.")
+    if action in NEEDS_UNIT and not (form.unit_id.data or "").strip():
+        errors["unit_id"] = _("Choose the unit.")
+    original = None
+    if action == Action.MARK_DUPLICATE:
+        original = g.db.get(Report, int(form.duplicate_of.data)) if (form.duplicate_of.data or "").isdigit() else None
+        if original is None or original.id == report.id or original.state == State.DUPLICATE.value:
+            errors["duplicate_of"] = _("Choose the original report (another report, not a duplicate itself).")
+    if action == Action.DISPUTE and form.reason.data not in DISPUTE_REASONS:
+        errors["reason"] = _("Choose why the report is not yours.")
+    return errors, original
+
+
+@bp.post("/reports/<int(max=2147483647):report_id>")
+@staff_only(Role.DISPATCHER, Role.UNIT)
+def act(report_id: int) -> ResponseReturnValue:
+    """Take one action on the report from its page; errors come back in the page, a change made
+    by someone else meanwhile is told."""
+    report = _report(report_id)
+    caller: Caller = g.caller
+    form = ActionForm()
+    if form.action.data not in Action.values():
+        abort(400)
+    action = Action(form.action.data)
+    if (caller.role == Role.UNIT) != (action in UNIT_ACTIONS):
+        abort(403)
+    if form.row_version.data != str(report.row_version) or action not in _actions(caller, report):  # the report moved on since the page was drawn
+        flash(str(CHANGED), "error")
+        return redirect(url_for(".report_page", report_id=report.id), 303)
+    if not form.validate():
+        return _page(report, form, {name: "; ".join(errs) for name, errs in form.errors.items()}, 422)
+    errors, original = _needs(action, form, report)
+    evidence: list[str] = []
+    if action == Action.RECTIFY:
+        photos, photo_errors = form_photos.attached()
+        good, more = form_photos.cleaned(photos) if not photo_errors else ([], [])
+        if photo_errors or more:
+            errors["photos"] = " ".join(photo_errors + more)
+        elif not errors:
+            evidence = form_photos.store(g.db, good, caller.actor)
+    if errors:
+        return _page(report, form, errors, 422)
+    note = (form.note.data or "").strip()
+    if action == Action.DISPUTE:
+        note = f"{DISPUTE_REASONS[form.reason.data]}{'：' + note if note else ''}"
+    public = request.form.getlist("public_photos") if action == Action.PUBLISH else None
+    try:
+        services.transition(g.db, current_layer(), report, caller, action.value, note=note, evidence=evidence,
+                            unit_id=(form.unit_id.data or "").strip() or None, public_photos=public, duplicate_of=original)
+        g.db.flush()
+    except ApiError as err:
+        if err.status != 422:
+            raise
+        field = err.errors[0]["field"] if err.errors else "note"
+        messages = {"unit_id": _("%(unit)s is not a unit of the current zone layer.", unit=form.unit_id.data),
+                    "public_photos": _("Publish only photos of this report and of its fix.")}
+        return _page(report, form, {field: messages.get(field, _("This cannot be done to the report as it is."))}, 422)
+    except StaleDataError:
+        g.db.rollback()
+        flash(str(CHANGED), "error")
+        return redirect(url_for(".report_page", report_id=report_id), 303)
+    flash(_("Done: %(action)s.", action=action_name(action.value)), "info")
+    if caller.role == Role.UNIT:
+        return redirect(url_for(".unit_console"), 303)
+    return redirect(url_for(".report_page", report_id=report.id), 303)
+
+
+@bp.get("/unit")
+@staff_only(Role.UNIT)
+def unit_console() -> ResponseReturnValue:
+    """The unit's open reports, overdue first then by deadline; its figures beside the district's
+    medians; its zones and test points on the map."""
+    caller: Caller = g.caller
+    unit_id = caller.unit_id or ""
+    layer, at = current_layer(), now()
+    work = console.open_work(g.db, unit_id, at)
+    return render_template("console_unit.html", unit_id=unit_id, work=work, late={r.id for r in work if services.is_overdue(r, at)},
+                           standing=console.standing(services.unit_figures(g.db), unit_id),
+                           zones=int((layer.zones["unit_id"] == unit_id).sum()), points=int((layer.test_points["unit_id"] == unit_id).sum()))

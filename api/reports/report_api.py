@@ -1,0 +1,255 @@
+"""Reports: submit, read, list, move through the workflow; the route-a-point endpoint; units
+with their figures; and the public board."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.reports import citizens
+from api.web import parsing
+from api.web import ratelimit
+from api.reports import services
+from api.persistence.clock import iso, now
+from api.auth.callers import Caller, Role, require
+from api.web.errors import ApiError
+from api.persistence.models import KEY_LENGTH, Report
+from api.layers.live import current_layer
+from zones import workflow
+from zones.enums import Status
+from zones.workflow import State
+
+bp = Blueprint("reports", __name__, url_prefix="/api/v1")
+ANY = (Role.DISPATCHER, Role.PLANNER, Role.UNIT, Role.PUBLIC)
+STAFF = (Role.DISPATCHER, Role.PLANNER, Role.UNIT)
+MAX_ID = 2**31 - 1  # the largest report id the database holds
+
+
+def report_json(report: Report, caller: Caller, *, history: bool = False) -> dict[str, Any]:
+    """A report as its readers see it: the reporter's contact only for dispatchers."""
+    at = now()
+    out: dict[str, Any] = {
+        "id": report.id,
+        "public_ref": report.public_ref,
+        "client_ref": report.client_ref,
+        "category": report.category,
+        "description": report.description,
+        "photos": report.photos,
+        "source": report.source,
+        "lon": report.lon,
+        "lat": report.lat,
+        "input": {"lon": report.input_lon, "lat": report.input_lat, "crs": report.input_crs},
+        "accuracy_m": report.accuracy_m,
+        "created_at": iso(report.created_at),
+        "updated_at": iso(report.updated_at),
+        "state": report.state,
+        "allowed_actions": workflow.allowed_actions(report.state),
+        "unit_id": report.unit_id,
+        "deadline_at": iso(report.deadline_at),
+        "overdue": services.is_overdue(report, at),
+        "decision": {
+            "status": report.route_status, "rule": report.rule, "unit_id": report.unit_id, "zone_id": report.zone_id,
+            "co_owner_unit_ids": [u for u in report.co_owner_unit_ids.split(";") if u],
+            "candidate_unit_ids": [u for u in report.candidate_unit_ids.split(";") if u],
+            "distance_m": report.distance_m, "test_point_id": report.test_point_id, "area_id": report.area_id,
+            "zone_version": report.zone_version, "reason": report.reason,
+        },
+    }
+    if caller.role == Role.DISPATCHER:
+        out["reporter_contact"] = report.reporter_contact
+    if history:
+        out["supporters"] = citizens.supporters(g.db, [report.id]).get(report.id, 0)
+        out["history"] = [
+            {"action": t.action, "from_state": t.from_state, "to_state": t.to_state, "unit_id": t.unit_id,
+             "actor": t.actor, "note": t.note, "evidence": t.evidence, "at": iso(t.at)}
+            for t in report.transitions
+        ]
+    return out
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "the body must be a JSON object", errors=[{"field": "body", "message": "not a JSON object"}])
+    return data
+
+
+def _visible(session: Session, report_id: int, caller: Caller) -> Report:
+    report = session.get(Report, report_id)
+    if report is None or (caller.role == Role.UNIT and report.unit_id != caller.unit_id) or caller.role == Role.PUBLIC:
+        raise ApiError(404, f"no report {report_id}")
+    return report
+
+
+@bp.post("/reports")
+def submit() -> ResponseReturnValue:
+    """Validate, route, store and dispatch a report; a retry with the same key returns it again."""
+    caller = require(*ANY)
+    ratelimit.check_submission(caller)
+    data = _body()
+    item = services.Submission(
+        location=parsing.location(data, strict=True),
+        category=parsing.text(data.get("category"), "category", max_length=64) or "",
+        description=parsing.text(data.get("description"), "description", required=False) or "",
+        photos=parsing.photos(data.get("photos")),
+        source=parsing.source(data.get("source")),
+        reporter_contact=parsing.text(data.get("reporter_contact"), "reporter_contact", required=False, max_length=200),
+        client_ref=parsing.text(data.get("client_ref"), "client_ref", required=False, max_length=KEY_LENGTH),
+    )
+    key = parsing.idempotency_key(request.headers.get("Idempotency-Key"))
+    session: Session = g.db
+    report, created = services.submit(session, current_layer(), current_app.config["ROUTING"], item, idempotency_key=key, caller=caller)
+    session.flush()
+    response = jsonify(report_json(report, caller))
+    response.status_code = 201 if created else 200
+    response.headers["Location"] = f"/api/v1/reports/{report.id}"
+    if not created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@bp.get(f"/reports/<int(max={MAX_ID}):report_id>")
+def get_report(report_id: int) -> ResponseReturnValue:
+    """One report with its history."""
+    caller = require(*STAFF)
+    return jsonify(report_json(_visible(g.db, report_id, caller), caller, history=True))
+
+
+@bp.get("/reports")
+def list_reports() -> ResponseReturnValue:
+    """Reports filtered by state, routing decision, unit, category, sub-district, bbox, time and
+    overdue; paged."""
+    caller = require(*STAFF)
+    args = request.args
+    query = select(Report)
+    if "status" in args:
+        query = query.where(Report.state == parsing.choice(args["status"], "status", State.values()))
+    unit = caller.unit_id if caller.role == Role.UNIT else parsing.key(args.get("unit"), "unit")
+    if unit:
+        query = query.where(Report.unit_id == unit)
+    if args.get("category"):
+        query = query.where(Report.category == parsing.key(args["category"], "category"))
+    if "decision" in args:
+        query = query.where(Report.route_status == parsing.choice(args["decision"], "decision", Status.values()))
+    if args.get("area"):
+        query = query.where(Report.area_id == parsing.key(args["area"], "area"))
+    box = parsing.bbox(args.get("bbox"))
+    if box:
+        query = query.where(Report.lon >= box[0], Report.lat >= box[1], Report.lon <= box[2], Report.lat <= box[3])
+    since, until = parsing.timestamp(args.get("since"), "since"), parsing.timestamp(args.get("until"), "until")
+    if since:
+        query = query.where(Report.created_at >= since)
+    if until:
+        query = query.where(Report.created_at < until)
+    if parsing.choice(args.get("overdue"), "overdue", ["true", "false"], default="false") == "true":
+        query = query.where(Report.state.in_([s.value for s in workflow.OPEN_STATES]), Report.deadline_at < now())
+    limit, offset = parsing.paging(args)
+    rows = g.db.scalars(query.order_by(Report.id).offset(offset).limit(limit + 1)).all()
+    items = [report_json(r, caller) for r in rows[:limit]]
+    body: dict[str, Any] = {"items": items, "limit": limit, "offset": offset}
+    if len(rows) > limit:
+        body["next"] = f"{request.path}?{_with(args, offset=offset + limit)}"
+    return jsonify(body)
+
+
+def _with(args: Any, **changes: Any) -> str:
+    """The query string ``args`` with ``changes``, encoded (a ``+08:00`` offset stays an offset)."""
+    return urlencode({**args.to_dict(), **{k: str(v) for k, v in changes.items()}})
+
+
+@bp.post(f"/reports/<int(max={MAX_ID}):report_id>/transitions")
+def move(report_id: int) -> ResponseReturnValue:
+    """Apply a workflow action; an illegal one is a 409 naming the state and the allowed actions."""
+    caller = require(Role.DISPATCHER, Role.UNIT)
+    data = _body()
+    action = parsing.choice(data.get("action"), "action", workflow.Action.values())
+    report = _visible(g.db, report_id, caller)
+    original = None
+    if data.get("duplicate_of") is not None:
+        original = _visible(g.db, parsing.record_id(data["duplicate_of"], "duplicate_of", high=MAX_ID), caller)
+    services.transition(
+        g.db, current_layer(), report, caller, action,
+        note=parsing.text(data.get("note"), "note", required=False) or "",
+        evidence=parsing.photos(data.get("evidence"), "evidence"),
+        unit_id=parsing.text(data.get("unit_id"), "unit_id", required=False, max_length=64),
+        public_photos=parsing.photos(data["public_photos"], "public_photos") if "public_photos" in data else None,
+        duplicate_of=original,
+    )
+    g.db.flush()
+    return jsonify(report_json(report, caller, history=True))
+
+
+@bp.get("/route")
+def route_point() -> ResponseReturnValue:
+    """The routing decision for a point, without storing anything."""
+    require(*ANY)
+    args = request.args
+    location = parsing.location(args.to_dict())
+    category = parsing.text(args.get("category"), "category", max_length=64) or ""
+    decision = services.decide(current_layer(), current_app.config["ROUTING"], location, category)
+    decision.pop("id", None)
+    return jsonify(decision)
+
+
+@bp.get("/units")
+def units() -> ResponseReturnValue:
+    """Units ranked by on-time rate, then fewest overdue."""
+    require(Role.DISPATCHER, Role.PLANNER)
+    figures = services.unit_figures(g.db)
+    ranked = sorted(figures.values(), key=lambda f: (-(f.on_time_rate if f.on_time_rate is not None else -1), f.overdue, f.unit_id))
+    return jsonify({"items": [_figures(f) for f in ranked]})
+
+
+def _figures(f: workflow.UnitFigures) -> dict[str, Any]:
+    return {
+        "unit_id": f.unit_id, "unit_name": current_layer().unit_names.get(f.unit_id, ""), "dispatched": f.dispatched,
+        "rectified": f.rectified, "on_time_rate": f.on_time_rate, "mean_hours_to_rectify": f.mean_hours_to_rectify,
+        "rework_rate": f.rework_rate, "overdue": f.overdue,
+    }
+
+
+@bp.get("/units/<unit_id>")
+def unit(unit_id: str) -> ResponseReturnValue:
+    """A unit's zones, test points, reports and figures; a unit token sees only its own."""
+    caller = require(*STAFF)
+    parsing.key(unit_id, "unit_id")
+    if caller.role == Role.UNIT and caller.unit_id != unit_id:
+        raise ApiError(404, f"no unit {unit_id}")
+    layer = current_layer()
+    zones = layer.zones[layer.zones["unit_id"] == unit_id]
+    points = layer.test_points[layer.test_points["unit_id"] == unit_id]
+    if not len(zones) and unit_id not in layer.unit_names:
+        raise ApiError(404, f"no unit {unit_id}")
+    reports = g.db.scalars(select(Report).where(Report.unit_id == unit_id).order_by(Report.id.desc()).limit(200)).all()
+    figures = services.unit_figures(g.db).get(unit_id, workflow.UnitFigures(unit_id, 0, 0, 0, 0, 0, None))
+    return jsonify({
+        "unit_id": unit_id,
+        "unit_name": layer.unit_names.get(unit_id, ""),
+        "zones": [{"zone_id": z, "name": n, "kind": k, "duties": d} for z, n, k, d in zip(zones["zone_id"], zones["name"], zones["kind"], zones["duties"], strict=True)],
+        "test_points": [{"point_id": p, "name": n, "type": t} for p, n, t in zip(points["point_id"], points["name"], points["type"], strict=True)],
+        "reports": [report_json(r, caller) for r in reports],
+        "figures": _figures(figures),
+    })
+
+
+@bp.get("/public/reports")
+def public_board() -> ResponseReturnValue:
+    """Published results (晾晒): no reporter data, the day only."""
+    limit, offset = parsing.paging(request.args)
+    rows = g.db.scalars(select(Report).where(Report.state == State.PUBLISHED.value).order_by(Report.id.desc()).offset(offset).limit(limit)).all()
+    layer = current_layer()
+    return jsonify({"items": [
+        {
+            "id": r.id, "category": r.category, "category_name": layer.category(r.category).name_zh,
+            "area_id": r.area_id, "unit_id": r.unit_id, "unit_name": layer.unit_names.get(r.unit_id or "", ""),
+            "reported_on": (r.created_at if r.created_at.tzinfo else r.created_at.replace(tzinfo=UTC)).date().isoformat(),
+            "lon": round(r.lon, 4), "lat": round(r.lat, 4), "result": r.state,
+        }
+        for r in rows
+    ], "limit": limit, "offset": offset})

@@ -1,0 +1,306 @@
+"""Use-cases combining the domain with storage: submit, transition, list, figures. No Flask."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from api.reports import notifications
+from api.reports.citizens import new_public_ref
+from api.persistence.clock import now
+from api.auth.callers import Caller, Role
+from api.web.errors import ApiError
+from api.web.parsing import Location
+from api.reports.photos import CleanPhoto
+from geodata.crs import points_to_wgs84
+from zones import workflow
+from zones.config import RoutingConfig
+from zones.errors import ZonemapError
+from zones.enums import Status
+from zones.layer import ZoneLayer
+from zones.router import route_one
+from zones.workflow import Action, State
+
+from api.persistence import insert_or_skip
+from api.persistence.models import OutboxMessage, Photo, PublicPhoto, Report, Support, Transition
+
+ROUTER_ACTOR = "router"
+NEEDS_NOTE = (Action.DISPUTE, Action.REJECT, Action.MARK_DUPLICATE, Action.REWORK)  # a reason is required
+ASSIGNED = {Status.ROUTED.value, Status.AMBIGUOUS.value, Status.NEAREST.value, Status.FALLBACK.value, Status.DEPARTMENT.value}
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A validated report as the client sent it."""
+
+    location: Location
+    category: str
+    description: str
+    photos: list[str]
+    source: str
+    reporter_contact: str | None
+    client_ref: str | None
+
+    def digest(self, actor: str) -> str:
+        """Fingerprint of the body and its sender, to tell a retry from a different report (or
+        another caller's) under the same key."""
+        body = {
+            "actor": actor,
+            "lon": self.location.lon, "lat": self.location.lat, "crs": self.location.crs, "accuracy_m": self.location.accuracy_m,
+            "category": self.category, "description": self.description, "photos": self.photos, "source": self.source,
+            "reporter_contact": self.reporter_contact, "client_ref": self.client_ref,
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def decide(layer: ZoneLayer, config: RoutingConfig, location: Location, category: str) -> dict[str, Any]:
+    """Convert the location to WGS84 and route it; unknown categories are refused."""
+    layer.category(category)  # UnknownCategoryError names the known ones
+    lon, lat = points_to_wgs84([location.lon], [location.lat], location.crs)
+    decision = route_one(float(lon[0]), float(lat[0]), category, layer, config, accuracy_m=location.accuracy_m)
+    decision["lon"], decision["lat"] = float(lon[0]), float(lat[0])
+    return decision
+
+
+def _existing(session: Session, key: str | None, client_ref: str | None) -> Report | None:
+    """The report stored under this idempotency key, else under this client reference."""
+    table = Report.__table__
+    connection = session.connection()
+    for column, value in ((table.c.idempotency_key, key), (table.c.client_ref, client_ref)):
+        if value:
+            found = connection.execute(select(table.c.id).where(column == value)).scalar()
+            if found is not None:
+                return session.get(Report, found)
+    return None
+
+
+def _insert_new(connection: Connection, row: dict[str, Any]) -> int | None:
+    """Insert a report unless its idempotency key or client_ref is taken; its id, or None."""
+    table = Report.__table__
+    return connection.execute(insert_or_skip(connection, table).returning(table.c.id), row).scalar()
+
+
+def _replay(found: Report, digest: str) -> Report:
+    """The stored report for a retry; a key reused with another body, or by another caller, is
+    refused without showing what is stored under it."""
+    if found.request_hash != digest:
+        raise ApiError(409, "this idempotency key or client_ref was already used for a different report or by another client",
+                       errors=[{"field": "Idempotency-Key", "message": "reused with a different body or by another client"}])
+    return found
+
+
+PHOTO_PATH = "/api/v1/photos/"
+
+
+def check_photos(session: Session, refs: list[str], caller: Caller, field: str) -> None:
+    """A report or its evidence may name this service's photos only as their uploader did (a
+    dispatcher any): quoting another's photo id must not open it to the quoting unit."""
+    ours = {ref.removeprefix(PHOTO_PATH) for ref in refs if ref.startswith(PHOTO_PATH)}
+    if not ours or caller.role == Role.DISPATCHER:
+        return
+    found = {photo_id: uploader for photo_id, uploader in session.execute(select(Photo.id, Photo.created_by).where(Photo.id.in_(ours)))}
+    foreign = sorted(p for p in ours if found.get(p) != caller.actor)
+    if foreign:
+        raise ApiError(422, f"{field}: {PHOTO_PATH}{foreign[0]} is not a photo this caller uploaded",
+                       errors=[{"field": field, "message": f"{PHOTO_PATH}{p} was not uploaded by this caller"} for p in foreign])
+
+
+def store_photo(session: Session, photo: CleanPhoto, actor: str) -> str:
+    """Store a cleaned photo for ``actor``; its id, one per uploader (the id names who may quote
+    it). The same photo sent twice at once by one caller is one row: the second insert does nothing."""
+    photo_id = hashlib.sha256(f"{actor}\n{photo.id}".encode()).hexdigest()
+    connection = session.connection()
+    connection.execute(insert_or_skip(connection, Photo.__table__), {
+        "id": photo_id, "content_type": photo.content_type, "data": photo.data, "width": photo.width, "height": photo.height,
+        "thumb": photo.thumb, "created_at": now(), "created_by": actor})
+    return photo_id
+
+
+def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Submission, *, idempotency_key: str | None, caller: Caller) -> tuple[Report, bool]:
+    """Store, route and (when an owner was found) dispatch a report in one transaction.
+
+    Returns the report and whether it was created now (False: an idempotent retry). The report
+    is written once, in its final state, with its history (submit, and dispatch when routed) and
+    its outbox message: one INSERT per table.
+    """
+    digest = item.digest(caller.actor)
+    check_photos(session, item.photos, caller, "photos")
+    try:
+        decision = decide(layer, config, item.location, item.category)
+    except ZonemapError:  # perhaps a retry of a report stored before its category left the layer
+        found = _existing(session, idempotency_key, item.client_ref)
+        if found is None:
+            raise
+        return _replay(found, digest), False
+    stamp = now()
+    row: dict[str, Any] = {
+        "client_ref": item.client_ref, "idempotency_key": idempotency_key, "request_hash": digest,
+        "lon": decision["lon"], "lat": decision["lat"], "input_crs": item.location.crs, "input_lon": item.location.lon, "input_lat": item.location.lat,
+        "accuracy_m": item.location.accuracy_m, "category": item.category, "description": item.description, "photos": item.photos,
+        "source": item.source, "reporter_contact": item.reporter_contact, "created_at": stamp, "updated_at": stamp, "state": State.SUBMITTED.value,
+        "unit_id": None, "deadline_at": None, "route_status": decision["status"], "rule": decision["rule"], "zone_id": decision["zone_id"],
+        "co_owner_unit_ids": decision["co_owner_unit_ids"] or "", "candidate_unit_ids": decision["candidate_unit_ids"] or "",
+        "distance_m": decision["distance_m"], "test_point_id": decision["test_point_id"], "area_id": decision["area_id"],
+        "zone_version": decision["zone_version"], "reason": decision["reason"], "row_version": 1, "public_ref": new_public_ref(),
+    }
+    steps = [{"action": "submit", "from_state": None, "to_state": State.SUBMITTED.value, "unit_id": None, "actor": caller.actor, "note": "", "evidence": [], "at": stamp}]
+    dispatched = decision["status"] in ASSIGNED and decision["unit_id"]
+    if dispatched:
+        row["state"] = workflow.apply(State.SUBMITTED.value, Action.DISPATCH).value
+        row["unit_id"] = decision["unit_id"]
+        if decision["deadline_hours"]:
+            row["deadline_at"] = stamp + timedelta(hours=decision["deadline_hours"])
+        steps.append({"action": Action.DISPATCH.value, "from_state": State.SUBMITTED.value, "to_state": row["state"], "unit_id": row["unit_id"],
+                      "actor": ROUTER_ACTOR, "note": decision["reason"], "evidence": [], "at": stamp})
+    # The report is this transaction's first statement, so a retry costs no extra round trip: a
+    # key or client_ref already stored (or being stored by a concurrent retry, which PostgreSQL
+    # waits for) inserts nothing, and the stored report is answered instead.
+    connection = session.connection()
+    report_id = _insert_new(connection, row)
+    if report_id is None:
+        found = _existing(session, idempotency_key, item.client_ref)
+        if found is None:  # a conflict names a stored row; this cannot happen
+            msg = "a report conflicted on its key but cannot be found"
+            raise RuntimeError(msg)
+        return _replay(found, digest), False
+    connection.execute(insert(Transition.__table__), [{"report_id": report_id, **step} for step in steps])
+    report = Report(id=report_id, **row)  # not added to the session: it is already stored
+    if dispatched:
+        connection.execute(insert(OutboxMessage.__table__), notifications.message(report, Action.DISPATCH, stamp))
+    return report, True
+
+
+def _move(session: Session, report: Report, action: Action, actor: str, *, note: str = "", evidence: list[str] | None = None,
+          unit_id: str | None = None, hours: float | None = None, at: datetime | None = None) -> None:
+    stamp = at or now()
+    target = workflow.apply(report.state, action)
+    if action in (Action.DISPATCH, Action.REASSIGN) and unit_id:
+        report.unit_id = unit_id
+        if hours:
+            report.deadline_at = stamp + timedelta(hours=hours)
+    session.add(Transition(report_id=report.id, action=action.value, from_state=report.state, to_state=target.value,
+                           unit_id=report.unit_id, actor=actor, note=note, evidence=evidence or [], at=stamp))
+    report.state = target.value
+    report.updated_at = stamp
+    notifications.enqueue(session, report, action, stamp)
+
+
+def transition(session: Session, layer: ZoneLayer, report: Report, caller: Caller, action: str, *, note: str, evidence: list[str], unit_id: str | None,
+               public_photos: list[str] | None = None, duplicate_of: Report | None = None) -> Report:
+    """Apply ``action`` for ``caller``: units only rectify or dispute their own reports.
+
+    Publishing shows ``public_photos`` on the public board: any of the report's own photos and
+    of its rectification evidence (default: the rectification evidence alone, since the
+    reporter's photos may show people and need a dispatcher's choice). Marking a duplicate of
+    ``duplicate_of`` merges the report into it: its reporter and its +1s count there.
+    """
+    act = Action(action)
+    if caller.role == Role.UNIT:
+        if act not in workflow.UNIT_ACTIONS:
+            raise ApiError(403, f"a unit may only {' or '.join(sorted(a.value for a in workflow.UNIT_ACTIONS))}")
+    elif caller.role != Role.DISPATCHER:
+        raise ApiError(403, f"a {caller.role.value} token may not change reports")
+    if act in NEEDS_NOTE and not note:
+        raise ApiError(422, f"note: {act.value} needs a reason", errors=[{"field": "note", "message": "is required"}])
+    if act == Action.REASSIGN and not unit_id:
+        raise ApiError(422, "unit_id: reassign names the new unit", errors=[{"field": "unit_id", "message": "is required"}])
+    if act in (Action.DISPATCH, Action.REASSIGN) and unit_id and not layer.knows_unit(unit_id):
+        raise ApiError(422, f"unit_id: no unit {unit_id!r} in the current layer or its units table",
+                       errors=[{"field": "unit_id", "message": "is not a unit of the current layer"}])
+    if public_photos is not None and act != Action.PUBLISH:
+        raise ApiError(422, "public_photos: only a publish action publishes photos", errors=[{"field": "public_photos", "message": "only with publish"}])
+    if duplicate_of is not None and (act != Action.MARK_DUPLICATE or duplicate_of.id == report.id or duplicate_of.state == State.DUPLICATE.value):
+        raise ApiError(422, "duplicate_of: names another report, not itself nor a duplicate, and only with mark_duplicate",
+                       errors=[{"field": "duplicate_of", "message": "another report that is no duplicate itself, with mark_duplicate"}])
+    check_photos(session, evidence, caller, "evidence")
+    hours = layer.category(report.category).deadline_hours if act in (Action.DISPATCH, Action.REASSIGN) else None
+    _move(session, report, act, caller.actor, note=note, evidence=evidence, unit_id=unit_id, hours=hours)
+    if act == Action.PUBLISH:
+        _publish_photos(session, report, public_photos)
+    if duplicate_of is not None:
+        _merge(session, report, duplicate_of)
+    return report
+
+
+def _merge(session: Session, duplicate: Report, original: Report) -> None:
+    """Count the duplicate's reporter and its +1s on the original (DESIGN: merging keeps every
+    reporter's +1)."""
+    session.execute(update(Support).where(Support.report_id == duplicate.id).values(report_id=original.id).execution_options(synchronize_session=False))
+    session.add(Support(report_id=original.id, created_at=duplicate.created_at, reporter_contact=duplicate.reporter_contact, source=duplicate.source))
+
+
+def _publish_photos(session: Session, report: Report, chosen: list[str] | None) -> None:
+    """Record which of the report's photos (before) and rectification evidence (after) the
+    public board shows; a reference that is neither is refused (422)."""
+    before = list(report.photos)
+    after = [ref for t in report.transitions if t.action == Action.RECTIFY.value for ref in t.evidence]
+    chosen = after if chosen is None else chosen
+    unknown = [ref for ref in chosen if ref not in before and ref not in after]
+    if unknown:
+        raise ApiError(422, f"public_photos: {unknown[0]} is neither a photo of this report nor of its rectification",
+                       errors=[{"field": "public_photos", "message": f"{ref} is not a photo of this report"} for ref in unknown])
+    rows = {ref.removeprefix(PHOTO_PATH): "before" if ref in before else "after" for ref in chosen if ref.startswith(PHOTO_PATH)}
+    session.add_all(PublicPhoto(report_id=report.id, photo_id=photo_id, kind=kind) for photo_id, kind in rows.items())
+
+
+def is_overdue(report: Report, at: datetime) -> bool:
+    """Open, and past its deadline."""
+    deadline = report.deadline_at
+    if deadline is None or report.state not in {s.value for s in workflow.OPEN_STATES}:
+        return False
+    if deadline.tzinfo is None:  # SQLite returns naive datetimes
+        deadline = deadline.replace(tzinfo=UTC)
+    return deadline < at
+
+
+def escalate_overdue(session: Session, at: datetime | None = None) -> int:
+    """Escalate every dispatched or reworked report past its deadline; returns how many."""
+    at = at or now()
+    count = 0
+    for report in session.scalars(select(Report).where(Report.state.in_([State.DISPATCHED.value, State.REWORK.value]))):
+        if is_overdue(report, at):
+            _move(session, report, Action.ESCALATE, "escalator", note="整改时限已过，自动督办", at=at)
+            count += 1
+    return count
+
+
+def unit_figures(session: Session, at: datetime | None = None) -> dict[str, workflow.UnitFigures]:
+    """Per-unit figures recomputed from the whole history."""
+    at = at or now()
+    steps = [
+        workflow.Step(t.report_id, t.action, t.to_state, t.unit_id, t.at if t.at.tzinfo else t.at.replace(tzinfo=UTC))
+        for t in session.scalars(select(Transition).order_by(Transition.report_id, Transition.id))
+    ]
+    deadlines: dict[int, datetime | None] = {}
+    states: dict[int, str] = {}
+    for report_id, deadline, state in session.execute(select(Report.id, Report.deadline_at, Report.state)):
+        deadlines[report_id] = deadline.replace(tzinfo=UTC) if deadline is not None and deadline.tzinfo is None else deadline
+        states[report_id] = state
+    return workflow.unit_figures(steps, deadlines, states, at)
+
+
+def count_reports(session: Session) -> int:
+    """How many reports are stored."""
+    return int(session.scalar(select(func.count()).select_from(Report)) or 0)
+
+
+def erase_contacts(session: Session, older_than_days: float, at: datetime | None = None) -> tuple[int, int]:
+    """Remove the reporter's contact from every report, and every +1, made more than
+    ``older_than_days`` ago; how many of each."""
+    if older_than_days < 0:
+        msg = f"the retention age must not be negative, got {older_than_days:g} days"
+        raise ValueError(msg)
+    cutoff = (at or now()) - timedelta(days=older_than_days)
+    erased = []
+    for table in (Report, Support):
+        result = session.execute(update(table).where(table.created_at < cutoff, table.reporter_contact.is_not(None)).values(reporter_contact=None)
+                                 .execution_options(synchronize_session=False))
+        erased.append(int(result.rowcount or 0))
+    return erased[0], erased[1]

@@ -1,0 +1,1 @@
+"""Routing files of reports in batch, in memory or on a Dask cluster."""

@@ -1,0 +1,198 @@
+"""Pure parsers of request values: each raises `ApiError` (422) naming the field."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from api.web.errors import ApiError
+from api.persistence.models import KEY_LENGTH
+from geodata.crs import InputCRS
+from zones.enums import ReportSource
+
+
+def _bad(field: str, message: str) -> ApiError:
+    return ApiError(422, f"{field}: {message}", errors=[{"field": field, "message": message}])
+
+
+def number(value: Any, field: str, *, low: float | None = None, high: float | None = None, required: bool = True, strict: bool = False) -> float | None:
+    """A finite number within [low, high]; ``strict`` (JSON bodies) refuses numbers in strings."""
+    if value is None or value == "":
+        if required:
+            raise _bad(field, "is required")
+        return None
+    if isinstance(value, bool) or (strict and not isinstance(value, int | float)):
+        raise _bad(field, f"{value!r} is not a number")
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise _bad(field, f"{value!r} is not a number") from None
+    except OverflowError:  # an integer of hundreds of digits
+        raise _bad(field, f"a number of {len(str(value))} digits is out of range") from None
+    if not math.isfinite(out):
+        raise _bad(field, f"{value!r} is not a finite number")
+    if (low is not None and out < low) or (high is not None and out > high):
+        raise _bad(field, f"{out:g} is outside [{low:g}, {high:g}]")
+    return out
+
+
+def text(value: Any, field: str, *, required: bool = True, max_length: int = 2000) -> str | None:
+    """A string of bounded length."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise _bad(field, "is required")
+        return None
+    if not isinstance(value, str):
+        raise _bad(field, f"must be a string, got {type(value).__name__}")
+    _storable(value, field)
+    if len(value) > max_length:
+        raise _bad(field, f"is longer than {max_length} characters")
+    return value.strip()
+
+
+def _storable(value: str, field: str) -> None:
+    """Refuse text no database column can hold: NUL characters (PostgreSQL) and lone UTF-16
+    surrogates (not encodable as UTF-8)."""
+    if "\x00" in value:
+        raise _bad(field, "contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _bad(field, "contains a lone surrogate (\\ud800–\\udfff), which is not text") from None
+
+
+def idempotency_key(value: str | None) -> str | None:
+    """The ``Idempotency-Key`` header: at most as long as the column that stores it."""
+    return text(value, "Idempotency-Key", required=False, max_length=KEY_LENGTH)
+
+
+def choice(value: Any, field: str, allowed: list[str], default: str | None = None) -> str:
+    """One of ``allowed``; absent (None) is ``default``, an empty string is not a choice."""
+    if value is None:
+        if default is None:
+            raise _bad(field, "is required")
+        return default
+    if value not in allowed:
+        raise _bad(field, f"{value!r} is not one of {', '.join(allowed)}")
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Location:
+    """A reported position as given: lon/lat in the named system, and the GPS accuracy."""
+
+    lon: float
+    lat: float
+    crs: str
+    accuracy_m: float | None
+
+
+CHINA_LON, CHINA_LAT = (73.0, 136.0), (3.0, 54.0)  # the extent of China: GCJ-02 and BD-09 exist only there
+
+
+def location(data: dict[str, Any], *, strict: bool = False) -> Location:
+    """``lon``, ``lat`` (within China), ``crs`` and ``accuracy_m`` of a request, with swapped
+    pairs named; ``strict`` for JSON bodies (numbers must be JSON numbers)."""
+    lon = number(data.get("lon"), "lon", strict=strict)
+    lat = number(data.get("lat"), "lat", strict=strict)
+    assert lon is not None and lat is not None
+    if CHINA_LAT[0] <= lon <= CHINA_LAT[1] and CHINA_LON[0] <= lat <= CHINA_LON[1]:
+        raise _bad("lon", f"lon={lon:g}, lat={lat:g} look swapped: lon is the longitude ({CHINA_LON[0]:g}–{CHINA_LON[1]:g} in China)")
+    number(lon, "lon", low=CHINA_LON[0], high=CHINA_LON[1])
+    number(lat, "lat", low=CHINA_LAT[0], high=CHINA_LAT[1])
+    crs = choice(data.get("crs"), "crs", InputCRS.values(), default=InputCRS.WGS84.value)
+    accuracy = number(data.get("accuracy_m"), "accuracy_m", low=0, high=100_000, required=False, strict=strict)
+    return Location(lon, lat, crs, accuracy)
+
+
+def source(value: Any) -> str:
+    """The "4+1" supervision channel (default ``citizen``)."""
+    return choice(value, "source", ReportSource.values(), default=ReportSource.CITIZEN.value)
+
+
+def key(value: str | None, field: str) -> str | None:
+    """A value compared with a text column: no NUL character (PostgreSQL cannot hold one)."""
+    if value is not None:
+        _storable(value, field)
+    return value
+
+
+def photos(value: Any, field: str = "photos") -> list[str]:
+    """A list of photo references (strings)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(p, str) and len(p) <= 500 for p in value) or len(value) > 20:
+        raise _bad(field, "must be a list of at most 20 photo references (strings)")
+    for ref in value:
+        _storable(ref, field)
+    return value
+
+
+BBOX = r"-?\d{1,3}(\.\d+)?(,-?\d{1,3}(\.\d+)?){3}"
+INTEGER = r"-?\d{1,15}"
+
+
+def bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    """``minlon,minlat,maxlon,maxlat`` in decimal degrees (corners given the other way round are
+    put in order)."""
+    if value is None:
+        return None
+    if not re.fullmatch(BBOX, value):
+        raise _bad("bbox", "must be minlon,minlat,maxlon,maxlat in decimal degrees, e.g. 120.3,36.2,120.5,36.4")
+    x1, y1, x2, y2 = (float(p) for p in value.split(","))
+    return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)
+
+
+RFC3339 = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})"
+
+
+def timestamp(value: str | None, field: str) -> datetime | None:
+    """An RFC 3339 timestamp, e.g. 2026-11-28T08:00:00+08:00 (a leap second counts as :59), in UTC."""
+    if value is None:
+        return None
+    text = value.upper()
+    if not re.fullmatch(RFC3339, text):
+        raise _bad(field, f"{value!r} is not an RFC 3339 timestamp such as 2026-11-28T08:00:00+08:00")
+    if text[17:19] == "60":
+        text = text[:17] + "59" + text[19:]
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as err:
+        raise _bad(field, f"{value!r}: {err}") from None
+    return parsed.astimezone(UTC)  # SQLite keeps UTC without an offset: a +08:00 bound must be compared in UTC
+
+
+def integer(value: str | None, field: str, *, low: int, high: int, default: int) -> int:
+    """A whole number (written without decimals) within [low, high]."""
+    if value is None:
+        return default
+    if not re.fullmatch(INTEGER, value):
+        raise _bad(field, f"{value!r} is not a whole number")
+    out = int(value)
+    if not low <= out <= high:
+        raise _bad(field, f"{out} is outside [{low}, {high}]")
+    return out
+
+
+def record_id(value: Any, field: str, *, high: int) -> int:
+    """A JSON whole number naming a record (1 to ``high``)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+        raise _bad(field, f"{value!r} is not a record id (a whole number from 1 to {high})")
+    return value
+
+
+def page_number(value: str | None) -> int:
+    """A page's number from a page's query string: a whole number from 1, else the first page
+    (pages are lenient with what a person typed into the address bar)."""
+    return int(value) if value and value.isdigit() and 0 < int(value) < 10**6 else 1
+
+
+MAX_OFFSET = 10**12
+
+
+def paging(args: dict[str, Any], *, most: int = 500, default: int = 50) -> tuple[int, int]:
+    """``limit`` (1–``most``) and ``offset``."""
+    return integer(args.get("limit"), "limit", low=1, high=most, default=default), integer(args.get("offset"), "offset", low=0, high=MAX_OFFSET, default=0)
