@@ -40,6 +40,14 @@ class Problem:
     feature_id: str | None = None
     field: str | None = None
 
+    def __post_init__(self) -> None:
+        # Rows and ids often come from numpy (positions, column values): a finding holds plain
+        # Python values, so that it reaches JSON, a page and a database column as it is.
+        if self.row is not None:
+            object.__setattr__(self, "row", int(self.row))
+        if self.feature_id is not None:
+            object.__setattr__(self, "feature_id", str(self.feature_id))
+
     def __str__(self) -> str:
         where = []
         if self.row is not None:

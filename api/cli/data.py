@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from geodata.load import LoadedLayer, load_categories, load_layer
 from zones.config import RoutingConfig
 from zones.enums import LayerKind, Status
 from zones.errors import CRSError, LayerReadError, SchemaError
+from zones.layer import ZoneLayer
 from zones.summary import summarise
 
 PROGRESS_MIN_ROWS = 200_000  # a progress bar for batches that take more than a few seconds
@@ -41,6 +43,28 @@ def _load(path: Path, kind: LayerKind, **options: Any) -> LoadedLayer:
         fail(str(err), 2)
     raise AssertionError  # unreachable: _fail exits
 
+
+def _layer_files(demo: bool, data_dir: Path | None, zones: Path | None, areas: Path | None, test_points: Path | None, categories: Path | None,
+                 units: Path | None, scope: Path | None) -> LayerFiles:
+    """The files a command names, the demo's (with ``--demo``) where it names none: the same
+    files make the same layer version, whichever command loads them."""
+    given = LayerFiles(zones, areas, test_points, categories, units, None, scope)  # type: ignore[arg-type]
+    if not demo:
+        return given
+    base = LayerFiles.of_demo(_demo_files(data_dir))
+    return LayerFiles(*(getattr(given, f.name) or getattr(base, f.name) for f in fields(LayerFiles)))
+
+
+def _load_layers(files: LayerFiles) -> ZoneLayer:
+    """The zone layer of ``files``; invalid or unreadable layers end the command."""
+    try:
+        return load_zone_layer(files)
+    except SchemaError as err:
+        click.echo(err.report.format(limit=50) if err.report else str(err), err=True)
+        fail("the layers are invalid", 1)
+    except (LayerReadError, CRSError, ValueError) as err:
+        fail(str(err), 2)
+    raise AssertionError  # unreachable: fail exits
 
 
 @main.command()
@@ -185,34 +209,22 @@ def route_command(reports: Path, zones_file: Path | None, areas_file: Path | Non
                   test_point_radius_m: float, engine: str, scheduler: str | None, workers: int | None, blocksize: str) -> None:
     """Route every report in REPORTS (CSV/GeoJSON/XLSX with id, lon, lat, category, accuracy_m)
     to its accountable unit and write one decision per input row to OUT."""
-    if demo:
-        files = _demo_files(data_dir)
-        zones_file, areas_file, points_file = zones_file or files.gpkg, areas_file or files.gpkg, points_file or files.gpkg
-        categories_file, units_file = categories_file or files.categories, units_file or files.units
-        scope_file = scope_file or files.gpkg
-    missing = [name for name, value in (("--zones", zones_file), ("--areas", areas_file), ("--test-points", points_file), ("--categories", categories_file)) if value is None]
+    files = _layer_files(demo, data_dir, zones_file, areas_file, points_file, categories_file, units_file, scope_file)
+    missing = [name for name, value in (("--zones", files.zones), ("--areas", files.areas), ("--test-points", files.test_points),
+                                        ("--categories", files.categories)) if value is None]
     if missing:
         fail(f"give --demo or {', '.join(missing)}", 2)
     if engine == "local" and out_file.suffix.lower() not in OUTPUT_SUFFIXES:
         fail(f"--out must end in {', '.join(OUTPUT_SUFFIXES)}", 2)
     if engine == "dask" and out_file.suffix:
         fail("with --engine dask, --out names a folder (it receives part-NNNNN.parquet files)", 2)
-    files = LayerFiles(zones_file, areas_file, points_file, categories_file, units_file, scope=scope_file)  # type: ignore[arg-type]
-    try:
-        config = RoutingConfig(nearest_tolerance_m=tolerance_m, test_point_radius_m=test_point_radius_m)
-        layer = load_zone_layer(files)
-    except SchemaError as err:
-        click.echo(err.report.format(limit=50) if err.report else str(err), err=True)
-        fail("the layers are invalid", 1)
-        return
-    except (LayerReadError, CRSError, ValueError) as err:
-        fail(str(err), 2)
-        return
+    config = RoutingConfig(nearest_tolerance_m=tolerance_m, test_point_radius_m=test_point_radius_m)
+    layer = _load_layers(files)
     started = time.perf_counter()
     if engine == "dask":
         from api.routing.cluster import route_on_cluster
 
-        resolved = LayerFiles(*(Path(f).resolve() if f else None for f in (zones_file, areas_file, points_file, categories_file, units_file, None, scope_file)))  # type: ignore[arg-type]
+        resolved = LayerFiles(*(Path(f).resolve() if f else None for f in (files.zones, files.areas, files.test_points, files.categories, files.units, None, files.scope)))  # type: ignore[arg-type]
         counts = route_on_cluster(reports, resolved, config, out_file, scheduler=scheduler, workers=workers, crs=crs, blocksize=blocksize)
         click.echo(f"routed {sum(counts.values())} reports in {time.perf_counter() - started:.1f} s against zone layer {layer.version} -> {out_file}/part-*.parquet")
         for status in Status.values():
@@ -240,35 +252,25 @@ def route_command(reports: Path, zones_file: Path | None, areas_file: Path | Non
 @click.option("--areas", "areas_file", type=click.Path(path_type=Path))
 @click.option("--test-points", "points_file", type=click.Path(path_type=Path))
 @click.option("--scope", "scope_file", type=click.Path(path_type=Path), help="where zones are required (e.g. the built-up area); default the whole district")
+@click.option("--categories", "categories_file", type=click.Path(path_type=Path), help="the categories table: part of the layer's version, not of coverage")
+@click.option("--units", "units_file", type=click.Path(path_type=Path), help="the units table, for their names")
 @click.option("--data-dir", type=click.Path(path_type=Path))
 @click.option("--min-gap-m2", type=float, default=1.0, show_default=True, help="gap pieces smaller than this are slivers: dropped and counted")
 @click.option("--json", "as_json", is_flag=True, help="print the summary as JSON")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="write gaps, overlaps, test points, suggestions (GeoPackage) and tables here")
-def coverage(demo: bool, zones_file: Path | None, areas_file: Path | None, points_file: Path | None, scope_file: Path | None, data_dir: Path | None,
-             min_gap_m2: float, as_json: bool, out_dir: Path | None) -> None:
+def coverage(demo: bool, zones_file: Path | None, areas_file: Path | None, points_file: Path | None, scope_file: Path | None, categories_file: Path | None,
+             units_file: Path | None, data_dir: Path | None, min_gap_m2: float, as_json: bool, out_dir: Path | None) -> None:
     """Where nobody is responsible (gaps) within the scope, where owners overlap, which test
     points nobody adopted or no zone covers; per sub-district coverage and per-unit holdings."""
-    from geodata.load import load_scope
     from zones.coverage import analyse
-    from zones.layer import ZoneLayer
 
-    if demo:
-        files = _demo_files(data_dir)
-        zones_file, areas_file, points_file = zones_file or files.gpkg, areas_file or files.gpkg, points_file or files.gpkg
-        scope_file = scope_file or files.gpkg
-    if not (zones_file and areas_file and points_file):
+    files = _layer_files(demo, data_dir, zones_file, areas_file, points_file, categories_file, units_file, scope_file)
+    if not (files.zones and files.areas and files.test_points):
         fail("give --demo or --zones, --areas and --test-points", 2)
         return
-    frames = {name: _load(path, kind).frame for name, path, kind in (("zones", zones_file, LayerKind.ZONES), ("areas", areas_file, LayerKind.AREAS), ("test_points", points_file, LayerKind.TEST_POINTS))}
-    try:
-        scope = load_scope(scope_file) if scope_file else None
-    except SchemaError as err:
-        click.echo(err.report.format(limit=50) if err.report else str(err), err=True)
-        fail("the scope layer is invalid", 1)
-        return
-    no_categories = pd.DataFrame(columns=["code", "name_zh", "name_en", "group", "duty", "department_unit_id", "deadline_hours"])
+    layer = _load_layers(files)
     started = time.perf_counter()
-    result = analyse(ZoneLayer.build(frames["zones"], frames["test_points"], frames["areas"], no_categories, scope=scope), min_gap_m2=min_gap_m2)
+    result = analyse(layer, min_gap_m2=min_gap_m2)
     elapsed = time.perf_counter() - started
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,8 @@ from zones.schema import MAX_VERTICES
 from zones.router import DECISION_COLUMNS, EXTRA_COLUMNS, route
 
 OUTPUT_SUFFIXES = (".csv", ".geojson", ".gpkg")
+#: The categories of a layer loaded for coverage alone.
+NO_CATEGORIES = pd.DataFrame(columns=["code", "name_zh", "name_en", "group", "duty", "department_unit_id", "deadline_hours"])
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class LayerFiles:
     zones: Path
     areas: Path
     test_points: Path
-    categories: Path
+    categories: Path | None  # none: coverage only (nothing routes without categories)
     units: Path | None = None
     streets: Path | None = None  # a GeoPackage whose ``streets`` layer, if any, is drawn on maps
     scope: Path | None = None  # where zones are required: a layer file, or a GeoPackage with a ``scope`` layer
@@ -45,7 +47,7 @@ def load_zone_layer(files: LayerFiles, *, max_vertices: int = MAX_VERTICES) -> Z
     zones = load_layer(files.zones, LayerKind.ZONES, max_vertices=max_vertices).frame
     areas = load_layer(files.areas, LayerKind.AREAS, max_vertices=max_vertices).frame
     test_points = load_layer(files.test_points, LayerKind.TEST_POINTS, max_vertices=max_vertices).frame
-    categories, _ = load_categories(files.categories)
+    categories = load_categories(files.categories)[0] if files.categories else NO_CATEGORIES
     units = pd.read_csv(files.units, dtype=str, keep_default_na=False) if files.units else None
     streets = load_streets(files.streets) if files.streets else None
     scope = load_scope(files.scope, max_vertices=max_vertices) if files.scope else None

@@ -174,3 +174,16 @@ def test_map_commands_write_offline_pages(runner, tmp_path, demo_files, kind):
     assert re.findall(r"https?://", html) == []
     for path in re.findall(r'(?:src|href)="(assets/[^"]+)"', html):
         assert (out.parent / path).is_file(), path
+
+
+def test_the_same_demo_files_make_one_version_whatever_the_command(runner, tmp_path, demo_files):
+    from api.routing.batch import LayerFiles, load_zone_layer
+
+    served = load_zone_layer(LayerFiles.of_demo(demo_files)).version
+    data_dir = ["--data-dir", str(tmp_path / "data")]  # the demo generated there, from the same seed
+    analysed = runner.invoke(main, ["coverage", "--demo", *data_dir, "--json"])
+    assert analysed.exit_code == 0, analysed.output
+    assert json.loads(analysed.stdout)["zone_version"] == served
+    routed = runner.invoke(main, ["route", str(demo_files.reports), "--demo", *data_dir, "--out", str(tmp_path / "out.csv")])
+    assert routed.exit_code == 0, routed.output
+    assert f"zone layer {served}" in routed.output

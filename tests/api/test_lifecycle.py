@@ -136,3 +136,35 @@ def test_a_zipped_gbk_shapefile_of_zones_alone_makes_a_draft(client, tokens, dem
         out.writestr("b.shp", b"y")
     refused = post_draft(client, tokens["planner"], zones=(two.getvalue(), "两个.zip"))
     assert refused.status_code == 422 and "exactly one shapefile" in refused.get_json()["errors"][0]["message"]
+
+
+def _zones(demo_files):
+    return pyogrio.read_dataframe(demo_files.gpkg, layer="zones")
+
+
+def test_a_row_error_in_any_format_is_a_422_naming_the_row(client, tokens, demo_files, tmp_path):
+    zones = _zones(demo_files)
+    zones.loc[2, "geometry"] = None
+    gpkg = tmp_path / "empty.gpkg"
+    pyogrio.write_dataframe(zones, gpkg, layer="zones")
+    csv = zones.assign(wkt=zones.geometry.to_wkt()).drop(columns="geometry").to_csv(index=False).encode()
+    xlsx = io.BytesIO()
+    zones.assign(wkt=zones.geometry.to_wkt()).drop(columns="geometry").to_excel(xlsx, index=False)
+    for content, name in ((gpkg.read_bytes(), "zones.gpkg"), (csv, "zones.csv"), (xlsx.getvalue(), "zones.xlsx")):
+        response = post_draft(client, tokens["planner"], zones=(content, name))
+        assert response.status_code == 422, (name, response.status_code, response.get_data(as_text=True)[:300])
+        errors = response.get_json()["errors"]
+        assert any(e["layer"] == "zones" and e["row"] == 3 and e["field"] == "geometry" for e in errors), (name, errors)
+
+
+def test_a_layer_validate_accepts_with_warnings_becomes_a_draft_showing_them(client, tokens, demo_files, tmp_path):
+    zones = _zones(demo_files)
+    minx, miny, maxx, maxy = zones.geometry.iloc[0].bounds
+    bowtie = shapely.Polygon([(minx, miny), (maxx, maxy), (maxx, miny), (minx, maxy)])  # self-intersecting
+    zones.loc[0, "geometry"] = shapely.MultiPolygon([bowtie])
+    path = tmp_path / "bowtie.gpkg"
+    pyogrio.write_dataframe(zones, path, layer="zones")
+    response = post_draft(client, tokens["planner"], zones=(path.read_bytes(), "zones.gpkg"))
+    assert response.status_code == 201, response.get_data(as_text=True)[:500]
+    draft = client.get(f"/api/v1/layers/drafts/{response.get_json()['id']}", headers=tokens["planner"]).get_json()
+    assert any(w["row"] == 1 and w["field"] == "geometry" for w in draft["warnings"]), draft["warnings"]

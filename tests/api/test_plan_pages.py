@@ -116,3 +116,19 @@ def test_a_planner_drafts_compares_publishes_and_rolls_back_from_the_pages(app, 
     assert back.status_code == 303
     assert client.get("/healthz").get_json()["zone_version"] == first[-1]
     assert "推迟移交" in client.get("/console/layers").get_data(as_text=True)
+
+
+def test_a_layer_with_a_repaired_polygon_becomes_a_draft_whose_page_shows_the_warning(app, client, demo_files, tmp_path):
+    import pyogrio
+    import shapely
+
+    zones = pyogrio.read_dataframe(demo_files.gpkg, layer="zones")
+    minx, miny, maxx, maxy = zones.geometry.iloc[0].bounds
+    zones.loc[0, "geometry"] = shapely.MultiPolygon([shapely.Polygon([(minx, miny), (maxx, maxy), (maxx, miny), (minx, maxy)])])
+    path = tmp_path / "bowtie.gpkg"
+    pyogrio.write_dataframe(zones, path, layer="zones")
+    signed_in(app, client, "planner", username="li")
+    made = _upload(client, path.read_bytes())
+    assert made.status_code == 303, made.get_data(as_text=True)[:300]
+    page = client.get(made.headers["Location"]).get_data(as_text=True)
+    assert "make_valid" in page or "修复" in page, page[:2000]
