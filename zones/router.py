@@ -41,15 +41,14 @@ from numpy.typing import NDArray
 
 from zones import kernels
 from zones.config import RoutingConfig
+from zones.decision import CORE_FIELDS, DECISION_FIELDS, Decision
 from zones.enums import Rule, Status
 from zones.errors import CRSError
 from zones.layer import DUTY_BITS, ZoneLayer
 
-DECISION_COLUMNS = [
-    "id", "status", "unit_id", "zone_id", "co_owner_unit_ids", "candidate_unit_ids", "rule",
-    "distance_m", "test_point_id", "zone_version", "reason",
-]
-EXTRA_COLUMNS = ["area_id", "test_point_unit_id", "deadline_hours"]
+#: The columns of a batch's decisions: the report's id, the decision proper, then its by-products.
+DECISION_COLUMNS = ["id", *CORE_FIELDS]
+EXTRA_COLUMNS = [name for name in DECISION_FIELDS if name not in CORE_FIELDS]
 DUTY_ZH = {"sanitation": "卫生", "order": "秩序", "greening": "绿化", "facilities": "设施"}
 CHUNK = 250_000
 _S = {s: i for i, s in enumerate(Status)}
@@ -586,9 +585,8 @@ def route_one(
     config: RoutingConfig | None = None,
     *,
     accuracy_m: float | None = None,
-    report_id: str | None = None,
-) -> dict[str, Any]:
-    """Route one report: the batch path on a batch of one, as a dict of the decision's fields.
+) -> Decision:
+    """Route one report: the batch path on a batch of one.
 
     The kernels run on the calling thread only: waking the parallel kernels' thread pool for one
     point costs more than the point, and a web server already runs one request per thread.
@@ -609,8 +607,8 @@ def route_one(
         )
     finally:
         numba.set_num_threads(threads)
-    out: dict[str, Any] = {"id": report_id}
-    for name in DECISION_COLUMNS[1:] + EXTRA_COLUMNS:
+    out: dict[str, Any] = {}
+    for name in DECISION_FIELDS:
         value = part[name]
         if isinstance(value, tuple):
             code = int(value[0][0])
@@ -621,7 +619,7 @@ def route_one(
                 out[name] = categories[code] if code >= 0 else None
         else:
             out[name] = None if np.isnan(value[0]) else float(value[0])
-    return out
+    return Decision.from_row(out)
 
 
 #: What `route` reads from a layer, built by `warm`.

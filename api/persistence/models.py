@@ -5,9 +5,12 @@ uploaded photos and the ones published on the public board, and the service's ow
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from zones.decision import DECISION_FIELDS, LIST_FIELDS, Decision
 
 
 class Base(DeclarativeBase):
@@ -58,6 +61,23 @@ class Report(Base):
     transitions: Mapped[list[Transition]] = relationship(back_populates="report", order_by="Transition.id")
 
     __table_args__ = (Index("ix_reports_category_created", "category", "created_at"),)
+
+    @property
+    def decision(self) -> Decision:
+        """The routing decision stored with the report (its unit: the report's current one)."""
+        return Decision.from_row({**{name: getattr(self, column) for name, column in STORED_DECISION.items()}, "unit_id": self.unit_id})
+
+
+#: The decision's fields stored with a report → their columns. The unit is the report's own
+#: column (dispatch and reassignment change it); the by-products a report does not keep are absent.
+STORED_DECISION = {name: column for name in DECISION_FIELDS if name != "unit_id"
+                   and (column := "route_status" if name == "status" else name) in Report.__table__.c}
+
+
+def decision_values(decision: Decision) -> dict[str, Any]:
+    """The columns of a new report holding ``decision`` (lists as ``;``-joined text)."""
+    row = decision.as_row()
+    return {column: row[name] or "" if name in LIST_FIELDS else row[name] for name, column in STORED_DECISION.items()}
     __mapper_args__ = {"version_id_col": row_version}
 
 

@@ -105,9 +105,9 @@ def check() -> ResponseReturnValue:
         return render_template("_report_check.html", decision=None, located=False)
     if category not in layer.category_table:
         return render_template("_report_check.html", decision=None, located=True)
-    decision = services.decide(layer, current_app.config["ROUTING"], location, category)
-    nearby = citizens.nearby_open(g.db, layer, decision["lon"], decision["lat"], category)
-    return render_template("_report_check.html", decision=decision, nearby=nearby, located=True, outside=decision["status"] == Status.OUTSIDE.value,
+    routed = services.decide(layer, current_app.config["ROUTING"], location, category)
+    nearby = citizens.nearby_open(g.db, layer, routed.lon, routed.lat, category)
+    return render_template("_report_check.html", decision=routed.decision, nearby=nearby, located=True, outside=routed.decision.status == Status.OUTSIDE.value,
                            radius_m=int(NEARBY_REPORT_RADIUS_M))
 
 

@@ -116,7 +116,7 @@ def nearby_reports(session: Session, layer: ZoneLayer, report: Report, at: datet
 def unit_choices(layer: ZoneLayer, report: Report) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """The units a report may go to, as (code, name): first the router's candidates and the
     zone's co-owners, then every other unit of the layer by name."""
-    first = list(dict.fromkeys(u for u in [*report.candidate_unit_ids.split(";"), *report.co_owner_unit_ids.split(";")] if u and layer.knows_unit(u)))
+    first = list(dict.fromkeys(u for u in [*report.decision.candidate_unit_ids, *report.decision.co_owner_unit_ids] if u and layer.knows_unit(u)))
     names = layer.unit_names
     rest = sorted((u for u in names if u not in first), key=lambda u: (names[u], u))
     return [(u, names.get(u, u)) for u in first], [(u, names[u]) for u in rest]
@@ -128,7 +128,7 @@ def surroundings(layer: ZoneLayer, report: Report, *, radius_m: float = 150.0) -
     (``test_point``) and the report itself (``report``, with its accuracy in metres)."""
     point = gpd.GeoSeries([shapely.Point(report.lon, report.lat)], crs=layer.zones.crs)
     area = point.to_crs(METRIC_CRS).buffer(radius_m).to_crs(layer.zones.crs).iloc[0]
-    others = {u for u in [*report.candidate_unit_ids.split(";"), *report.co_owner_unit_ids.split(";")] if u}
+    others = {u for u in [*report.decision.candidate_unit_ids, *report.decision.co_owner_unit_ids] if u}
     zones = layer.zones
     near = zones[zones.intersects(area) & (zones["zone_id"].eq(report.zone_id) | zones["unit_id"].isin(others))]
     kind = ["accountable" if z == report.zone_id else "candidate" for z in near["zone_id"]]

@@ -41,7 +41,7 @@ def message(report: Report, action: Action, at: datetime) -> dict[str, Any]:
     payload = {
         "event": action.value, "report_id": report.id, "unit_id": report.unit_id, "state": report.state,
         "category": report.category, "description": report.description, "lon": report.lon, "lat": report.lat,
-        "zone_id": report.zone_id, "reason": report.reason, "deadline_at": iso(report.deadline_at), "at": iso(at),
+        "decision": report.decision.as_json(), "deadline_at": iso(report.deadline_at), "at": iso(at),
     }
     return {"event": action.value, "report_id": report.id, "unit_id": report.unit_id, "payload": payload, "created_at": at,
             "status": PENDING, "attempts": 0, "next_attempt_at": datetime.now(UTC), "sent_at": None, "last_error": ""}

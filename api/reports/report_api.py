@@ -53,13 +53,7 @@ def report_json(report: Report, caller: Caller, *, history: bool = False) -> dic
         "unit_id": report.unit_id,
         "deadline_at": iso(report.deadline_at),
         "overdue": services.is_overdue(report, at),
-        "decision": {
-            "status": report.route_status, "rule": report.rule, "unit_id": report.unit_id, "zone_id": report.zone_id,
-            "co_owner_unit_ids": [u for u in report.co_owner_unit_ids.split(";") if u],
-            "candidate_unit_ids": [u for u in report.candidate_unit_ids.split(";") if u],
-            "distance_m": report.distance_m, "test_point_id": report.test_point_id, "area_id": report.area_id,
-            "zone_version": report.zone_version, "reason": report.reason,
-        },
+        "decision": report.decision.as_json(),
     }
     if caller.role == Role.DISPATCHER:
         out["reporter_contact"] = report.reporter_contact
@@ -192,9 +186,7 @@ def route_point() -> ResponseReturnValue:
     args = request.args
     location = parsing.location(args.to_dict())
     category = parsing.text(args.get("category"), "category", max_length=64) or ""
-    decision = services.decide(current_layer(), current_app.config["ROUTING"], location, category)
-    decision.pop("id", None)
-    return jsonify(decision)
+    return jsonify(services.decide(current_layer(), current_app.config["ROUTING"], location, category).as_json())
 
 
 @bp.get("/units")

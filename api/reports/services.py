@@ -25,11 +25,12 @@ from zones.config import RoutingConfig
 from zones.errors import ZonemapError
 from zones.enums import Status
 from zones.layer import ZoneLayer
+from zones.decision import Decision
 from zones.router import route_one
 from zones.workflow import Action, State
 
 from api.persistence import insert_or_skip
-from api.persistence.models import OutboxMessage, Photo, PublicPhoto, Report, Support, Transition
+from api.persistence.models import OutboxMessage, Photo, PublicPhoto, Report, Support, Transition, decision_values
 
 ROUTER_ACTOR = "router"
 NEEDS_NOTE = (Action.DISPUTE, Action.REJECT, Action.MARK_DUPLICATE, Action.REWORK)  # a reason is required
@@ -60,13 +61,24 @@ class Submission:
         return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def decide(layer: ZoneLayer, config: RoutingConfig, location: Location, category: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Routed:
+    """A point routed: where it is in WGS84, and the decision."""
+
+    lon: float
+    lat: float
+    decision: Decision
+
+    def as_json(self) -> dict[str, Any]:
+        """The decision with the point, as ``GET /api/v1/route`` answers it."""
+        return {**self.decision.as_json(), "lon": self.lon, "lat": self.lat}
+
+
+def decide(layer: ZoneLayer, config: RoutingConfig, location: Location, category: str) -> Routed:
     """Convert the location to WGS84 and route it; unknown categories are refused."""
     layer.category(category)  # UnknownCategoryError names the known ones
     lon, lat = points_to_wgs84([location.lon], [location.lat], location.crs)
-    decision = route_one(float(lon[0]), float(lat[0]), category, layer, config, accuracy_m=location.accuracy_m)
-    decision["lon"], decision["lat"] = float(lon[0]), float(lat[0])
-    return decision
+    return Routed(float(lon[0]), float(lat[0]), route_one(float(lon[0]), float(lat[0]), category, layer, config, accuracy_m=location.accuracy_m))
 
 
 def _existing(session: Session, key: str | None, client_ref: str | None) -> Report | None:
@@ -133,32 +145,30 @@ def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Subm
     digest = item.digest(caller.actor)
     check_photos(session, item.photos, caller, "photos")
     try:
-        decision = decide(layer, config, item.location, item.category)
+        routed = decide(layer, config, item.location, item.category)
     except ZonemapError:  # perhaps a retry of a report stored before its category left the layer
         found = _existing(session, idempotency_key, item.client_ref)
         if found is None:
             raise
         return _replay(found, digest), False
     stamp = now()
+    decision = routed.decision
     row: dict[str, Any] = {
         "client_ref": item.client_ref, "idempotency_key": idempotency_key, "request_hash": digest,
-        "lon": decision["lon"], "lat": decision["lat"], "input_crs": item.location.crs, "input_lon": item.location.lon, "input_lat": item.location.lat,
+        "lon": routed.lon, "lat": routed.lat, "input_crs": item.location.crs, "input_lon": item.location.lon, "input_lat": item.location.lat,
         "accuracy_m": item.location.accuracy_m, "category": item.category, "description": item.description, "photos": item.photos,
         "source": item.source, "reporter_contact": item.reporter_contact, "created_at": stamp, "updated_at": stamp, "state": State.SUBMITTED.value,
-        "unit_id": None, "deadline_at": None, "route_status": decision["status"], "rule": decision["rule"], "zone_id": decision["zone_id"],
-        "co_owner_unit_ids": decision["co_owner_unit_ids"] or "", "candidate_unit_ids": decision["candidate_unit_ids"] or "",
-        "distance_m": decision["distance_m"], "test_point_id": decision["test_point_id"], "area_id": decision["area_id"],
-        "zone_version": decision["zone_version"], "reason": decision["reason"], "row_version": 1, "public_ref": new_public_ref(),
+        "unit_id": None, "deadline_at": None, **decision_values(decision), "row_version": 1, "public_ref": new_public_ref(),
     }
     steps = [{"action": "submit", "from_state": None, "to_state": State.SUBMITTED.value, "unit_id": None, "actor": caller.actor, "note": "", "evidence": [], "at": stamp}]
-    dispatched = decision["status"] in ASSIGNED and decision["unit_id"]
+    dispatched = decision.status in ASSIGNED and decision.unit_id
     if dispatched:
         row["state"] = workflow.apply(State.SUBMITTED.value, Action.DISPATCH).value
-        row["unit_id"] = decision["unit_id"]
-        if decision["deadline_hours"]:
-            row["deadline_at"] = stamp + timedelta(hours=decision["deadline_hours"])
+        row["unit_id"] = decision.unit_id
+        if decision.deadline_hours:
+            row["deadline_at"] = stamp + timedelta(hours=decision.deadline_hours)
         steps.append({"action": Action.DISPATCH.value, "from_state": State.SUBMITTED.value, "to_state": row["state"], "unit_id": row["unit_id"],
-                      "actor": ROUTER_ACTOR, "note": decision["reason"], "evidence": [], "at": stamp})
+                      "actor": ROUTER_ACTOR, "note": decision.reason or "", "evidence": [], "at": stamp})
     # The report is this transaction's first statement, so a retry costs no extra round trip: a
     # key or client_ref already stored (or being stored by a concurrent retry, which PostgreSQL
     # waits for) inserts nothing, and the stored report is answered instead.

@@ -16,9 +16,12 @@ from zones.config import STORAGE_CRS, RoutingConfig
 from zones.enums import LayerKind, Rule, Status
 from zones.layer import ZoneLayer
 from zones.schema import MAX_VERTICES
+from zones.decision import DECISION_FIELDS
 from zones.router import DECISION_COLUMNS, EXTRA_COLUMNS, route
 
 OUTPUT_SUFFIXES = (".csv", ".geojson", ".gpkg")
+#: What a decision on a row that could not be read keeps (the rest is blank; status, rule and reason say why).
+KEPT_ON_ERROR = ("status", "rule", "reason", "zone_version")
 #: The categories of a layer loaded for coverage alone.
 NO_CATEGORIES = pd.DataFrame(columns=["code", "name_zh", "name_en", "group", "duty", "department_unit_id", "deadline_hours"])
 
@@ -87,14 +90,13 @@ def route_loaded(loaded: LoadedLayer, layer: ZoneLayer, config: RoutingConfig, *
             problems.setdefault(problem.row - 1, []).append(f"{problem.field}: {problem.message}" if problem.field else problem.message)
     if problems:
         rows = sorted(problems)
-        for column in ("status", "rule", "reason"):
-            decisions[column] = decisions[column].astype(object)
-        for column in ("unit_id", "zone_id", "co_owner_unit_ids", "candidate_unit_ids", "test_point_id", "area_id", "test_point_unit_id"):
-            decisions[column] = decisions[column].astype(object)
-            decisions.loc[decisions.index[rows], column] = None
+        for column in DECISION_FIELDS:
+            if decisions[column].dtype != object and column not in ("distance_m", "deadline_hours"):
+                decisions[column] = decisions[column].astype(object)  # categorical text
+            if column not in KEPT_ON_ERROR:
+                decisions.loc[decisions.index[rows], column] = None
         decisions.loc[decisions.index[rows], "status"] = Status.ERROR.value
         decisions.loc[decisions.index[rows], "rule"] = Rule.ERROR.value
-        decisions.loc[decisions.index[rows], "distance_m"] = float("nan")
         decisions.loc[decisions.index[rows], "reason"] = ["无法派单：" + "；".join(problems[r]) for r in rows]
     return gpd.GeoDataFrame(decisions, geometry=frame.geometry.where(is_point, None).to_numpy(), crs=STORAGE_CRS)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 from flask import Flask, current_app, jsonify, render_template
@@ -16,6 +17,7 @@ from api.layers.live import current_layer
 from api.reports.services import NEEDS_NOTE
 from geodata.crs import InputCRS
 from maps.style import BASEMAPS
+from zones.decision import Decision
 from zones.enums import ReportSource, Status
 from zones.workflow import Action, State
 
@@ -92,6 +94,18 @@ def _obj(required: list[str] | None = None, **properties: Any) -> dict[str, Any]
     return out
 
 
+#: A `Decision` field's Python type → its JSON schema.
+_FIELD_SCHEMAS = {"str": {"type": "string"}, "str | None": {"type": "string", "nullable": True}, "float | None": {"type": "number", "nullable": True},
+                  "tuple[str, ...]": {"type": "array", "items": {"type": "string"}}}
+
+
+def _decision_schema() -> dict[str, Any]:
+    """The schema of a routing decision, read off `zones.decision.Decision`."""
+    properties = {f.name: _FIELD_SCHEMAS[str(f.type)] for f in fields(Decision)}
+    properties["status"] = {"type": "string", "enum": DECISIONS}
+    return _obj([f.name for f in fields(Decision) if "None" not in str(f.type)], **properties)
+
+
 def _schemas(categories: list[str]) -> dict[str, Any]:
     nullable_string = {"type": "string", "nullable": True}
     return {
@@ -127,18 +141,14 @@ def _schemas(categories: list[str]) -> dict[str, Any]:
                  "not": {"anyOf": [{"required": ["public_photos"]}, {"required": ["duplicate_of"]}]}},
                 {**_obj(action={"enum": ["publish"]}), "not": {"required": ["duplicate_of"]}},
             ]},
-        "Decision": _obj(status={"type": "string", "enum": DECISIONS}, rule=nullable_string, unit_id=nullable_string, zone_id=nullable_string,
-                         co_owner_unit_ids={"type": "array", "items": {"type": "string"}}, candidate_unit_ids={"type": "array", "items": {"type": "string"}},
-                         distance_m={"type": "number", "nullable": True}, test_point_id=nullable_string, area_id=nullable_string,
-                         zone_version={"type": "string"}, reason={"type": "string"}),
+        "Decision": _decision_schema(),
         "Report": _obj(["id", "state", "category", "decision"], id={"type": "integer"}, state={"type": "string", "enum": STATES},
                        category={"type": "string"}, description={"type": "string"}, unit_id=nullable_string, deadline_at=nullable_string,
                        created_at={"type": "string", "format": "date-time"}, overdue={"type": "boolean"},
                        allowed_actions={"type": "array", "items": {"type": "string"}}, decision={"$ref": "#/components/schemas/Decision"}),
         "ReportPage": _obj(["items", "limit", "offset"], items={"type": "array", "items": {"$ref": "#/components/schemas/Report"}},
                            limit={"type": "integer"}, offset={"type": "integer"}, next={"type": "string"}),
-        "RouteDecision": _obj(["status", "zone_version", "reason"], status={"type": "string", "enum": DECISIONS}, unit_id=nullable_string,
-                              zone_id=nullable_string, zone_version={"type": "string"}, reason={"type": "string"}, lon={"type": "number"}, lat={"type": "number"}),
+        "RouteDecision": {"allOf": [{"$ref": "#/components/schemas/Decision"}, _obj(["lon", "lat"], lon={"type": "number"}, lat={"type": "number"})]},
         "FeatureCollection": _obj(["type", "features"], type={"type": "string", "enum": ["FeatureCollection"]},
                                   features={"type": "array", "items": {"$ref": "#/components/schemas/Feature"}}),
         "Feature": _obj(["type", "geometry", "properties"], type={"type": "string", "enum": ["Feature"]}, id={"type": "string"},

@@ -237,7 +237,7 @@ def run_load(database_url: str, workers: int | None, demo_files, tmp_path: Path,
     assert set(versions) <= set(layers) and len(versions) == 2, versions
     for r in rows:
         again = route_one(r.lon, r.lat, r.category, layers[r.zone_version], config, accuracy_m=r.accuracy_m)
-        assert (again["status"], again["zone_id"]) == (r.route_status, r.zone_id), r
+        assert (again.status, again.zone_id) == (r.route_status, r.zone_id), r
     return {"reports": count, "acknowledged": len(ledger.acked), "found": len(rows), "statuses": dict(ledger.statuses),
             "resent after a lost answer": ledger.resent, "events": events, "versions": dict(versions)}
 

@@ -15,7 +15,8 @@ from shapely.geometry import MultiPolygon, Polygon, box
 from zones.config import RoutingConfig
 from zones.errors import CRSError
 from zones.layer import ZoneLayer
-from zones.router import DECISION_COLUMNS, route, route_one
+from zones.decision import CORE_FIELDS
+from zones.router import route, route_one
 
 X0, Y0 = 120.40, 36.30  # Chengyang
 D = 1e-4  # degrees: about 9 m east-west, 11 m north-south here
@@ -68,10 +69,10 @@ def make_layer(zones: list[dict], test_points: list[dict] | None = None) -> Zone
 def one(layer: ZoneLayer, point: tuple[float, float], category: str = "litter", accuracy: float | None = None, **config) -> dict:
     """Route one point both ways and check they agree."""
     cfg = RoutingConfig(**config)
-    single = route_one(point[0], point[1], category, layer, cfg, accuracy_m=accuracy, report_id="r")
+    single = route_one(point[0], point[1], category, layer, cfg, accuracy_m=accuracy).as_row()
     batch = route(pd.DataFrame({"id": ["r"], "lon": [point[0]], "lat": [point[1]], "category": [category], "accuracy_m": [accuracy]}), layer, cfg)
     row = {k: (None if (isinstance(v, float) and math.isnan(v)) or v is None or v is pd.NA else v) for k, v in batch.iloc[0].to_dict().items()}
-    assert {k: single[k] for k in DECISION_COLUMNS} == {k: row[k] for k in DECISION_COLUMNS}
+    assert {k: single[k] for k in CORE_FIELDS} == {k: row[k] for k in CORE_FIELDS}
     return single
 
 

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from tests.zones.test_router import CATEGORIES, X0, at, cell, make_layer
 from zones.config import RoutingConfig
-from zones.router import DECISION_COLUMNS, route, route_one
+from zones.decision import CORE_FIELDS
+from zones.router import route, route_one
 
 DUTIES = ["sanitation", "order", "sanitation,order", "greening", ""]
 
@@ -65,9 +66,9 @@ def test_single_equals_batch(case):
     frame = batch_frame(points, categories, accuracy)
     batch = route(frame, layer)
     for k, row in frame.iterrows():
-        single = route_one(row.lon, row.lat, row.category, layer, accuracy_m=row.accuracy_m, report_id=row.id)
-        expected = {c: clean(batch.iloc[k][c]) for c in DECISION_COLUMNS}
-        assert {c: clean(single[c]) for c in DECISION_COLUMNS} == expected
+        single = route_one(row.lon, row.lat, row.category, layer, accuracy_m=row.accuracy_m).as_row()
+        expected = {c: clean(batch.iloc[k][c]) for c in CORE_FIELDS}
+        assert {c: clean(single[c]) for c in CORE_FIELDS} == expected
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -123,5 +124,5 @@ def test_demo_batch_single_equals_batch(demo_files):
     batch = route(frame, layer, RoutingConfig())
     assert set(batch["status"]) >= {"routed", "ambiguous", "nearest", "fallback", "department", "outside"}
     for k, row in enumerate(frame.itertuples()):
-        single = route_one(row.lon, row.lat, row.category, layer, accuracy_m=row.accuracy_m, report_id=row.id)
-        assert {c: clean(single[c]) for c in DECISION_COLUMNS} == {c: clean(batch.iloc[k][c]) for c in DECISION_COLUMNS}, row.id
+        single = route_one(row.lon, row.lat, row.category, layer, accuracy_m=row.accuracy_m).as_row()
+        assert {c: clean(single[c]) for c in CORE_FIELDS} == {c: clean(batch.iloc[k][c]) for c in CORE_FIELDS}, row.id

@@ -47,7 +47,7 @@ FORKED = textwrap.dedent("""
     points = list(zip(rng.uniform(120.3, 120.5, 200), rng.uniform(36.2, 36.4, 200)))
 
     def decide():
-        return [[route_one(x, y, "litter", layer, accuracy_m=10.0)[k] for k in ("status", "zone_id", "unit_id")] for x, y in points]
+        return [[getattr(route_one(x, y, "litter", layer, accuracy_m=10.0), k) for k in ("status", "zone_id", "unit_id")] for x, y in points]
 
     read, write = os.pipe()
     child = os.fork()
