@@ -3,14 +3,19 @@ a fresh database per test, on SQLite and on the machine's real PostgreSQL."""
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import astuple
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from api import create_app
 from api.auth.callers import create_token
+from api.persistence import make_engine, migrate
 from geodata.demo import DemoFiles, write_demo
 
 
@@ -23,13 +28,57 @@ def demo_files(tmp_path_factory: pytest.TempPathFactory) -> DemoFiles:
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    """A SQLite file, or a fresh schema in the PostgreSQL database ``test``."""
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Apps run on SQLite; tests marked ``both_databases`` (where the SQL differs: queries,
+    locking, retention) run on PostgreSQL too, outside the quick subset."""
+    if "database_url" not in metafunc.fixturenames:
+        return
+    if any("database_url" in str(m.args[0]) for m in metafunc.definition.iter_markers("parametrize")):
+        return  # the test names its database itself
+    both = metafunc.definition.get_closest_marker("both_databases") is not None
+    postgresql = pytest.param("postgresql", marks=pytest.mark.slow)  # the quick subset stays on SQLite
+    metafunc.parametrize("database_url", ["sqlite", postgresql] if both else ["sqlite"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to the newest schema, copied for each app (migrating costs more than copying)."""
+    path = tmp_path_factory.mktemp("migrated") / "zonemap.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path, migrated_sqlite) -> Iterator[str]:
+    """A SQLite file (already migrated), or a fresh schema in the PostgreSQL database ``test``."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'zonemap.sqlite'}"
+        path = tmp_path / "zonemap.sqlite"
+        shutil.copyfile(migrated_sqlite, path)
+        yield f"sqlite:///{path}"
         return
     yield from _fresh_schema()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _layers_loaded_once() -> Iterator[None]:
+    """Every app of a test session loads the same few layers: each is read and validated once
+    and shared (a layer is immutable; the service's own loader, remembered by file contents)."""
+    from api.layers import live
+
+    loaded: dict[tuple, object] = {}
+    load = live.load_zone_layer
+
+    def remembered(files, *, max_vertices):  # noqa: ANN001, ANN202
+        key = (max_vertices, *(hashlib.sha1(Path(f).read_bytes()).hexdigest() if f else None for f in astuple(files)))
+        if key not in loaded:
+            loaded[key] = load(files, max_vertices=max_vertices)
+        return loaded[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(live, "load_zone_layer", remembered)
+        yield
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -180,7 +181,8 @@ def test_the_same_demo_files_make_one_version_whatever_the_command(runner, tmp_p
     from api.routing.batch import LayerFiles, load_zone_layer
 
     served = load_zone_layer(LayerFiles.of_demo(demo_files)).version
-    data_dir = ["--data-dir", str(tmp_path / "data")]  # the demo generated there, from the same seed
+    shutil.copytree(demo_files.root, tmp_path / "data" / "demo")  # where --data-dir keeps its demo
+    data_dir = ["--data-dir", str(tmp_path / "data")]
     analysed = runner.invoke(main, ["coverage", "--demo", *data_dir, "--json"])
     assert analysed.exit_code == 0, analysed.output
     assert json.loads(analysed.stdout)["zone_version"] == served

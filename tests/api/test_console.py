@@ -17,6 +17,8 @@ from tests.api.test_pages import jpeg
 from tests.api.test_reports import LON, REPORT, submit
 from tests.support.pages import csrf, signed_in
 
+pytestmark = pytest.mark.both_databases  # its SQL differs between the two: queries, locking, retention
+
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 

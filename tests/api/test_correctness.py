@@ -15,6 +15,8 @@ from tests.api.test_access import b_location, png
 from tests.api.test_layers import post_layer
 from tests.api.test_reports import REPORT, submit
 
+pytestmark = pytest.mark.both_databases  # its SQL differs between the two: queries, locking, retention
+
 BEIJING = timezone(timedelta(hours=8))
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 import pyogrio
 
 from api import create_app
 from geodata.io import write_layer
 from tests.api.test_reports import REPORT, submit
 
+
+pytestmark = pytest.mark.both_databases  # its SQL differs between the two: queries, locking, retention
 
 def changed_layer(demo_files, tmp_path, *, new_owner: str = "P07", break_row: bool = False) -> bytes:
     """The demo GeoPackage with P06's zones handed to another unit (or a broken row)."""

@@ -4,6 +4,8 @@ note; a dispatcher reassigns the open reports it moved; a rollback restores the 
 
 from __future__ import annotations
 
+import pytest
+
 import io
 import zipfile
 
@@ -14,6 +16,8 @@ import shapely.geometry
 from tests.api.test_layers import changed_layer, multipart
 from tests.api.test_reports import REPORT, submit
 
+
+pytestmark = pytest.mark.both_databases  # its SQL differs between the two: queries, locking, retention
 
 def post_draft(client, headers, **files):
     body, content_type = multipart(**files)

@@ -4,12 +4,15 @@ public reference, and the migration can be undone and done again."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
 from api.persistence import MIGRATIONS
+from tests.conftest import _fresh_schema
 
 COLUMNS = ("request_hash, lon, lat, input_crs, input_lon, input_lat, category, description, photos, source, created_at, updated_at, state, "
            "route_status, rule, co_owner_unit_ids, candidate_unit_ids, zone_version, reason, row_version")
@@ -17,8 +20,17 @@ VALUES = ("'h', 120.4, 36.31, 'wgs84', 120.4, 36.31, 'litter', '', '[]', 'citize
           "'dispatched', 'routed', 'zone', '', '', 'v', 'r', 1")
 
 
-def test_reports_stored_before_public_references_get_one(database_url):
-    engine = sa.create_engine(database_url)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """A database with no tables yet: a new SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
+        return
+    yield from _fresh_schema()
+
+
+def test_reports_stored_before_public_references_get_one(empty_database_url):
+    engine = sa.create_engine(empty_database_url)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:

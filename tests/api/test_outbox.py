@@ -3,6 +3,8 @@ HTTP receiver, marked sent only after a 2xx, re-sent at most once after a crash.
 
 from __future__ import annotations
 
+import pytest
+
 import os
 import signal
 import subprocess
@@ -19,6 +21,8 @@ from tests.support.server import ZONEMAP
 from tests.support.receiver import receiving
 
 # Points in three owners' zones of the demo (P06 and two others), WGS84.
+pytestmark = pytest.mark.both_databases  # its SQL differs between the two: queries, locking, retention
+
 POINTS = [(120.40, 36.31), (120.3853, 36.3065), (120.4246, 36.2961)]
 
 
@@ -98,6 +102,7 @@ def test_a_unit_without_webhook_and_a_dead_receiver(app, client, tokens):
     assert {s for s, u in by_status.values() if u != messages[0].unit_id} == {"no_webhook"}
 
 
+@pytest.mark.slow  # a real delivery process, killed
 def test_a_crash_between_send_and_mark_resends_that_message_once(app, client, tokens, database_url, demo_files, tmp_path):
     _fill(app, client, tokens, count=4)
     messages = _messages(app)

@@ -16,6 +16,8 @@ from api.cli import main
 from api.persistence.models import Report, Support
 from tests.api.test_reports import REPORT, submit
 
+pytestmark = pytest.mark.both_databases  # its SQL differs between the two: queries, locking, retention
+
 CAMERA = "SecretCam-X100"
 
 

@@ -13,6 +13,8 @@ from geodata.crs import wgs84_to_gcj02
 
 # A point inside zone Z01439 (P06's block) of the demo, WGS84.
 LON, LAT = 120.40, 36.31
+pytestmark = pytest.mark.both_databases  # its SQL differs between the two: queries, locking, retention
+
 REPORT = {"lon": LON, "lat": LAT, "category": "litter", "accuracy_m": 3, "description": "垃圾堆放", "reporter_contact": "13800000000"}
 
 

@@ -11,6 +11,9 @@ import sqlalchemy as sa
 from tests.api.test_reports import REPORT
 from tests.support.server import call, create_token, serving
 
+pytestmark = pytest.mark.slow  # a real server and GDAL
+
+
 @pytest.fixture
 def server(database_url, demo_files, tmp_path):
     env = {**os.environ, "ZONEMAP_LAYER_DIR": str(demo_files.root), "DATABASE_URL": database_url}

@@ -10,6 +10,8 @@ import pytest
 from tests.support.browser import DESKTOP, browser_context, create_user, screenshot, sign_in
 from tests.support.server import serving
 
+pytestmark = pytest.mark.slow  # a real server and a browser
+
 
 @pytest.fixture
 def local_server(demo_files, tmp_path):
