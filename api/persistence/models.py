@@ -61,6 +61,7 @@ class Report(Base):
     transitions: Mapped[list[Transition]] = relationship(back_populates="report", order_by="Transition.id")
 
     __table_args__ = (Index("ix_reports_category_created", "category", "created_at"),)
+    __mapper_args__ = {"version_id_col": row_version}
 
     @property
     def decision(self) -> Decision:
@@ -78,7 +79,6 @@ def decision_values(decision: Decision) -> dict[str, Any]:
     """The columns of a new report holding ``decision`` (lists as ``;``-joined text)."""
     row = decision.as_row()
     return {column: row[name] or "" if name in LIST_FIELDS else row[name] for name, column in STORED_DECISION.items()}
-    __mapper_args__ = {"version_id_col": row_version}
 
 
 class Transition(Base):
