@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 
 
 class JSONProvider(DefaultJSONProvider):
-    """Flask's JSON, writing Chinese as UTF-8 (not ``\\u`` escapes), and reading a body nested
+    r"""Flask's JSON, writing Chinese as UTF-8 (not ``\u`` escapes), and reading a body nested
     too deeply for the parser as invalid JSON (a 400), not as a crash."""
 
     ensure_ascii = False
@@ -52,10 +52,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, database (migrated), the zone layer, auth, blueprints."""
     from api.auth import account_pages, callers, sessions
     from api.layers import analysis, layer_api, live, map_pages, ogc, plan_pages
+    from api.persistence import Database, migrate
     from api.reports import board_pages, citizen_pages, console_pages, open311, photo_api, report_api, unit_pages
     from api.web import assets, errors, front, i18n, openapi, ratelimit, security
     from api.web.config import body_limits, configure
-    from api.persistence import Database, migrate
 
     assets.check_installed()
     app = ZonemapFlask(__name__, template_folder="web/templates", static_folder="web/static")  # each feature's templates come with its blueprint

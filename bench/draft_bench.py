@@ -122,7 +122,7 @@ def main() -> None:
         diff_s, diff = timed(lambda: diff_layers(before, after))
         base_diff_s, base_changes = timed(lambda: baseline_diff(zones, after_zones))
         impact_s, moved = timed(lambda: rerouted(reports, before, after))
-        geo_reports.sindex, gpd.GeoDataFrame(zones).sindex, after_zones.sindex  # noqa: B018 - spatial indexes warmed for the baseline
+        geo_reports.sindex, gpd.GeoDataFrame(zones).sindex, after_zones.sindex
         base_impact_s, base_moved = timed(lambda: baseline_impact(geo_reports, zones, after_zones))
         counts = diff.counts()["zones"]
         print(f"{len(zones):>7} {'diff':<13} {diff_s:>10.2f} {base_diff_s:>11.2f} {base_diff_s / diff_s:>6.1f}  "

@@ -45,7 +45,8 @@ def main() -> None:
     args = parser.parse_args()
     demo = generate()
     district = load_district().geometry.union_all()
-    print(f"{'zones':>8}{'analysis s':>12}{'GeoPandas s':>13}{'ratio':>7}{'map s':>8}{'HTML MB':>9}{'bare folium s':>15}{'bare MB':>9}{'gaps':>7}{'overlaps':>10}")
+    print(f"{'zones':>8}{'analysis s':>12}{'GeoPandas s':>13}{'ratio':>7}{'map s':>8}{'HTML MB':>9}{'bare folium s':>15}{'bare MB':>9}"
+          f"{'gaps':>7}{'overlaps':>10}")
     for count in (int(c) for c in args.zones.split(",")):
         zones = synthetic_zones(count, district, seed=1)
         layer = ZoneLayer.build(zones, demo.test_points, demo.areas, demo.categories.assign(deadline_hours=demo.categories["deadline_hours"].astype(float)))
@@ -63,7 +64,8 @@ def main() -> None:
         folium.GeoJson(zones[["zone_id", "geometry"]]).add_to(bare)
         bare_html = bare.get_root().render()
         bare_time = time.perf_counter() - t
-        print(f"{len(zones):>8}{analysis:>12.2f}{plain:>13.2f}{plain / analysis:>6.1f}x{build:>8.2f}{len(html.encode()) / 1e6:>9.1f}{bare_time:>15.2f}{len(bare_html.encode()) / 1e6:>9.1f}"
+        print(f"{len(zones):>8}{analysis:>12.2f}{plain:>13.2f}{plain / analysis:>6.1f}x{build:>8.2f}{len(html.encode()) / 1e6:>9.1f}{bare_time:>15.2f}"
+              f"{len(bare_html.encode()) / 1e6:>9.1f}"
               f"{result.summary['gap_count']:>7}{result.summary['overlap_count']:>10}   (GeoPandas: {plain_gaps} gaps, {plain_overlaps} overlaps)", flush=True)
 
 

@@ -27,6 +27,7 @@ import urllib.request
 from pathlib import Path
 
 import sqlalchemy as sa
+from service_bench import free_port  # bench/ is on the path when a bench script runs
 from sqlalchemy.orm import Session
 
 from api.auth.callers import create_token
@@ -34,7 +35,6 @@ from geodata.demo import DemoFiles, write_demo
 from geodata.demo.generate import load_district
 from geodata.demo.synthetic import synthetic_zones
 from geodata.io import write_layer
-from service_bench import free_port  # bench/ is on the path when a bench script runs
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 
@@ -125,7 +125,8 @@ def main() -> None:
         print(f"one gunicorn worker after {args.requests} route and submit requests; MB; the baseline is the same worker on the demo layer")
         print(f"{'layer':<8}{'zones':>8}{'start s':>9}{'at start':>10}{'resident':>10}{'peak':>8}{'vs demo':>9}{'master':>8}")
         for name, r in rows:
-            print(f"{name:<8}{r['zones']:>8}{r['start_s']:>9.1f}{r['start_mb']:>10.0f}{r['VmRSS']:>10.0f}{r['VmHWM']:>8.0f}{r['VmRSS'] - base:>+9.0f}{r['master_mb']:>8.0f}")
+            print(f"{name:<8}{r['zones']:>8}{r['start_s']:>9.1f}{r['start_mb']:>10.0f}{r['VmRSS']:>10.0f}{r['VmHWM']:>8.0f}{r['VmRSS'] - base:>+9.0f}"
+                  f"{r['master_mb']:>8.0f}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -138,7 +138,8 @@ def duck(zones_wkb: list[bytes], lon: np.ndarray, lat: np.ndarray) -> tuple[floa
     return seconds, peak, int(pairs)
 
 
-def workload(name: str, demo: Any, district: shapely.Geometry, categories: pd.DataFrame, n: int, rng: np.random.Generator) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+def workload(name: str, demo: Any, district: shapely.Geometry, categories: pd.DataFrame, n: int,
+             rng: np.random.Generator) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """The zones of layer ``name`` and ``n`` reports on them (WGS84), the same in every run."""
     if name == "demo":
         reports = generate_reports(demo, n, seed=11)
@@ -212,7 +213,8 @@ def main() -> None:
         route_one(row.lon, row.lat, row.category, layer, accuracy_m=row.accuracy_m)
         times.append(time.perf_counter() - t)
     times.sort()
-    print(f"route_one on the demo layer: median {statistics.median(times) * 1000:.3f} ms, p99 {times[int(len(times) * 0.99)] * 1000:.3f} ms over {len(times)} reports")
+    print(f"route_one on the demo layer: median {statistics.median(times) * 1000:.3f} ms, p99 {times[int(len(times) * 0.99)] * 1000:.3f} ms "
+          f"over {len(times)} reports")
 
 
 if __name__ == "__main__":

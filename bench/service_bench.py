@@ -130,9 +130,11 @@ def main() -> None:
                     engine.dispose()
                     endpoints = {
                         "GET /healthz": lambda _rng: ("GET", base + "/healthz", None, None, None),
-                        "GET /api/v1/route": lambda rng: ("GET", "{}/api/v1/route?lon={}&lat={}&category=litter".format(base, *rng.choice(points)), None, token, None),
+                        "GET /api/v1/route": lambda rng: ("GET", "{}/api/v1/route?lon={}&lat={}&category=litter".format(base, *rng.choice(points)),
+                                                          None, token, None),
                         # as the phone app submits: with an idempotency key, so that a retry cannot file the report twice
-                        "POST /api/v1/reports": lambda rng: ("POST", base + "/api/v1/reports", dict(zip(("lon", "lat"), rng.choice(points)), category="litter", accuracy_m=5),
+                        "POST /api/v1/reports": lambda rng: ("POST", base + "/api/v1/reports",
+                                                             dict(zip(("lon", "lat"), rng.choice(points), strict=True), category="litter", accuracy_m=5),
                                                              token, {"Idempotency-Key": uuid.uuid4().hex}),
                     }
                     for make in endpoints.values():  # every worker warm: layer indexes built, numba kernels compiled

@@ -56,9 +56,8 @@ def list_layers(path: Path) -> list[str]:
     """Names of the layers in a multi-layer file such as a GeoPackage."""
     try:
         return [str(name) for name, _ in pyogrio.list_layers(path)]
-    except Exception as err:  # noqa: BLE001 - GDAL raises many kinds
-        msg = f"cannot read {path.name}: {str(err).replace(str(path), path.name)}"
-        raise LayerReadError(msg) from err
+    except Exception as err:
+        raise LayerReadError.of("cannot_read", name=path.name, detail=str(err).replace(str(path), path.name)) from err
 
 
 def _dbf_encoding(path: Path) -> str | None:
@@ -85,8 +84,7 @@ def _dbf_encoding(path: Path) -> str | None:
         except UnicodeDecodeError:
             continue
         return encoding.upper()
-    msg = f"cannot decode the attributes of {dbf.name} as UTF-8 or GBK/GB18030; give the encoding explicitly"
-    raise LayerReadError(msg)
+    raise LayerReadError.of("dbf_encoding", name=dbf.name)
 
 
 def _read_vector(path: Path, layer: str | None, encoding: str | None) -> RawLayer:
@@ -94,8 +92,7 @@ def _read_vector(path: Path, layer: str | None, encoding: str | None) -> RawLaye
     if suffix == ".gpkg" and layer is None:
         names = list_layers(path)
         if len(names) != 1:
-            msg = f"{path.name} holds {len(names)} layers ({', '.join(names)}); name the one to read"
-            raise LayerReadError(msg)
+            raise LayerReadError.of("several_layers", name=path.name, n=len(names), names=", ".join(names))
     if suffix == ".shp" and encoding is None:
         encoding = _dbf_encoding(path)
     try:
@@ -103,14 +100,11 @@ def _read_vector(path: Path, layer: str | None, encoding: str | None) -> RawLaye
             warnings.simplefilter("ignore", RuntimeWarning)
             frame = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
     except UnicodeDecodeError as err:
-        msg = f"cannot decode the attributes of {path.name} as {encoding or 'its declared encoding'}: {err}"
-        raise LayerReadError(msg) from err
-    except Exception as err:  # noqa: BLE001 - pyogrio/GDAL raise many kinds
-        msg = f"cannot read {path.name}: {str(err).replace(str(path), path.name)}"
-        raise LayerReadError(msg) from err
+        raise LayerReadError.of("attribute_encoding", name=path.name, encoding=encoding or "its declared encoding", detail=err) from err
+    except Exception as err:
+        raise LayerReadError.of("cannot_read", name=path.name, detail=str(err).replace(str(path), path.name)) from err
     if not isinstance(frame, gpd.GeoDataFrame):
-        msg = f"{path.name} has no geometry column"
-        raise LayerReadError(msg)
+        raise LayerReadError.of("no_geometry_column", name=path.name)
     declared = frame.crs
     return RawLayer(frame.reset_index(drop=True), declared, encoding)
 
@@ -119,9 +113,8 @@ def _read_parquet(path: Path) -> RawLayer:
     """A GeoParquet file (its geometry column and CRS as written)."""
     try:
         frame = gpd.read_parquet(path)
-    except Exception as err:  # noqa: BLE001 - pyarrow raises many kinds
-        msg = f"cannot read {path.name} as GeoParquet: {err}"
-        raise LayerReadError(msg) from err
+    except Exception as err:
+        raise LayerReadError.of("cannot_read_parquet", name=path.name, detail=err) from err
     return RawLayer(frame.reset_index(drop=True), frame.crs)
 
 
@@ -139,8 +132,7 @@ def decode_text(data: bytes, name: str) -> str:
             first = first or err
     assert first is not None
     line = data[: first.start].count(b"\n") + 1
-    msg = f"{name}: cannot decode as UTF-8 or GBK (byte {first.start + 1}, line {line}); save it as UTF-8"
-    raise LayerReadError(msg)
+    raise LayerReadError.of("text_encoding", name=name, byte=first.start + 1, line=line)
 
 
 def _read_text_table(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str]:
@@ -153,27 +145,23 @@ def _read_text_table(path: Path, encoding: str | None) -> tuple[pd.DataFrame, st
             last = err
             continue
         except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as err:
-            msg = f"cannot read {path.name} as CSV: {err}"
-            raise LayerReadError(msg) from err
+            raise LayerReadError.of("cannot_read_csv", name=path.name, detail=err) from err
         return frame, candidate.replace("-sig", "")
-    msg = f"cannot decode {path.name} as {' or '.join(candidates)}: {last}"
-    raise LayerReadError(msg)
+    raise LayerReadError.of("cannot_decode", name=path.name, encodings=" or ".join(candidates), detail=last)
 
 
 def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
     try:
         return pd.read_excel(path, sheet_name=sheet or 0, dtype=object, engine="openpyxl")
-    except Exception as err:  # noqa: BLE001 - openpyxl raises many kinds
-        msg = f"cannot read {path.name} as an Excel workbook: {err}"
-        raise LayerReadError(msg) from err
+    except Exception as err:
+        raise LayerReadError.of("cannot_read_excel", name=path.name, detail=err) from err
 
 
 def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | None = None) -> pd.DataFrame:
     """Read a plain table (CSV with its encoding detected, or an XLSX sheet) without geometry."""
     path = Path(path)
     if not path.exists():
-        msg = f"file not found: {path}"
-        raise LayerReadError(msg)
+        raise LayerReadError.of("file_not_found", name=path)
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
         return _read_xlsx(path, sheet)
     return _read_text_table(path, encoding)[0]
@@ -182,8 +170,7 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | No
 def _find_column(columns: list[str], names: tuple[str, ...], given: str | None) -> str | None:
     if given is not None:
         if given not in columns:
-            msg = f"column {given!r} not found; columns are {', '.join(columns)}"
-            raise LayerReadError(msg)
+            raise LayerReadError.of("column_not_found", column=repr(given), columns=", ".join(columns))
         return given
     lowered = {str(c).strip().lower(): c for c in columns}
     return next((lowered[n] for n in names if n in lowered), None)
@@ -215,11 +202,8 @@ def table_to_frame(
         return RawLayer(frame, None, bad_coordinates=bad)
     wkt_col = _find_column(columns, WKT_NAMES, wkt)
     if wkt_col is None:
-        msg = (
-            f"{source} has no coordinates: expected lon/lat columns (one of {', '.join(LON_NAMES)} and one of "
-            f"{', '.join(LAT_NAMES)}) or a WKT column ({', '.join(WKT_NAMES)}); columns are {', '.join(columns)}"
-        )
-        raise LayerReadError(msg)
+        raise LayerReadError.of("no_coordinates", name=source, lon_names=", ".join(LON_NAMES), lat_names=", ".join(LAT_NAMES),
+                                wkt_names=", ".join(WKT_NAMES), columns=", ".join(columns))
     texts = table[wkt_col].tolist()
     geoms = np.empty(len(texts), dtype=object)
     for pos, text in enumerate(texts):
@@ -264,8 +248,7 @@ def read_raw(
     """
     path = Path(path)
     if not path.exists():
-        msg = f"file not found: {path}"
-        raise LayerReadError(msg)
+        raise LayerReadError.of("file_not_found", name=path)
     suffix = path.suffix.lower()
     if suffix in VECTOR_SUFFIXES:
         return _read_vector(path, layer, encoding)
@@ -279,8 +262,7 @@ def read_raw(
     if suffix in {".xlsx", ".xlsm"}:
         return table_to_frame(_read_xlsx(path, layer), source=path.name, lon=lon, lat=lat, wkt=wkt)
     known = ", ".join(sorted(VECTOR_SUFFIXES | PARQUET_SUFFIXES | TABLE_SUFFIXES))
-    msg = f"unknown file type {suffix!r} for {path.name}; expected one of {known}"
-    raise LayerReadError(msg)
+    raise LayerReadError.of("unknown_file_type", suffix=repr(suffix), name=path.name, known=known)
 
 
 def write_layer(gdf: gpd.GeoDataFrame, path: str | Path, *, layer: str | None = None, encoding: str | None = None) -> None:

@@ -58,7 +58,7 @@ def parse_column_mapping(items: list[str] | tuple[str, ...] | Mapping[str, str] 
 def _apply_mapping(frame: gpd.GeoDataFrame, mapping: dict[str, str], report: ValidationReport) -> gpd.GeoDataFrame:
     absent = [s for s in mapping if s not in frame.columns]
     for source in absent:
-        report.error(f"column mapping names {source!r}, which the file does not have; columns are {', '.join(map(str, frame.columns))}", field=source)
+        report.error("mapping_unknown_column", source=repr(source), columns=", ".join(map(str, frame.columns)), field=source)
     return frame.rename(columns={s: t for s, t in mapping.items() if s not in absent})
 
 
@@ -77,7 +77,7 @@ def check_coordinates(raw: RawLayer, spec: CRSSpec, ids: list[str | None], repor
     """
     frame = raw.frame
     for pos, text in (raw.bad_coordinates or {}).items():
-        report.error(f"coordinates are not numbers: {text}", row=pos + 1, feature_id=ids[pos], field="geometry")
+        report.error("coordinates_not_numbers", text=text, row=pos + 1, feature_id=ids[pos], field="geometry")
     if not spec.crs.is_geographic:
         return
     geoms = frame.geometry.to_numpy()
@@ -95,9 +95,8 @@ def check_coordinates(raw: RawLayer, spec: CRSSpec, ids: list[str | None], repor
         rows = np.flatnonzero(looks_projected)
         first = int(rows[0])
         report.error(
-            f"{len(rows)} rows (rows {', '.join(str(r + 1) for r in rows[:10])}{'...' if len(rows) > 10 else ''}) have "
-            f"projected coordinates in metres (e.g. x={minx[first]:.1f}, y={miny[first]:.1f}) but the layer is read as "
-            f"{spec.label}; give the layer's CRS, e.g. --crs EPSG:4547 (CGCS2000 / 3-degree Gauss-Kruger CM 120E)",
+            "projected_coordinates", n=len(rows), rows=", ".join(str(r + 1) for r in rows[:10]) + ("..." if len(rows) > 10 else ""),
+            x=f"{minx[first]:.1f}", y=f"{miny[first]:.1f}", crs=spec.label,
             field="geometry",
         )
         return
@@ -109,17 +108,16 @@ def check_coordinates(raw: RawLayer, spec: CRSSpec, ids: list[str | None], repor
         )
     for pos in np.flatnonzero(swapped_world | swapped_china):
         report.error(
-            f"latitude and longitude look swapped (x={minx[pos]:.6f}, y={miny[pos]:.6f}): x must be the longitude",
+            "swapped_coordinates", x=f"{minx[pos]:.6f}", y=f"{miny[pos]:.6f}",
             row=pos + 1, feature_id=ids[pos], field="geometry",
         )
     for pos in np.flatnonzero(out_of_range & ~swapped_world):
         report.error(
-            f"coordinates out of range (x {minx[pos]:.6f}..{maxx[pos]:.6f}, y {miny[pos]:.6f}..{maxy[pos]:.6f}): "
-            "longitude must be within ±180 and latitude within ±90",
+            "coordinates_out_of_range", x=f"{minx[pos]:.6f}..{maxx[pos]:.6f}", y=f"{miny[pos]:.6f}..{maxy[pos]:.6f}",
             row=pos + 1, feature_id=ids[pos], field="geometry",
         )
     for pos in np.flatnonzero(non_finite & ~out_of_range):
-        report.error("coordinates are not finite numbers", row=pos + 1, feature_id=ids[pos], field="geometry")
+        report.error("coordinates_not_finite", row=pos + 1, feature_id=ids[pos], field="geometry")
 
 
 def _rows_to_storage(frame: gpd.GeoDataFrame, ids: list[str | None], report: ValidationReport) -> gpd.GeoDataFrame:
@@ -132,7 +130,7 @@ def _rows_to_storage(frame: gpd.GeoDataFrame, ids: list[str | None], report: Val
             spec = parse_input_crs(label)
         except CRSError as err:
             for pos in np.flatnonzero(rows):
-                report.error(err.user_msg, row=pos + 1, feature_id=ids[pos], field="crs")
+                report.error_of(err, row=pos + 1, feature_id=ids[pos], field="crs")
             geoms[rows] = None
             continue
         present = rows & (shapely.get_type_id(geoms) == 0) & ~shapely.is_empty(geoms)
@@ -151,7 +149,7 @@ def _warn_outside_china(frame: gpd.GeoDataFrame, report: ValidationReport) -> No
         return
     minx, miny, maxx, maxy = shapely.total_bounds(geoms[present])
     if maxx < _CHINA_LON[0] or minx > _CHINA_LON[1] or maxy < _CHINA_LAT[0] or miny > _CHINA_LAT[1]:
-        report.warning(f"the whole layer lies outside China (bbox {minx:.4f},{miny:.4f},{maxx:.4f},{maxy:.4f}); is the CRS right?")
+        report.warning("outside_china", bbox=f"{minx:.4f},{miny:.4f},{maxx:.4f},{maxy:.4f}")
 
 
 def load_layer(

@@ -67,7 +67,8 @@ def coverage_map(layer: ZoneLayer, coverage: Coverage, *, asset_prefix: str, bas
         folium.TileLayer(url, attr=attribution, name="底图 basemap", subdomains="1234").add_to(m)
     add_orientation(m, layer, asset_prefix, None if datum == "wgs84" else datum)
     areas = _display(layer.areas[layer.areas["level"] == "subdistrict"][["area_id", "name", "default_unit_id", "geometry"]], datum)
-    with_tooltip(folium.GeoJson(areas, name="街道 sub-districts", style_function=lambda _f: style.AREA_STYLE), ["name", "default_unit_id"], ["街道", "兜底单位"]).add_to(m)
+    areas_layer = folium.GeoJson(areas, name="街道 sub-districts", style_function=lambda _f: style.AREA_STYLE)
+    with_tooltip(areas_layer, ["name", "default_unit_id"], ["街道", "兜底单位"]).add_to(m)
     wanted = {"zone_id": "责任区", "name": "名称", "unit_name": "责任单位", "unit_id": "单位编码", "post": "岗位"}
     if private:
         wanted.update({"person": "责任人", "phone": "电话"})

@@ -70,7 +70,7 @@ def _layers_loaded_once() -> Iterator[None]:
     loaded: dict[tuple, object] = {}
     load = live.load_zone_layer
 
-    def remembered(files, *, max_vertices):  # noqa: ANN001, ANN202
+    def remembered(files, *, max_vertices):
         key = (max_vertices, *(hashlib.sha1(Path(f).read_bytes()).hexdigest() if f else None for f in astuple(files)))
         if key not in loaded:
             loaded[key] = load(files, max_vertices=max_vertices)

@@ -80,7 +80,6 @@ def analyse(layer: ZoneLayer, *, min_gap_m2: float = 1.0, within: shapely.Geomet
         else the union of all areas). Outside it the sub-districts hold the land: no gap.
     """
     zones = layer.zone_metric
-    owner_ids, owner = layer.units
     district_wgs = _district(layer)
     region_wgs = within if within is not None else district_wgs
     if within is None and layer.scope is not None:
@@ -103,11 +102,11 @@ def analyse(layer: ZoneLayer, *, min_gap_m2: float = 1.0, within: shapely.Geomet
         "scope_area_m2": round(float(region.area), 1),
         "covered_area_m2": round(float(covered.area), 1),
         "gap_area_m2": round(float(areas[~slivers].sum()), 1),
-        "gap_count": int(len(gaps)),
+        "gap_count": len(gaps),
         "slivers_dropped": int(slivers.sum()),
         "sliver_area_m2": round(float(areas[slivers].sum()), 1),
         "overlap_area_m2": round(_union_area(overlaps.geometry.to_numpy()), 1),
-        "overlap_count": int(len(overlaps)),
+        "overlap_count": len(overlaps),
         "test_points_unadopted": int((~points["adopted"]).sum()),
         "test_points_uncovered": int((~points["covered"]).sum()),
         "zone_version": layer.version,
@@ -146,7 +145,8 @@ def _query(tree: shapely.STRtree, geoms: np.ndarray, predicate: str, distance: f
         found = tree.query(geoms, predicate=predicate, distance=distance)
         return found[0], found[1]
     with ThreadPoolExecutor(workers) as pool:
-        parts = list(pool.map(lambda part: tree.query(geoms[part], predicate=predicate, distance=distance) + np.array([[part.start], [0]]), _chunks(len(geoms))))
+        parts = list(pool.map(lambda part: tree.query(geoms[part], predicate=predicate, distance=distance) + np.array([[part.start], [0]]),
+                              _chunks(len(geoms))))
     found = np.concatenate(parts, axis=1)
     return found[0], found[1]
 
@@ -222,7 +222,8 @@ def _gap_frame(layer: ZoneLayer, gaps: np.ndarray) -> gpd.GeoDataFrame:
     halo = _threaded(lambda z: shapely.buffer(z, NEIGHBOUR_M), layer.zone_metric[near])[which]  # each zone buffered once
     # The border a zone shares with a gap: the gap's boundary within the zone's halo, piece by piece.
     border = _threaded(lambda g, h: shapely.length(shapely.intersection(g, h)), pieces[piece_idx], halo)
-    shared = pd.DataFrame({"gap": gap_idx, "unit": owner_ids[owner[zone_idx]], "border": border}).groupby(["gap", "unit"], sort=True)["border"].sum().reset_index()
+    shared = (pd.DataFrame({"gap": gap_idx, "unit": owner_ids[owner[zone_idx]], "border": border})
+              .groupby(["gap", "unit"], sort=True)["border"].sum().reset_index())
     neighbours = shared.groupby("gap")["unit"].agg(";".join)  # sorted by the groupby above
     best = shared[shared["border"] > 0].sort_values(["gap", "border", "unit"], ascending=[True, False, True]).drop_duplicates("gap").set_index("gap")["unit"]
     known, position = _subdistrict_of(area_geoms, sub, shapely.point_on_surface(gaps))

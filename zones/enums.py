@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 
 
-class StrEnumChecked(str, Enum):
+class StrEnumChecked(str, Enum):  # noqa: UP042 (StrEnum would change str() of members)
     """A string enum whose constructor error lists every accepted value."""
 
     @classmethod

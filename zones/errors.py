@@ -6,18 +6,30 @@ to one HTTP status in a single table.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Self
+
+from zones.findings import finding_message
 
 if TYPE_CHECKING:
     from zones.schema import ValidationReport
 
 
 class ZonemapError(Exception):
-    """Base class of every error the domain raises on purpose."""
+    """Base class of every error the domain raises on purpose: its English text, and, for a
+    finding about a file or a layer, its code and values (`zones.findings`)."""
 
-    def __init__(self, msg: str) -> None:
+    def __init__(self, msg: str, *, code: str = "as_written", params: Mapping[str, str] | None = None) -> None:
         super().__init__(msg)
         self.user_msg = msg
+        self.code = code
+        self.params = dict(params) if params is not None else {"text": msg}
+
+    @classmethod
+    def of(cls, code: str, **params: Any) -> Self:
+        """The error of a finding: its code and the values found (shown as text)."""
+        shown = {name: str(value) for name, value in params.items()}
+        return cls(finding_message(code, shown), code=code, params=shown)
 
 
 class SchemaError(ZonemapError, ValueError):

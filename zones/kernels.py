@@ -26,7 +26,8 @@ _NJIT = {"cache": True, "nogil": True}
 
 
 @numba.njit(**_NJIT)
-def _point_in_polygon(px: float, py: float, s0: int, s1: int, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> int:  # pragma: no cover - compiled
+def _point_in_polygon(px: float, py: float, s0: int, s1: int,
+                      x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> int:  # pragma: no cover - compiled
     inside = False
     for k in range(s0, s1):
         ax, ay, bx, by = x0[k], y0[k], x1[k], y1[k]
@@ -137,7 +138,8 @@ def first_covering_cell(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, grid
 
 
 @numba.njit(**_NJIT)
-def _boundary_distance(px: float, py: float, s0: int, s1: int, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> float:  # pragma: no cover - compiled
+def _boundary_distance(px: float, py: float, s0: int, s1: int,
+                       x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> float:  # pragma: no cover - compiled
     best = np.inf
     for k in range(s0, s1):
         ax, ay = x0[k], y0[k]

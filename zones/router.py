@@ -218,7 +218,8 @@ def _covering_pairs(b: _Batch, layer: ZoneLayer, rows: Ints) -> tuple[Ints, Ints
     return rows[points[keep]], zones[keep]
 
 
-def _zones_near(b: _Batch, layer: ZoneLayer, rows: Ints, radius: Floats, cover_rows: Ints, cover_owners: Ints) -> tuple[list[tuple[Ints, Ints, Floats]], Ints, Floats]:
+def _zones_near(b: _Batch, layer: ZoneLayer, rows: Ints, radius: Floats, cover_rows: Ints,
+                cover_owners: Ints) -> tuple[list[tuple[Ints, Ints, Floats]], Ints, Floats]:
     """Duty zones within ``radius[row]`` metres of each of ``rows`` whose owners do not cover
     the point (``cover_rows``, sorted, and ``cover_owners`` name those that do).
 
@@ -447,7 +448,8 @@ def _reasons(b: _Batch, layer: ZoneLayer, config: RoutingConfig) -> tuple[Ints, 
          lambda k: _cat("位于多个单位的交叉责任区内，按优先级、面积、编号由 ", zone[b.zone[k]], " 的", labels[b.unit[k]], "主责，",
                         np.array([*b.co_owners[1], ""], dtype=object)[b.co_owners[0][k]], " 协同")),
         (Rule.FALLBACK, lambda k: b.area[k] * 8 + b.duty[k],
-         lambda k: _cat(f"{tolerance} m 内没有", duty[b.duty[k]], "责任区（责任空白），由", layer.area_names[b.area[k]], "默认单位", labels[b.unit[k]], "兜底")),
+         lambda k: _cat(f"{tolerance} m 内没有", duty[b.duty[k]], "责任区（责任空白），由", layer.area_names[b.area[k]], "默认单位",
+                        labels[b.unit[k]], "兜底")),
         (Rule.DEPARTMENT, lambda k: b.category[k] * (zones + 2) + b.zone[k] + 1,
          lambda k: _cat("类别「", layer.category_names[b.category[k]], "」由", labels[b.unit[k]], "统一处置",
                         np.where(b.zone[k] >= 0, _cat("；所在责任区 ", zone[b.zone[k]]), "").astype(object))),
@@ -462,7 +464,8 @@ def _reasons(b: _Batch, layer: ZoneLayer, config: RoutingConfig) -> tuple[Ints, 
     return codes, _Texts(base, extra)
 
 
-def _route_chunk(lon: Floats, lat: Floats, category: Ints, raw_category: Sequence[Any], accuracy: Floats, layer: ZoneLayer, config: RoutingConfig, with_reasons: bool) -> dict[str, Any]:
+def _route_chunk(lon: Floats, lat: Floats, category: Ints, raw_category: Sequence[Any], accuracy: Floats, layer: ZoneLayer, config: RoutingConfig,
+                 with_reasons: bool) -> dict[str, Any]:
     """Route one chunk; columns as arrays, or as (codes, categories) for the text columns."""
     b = _Batch(lon, lat, category, accuracy)
     inside = _locate_areas(b, layer, _check_rows(b, layer, raw_category))
@@ -511,7 +514,8 @@ def _text_column(parts: list[tuple[Ints, Any]]) -> Objects:
     """One column of strings (None where the code is -1) from per-chunk (codes, categories)."""
     out = []
     for codes, categories in parts:
-        table = np.concatenate([categories.base, np.asarray(categories.extra, dtype=object)]) if isinstance(categories, _Texts) else np.asarray(categories, dtype=object)
+        table = (np.concatenate([categories.base, np.asarray(categories.extra, dtype=object)]) if isinstance(categories, _Texts)
+                 else np.asarray(categories, dtype=object))
         out.append(np.append(table, None)[codes])
     return np.concatenate(out) if out else np.empty(0, dtype=object)
 
@@ -573,7 +577,8 @@ def route(
     columns: dict[str, Any] = {"id": ids}
     for name in DECISION_COLUMNS[1:] + EXTRA_COLUMNS:
         values = [p[name] for p in parts]
-        columns[name] = pd.Series(_text_column(values), dtype=object, index=reports.index, copy=False) if isinstance(values[0], tuple) else np.concatenate(values)
+        columns[name] = (pd.Series(_text_column(values), dtype=object, index=reports.index, copy=False) if isinstance(values[0], tuple)
+                         else np.concatenate(values))
     return pd.DataFrame(columns, index=reports.index, copy=False)
 
 

@@ -10,7 +10,7 @@ integer, invalid polygons repaired.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -21,7 +21,8 @@ import shapely
 
 from zones.config import METRIC_CRS
 from zones.enums import Duty, LayerKind, TestPointType, ZoneKind
-from zones.errors import SchemaError
+from zones.errors import SchemaError, ZonemapError
+from zones.findings import finding_message
 
 Severity = Literal["error", "warning"]
 
@@ -32,13 +33,20 @@ _DUTY_SPLIT = re.compile(r"[,，、;；|/\s]+")
 
 @dataclass(frozen=True)
 class Problem:
-    """One finding of a validator, naming where it is."""
+    """One finding of a validator, naming where it is: its code (`zones.findings`) and the values
+    found, as shown."""
 
     severity: Severity
-    message: str
+    code: str
+    params: Mapping[str, str] = field(default_factory=dict)
     row: int | None = None
     feature_id: str | None = None
     field: str | None = None
+
+    @property
+    def message(self) -> str:
+        """The finding in English."""
+        return finding_message(self.code, self.params)
 
     def __post_init__(self) -> None:
         # Rows and ids often come from numpy (positions, column values): a finding holds plain
@@ -58,6 +66,11 @@ class Problem:
             where.append(f"field {self.field!r}")
         prefix = " ".join(where)
         return f"{self.severity}: {prefix + ': ' if prefix else ''}{self.message}"
+
+
+def _shown(params: Mapping[str, Any]) -> dict[str, str]:
+    """A finding's values as text (JSON, a page and a table column take them as they are)."""
+    return {name: str(value) for name, value in params.items()}
 
 
 @dataclass
@@ -84,13 +97,17 @@ class ValidationReport:
         """True when there is no error."""
         return not self.errors
 
-    def error(self, message: str, **where: Any) -> None:
-        """Record an error."""
-        self.problems.append(Problem("error", message, **where))
+    def error(self, code: str, *, row: Any = None, feature_id: Any = None, field: str | None = None, **params: Any) -> None:
+        """Record an error: its code, where it is, and the values found (shown as text)."""
+        self.problems.append(Problem("error", code, _shown(params), row, feature_id, field))
 
-    def warning(self, message: str, **where: Any) -> None:
-        """Record a warning."""
-        self.problems.append(Problem("warning", message, **where))
+    def warning(self, code: str, *, row: Any = None, feature_id: Any = None, field: str | None = None, **params: Any) -> None:
+        """Record a warning: its code, where it is, and the values found (shown as text)."""
+        self.problems.append(Problem("warning", code, _shown(params), row, feature_id, field))
+
+    def error_of(self, err: ZonemapError, *, row: Any = None, feature_id: Any = None, field: str | None = None) -> None:
+        """Record a reader's error (its code and values) as an error of this layer."""
+        self.problems.append(Problem("error", err.code, err.params, row, feature_id, field))
 
     def summary(self) -> str:
         """One line: the layer, its source, rows, error and warning counts."""
@@ -240,21 +257,20 @@ def _check_geometry(gdf: gpd.GeoDataFrame, contract: Contract, ids: list[str | N
     vertices = shapely.get_num_coordinates(geoms.to_numpy())
     too_many = vertices > max_vertices  # refused before anything costly looks at them
     for pos in np.flatnonzero(too_many):
-        report.error(f"geometry has {vertices[pos]:,} vertices, more than the limit of {max_vertices:,}; simplify it (e.g. to 0.5 m) or split it",
-                     row=pos + 1, feature_id=ids[pos], field="geometry")
+        report.error("too_many_vertices", n=f"{vertices[pos]:,}", limit=f"{max_vertices:,}", row=pos + 1, feature_id=ids[pos], field="geometry")
     missing |= too_many
     already = {p.row for p in report.errors if p.field in ("geometry", "crs")}
     for pos in np.flatnonzero(missing):
         if pos + 1 in already:  # its coordinates were reported when the file was read
             continue
         if not too_many[pos]:
-            report.error("geometry is empty or missing", row=pos + 1, feature_id=ids[pos], field="geometry")
+            report.error("empty_geometry", row=pos + 1, feature_id=ids[pos], field="geometry")
     types = shapely.get_type_id(geoms.to_numpy())
     names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon", "GeometryCollection"], dtype=object)
     bad_type = ~missing & ~np.isin(names[np.clip(types, 0, 7)], list(contract.geometry_types))
     expected = " or ".join(sorted(contract.geometry_types))
     for pos in np.flatnonzero(bad_type):
-        report.error(f"geometry is a {names[types[pos]]}, expected {expected}", row=pos + 1, feature_id=ids[pos], field="geometry")
+        report.error("wrong_geometry", found=names[types[pos]], expected=expected, row=pos + 1, feature_id=ids[pos], field="geometry")
     polygonal = ~missing & ~bad_type & np.isin(types, [3, 6])
     invalid = polygonal & ~shapely.is_valid(geoms.to_numpy())
     if not invalid.any():
@@ -269,10 +285,10 @@ def _check_geometry(gdf: gpd.GeoDataFrame, contract: Contract, ids: list[str | N
     col = out.geometry.name
     for k, pos in enumerate(positions):
         if shapely.is_empty(repaired[k]):
-            report.error(f"invalid polygon ({reasons[k]}) has no area left after repair", row=pos + 1, feature_id=ids[pos], field="geometry")
+            report.error("polygon_lost", reason=reasons[k], row=pos + 1, feature_id=ids[pos], field="geometry")
             continue
         report.warning(
-            f"invalid polygon ({reasons[k]}) repaired with make_valid; area changed by {change[k]:.1f} {unit}",
+            "polygon_repaired", reason=reasons[k], change=f"{change[k]:.1f} {unit}",
             row=pos + 1, feature_id=ids[pos], field="geometry",
         )
         out.iloc[pos, out.columns.get_loc(col)] = repaired[k]
@@ -305,9 +321,9 @@ def _check_ids(gdf: gpd.GeoDataFrame, contract: Contract, report: ValidationRepo
     seen: dict[str, int] = {}
     for pos, value in enumerate(ids):
         if value is None:
-            report.error(f"{contract.id_column} is empty", row=pos + 1, field=contract.id_column)
+            report.error("empty_value", column=contract.id_column, row=pos + 1, field=contract.id_column)
         elif value in seen:
-            report.error(f"duplicate {contract.id_column} {value!r} (first at row {seen[value]})", row=pos + 1, feature_id=value, field=contract.id_column)
+            report.error("duplicate", column=contract.id_column, value=repr(value), first=seen[value], row=pos + 1, feature_id=value, field=contract.id_column)
         else:
             seen[value] = pos + 1
     return ids
@@ -318,9 +334,9 @@ def _check_zones(gdf: gpd.GeoDataFrame, ids: list[str | None], report: Validatio
     for pos, value in enumerate(gdf["duties"].tolist()):
         duties, unknown = parse_duties(value)
         if unknown:
-            report.error(f"unknown duties {unknown}; expected any of {', '.join(Duty.values())}", row=pos + 1, feature_id=ids[pos], field="duties")
+            report.error("unknown_duties", unknown=unknown, known=", ".join(Duty.values()), row=pos + 1, feature_id=ids[pos], field="duties")
         elif not duties:
-            report.warning("zone holds no duty, so no report will ever be routed to it", row=pos + 1, feature_id=ids[pos], field="duties")
+            report.warning("no_duty", row=pos + 1, feature_id=ids[pos], field="duties")
         duties_out.append(",".join(duties))
     gdf["duties"] = duties_out
     priorities = []
@@ -333,7 +349,7 @@ def _check_zones(gdf: gpd.GeoDataFrame, ids: list[str | None], report: Validatio
         except (TypeError, ValueError, OverflowError):
             number = np.nan
         if not np.isfinite(number) or not number.is_integer() or abs(number) > MAX_PRIORITY:
-            report.error(f"priority {value!r} is not an integer within ±{MAX_PRIORITY:,}", row=pos + 1, feature_id=ids[pos], field="priority")
+            report.error("bad_priority", value=repr(value), limit=f"{MAX_PRIORITY:,}", row=pos + 1, feature_id=ids[pos], field="priority")
             priorities.append(0)
         else:
             priorities.append(int(number))
@@ -342,7 +358,7 @@ def _check_zones(gdf: gpd.GeoDataFrame, ids: list[str | None], report: Validatio
     for pos, value in enumerate(_text_column(gdf, "kind")):
         kind = (value or ZoneKind.OTHER.value).lower()
         if kind not in ZoneKind.values():
-            report.warning(f"unknown kind {value!r} kept as given; known kinds: {', '.join(ZoneKind.values())}", row=pos + 1, feature_id=ids[pos], field="kind")
+            report.warning("unknown_kind", value=repr(value), known=", ".join(ZoneKind.values()), row=pos + 1, feature_id=ids[pos], field="kind")
         kinds.append(kind)
     gdf["kind"] = kinds
     _require_text(gdf, "unit_id", ids, report)
@@ -352,7 +368,7 @@ def _require_text(gdf: gpd.GeoDataFrame, column: str, ids: list[str | None], rep
     values = _text_column(gdf, column)
     for pos, value in enumerate(values):
         if value is None:
-            report.error(f"{column} is empty", row=pos + 1, feature_id=ids[pos], field=column)
+            report.error("empty_value", column=column, row=pos + 1, feature_id=ids[pos], field=column)
     gdf[column] = _objects(values, gdf.index)
 
 
@@ -361,9 +377,9 @@ def _check_test_points(gdf: gpd.GeoDataFrame, ids: list[str | None], report: Val
     for pos, value in enumerate(_text_column(gdf, "type")):
         kind = (value or "").lower()
         if not kind:
-            report.error("type is empty", row=pos + 1, feature_id=ids[pos], field="type")
+            report.error("empty_value", column="type", row=pos + 1, feature_id=ids[pos], field="type")
         elif kind not in TestPointType.values():
-            report.warning(f"unknown test-point type {value!r} kept as given; known types: {', '.join(TestPointType.values())}", row=pos + 1, feature_id=ids[pos], field="type")
+            report.warning("unknown_point_type", value=repr(value), known=", ".join(TestPointType.values()), row=pos + 1, feature_id=ids[pos], field="type")
         types.append(kind)
     gdf["type"] = types
     gdf["unit_id"] = _objects(_text_column(gdf, "unit_id"), gdf.index)
@@ -375,7 +391,7 @@ def _check_areas(gdf: gpd.GeoDataFrame, ids: list[str | None], report: Validatio
     for pos, value in enumerate(_text_column(gdf, "level")):
         level = (value or "subdistrict").lower()
         if level not in AREA_LEVELS:
-            report.error(f"level {value!r} is not one of {', '.join(AREA_LEVELS)}", row=pos + 1, feature_id=ids[pos], field="level")
+            report.error("bad_level", value=repr(value), known=", ".join(AREA_LEVELS), row=pos + 1, feature_id=ids[pos], field="level")
         levels.append(level)
     gdf["level"] = levels
 
@@ -385,7 +401,7 @@ def _check_reports(gdf: gpd.GeoDataFrame, ids: list[str | None], report: Validat
     accuracy = pd.to_numeric(gdf["accuracy_m"], errors="coerce").to_numpy(dtype=np.float64)
     given = [not _is_blank(v) for v in gdf["accuracy_m"].tolist()]
     for pos in np.flatnonzero(np.asarray(given) & ~(accuracy >= 0)):
-        report.error(f"accuracy_m {gdf['accuracy_m'].iloc[pos]!r} is not a non-negative number of metres", row=pos + 1, feature_id=ids[pos], field="accuracy_m")
+        report.error("bad_accuracy", value=repr(gdf["accuracy_m"].iloc[pos]), row=pos + 1, feature_id=ids[pos], field="accuracy_m")
     gdf["accuracy_m"] = accuracy
 
 
@@ -411,11 +427,12 @@ def validate_layer(gdf: gpd.GeoDataFrame, kind: LayerKind | str, *, source: str 
     report.rows = len(gdf)
     if contract.kind == LayerKind.SCOPE and "scope_id" not in gdf.columns:  # a scope names its pieces by area or name, else by row
         gdf = gdf.assign(scope_id=[_as_text(a) or _as_text(n) or f"S{k:03d}" for k, (a, n) in enumerate(zip(
-            gdf["area_id"] if "area_id" in gdf.columns else [None] * len(gdf), gdf["name"] if "name" in gdf.columns else [None] * len(gdf), strict=True), start=1)])
+            gdf["area_id"] if "area_id" in gdf.columns else [None] * len(gdf),
+            gdf["name"] if "name" in gdf.columns else [None] * len(gdf), strict=True), start=1)])
     missing = [c for c in contract.required if c not in gdf.columns]
     if missing:
         found = ", ".join(str(c) for c in gdf.columns if c != gdf.geometry.name) or "none"
-        report.error(f"missing required columns {missing}; columns found: {found}. Map your own headers with a column mapping, e.g. 责任单位=unit_id")
+        report.error("missing_columns_mapped", missing=missing, found=found)
         return gdf, report
     out = gdf.copy()
     for column, default in contract.defaults.items():
@@ -448,7 +465,7 @@ def validate_categories(df: pd.DataFrame, *, source: str = "") -> tuple[pd.DataF
     report = ValidationReport("categories", source, len(df))
     missing = [c for c in ("code", "name_zh", "deadline_hours") if c not in df.columns]
     if missing:
-        report.error(f"missing required columns {missing}; columns found: {', '.join(map(str, df.columns))}")
+        report.error("missing_columns", missing=missing, found=", ".join(map(str, df.columns)))
         return df, report
     out = df.copy()
     for column in CATEGORY_COLUMNS:
@@ -458,21 +475,21 @@ def validate_categories(df: pd.DataFrame, *, source: str = "") -> tuple[pd.DataF
     seen: dict[str, int] = {}
     for pos, code in enumerate(codes):
         if code is None:
-            report.error("code is empty", row=pos + 1, field="code")
+            report.error("empty_value", column="code", row=pos + 1, field="code")
         elif code in seen:
-            report.error(f"duplicate code {code!r} (first at row {seen[code]})", row=pos + 1, feature_id=code, field="code")
+            report.error("duplicate", column="code", value=repr(code), first=seen[code], row=pos + 1, feature_id=code, field="code")
         else:
             seen[code] = pos + 1
     duties = [_as_text(v) for v in out["duty"].tolist()]
     departments = [_as_text(v) for v in out["department_unit_id"].tolist()]
     for pos, (duty, dept) in enumerate(zip(duties, departments, strict=True)):
         if (duty is None) == (dept is None):
-            report.error("give exactly one of duty or department_unit_id", row=pos + 1, feature_id=codes[pos], field="duty")
+            report.error("duty_or_department", row=pos + 1, feature_id=codes[pos], field="duty")
         elif duty is not None and DUTY_ALIASES.get(duty, duty.lower()) not in Duty.values():
-            report.error(f"unknown duty {duty!r}; expected one of {', '.join(Duty.values())}", row=pos + 1, feature_id=codes[pos], field="duty")
+            report.error("unknown_duty", value=repr(duty), known=", ".join(Duty.values()), row=pos + 1, feature_id=codes[pos], field="duty")
     hours = pd.to_numeric(out["deadline_hours"], errors="coerce").to_numpy(dtype=np.float64)
     for pos in np.flatnonzero(~(hours > 0)):
-        report.error(f"deadline_hours {out['deadline_hours'].iloc[pos]!r} is not a positive number", row=pos + 1, feature_id=codes[pos], field="deadline_hours")
+        report.error("bad_deadline", value=repr(out["deadline_hours"].iloc[pos]), row=pos + 1, feature_id=codes[pos], field="deadline_hours")
     out["code"] = codes
     out["duty"] = [None if d is None else DUTY_ALIASES.get(d, d.lower()) for d in duties]
     out["department_unit_id"] = departments

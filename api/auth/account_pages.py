@@ -9,11 +9,11 @@ from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
 from api.auth import accounts
-from api.web import ratelimit
 from api.auth.callers import Caller, Role
-from api.web.forms import AccountSwitchForm, LoginForm, UserForm
 from api.auth.sessions import SessionUser, local_path, staff_only
 from api.layers.live import current_layer
+from api.web import ratelimit
+from api.web.forms import AccountSwitchForm, LoginForm, UserForm
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 

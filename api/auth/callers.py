@@ -17,8 +17,8 @@ from flask import Flask, current_app, g, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.web.errors import OPEN311_PREFIX, ApiError
 from api.persistence.models import Token
+from api.web.errors import OPEN311_PREFIX, ApiError
 from zones.enums import StrEnumChecked
 
 

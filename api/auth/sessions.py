@@ -22,9 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.auth.callers import Caller, Role
-from api.web.errors import is_page_request
 from api.persistence import Database, insert_or_skip
 from api.persistence.models import Setting, User
+from api.web.errors import is_page_request
 
 F = TypeVar("F", bound=Callable[..., Any])
 SIGNING_KEY = "session_signing_key"

@@ -13,8 +13,8 @@ import click
 import pandas as pd
 from tqdm import tqdm
 
-from api.routing.batch import OUTPUT_SUFFIXES, LayerFiles, load_zone_layer, route_file, write_decisions
 from api.cli.common import DATA_DIR_ENV, default_data_dir, fail, main
+from api.routing.batch import OUTPUT_SUFFIXES, LayerFiles, load_zone_layer, route_file, write_decisions
 from geodata.crs import InputCRS
 from geodata.demo import DEFAULT_REPORTS, DemoFiles, ensure_demo, write_demo
 from geodata.demo.generate import DEFAULT_SEED, load_district
@@ -73,12 +73,14 @@ def _load_layers(files: LayerFiles) -> ZoneLayer:
 @click.option("--crs", help=CRS_HELP)
 @click.option("--layer", "layer_name", help="GeoPackage layer or workbook sheet")
 @click.option("--encoding", help="attribute encoding (Shapefile, CSV); detected when not given, e.g. gbk")
-@click.option("--map", "mapping", multiple=True, metavar="HEADER=COLUMN", help="map a header of the file to a contract column, e.g. 责任单位=unit_name (repeatable)")
+@click.option("--map", "mapping", multiple=True, metavar="HEADER=COLUMN",
+              help="map a header of the file to a contract column, e.g. 责任单位=unit_name (repeatable)")
 @click.option("--lon", help="longitude column of a CSV/XLSX")
 @click.option("--lat", help="latitude column of a CSV/XLSX")
 @click.option("--wkt", help="WKT geometry column of a CSV")
 @click.option("--limit", type=int, default=200, show_default=True, help="problems to print at most")
-def validate(layer_file: Path, kind: str, crs: str | None, layer_name: str | None, encoding: str | None, mapping: tuple[str, ...], lon: str | None, lat: str | None, wkt: str | None, limit: int) -> None:
+def validate(layer_file: Path, kind: str, crs: str | None, layer_name: str | None, encoding: str | None, mapping: tuple[str, ...], lon: str | None,
+             lat: str | None, wkt: str | None, limit: int) -> None:
     """Check LAYER_FILE against its column contract; print every problem by row and field.
 
     Exits 0 when the layer is valid (warnings allowed), 1 on errors, 2 when it cannot be read.
@@ -99,7 +101,8 @@ def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
         return
     if "zones" in summary:
         z = summary["zones"]
-        click.echo(f"zones: {z['count']} zones of {z['units']} units; {z['area_km2']} km² in all, {z['covered_km2']} km² covered, {z['overlap_km2']} km² overlapping")
+        click.echo(f"zones: {z['count']} zones of {z['units']} units; {z['area_km2']} km² in all, {z['covered_km2']} km² covered, "
+                   f"{z['overlap_km2']} km² overlapping")
         click.echo("  by kind: " + ", ".join(f"{k} {v}" for k, v in z["by_kind"].items()))
         click.echo(f"  bbox (WGS84): {z['bbox']}")
     if "test_points" in summary:
@@ -137,7 +140,8 @@ def info(demo: bool, zones_file: Path | None, points_file: Path | None, areas_fi
         fail("give --demo or at least one of --zones, --test-points, --areas", 2)
     layers = {
         name: _load(path, kind, crs=crs).frame if path else None
-        for name, path, kind in (("zones", zones_file, LayerKind.ZONES), ("test_points", points_file, LayerKind.TEST_POINTS), ("areas", areas_file, LayerKind.AREAS))
+        for name, path, kind in (("zones", zones_file, LayerKind.ZONES), ("test_points", points_file, LayerKind.TEST_POINTS),
+                                 ("areas", areas_file, LayerKind.AREAS))
     }
     _print_summary(summarise(**layers), as_json)
 
@@ -224,9 +228,11 @@ def route_command(reports: Path, zones_file: Path | None, areas_file: Path | Non
     if engine == "dask":
         from api.routing.cluster import route_on_cluster
 
-        resolved = LayerFiles(*(Path(f).resolve() if f else None for f in (files.zones, files.areas, files.test_points, files.categories, files.units, None, files.scope)))  # type: ignore[arg-type]
+        resolved = LayerFiles(*(Path(f).resolve() if f else None  # type: ignore[arg-type]
+                                for f in (files.zones, files.areas, files.test_points, files.categories, files.units, None, files.scope)))
         counts = route_on_cluster(reports, resolved, config, out_file, scheduler=scheduler, workers=workers, crs=crs, blocksize=blocksize)
-        click.echo(f"routed {sum(counts.values())} reports in {time.perf_counter() - started:.1f} s against zone layer {layer.version} -> {out_file}/part-*.parquet")
+        click.echo(f"routed {sum(counts.values())} reports in {time.perf_counter() - started:.1f} s against zone layer {layer.version} "
+                   f"-> {out_file}/part-*.parquet")
         for status in Status.values():
             if counts.get(status, 0):
                 click.echo(f"  {status:<11}{counts[status]:>10}")

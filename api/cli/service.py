@@ -28,7 +28,8 @@ def serve(host: str, port: int, data_dir: Path | None, threads: int) -> None:
         app.config["BASE_URL"] = f"http://{host}:{port}"
     if not app.config["LAYER_DIR"]:  # the bundled demo: people to sign in as, made on the first start
         _demo_accounts(app, f"http://{host}:{port}/")
-    click.echo(f"zonemap serving zone layer {app.extensions['zonemap.layer'].version} on http://{host}:{port} (database {app.config['DATABASE_URL'].split('@')[-1]})", err=True)
+    click.echo(f"zonemap serving zone layer {app.extensions['zonemap.layer'].version} on http://{host}:{port} "
+               f"(database {app.config['DATABASE_URL'].split('@')[-1]})", err=True)
     serve_one(app, host, port, threads, max_body_bytes=int(app.config["MAX_LAYER_UPLOAD"]))
 
 
@@ -81,7 +82,8 @@ def user_list(data_dir: Path | None) -> None:
     app = service_app(data_dir)
     with app.extensions["zonemap.db"].session() as session:
         for account in all_users(session):
-            click.echo(f"{account.username}\t{account.role}\t{account.unit_id or '-'}\t{'active' if account.active else 'disabled'}\t{iso(account.last_login_at) or '-'}")
+            click.echo(f"{account.username}\t{account.role}\t{account.unit_id or '-'}\t{'active' if account.active else 'disabled'}\t"
+                       f"{iso(account.last_login_at) or '-'}")
 
 
 @user.command("disable")

@@ -19,13 +19,12 @@ from flask import Flask, current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from api.layers import analysis
-from api.reports import services
 from api.auth.callers import Caller
+from api.layers import analysis, live
+from api.layers.upload_reader import Upload, problems
 from api.persistence.clock import now
 from api.persistence.models import LayerDraft, LayerPublication, LayerVersion, Report
-from api.layers import live
-from api.layers.upload_reader import Upload, problems
+from api.reports import services
 from geodata.io import write_layer
 from zones.config import STORAGE_CRS
 from zones.coverage import Coverage

@@ -8,20 +8,18 @@ from typing import Any
 
 import geopandas as gpd
 import shapely
-from sqlalchemy import select
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from api.web import parsing
 from api.auth.callers import Role, require
-from api.web.geojson import PRIVATE, features_json
-from api.web.errors import ApiError
-from api.layers import live
-from api.layers import upload_reader
-from api.layers import drafts
-from api.persistence.models import LayerDraft, LayerPublication, LayerVersion
+from api.layers import drafts, live, upload_reader
 from api.layers.live import current_layer
+from api.persistence.models import LayerDraft, LayerPublication, LayerVersion
+from api.web import parsing
+from api.web.errors import ApiError
+from api.web.geojson import PRIVATE, features_json
 from geodata.io import decode_text
 
 bp = Blueprint("layers", __name__, url_prefix="/api/v1")
@@ -166,7 +164,8 @@ def create_draft() -> ResponseReturnValue:
     if not upload.ok:
         errors = [p for p in found if p["severity"] == "error"]
         raise ApiError(422, f"the upload has {len(errors)} errors; the first: {errors[0]['layer']} row {errors[0]['row']}: {errors[0]['message']}",
-                       errors=[{"field": p["field"] or p["layer"], "message": p["message"], "layer": p["layer"], "row": p["row"], "feature_id": p["feature_id"]}
+                       errors=[{"field": p["field"] or p["layer"], "message": p["message"], "code": p["code"], "params": p["params"],
+                                "layer": p["layer"], "row": p["row"], "feature_id": p["feature_id"]}
                                for p in errors])
     draft = drafts.create_draft(g.db, upload, current, caller.actor)
     g.db.flush()

@@ -17,8 +17,8 @@ from flask import Flask, current_app, g
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.routing.batch import LayerFiles, load_zone_layer
 from api.persistence.models import LayerDraft, LayerVersion
+from api.routing.batch import LayerFiles, load_zone_layer
 from geodata.demo import DemoFiles, ensure_demo
 from zones.layer import ZoneLayer
 from zones.router import warm

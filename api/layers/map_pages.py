@@ -10,23 +10,22 @@ from typing import Any
 import pandas as pd
 from flask import Blueprint, Response, abort, current_app, g, request, send_file
 from flask.typing import ResponseReturnValue
-
 from sqlalchemy import select
 
+from api.auth.callers import Role, require
 from api.layers import analysis
+from api.layers.live import current_layer
+from api.persistence.models import Report
 from api.web import parsing
 from api.web.assets import PAGE_ASSET_DIRS
-from api.auth.callers import Role, require
-from api.persistence.models import Report
 from api.web.geojson import features_json
 from api.web.security import html_with_inline_scripts, html_with_policy, page_policy
-from api.layers.live import current_layer
 from maps.coverage import coverage_map
-from maps.orientation import orientation_geojson
 from maps.offline import asset_file
+from maps.orientation import orientation_geojson
 from maps.reports import public_map, reports_map, unit_map
-from zones import workflow
 from maps.style import BASEMAPS
+from zones import workflow
 from zones.coverage import Coverage
 
 bp = Blueprint("maps", __name__)

@@ -14,15 +14,16 @@ from flask import Blueprint, Response, current_app, g, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from api.layers import analysis
-from api.web import parsing
 from api.auth.callers import Role
-from api.web.errors import ApiError
-from api.persistence.models import Report
-from api.web.geojson import PRIVATE, features_json
+from api.layers import analysis
 from api.layers.live import current_layer
+from api.persistence.models import Report
+from api.web import parsing
+from api.web.errors import ApiError
+from api.web.geojson import PRIVATE, features_json
 from zones.config import STORAGE_CRS
 from zones.workflow import State
+
 
 def _link(endpoint: str, **values: Any) -> str:
     """An absolute link under the configured ``BASE_URL``: never the request's Host header,

@@ -11,28 +11,26 @@ import json
 from typing import Any
 
 import shapely
-
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from api.layers import analysis
-from api.layers import upload_reader
-from api.layers import drafts
-from api.layers import coverage_tables
 from api.auth.callers import Caller, Role
+from api.auth.sessions import staff_only
+from api.layers import analysis, coverage_tables, drafts, upload_reader
+from api.layers.finding_text import finding_text
+from api.layers.live import current_layer, install
+from api.persistence.models import LayerDraft, LayerPublication, LayerVersion, Report
 from api.web.forms import ChoiceForm, LayerUploadForm, NoteForm
 from api.web.geojson import features_json
 from api.web.i18n import subdistrict_names
-from api.persistence.models import LayerDraft, LayerPublication, LayerVersion, Report
-from api.auth.sessions import staff_only
-from api.layers.live import current_layer, install
 from zones.coverage import Coverage
 from zones.layer import ZoneLayer
 
 bp = Blueprint("plan", __name__, template_folder="templates", url_prefix="/console")
+bp.add_app_template_filter(finding_text, "finding_text")
 #: Rows of each list shown in the page; the downloads hold all of them.
 LIST_ROWS = 50
 #: Rows of a draft's zone changes shown in its page.
@@ -83,7 +81,8 @@ def plan_map() -> ResponseReturnValue:
 
     def make(result: Coverage) -> bytes:
         body = {"gaps": features_json(coverage_tables.gaps(layer, result), "gap_id"), "overlaps": features_json(coverage_tables.overlaps(layer, result).assign(
-                    pair=lambda f: f["zone_a"] + "/" + f["zone_b"]), "pair"), "test_points": features_json(coverage_tables.unadopted(layer, result), "point_id")}
+                    pair=lambda f: f["zone_a"] + "/" + f["zone_b"]), "pair"),
+            "test_points": features_json(coverage_tables.unadopted(layer, result), "point_id")}
         return gzip.compress(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), mtime=0)
 
     body = analysis.rendered(layer, "plan map", make)

@@ -66,15 +66,17 @@ def uploaded_files(files: Mapping[str, FileStorage]) -> dict[str, tuple[str, byt
 
 
 def problems(reports: list[ValidationReport]) -> list[dict[str, Any]]:
-    """Every problem of ``reports`` as plain data (layer, source, severity, row, feature, field, message)."""
-    return [{"layer": r.layer, "source": r.source, "severity": p.severity, "row": p.row, "feature_id": p.feature_id, "field": p.field, "message": p.message}
+    """Every problem of ``reports`` as plain data (layer, source, severity, row, feature, field; its
+    code and values, and its English text)."""
+    return [{"layer": r.layer, "source": r.source, "severity": p.severity, "row": p.row, "feature_id": p.feature_id, "field": p.field,
+             "code": p.code, "params": dict(p.params), "message": p.message}
             for r in reports for p in r.problems]
 
 
 def _suffix(name: str, allowed: tuple[str, ...], field: str, report: ValidationReport) -> str | None:
     suffix = Path(name).suffix.lower()
     if suffix not in allowed:
-        report.error(f"{name or 'the file'}: expected one of {', '.join(allowed)}", field=field)
+        report.error("wrong_suffix", name=name or "the file", allowed=", ".join(allowed), field=field)
         return None
     return suffix
 
@@ -109,12 +111,12 @@ def read_upload(files: Mapping[str, tuple[str, bytes]], current: ZoneLayer, *, m
             if path is None:
                 frames[field] = getattr(current, field)
                 if kind != LayerKind.SCOPE or current.scope is not None:
-                    upload.warning(f"{field}: not in the upload; the current version's is kept", field=field)
+                    upload.warning("layer_kept", layer=field, field=field)
                 continue
             try:
                 loaded = load_layer(path, kind, layer=field if path == package else None, strict=False, max_vertices=max_vertices)
             except ZonemapError as err:
-                upload.error(f"{field}: {_named(err.user_msg, path, files[field if field in files else 'layer'][0])}", field=field)
+                upload.error(err.code, field=field, **_named(err, path, files[field if field in files else "layer"][0]))
                 continue
             loaded.report.source = files[field if field in files else "layer"][0]  # the planner's name for it, not ours
             reports.append(loaded.report)
@@ -125,7 +127,7 @@ def read_upload(files: Mapping[str, tuple[str, bytes]], current: ZoneLayer, *, m
             try:
                 categories, report = load_categories(paths["categories"], strict=False)
             except ZonemapError as err:
-                upload.error(f"categories: {_named(err.user_msg, paths['categories'], files['categories'][0])}", field="categories")
+                upload.error(err.code, field="categories", **_named(err, paths["categories"], files["categories"][0]))
             else:
                 report.source = files["categories"][0]
                 reports.append(report)
@@ -138,7 +140,7 @@ def read_upload(files: Mapping[str, tuple[str, bytes]], current: ZoneLayer, *, m
     try:
         layer = ZoneLayer.build(frames["zones"], frames["test_points"], frames["areas"], categories, units=units, streets=streets, scope=frames["scope"])
     except ZonemapError as err:
-        upload.error(err.user_msg)
+        upload.error_of(err)
         return Upload(reports, None, "", None, sources)
     return Upload(reports, layer, categories.to_csv(index=False), units.to_csv(index=False) if units is not None else None, sources)
 
@@ -149,16 +151,16 @@ def _unzip_shapefile(data: bytes, folder: Path, name: str, field: str, report: V
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        report.error(f"{name}: not a zip file", field=field)
+        report.error("not_a_zip", name=name, field=field)
         return None
     with archive:
         members = [m for m in archive.infolist() if not m.is_dir() and not Path(m.filename).name.startswith(".")]
         shapes = [m for m in members if m.filename.lower().endswith(".shp")]
         if len(shapes) != 1:
-            report.error(f"{name}: the zip must hold exactly one shapefile (.shp), it holds {len(shapes)}", field=field)
+            report.error("zip_shapefiles", name=name, n=len(shapes), field=field)
             return None
         if sum(m.file_size for m in members) > MAX_UNZIPPED:
-            report.error(f"{name}: unpacks to more than {MAX_UNZIPPED >> 20} MB", field=field)
+            report.error("zip_too_large", name=name, mb=MAX_UNZIPPED >> 20, field=field)
             return None
         stem = Path(shapes[0].filename).stem
         folder.mkdir()
@@ -168,30 +170,34 @@ def _unzip_shapefile(data: bytes, folder: Path, name: str, field: str, report: V
     return folder / f"{field}.shp"
 
 
-def _named(message: str, path: Path, name: str) -> str:
-    """A reader's message about ``path`` with the planner's own name for the file in it."""
-    return message.replace(path.name, name)
+def _named(err: ZonemapError, path: Path, name: str) -> dict[str, str]:
+    """A reader's finding about ``path`` with the planner's own name for the file in its values."""
+    return {key: value.replace(path.name, name) for key, value in err.params.items()}
 
 
 def _package_layers(path: Path, name: str, report: ValidationReport) -> set[str]:
     try:
         names = set(list_layers(path))
     except ZonemapError as err:
-        report.error(f"layer: {_named(err.user_msg, path, name)}", field="layer")
+        report.error(err.code, field="layer", **_named(err, path, name))
         return set()
     if not names & {"zones", "test_points", "areas", "scope"}:
-        report.error("layer: the GeoPackage holds none of the layers zones, test_points, areas, scope", field="layer")
+        report.error("no_known_layers", field="layer")
     return names
 
 
 def _units(path: Path, data: bytes, report: ValidationReport) -> pd.DataFrame | None:
     try:
-        frame = pd.read_excel(path, dtype=str) if path.suffix == ".xlsx" else pd.read_csv(io.StringIO(decode_text(data, "units")), dtype=str, keep_default_na=False)
-    except (ValueError, ZonemapError) as err:
-        report.error(f"units: {err}", field="units")
+        frame = (pd.read_excel(path, dtype=str) if path.suffix == ".xlsx"
+                 else pd.read_csv(io.StringIO(decode_text(data, "units")), dtype=str, keep_default_na=False))
+    except ZonemapError as err:
+        report.error_of(err, field="units")
+        return None
+    except ValueError as err:  # the workbook's own reader
+        report.error("cannot_read", name=path.name, detail=err, field="units")
         return None
     if "unit_id" not in frame.columns or "unit_name" not in frame.columns:
-        report.error("units: the table needs the columns unit_id and unit_name", field="units")
+        report.error("units_columns", field="units")
         return None
     return frame.fillna("")
 

@@ -61,7 +61,7 @@ class Report(Base):
     transitions: Mapped[list[Transition]] = relationship(back_populates="report", order_by="Transition.id")
 
     __table_args__ = (Index("ix_reports_category_created", "category", "created_at"),)
-    __mapper_args__ = {"version_id_col": row_version}
+    __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 (SQLAlchemy reads it once)
 
     @property
     def decision(self) -> Decision:

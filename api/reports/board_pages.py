@@ -12,11 +12,11 @@ from flask import Blueprint, abort, g, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
+from api.layers.live import current_layer
+from api.persistence.clock import now
 from api.reports import citizens
 from api.web import parsing
-from api.persistence.clock import now
 from api.web.i18n import campaign_names, subdistrict_names
-from api.layers.live import current_layer
 from zones.workflow import State
 
 bp = Blueprint("board", __name__, template_folder="templates")

@@ -13,18 +13,15 @@ import uuid
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from api.reports import citizens
-from api.web import parsing
-from api.web import ratelimit
-from api.reports import services
-from api.reports import form_photos
 from api.auth.callers import Caller, Role
+from api.layers.live import current_layer
+from api.reports import citizens, form_photos, services
+from api.reports.photos import MAX_SIDE
+from api.web import parsing, ratelimit
 from api.web.config import MAX_PHOTOS
 from api.web.errors import ApiError
 from api.web.forms import ReportForm
 from api.web.parsing import Location
-from api.reports.photos import MAX_SIDE
-from api.layers.live import current_layer
 from zones.config import NEARBY_REPORT_RADIUS_M
 from zones.enums import ReportSource, Status
 

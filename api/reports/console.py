@@ -16,9 +16,9 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from api.persistence.models import Report, Transition
 from api.reports import citizens
 from api.reports.services import ROUTER_ACTOR
-from api.persistence.models import Report, Transition
 from zones.config import METRIC_CRS
 from zones.enums import Status
 from zones.layer import ZoneLayer
@@ -137,8 +137,10 @@ def surroundings(layer: ZoneLayer, report: Report, *, radius_m: float = 150.0) -
     features = frame.to_geo_dict(show_bbox=False, drop_id=True)["features"]
     points = layer.test_points[layer.test_points["point_id"] == report.test_point_id]
     for name, geometry in zip(points["name"], points.geometry, strict=True):
-        features.append({"type": "Feature", "properties": {"kind": "test_point", "name": str(name)}, "geometry": shapely.geometry.mapping(shapely.point_on_surface(geometry))})
-    features.append({"type": "Feature", "properties": {"kind": "report", "accuracy_m": report.accuracy_m}, "geometry": {"type": "Point", "coordinates": [report.lon, report.lat]}})
+        features.append({"type": "Feature", "properties": {"kind": "test_point", "name": str(name)},
+                         "geometry": shapely.geometry.mapping(shapely.point_on_surface(geometry))})
+    features.append({"type": "Feature", "properties": {"kind": "report", "accuracy_m": report.accuracy_m},
+                     "geometry": {"type": "Point", "coordinates": [report.lon, report.lat]}})
     return {"type": "FeatureCollection", "features": features}
 
 

@@ -18,20 +18,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
-from api.reports import citizens
-from api.reports import console
-from api.layers import drafts
-from api.web import parsing
-from api.reports import services
-from api.reports import form_photos
 from api.auth.callers import Caller, Role
+from api.auth.sessions import staff_only
+from api.layers import drafts
+from api.layers.live import current_layer
 from api.persistence.clock import now
+from api.persistence.models import Report
+from api.reports import citizens, console, form_photos, services
+from api.web import parsing
 from api.web.errors import ApiError
 from api.web.forms import DISPUTE_REASONS, ActionForm
 from api.web.i18n import action_name, campaign_names, category_label, subdistrict_names
-from api.persistence.models import Report
-from api.auth.sessions import staff_only
-from api.layers.live import current_layer
 from zones.enums import ReportSource
 from zones.workflow import UNIT_ACTIONS, Action, State, allowed_actions
 
@@ -69,9 +66,11 @@ def dispatch_console() -> ResponseReturnValue:
     sort = chosen["sort"] if chosen["sort"] in console.SORTS else "oldest"
     page = parsing.page_number(args.get("page"))
     rows, total = console.list_reports(g.db, report_filter, at, sort=sort, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    points = [{"lon": r.lon, "lat": r.lat, "name": f"{r.id} · {category_label(layer, r.category)}", "url": url_for(".report_page", report_id=r.id)} for r in rows]
+    points = [{"lon": r.lon, "lat": r.lat, "name": f"{r.id} · {category_label(layer, r.category)}", "url": url_for(".report_page", report_id=r.id)}
+              for r in rows]
     return render_template("console_dispatch.html", counts=counts, queue_names=QUEUE_NAMES, rows=rows, total=total,
-                           notes=console.latest_notes(g.db, [r.id for r in rows]), page=page, pages=max(1, -(-total // PAGE_SIZE)), chosen=chosen, sort=sort, groups=groups, area_choices=area_choices,
+                           notes=console.latest_notes(g.db, [r.id for r in rows]), page=page, pages=max(1, -(-total // PAGE_SIZE)), chosen=chosen, sort=sort,
+                           groups=groups, area_choices=area_choices,
                            sources=ReportSource.values(), states=State.values(), points=points, at=at,
                            publication=drafts.awaiting_reassignment(g.db, layer.version))
 

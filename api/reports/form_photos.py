@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from api.reports import services
 from api.reports.photo_api import decode
-from api.web.config import MAX_PHOTOS
 from api.reports.photos import CleanPhoto, PhotoError
 from api.reports.services import PHOTO_PATH
+from api.web.config import MAX_PHOTOS
 
 FIELD = "photos"
 MESSAGES = {

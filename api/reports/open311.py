@@ -17,12 +17,11 @@ from flask import Blueprint, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from api.web import parsing
-from api.web import ratelimit
-from api.reports import services
-from api.web.errors import ApiError
-from api.persistence.models import Report
 from api.layers.live import current_layer
+from api.persistence.models import Report
+from api.reports import services
+from api.web import parsing, ratelimit
+from api.web.errors import ApiError
 from zones import workflow
 from zones.errors import ZonemapError
 
@@ -126,7 +125,8 @@ def create_request() -> ResponseReturnValue:
         reporter_contact=contact,
         client_ref=None,
     )
-    report, _ = services.submit(g.db, current_layer(), current_app.config["ROUTING"], item, idempotency_key=parsing.idempotency_key(request.headers.get("Idempotency-Key")), caller=caller)
+    key = parsing.idempotency_key(request.headers.get("Idempotency-Key"))
+    report, _ = services.submit(g.db, current_layer(), current_app.config["ROUTING"], item, idempotency_key=key, caller=caller)
     g.db.flush()
     return _json([{"service_request_id": str(report.id), "service_notice": report.reason, "account_id": ""}])
 

@@ -9,16 +9,14 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import String, cast, select
 
-from api.reports import citizens
-from api.web import parsing
-from api.web import ratelimit
-from api.reports import services
 from api.auth.callers import Role, require
-from api.web.errors import ApiError
+from api.layers.live import release_free_memory
 from api.persistence.models import Photo, Report, Transition
+from api.reports import citizens, services
 from api.reports.photos import CleanPhoto, PhotoError, clean, thumbnail
 from api.reports.services import PHOTO_PATH
-from api.layers.live import release_free_memory
+from api.web import parsing, ratelimit
+from api.web.errors import ApiError
 
 bp = Blueprint("photos", __name__, url_prefix="/api/v1")
 DECODE_WAIT_S = 30.0  # an upload waits this long for a free decoder
@@ -88,7 +86,8 @@ def download(photo_id: str) -> ResponseReturnValue:
     public = citizens.is_public_photo(g.db, photo_id)
     caller = g.caller if public else require(Role.DISPATCHER, Role.PLANNER, Role.UNIT)
     photo = g.db.get(Photo, photo_id)
-    if photo is not None and not public and caller.role == Role.UNIT and photo.created_by != caller.actor and not _on_own_report(caller.unit_id or "", f"{PHOTO_PATH}{photo_id}"):
+    if (photo is not None and not public and caller.role == Role.UNIT and photo.created_by != caller.actor
+            and not _on_own_report(caller.unit_id or "", f"{PHOTO_PATH}{photo_id}")):
         photo = None
     if photo is None:
         raise ApiError(404, f"no photo {photo_id}")

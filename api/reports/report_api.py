@@ -12,15 +12,13 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.reports import citizens
-from api.web import parsing
-from api.web import ratelimit
-from api.reports import services
-from api.persistence.clock import iso, now
 from api.auth.callers import Caller, Role, require
-from api.web.errors import ApiError
-from api.persistence.models import KEY_LENGTH, Report
 from api.layers.live import current_layer
+from api.persistence.clock import iso, now
+from api.persistence.models import KEY_LENGTH, Report
+from api.reports import citizens, services
+from api.web import parsing, ratelimit
+from api.web.errors import ApiError
 from zones import workflow
 from zones.enums import Status
 from zones.workflow import State
@@ -223,7 +221,8 @@ def unit(unit_id: str) -> ResponseReturnValue:
     return jsonify({
         "unit_id": unit_id,
         "unit_name": layer.unit_names.get(unit_id, ""),
-        "zones": [{"zone_id": z, "name": n, "kind": k, "duties": d} for z, n, k, d in zip(zones["zone_id"], zones["name"], zones["kind"], zones["duties"], strict=True)],
+        "zones": [{"zone_id": z, "name": n, "kind": k, "duties": d}
+                  for z, n, k, d in zip(zones["zone_id"], zones["name"], zones["kind"], zones["duties"], strict=True)],
         "test_points": [{"point_id": p, "name": n, "type": t} for p, n, t in zip(points["point_id"], points["name"], points["type"], strict=True)],
         "reports": [report_json(r, caller) for r in reports],
         "figures": _figures(figures),

@@ -12,25 +12,24 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from api.auth.callers import Caller, Role
+from api.persistence import insert_or_skip
+from api.persistence.clock import now
+from api.persistence.models import OutboxMessage, Photo, PublicPhoto, Report, Support, Transition, decision_values
 from api.reports import notifications
 from api.reports.citizens import new_public_ref
-from api.persistence.clock import now
-from api.auth.callers import Caller, Role
+from api.reports.photos import CleanPhoto
 from api.web.errors import ApiError
 from api.web.parsing import Location
-from api.reports.photos import CleanPhoto
 from geodata.crs import points_to_wgs84
 from zones import workflow
 from zones.config import RoutingConfig
-from zones.errors import ZonemapError
-from zones.enums import Status
-from zones.layer import ZoneLayer
 from zones.decision import Decision
+from zones.enums import Status
+from zones.errors import ZonemapError
+from zones.layer import ZoneLayer
 from zones.router import route_one
 from zones.workflow import Action, State
-
-from api.persistence import insert_or_skip
-from api.persistence.models import OutboxMessage, Photo, PublicPhoto, Report, Support, Transition, decision_values
 
 ROUTER_ACTOR = "router"
 NEEDS_NOTE = (Action.DISPUTE, Action.REJECT, Action.MARK_DUPLICATE, Action.REWORK)  # a reason is required
@@ -160,7 +159,8 @@ def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Subm
         "source": item.source, "reporter_contact": item.reporter_contact, "created_at": stamp, "updated_at": stamp, "state": State.SUBMITTED.value,
         "unit_id": None, "deadline_at": None, **decision_values(decision), "row_version": 1, "public_ref": new_public_ref(),
     }
-    steps = [{"action": "submit", "from_state": None, "to_state": State.SUBMITTED.value, "unit_id": None, "actor": caller.actor, "note": "", "evidence": [], "at": stamp}]
+    steps = [{"action": "submit", "from_state": None, "to_state": State.SUBMITTED.value, "unit_id": None, "actor": caller.actor, "note": "",
+              "evidence": [], "at": stamp}]
     dispatched = decision.status in ASSIGNED and decision.unit_id
     if dispatched:
         row["state"] = workflow.apply(State.SUBMITTED.value, Action.DISPATCH).value

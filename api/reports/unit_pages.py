@@ -9,12 +9,12 @@ from flask import Blueprint, abort, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from api.reports import services
 from api.auth.callers import Caller, Role
-from api.persistence.clock import now
-from api.persistence.models import Report
 from api.auth.sessions import staff_only
 from api.layers.live import current_layer
+from api.persistence.clock import now
+from api.persistence.models import Report
+from api.reports import services
 from zones import workflow
 
 bp = Blueprint("pages", __name__, template_folder="templates")

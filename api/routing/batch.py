@@ -13,11 +13,11 @@ from geodata.demo import DemoFiles
 from geodata.io import write_layer
 from geodata.load import LoadedLayer, load_categories, load_layer, load_scope, load_streets
 from zones.config import STORAGE_CRS, RoutingConfig
+from zones.decision import DECISION_FIELDS
 from zones.enums import LayerKind, Rule, Status
 from zones.layer import ZoneLayer
-from zones.schema import MAX_VERTICES
-from zones.decision import DECISION_FIELDS
 from zones.router import DECISION_COLUMNS, EXTRA_COLUMNS, route
+from zones.schema import MAX_VERTICES
 
 OUTPUT_SUFFIXES = (".csv", ".geojson", ".gpkg")
 #: What a decision on a row that could not be read keeps (the rest is blank; status, rule and reason say why).

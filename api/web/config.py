@@ -102,5 +102,6 @@ def body_limits(config: Any) -> dict[str, int]:
     the body: the form-token check reads a page's form before its view runs."""
     photo = int(config["MAX_PHOTO_BYTES"]) + FORM_BYTES
     layer = int(config["MAX_LAYER_UPLOAD"])
-    return {"layers.upload_layer": layer, "layers.create_draft": layer, "plan.upload_draft": layer, "photos.upload": photo, "citizens.submit": MAX_PHOTOS * photo,
+    return {"layers.upload_layer": layer, "layers.create_draft": layer, "plan.upload_draft": layer, "photos.upload": photo,
+            "citizens.submit": MAX_PHOTOS * photo,
             "console.act": MAX_PHOTOS * photo}

@@ -112,7 +112,8 @@ def init_app(app: Flask) -> None:
         status = next((s for cls, s in STATUS.items() if isinstance(err, cls)), HTTPStatus.BAD_REQUEST)
         if is_page_request():
             return error_page(int(status))
-        errors = [{"field": p.field or "", "message": str(p)} for p in err.report.errors] if isinstance(err, SchemaError) and err.report else None
+        errors = [{"field": p.field or "", "message": str(p), "code": p.code, "params": dict(p.params), "row": p.row, "feature_id": p.feature_id}
+                  for p in err.report.errors] if isinstance(err, SchemaError) and err.report else None
         return problem(int(status), err.user_msg, errors=errors)
 
     @app.errorhandler(StaleDataError)

@@ -9,10 +9,10 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
-from api.persistence.clock import now
-from api.web.i18n import LANGUAGES, remember_language
-from api.persistence.models import Report
 from api.auth.sessions import local_path
+from api.persistence.clock import now
+from api.persistence.models import Report
+from api.web.i18n import LANGUAGES, remember_language
 from zones.workflow import CLOSED_STATES, State
 
 bp = Blueprint("front", __name__)

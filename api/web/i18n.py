@@ -24,7 +24,6 @@ from flask_babel import Babel, format_date, format_datetime, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from api.persistence.clock import now
-from api.layers.finding_text import problem_text
 from zones.layer import Category, ZoneLayer
 from zones.workflow import Action, State
 
@@ -110,7 +109,7 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_DEFAULT_TIMEZONE"] = TIMEZONE
     Babel(app, locale_selector=language)
     app.jinja_env.filters.update(local_time=local_time, local_date=local_date, state_name=state_name, role_name=role_name, action_name=action_name,
-                                 actor_name=actor_name, time_left=time_left, source_name=source_name, problem_text=problem_text)
+                                 actor_name=actor_name, time_left=time_left, source_name=source_name)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, LANGUAGE_NAMES=LANGUAGE_NAMES, current_language=lambda: str(get_locale() or LANGUAGES[0]))
 
 
@@ -145,7 +144,7 @@ def actor_name(actor: str) -> str:
         return gettext("the deadline check")
     role, _, person = actor.partition("@")
     role, _, unit = role.partition(":")
-    role, _, token = role.partition("#")
+    role = role.partition("#")[0]
     if person == "web":
         return gettext("a citizen (web page)")
     name = role_name(role)
@@ -163,7 +162,9 @@ def time_left(deadline: datetime | None) -> str:
     if seconds >= 0:
         hours = math.ceil(hours)
         return ngettext("%(num)d hour left", "%(num)d hours left", hours) if hours < 48 else ngettext("%(num)d day left", "%(num)d days left", int(hours // 24))
-    return ngettext("%(num)d hour overdue", "%(num)d hours overdue", int(hours)) if hours < 48 else ngettext("%(num)d day overdue", "%(num)d days overdue", int(hours // 24))
+    if hours < 48:
+        return ngettext("%(num)d hour overdue", "%(num)d hours overdue", int(hours))
+    return ngettext("%(num)d day overdue", "%(num)d days overdue", int(hours // 24))
 
 
 def source_name(source: str) -> str:

@@ -8,13 +8,13 @@ from typing import Any
 from flask import Flask, current_app, jsonify, render_template
 from flask.typing import ResponseReturnValue
 
-from api.web import parsing
-from api.reports.open311 import CONTACT_PART, JURISDICTIONS, REQUEST_IDS, STATUS_FILTERS
-from api.layers.upload_reader import UPLOAD_FIELDS
 from api.layers.coverage_tables import DOWNLOADS
-from api.web.parsing import CHINA_LAT, CHINA_LON
 from api.layers.live import current_layer
+from api.layers.upload_reader import UPLOAD_FIELDS
+from api.reports.open311 import CONTACT_PART, JURISDICTIONS, REQUEST_IDS, STATUS_FILTERS
 from api.reports.services import NEEDS_NOTE
+from api.web import parsing
+from api.web.parsing import CHINA_LAT, CHINA_LON
 from geodata.crs import InputCRS
 from maps.style import BASEMAPS
 from zones.decision import Decision

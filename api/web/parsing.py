@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from api.web.errors import ApiError
 from api.persistence.models import KEY_LENGTH
+from api.web.errors import ApiError
 from geodata.crs import InputCRS
 from zones.enums import ReportSource
 

@@ -49,7 +49,7 @@ def check_login(username: str) -> None:
             if limiter.test(limit, scope, key):
                 continue
             reset = limiter.get_window_stats(limit, scope, key).reset_time
-        except Exception:  # noqa: BLE001  (any storage failure)
+        except Exception:
             current_app.logger.exception("rate-limit store %s unavailable; sign-in allowed", current_app.config["RATE_LIMIT_STORAGE"])
             return
         wait = max(1, math.ceil(reset - time.time()))
@@ -63,7 +63,7 @@ def count_failed_login(username: str) -> None:
     for scope, key in _login_keys(username):
         try:
             limiter.hit(limit, scope, key)
-        except Exception:  # noqa: BLE001
+        except Exception:
             current_app.logger.exception("rate-limit store %s unavailable", current_app.config["RATE_LIMIT_STORAGE"])
 
 
@@ -79,7 +79,7 @@ def _hit(setting: str, scope: str, key: str, what: str) -> None:
         if limiter.hit(limit, scope, key):
             return
         reset = limiter.get_window_stats(limit, scope, key).reset_time
-    except Exception:  # noqa: BLE001  (any storage failure: connection refused, timeout, ...)
+    except Exception:
         current_app.logger.exception("rate-limit store %s unavailable; request allowed", current_app.config["RATE_LIMIT_STORAGE"])
         return
     wait = max(1, math.ceil(reset - time.time()))

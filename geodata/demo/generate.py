@@ -182,7 +182,8 @@ class _Town:
     outline: Polygon
 
 
-def _build_town(rng: np.random.Generator, town: _Town, units: pd.DataFrame, zones: _Rows, streets: list[dict[str, object]], street_geoms: list[LineString], road_names: list[str], unit_pool: dict[str, list[str]]) -> list[dict[str, object]]:
+def _build_town(rng: np.random.Generator, town: _Town, units: pd.DataFrame, zones: _Rows, streets: list[dict[str, object]], street_geoms: list[LineString],
+                road_names: list[str], unit_pool: dict[str, list[str]]) -> list[dict[str, object]]:
     """Lay a street grid over ``town.outline`` and add its road, block and frontage zones.
 
     Returns the blocks (for test points), each with its use and metric geometry.
@@ -211,7 +212,8 @@ def _build_town(rng: np.random.Generator, town: _Town, units: pd.DataFrame, zone
         if line.is_empty:
             continue
         is_x = k < len(xs)
-        streets.append({"name": (x_names if is_x else y_names)[k if is_x else k - len(xs)], "width_m": float((wx if is_x else wy)[k if is_x else k - len(xs)]), "subdistrict": town.subdistrict})
+        streets.append({"name": (x_names if is_x else y_names)[k if is_x else k - len(xs)], "width_m": float((wx if is_x else wy)[k if is_x else k - len(xs)]),
+                        "subdistrict": town.subdistrict})
         street_geoms.append(line)
 
     # Road segments: along x-lines they include the crossings; along y-lines they run between.
@@ -241,12 +243,15 @@ def _build_town(rng: np.random.Generator, town: _Town, units: pd.DataFrame, zone
                 continue
             use = str(rng.choice(uses, p=weights))
             block = {"use": use, "cell": cell, "main": None}
-            _fill_block(rng, block, (x0, y0, x1, y1), (x_names[i], x_names[i + 1], y_names[j], y_names[j + 1]), (wx[i] >= 24 or wx[i + 1] >= 24 or wy[j] >= 24 or wy[j + 1] >= 24), clip, zones, unit_pool, town, unit_name)
+            _fill_block(rng, block, (x0, y0, x1, y1), (x_names[i], x_names[i + 1], y_names[j], y_names[j + 1]),
+                        (wx[i] >= 24 or wx[i + 1] >= 24 or wy[j] >= 24 or wy[j + 1] >= 24), clip, zones, unit_pool, town, unit_name)
             blocks.append(block)
     return blocks
 
 
-def _fill_block(rng: np.random.Generator, block: dict[str, object], rect: tuple[float, float, float, float], sides: tuple[str, str, str, str], on_main_road: bool, clip, zones: _Rows, unit_pool: dict[str, list[str]], town: _Town, unit_name: dict[str, str]) -> None:  # noqa: ANN001 - clip is a local closure
+def _fill_block(rng: np.random.Generator, block: dict[str, object], rect: tuple[float, float, float, float], sides: tuple[str, str, str, str],
+                on_main_road: bool, clip, zones: _Rows, unit_pool: dict[str, list[str]], town: _Town,  # noqa: ANN001 - clip is a local closure
+                unit_name: dict[str, str]) -> None:
     x0, y0, x1, y1 = rect
     left_road, right_road, bottom_road, top_road = sides
     use = str(block["use"])
@@ -269,7 +274,8 @@ def _fill_block(rng: np.random.Generator, block: dict[str, object], rect: tuple[
         local = whole.buffer(6.0, join_style="mitre") if use == "plaza" else whole
         name = {"park": f"{bottom_road}口袋公园", "plaza": f"{left_road}{top_road}广场", "campus": f"{unit_name[owner]}校园及周边"}[use]
         duties = "sanitation,greening,facilities" if use == "park" else "sanitation,order,greening,facilities"
-        add(local, kind=use, unit_id=owner, duties=duties, priority=3 if use != "park" else 2, name=name, post={"park": "园区管理员", "plaza": "广场管理员", "campus": "校园周边安全责任人"}[use])
+        add(local, kind=use, unit_id=owner, duties=duties, priority=3 if use != "park" else 2, name=name,
+            post={"park": "园区管理员", "plaza": "广场管理员", "campus": "校园周边安全责任人"}[use])
         return
     depth = float(rng.uniform(*FRONTAGE_DEPTH_M))
     has = {side: bool(rng.random() < (0.85 if on_main_road else 0.45)) for side in ("left", "right", "bottom", "top")}
@@ -307,12 +313,14 @@ def _fill_block(rng: np.random.Generator, block: dict[str, object], rect: tuple[
         mx, my = (ix0 + ix1) / 2, (iy0 + iy1) / 2
         hall = shapely.box(mx - (ix1 - ix0) * 0.2, my - (iy1 - iy0) * 0.2, mx + (ix1 - ix0) * 0.2, my + (iy1 - iy0) * 0.2)
         operator = pick("market")
-        add(hall.buffer(5.0, join_style="mitre"), kind="market", unit_id=operator, duties="sanitation,order,facilities", priority=4, name=unit_name[operator].replace("管理有限公司", ""), post="市场管理员")
+        add(hall.buffer(5.0, join_style="mitre"), kind="market", unit_id=operator, duties="sanitation,order,facilities", priority=4,
+            name=unit_name[operator].replace("管理有限公司", ""), post="市场管理员")
         interior = interior.difference(hall)
     owner = pick("community") if use == "residential" and rng.random() < 0.7 else (pick("property") if use == "residential" else town.office)
     kind = "residential" if use in ("residential", "market") else "block"
     name = f"{unit_name[owner].removesuffix('社区居委会')}小区" if owner.startswith("C") else f"{left_road}以东{bottom_road}以北街区"
-    add(interior, kind=kind, unit_id=owner, duties="sanitation,order,greening,facilities", priority=2, name=name, post="网格员" if kind == "residential" else "街区责任人")
+    add(interior, kind=kind, unit_id=owner, duties="sanitation,order,greening,facilities", priority=2, name=name,
+        post="网格员" if kind == "residential" else "街区责任人")
 
 
 def _make_gaps(rng: np.random.Generator, zones: gpd.GeoDataFrame, builtup_area: float) -> np.ndarray:
@@ -331,7 +339,8 @@ def _make_gaps(rng: np.random.Generator, zones: gpd.GeoDataFrame, builtup_area: 
     return keep
 
 
-def _test_points(rng: np.random.Generator, blocks: list[dict[str, object]], zones_m: gpd.GeoDataFrame, builtup: shapely.Geometry, stations_m: gpd.GeoDataFrame, streets_m: gpd.GeoDataFrame, units: pd.DataFrame) -> gpd.GeoDataFrame:
+def _test_points(rng: np.random.Generator, blocks: list[dict[str, object]], zones_m: gpd.GeoDataFrame, builtup: shapely.Geometry, stations_m: gpd.GeoDataFrame,
+                 streets_m: gpd.GeoDataFrame, units: pd.DataFrame) -> gpd.GeoDataFrame:
     rows: list[dict[str, object]] = []
     geoms: list[shapely.Geometry] = []
     owner_of = zones_m["unit_id"].to_numpy()
@@ -368,7 +377,8 @@ def _test_points(rng: np.random.Generator, blocks: list[dict[str, object]], zone
         main = block["main"]
         if main is not None:
             inset = _polygonal(zones_m.geometry.iloc[main].buffer(-5.0), 100.0)
-            add(inset if inset is not None else zones_m.geometry.iloc[main], TestPointType.RESIDENTIAL, f"{zones_m['name'].iloc[main]}（老旧小区）", str(owner_of[main]))
+            add(inset if inset is not None else zones_m.geometry.iloc[main], TestPointType.RESIDENTIAL, f"{zones_m['name'].iloc[main]}（老旧小区）",
+                str(owner_of[main]))
     minx, miny, maxx, maxy = builtup.bounds
     shapely.prepare(builtup)
     counts = {TestPointType.TOILET: 70, TestPointType.HOSPITAL: 12, TestPointType.OTHER: 0}

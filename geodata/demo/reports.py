@@ -4,7 +4,7 @@ taken on Amap or Baidu (GCJ-02 / BD-09 coordinates) and a few outside the distri
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import geopandas as gpd
 import numpy as np
@@ -29,7 +29,7 @@ _SOURCE_MIX = {
 _PHRASES = ("请尽快处理", "已存在多日", "影响居民出行", "早晚高峰尤其严重", "附近居民多次反映", "拍照为证")
 # Relative frequency of each category code; codes not listed get weight 1.
 _CATEGORY_WEIGHTS = {"litter": 8, "illegal_ads": 5, "street_vending": 5, "bike_clutter": 6, "illegal_parking": 4, "overflowing_bin": 4, "damaged_greenery": 3}
-_EPOCH = datetime(2026, 11, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def _uniform_in(rng: np.random.Generator, geom: shapely.Geometry, count: int) -> np.ndarray:

@@ -19,7 +19,8 @@ from zones.enums import ZoneKind
 
 _KINDS = np.array([ZoneKind.FRONTAGE.value, ZoneKind.ROAD.value, ZoneKind.BLOCK.value, ZoneKind.RESIDENTIAL.value, ZoneKind.PLAZA.value, ZoneKind.PARK.value])
 _KIND_WEIGHTS = np.array([0.55, 0.18, 0.1, 0.1, 0.03, 0.04])
-_DUTY_SETS = np.array(["sanitation,order,greening", "sanitation,order,facilities", "sanitation,order,greening,facilities", "sanitation,greening,facilities", "order", ""])
+_DUTY_SETS = np.array(["sanitation,order,greening", "sanitation,order,facilities", "sanitation,order,greening,facilities",
+                       "sanitation,greening,facilities", "order", ""])
 _DUTY_WEIGHTS = np.array([0.5, 0.2, 0.2, 0.07, 0.02, 0.01])
 _GAP_SHARE = 0.07
 _OVERLAP_SHARE = 0.10

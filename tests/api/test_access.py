@@ -67,16 +67,24 @@ def matrix(ids: dict[str, object]) -> dict[tuple[str, str], tuple[dict[str, int]
         ("GET", "/maps/orientation.geojson"): (ALL, {"path": "/maps/orientation.geojson"}),
         ("GET", "/console/dispatch"): (only({**SIGN_IN, "planner": 403, "unit_a": 403, "unit_b": 403}, 200), {"path": "/console/dispatch?state=dispatched"}),
         ("GET", "/console/reports/<int(max=2147483647):report_id>"): (only({**SIGN_IN, "unit_a": 403}, 200), {"path": f"/console/reports/{rb}"}),
-        ("POST", "/console/reports/<int(max=2147483647):report_id>"): (FORM, {"path": f"/console/reports/{rb}", "data": {"action": "verify", "row_version": "1"}}),
+        ("POST", "/console/reports/<int(max=2147483647):report_id>"): (
+            FORM, {"path": f"/console/reports/{rb}", "data": {"action": "verify", "row_version": "1"}}),
         ("GET", "/console/unit"): (only({**SIGN_IN, "dispatcher": 403, "planner": 403}, 200), {"path": "/console/unit"}),
-        ("POST", "/api/v1/layers"): (only({"dispatcher": 422, "planner": 422, "none": 401}, 403), {"path": "/api/v1/layers", "data": {}, "content_type": "multipart/form-data"}),
+        ("POST", "/api/v1/layers"): (
+            only({"dispatcher": 422, "planner": 422, "none": 401}, 403), {"path": "/api/v1/layers", "data": {}, "content_type": "multipart/form-data"}),
         ("GET", "/api/v1/layers"): (OFFICE, {"path": "/api/v1/layers"}),
-        ("POST", "/api/v1/layers/drafts"): (only({"planner": 422, "none": 401}, 403), {"path": "/api/v1/layers/drafts", "data": {}, "content_type": "multipart/form-data"}),
-        ("GET", "/api/v1/layers/drafts/<int(max=2147483647):draft_id>"): (only({**OFFICE, "dispatcher": 404, "planner": 404}, 404), {"path": "/api/v1/layers/drafts/999"}),
-        ("POST", "/api/v1/layers/drafts/<int(max=2147483647):draft_id>/suggestions"): (only({"planner": 404, "none": 401}, 403), {"path": "/api/v1/layers/drafts/999/suggestions", "json": {"gap_ids": ["G00001"]}}),
-        ("POST", "/api/v1/layers/drafts/<int(max=2147483647):draft_id>/publish"): (only({"planner": 404, "none": 401}, 403), {"path": "/api/v1/layers/drafts/999/publish", "json": {"note": "x"}}),
-        ("POST", "/api/v1/layers/<version>/rollback"): (only({"planner": 404, "none": 401}, 403), {"path": "/api/v1/layers/0123456789ab/rollback", "json": {"note": "x"}}),
-        ("POST", "/api/v1/layers/publications/<int(max=2147483647):publication_id>/reassign"): (only({"dispatcher": 404, "none": 401}, 403), {"path": "/api/v1/layers/publications/999/reassign", "json": {"report_ids": []}}),
+        ("POST", "/api/v1/layers/drafts"): (
+            only({"planner": 422, "none": 401}, 403), {"path": "/api/v1/layers/drafts", "data": {}, "content_type": "multipart/form-data"}),
+        ("GET", "/api/v1/layers/drafts/<int(max=2147483647):draft_id>"): (
+            only({**OFFICE, "dispatcher": 404, "planner": 404}, 404), {"path": "/api/v1/layers/drafts/999"}),
+        ("POST", "/api/v1/layers/drafts/<int(max=2147483647):draft_id>/suggestions"): (
+            only({"planner": 404, "none": 401}, 403), {"path": "/api/v1/layers/drafts/999/suggestions", "json": {"gap_ids": ["G00001"]}}),
+        ("POST", "/api/v1/layers/drafts/<int(max=2147483647):draft_id>/publish"): (
+            only({"planner": 404, "none": 401}, 403), {"path": "/api/v1/layers/drafts/999/publish", "json": {"note": "x"}}),
+        ("POST", "/api/v1/layers/<version>/rollback"): (
+            only({"planner": 404, "none": 401}, 403), {"path": "/api/v1/layers/0123456789ab/rollback", "json": {"note": "x"}}),
+        ("POST", "/api/v1/layers/publications/<int(max=2147483647):publication_id>/reassign"): (
+            only({"dispatcher": 404, "none": 401}, 403), {"path": "/api/v1/layers/publications/999/reassign", "json": {"report_ids": []}}),
         ("POST", "/api/v1/photos"): (only({"none": 401}, 201), {"path": "/api/v1/photos", "photo": True}),
         ("GET", "/api/v1/photos/<photo_id>"): (B_ONLY, {"path": f"/api/v1/photos/{photo_b}"}),
         ("GET", "/api/v1/public/reports"): (ALL, {"path": "/api/v1/public/reports"}),
@@ -100,14 +108,20 @@ def matrix(ids: dict[str, object]) -> dict[tuple[str, str], tuple[dict[str, int]
         ("GET", "/console/layers"): (PLANNING, {"path": "/console/layers"}),
         ("POST", "/console/layers"): (FORM, {"path": "/console/layers", "data": {}, "content_type": "multipart/form-data"}),
         ("POST", "/console/layers/suggestions"): (FORM, {"path": "/console/layers/suggestions", "data": {"gap_id": "G00001"}}),
-        ("GET", "/console/layers/drafts/<int(max=2147483647):draft_id>"): (only({**SIGN_IN, "unit_a": 403, "unit_b": 403}, 404), {"path": "/console/layers/drafts/999"}),
-        ("GET", "/console/layers/drafts/<int(max=2147483647):draft_id>/map.json"): (only({**SIGN_IN, "unit_a": 403, "unit_b": 403}, 404), {"path": "/console/layers/drafts/999/map.json"}),
-        ("POST", "/console/layers/drafts/<int(max=2147483647):draft_id>/suggestions"): (FORM, {"path": "/console/layers/drafts/999/suggestions", "data": {"gap_id": "G00001"}}),
-        ("POST", "/console/layers/drafts/<int(max=2147483647):draft_id>/publish"): (FORM, {"path": "/console/layers/drafts/999/publish", "data": {"note": "x"}}),
+        ("GET", "/console/layers/drafts/<int(max=2147483647):draft_id>"): (
+            only({**SIGN_IN, "unit_a": 403, "unit_b": 403}, 404), {"path": "/console/layers/drafts/999"}),
+        ("GET", "/console/layers/drafts/<int(max=2147483647):draft_id>/map.json"): (
+            only({**SIGN_IN, "unit_a": 403, "unit_b": 403}, 404), {"path": "/console/layers/drafts/999/map.json"}),
+        ("POST", "/console/layers/drafts/<int(max=2147483647):draft_id>/suggestions"): (
+            FORM, {"path": "/console/layers/drafts/999/suggestions", "data": {"gap_id": "G00001"}}),
+        ("POST", "/console/layers/drafts/<int(max=2147483647):draft_id>/publish"): (
+            FORM, {"path": "/console/layers/drafts/999/publish", "data": {"note": "x"}}),
         ("POST", "/console/layers/drafts/<int(max=2147483647):draft_id>/discard"): (FORM, {"path": "/console/layers/drafts/999/discard", "data": {}}),
         ("POST", "/console/layers/versions/<version>/rollback"): (FORM, {"path": "/console/layers/versions/0123456789ab/rollback", "data": {"note": "x"}}),
-        ("GET", "/console/layers/publications/<int(max=2147483647):publication_id>"): (only({**SIGN_IN, "unit_a": 403, "unit_b": 403}, 404), {"path": "/console/layers/publications/999"}),
-        ("POST", "/console/layers/publications/<int(max=2147483647):publication_id>/reassign"): (FORM, {"path": "/console/layers/publications/999/reassign", "data": {}}),
+        ("GET", "/console/layers/publications/<int(max=2147483647):publication_id>"): (
+            only({**SIGN_IN, "unit_a": 403, "unit_b": 403}, 404), {"path": "/console/layers/publications/999"}),
+        ("POST", "/console/layers/publications/<int(max=2147483647):publication_id>/reassign"): (
+            FORM, {"path": "/console/layers/publications/999/reassign", "data": {}}),
         ("GET", "/units/<unit_id>"): (only({**SIGN_IN, "unit_a": 403, "unit_b": 303}, 200), {"path": "/units/HW01"}),  # a unit: its own console
         ("GET", "/docs"): (ALL, {"path": "/docs"}),
         ("GET", "/healthz"): (ALL, {"path": "/healthz"}),
@@ -151,11 +165,13 @@ def test_every_endpoint_for_every_role(app, client, tokens, demo_files):
     # Unit B's report (with a photo), and unit A's, each with markers that must not travel.
     zones = pyogrio.read_dataframe(demo_files.gpkg, layer="zones")
     b_point = b_location(client, tokens, zones)
-    photo_b = client.post("/api/v1/photos", data={"photo": (io.BytesIO(png((9, 8, 7))), "b.png")}, headers=tokens["public"], content_type="multipart/form-data").get_json()
+    photo_b = client.post("/api/v1/photos", data={"photo": (io.BytesIO(png((9, 8, 7))), "b.png")}, headers=tokens["public"],
+                          content_type="multipart/form-data").get_json()
     b = {**REPORT, "lon": b_point[0], "lat": b_point[1], "description": "B单位的案件MARKER-B", "reporter_contact": "13700000042", "photos": [photo_b["url"]]}
     report_b = client.post("/api/v1/reports", json=b, headers=tokens["public"]).get_json()
     assert report_b["unit_id"] == "HW01"
-    report_a = client.post("/api/v1/reports", json={**REPORT, "description": "A单位的案件MARKER-A", "reporter_contact": "13700000041"}, headers=tokens["public"]).get_json()
+    report_a = client.post("/api/v1/reports", json={**REPORT, "description": "A单位的案件MARKER-A", "reporter_contact": "13700000041"},
+                           headers=tokens["public"]).get_json()
     assert report_a["unit_id"] == "P06"
     zone_b = str(zones.loc[zones["unit_id"] == "HW01", "zone_id"].iloc[0])
     phones_a = set(zones.loc[zones["unit_id"] == "P06", "phone"])

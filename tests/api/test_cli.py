@@ -124,13 +124,15 @@ def test_route_command_writes_one_decision_per_row(runner, tmp_path, demo_files)
     reports.loc[1, "category"] = "graffiti"  # unknown category
     path = tmp_path / "reports.csv"
     reports.to_csv(path, index=False)
-    layers = ["--zones", str(demo_files.gpkg), "--areas", str(demo_files.gpkg), "--test-points", str(demo_files.gpkg), "--categories", str(demo_files.categories)]
+    layers = ["--zones", str(demo_files.gpkg), "--areas", str(demo_files.gpkg), "--test-points", str(demo_files.gpkg),
+              "--categories", str(demo_files.categories)]
     out = tmp_path / "decisions.csv"
     result = runner.invoke(main, ["route", str(path), *layers, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "routed 300 reports" in result.output and "routed " in result.output
     decisions = pd.read_csv(out, encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    assert list(decisions.columns[:11]) == ["id", "status", "unit_id", "zone_id", "co_owner_unit_ids", "candidate_unit_ids", "rule", "distance_m", "test_point_id", "zone_version", "reason"]
+    assert list(decisions.columns[:11]) == ["id", "status", "unit_id", "zone_id", "co_owner_unit_ids", "candidate_unit_ids", "rule", "distance_m",
+                                            "test_point_id", "zone_version", "reason"]
     assert list(decisions["id"]) == list(reports["id"])
     assert decisions.loc[0, "status"] == "error" and "swapped" in decisions.loc[0, "reason"]
     assert decisions.loc[1, "status"] == "error" and "graffiti" in decisions.loc[1, "reason"]
@@ -150,10 +152,12 @@ def test_coverage_command(runner, tmp_path, demo_files):
     import pyogrio
 
     out = tmp_path / "cov"
-    result = runner.invoke(main, ["coverage", "--zones", str(demo_files.gpkg), "--areas", str(demo_files.gpkg), "--test-points", str(demo_files.gpkg), "--json", "--out", str(out)])
+    result = runner.invoke(main, ["coverage", "--zones", str(demo_files.gpkg), "--areas", str(demo_files.gpkg), "--test-points", str(demo_files.gpkg),
+                                  "--json", "--out", str(out)])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
-    for key in ("district_area_m2", "covered_area_m2", "gap_area_m2", "gap_count", "overlap_area_m2", "overlap_count", "test_points_unadopted", "test_points_uncovered", "areas"):
+    for key in ("district_area_m2", "covered_area_m2", "gap_area_m2", "gap_count", "overlap_area_m2", "overlap_count", "test_points_unadopted",
+                "test_points_uncovered", "areas"):
         assert key in summary
     assert len(pyogrio.read_dataframe(out / "coverage.gpkg", layer="gaps")) == summary["gap_count"]
     suggestions = pyogrio.read_dataframe(out / "coverage.gpkg", layer="suggestions")

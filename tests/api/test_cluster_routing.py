@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from api.routing.batch import LayerFiles, decision_table, load_zone_layer, route_file
 from api.cli import main
+from api.routing.batch import LayerFiles, decision_table, load_zone_layer, route_file
 from api.routing.cluster import read_decisions
 from zones.config import RoutingConfig
 
@@ -37,7 +37,8 @@ def test_dask_engine_equals_the_in_process_router(demo_files, tmp_path, suffix):
         source = tmp_path / "reports-parts"
         dask_geopandas.from_geopandas(points, npartitions=4).to_parquet(source)
     out = tmp_path / "decisions"
-    layers = ["--zones", demo_files.gpkg, "--areas", demo_files.gpkg, "--test-points", demo_files.gpkg, "--categories", demo_files.categories, "--units", demo_files.units]
+    layers = ["--zones", demo_files.gpkg, "--areas", demo_files.gpkg, "--test-points", demo_files.gpkg, "--categories", demo_files.categories,
+              "--units", demo_files.units]
     args = ["route", source, *layers, "--engine", "dask", "--workers", "2", "--blocksize", "250KB", "--out", out]
     result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
     assert result.exit_code == 0, result.output

@@ -134,7 +134,8 @@ def test_every_action_from_its_form(app, client, tokens):
     assert refused.status_code == 422 and "X99 不是当前责任区图层中的单位" in refused.get_data(as_text=True)
     assert state(app, second) == ("disputed", "P06")
     assert act(dispatcher, second, "reassign", unit_id="HW01", note="学校门口归环卫").status_code == 303
-    assert state(app, second) == ("dispatched", "HW01") and f'/console/reports/{second}"' not in dispatcher.get("/console/dispatch?queue=disputed").get_data(as_text=True)
+    assert (state(app, second) == ("dispatched", "HW01")
+            and f'/console/reports/{second}"' not in dispatcher.get("/console/dispatch?queue=disputed").get_data(as_text=True))
     assert act(dispatcher, second, "escalate", note="请尽快").status_code == 303
     assert state(app, second)[0] == "escalated"
     # A duplicate is merged into the original; a rejection needs its reason.

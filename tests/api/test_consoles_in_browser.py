@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tests.api.test_pages import jpeg
-from tests.api.test_reports import LAT, LON, REPORT
+from tests.api.test_reports import LON, REPORT
 from tests.support.browser import DESKTOP, PHONE, another_context, browser_context, screenshot, sign_in
 
 pytestmark = pytest.mark.slow
@@ -102,7 +102,7 @@ def test_a_dispute_reaches_the_queue_and_is_reassigned_through_the_picker(site):
         screenshot(page, "reassign-refused-desktop")
         form = open_action(page, "reassign")
         candidates = form.locator("optgroup[label='候选及共同责任单位'] option")
-        chosen = [value for value in candidates.evaluate_all("options => options.map(o => o.value)") if value != "P06"][0]
+        chosen = next(value for value in candidates.evaluate_all("options => options.map(o => o.value)") if value != "P06")
         form.locator("select[name=unit_id]").select_option(chosen)
         form.get_by_role("button", name="改派").click()
         page.wait_for_load_state()

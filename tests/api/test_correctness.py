@@ -74,7 +74,8 @@ def test_a_unit_cannot_read_another_units_photo_by_quoting_its_id(client, tokens
     assert client.get(photo_b["url"], headers=tokens["unit_a"]).status_code == 404
     # Its own photo, on its own evidence, a unit reads.
     photo_a = _photo(client, tokens["unit_a"], (1, 1, 1))
-    assert client.post(f"/api/v1/reports/{own['id']}/transitions", json={"action": "rectify", "evidence": [photo_a["url"]]}, headers=tokens["unit_a"]).status_code == 200
+    assert client.post(f"/api/v1/reports/{own['id']}/transitions", json={"action": "rectify", "evidence": [photo_a["url"]]},
+                       headers=tokens["unit_a"]).status_code == 200
     assert client.get(photo_a["url"], headers=tokens["unit_a"]).status_code == 200
     assert client.get(photo_a["url"], headers=tokens["unit_b"]).status_code == 404
 

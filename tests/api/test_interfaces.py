@@ -6,7 +6,7 @@ import re
 
 from openapi_spec_validator import validate
 
-from tests.api.test_reports import LON, LAT, REPORT, submit
+from tests.api.test_reports import LAT, LON, REPORT, submit
 
 
 def test_openapi_is_valid_and_lists_every_route(app, client):
@@ -48,7 +48,8 @@ def test_open311(client, tokens):
     assert {"litter", "illegal_construction"} <= {s["service_code"] for s in services}
     assert client.get("/open311/v2/services.json?jurisdiction_id=nowhere").get_json()[0]["code"] == 404
     key = tokens["public"]["Authorization"].split()[1]
-    created = client.post("/open311/v2/requests.json", data={"api_key": key, "service_code": "litter", "lat": LAT, "long": LON, "description": "垃圾", "email": "a@b.cn"})
+    created = client.post("/open311/v2/requests.json",
+                          data={"api_key": key, "service_code": "litter", "lat": LAT, "long": LON, "description": "垃圾", "email": "a@b.cn"})
     assert created.status_code == 200
     request_id = created.get_json()[0]["service_request_id"]
     assert client.post("/open311/v2/requests.json", data={"service_code": "litter", "lat": LAT, "long": LON}).get_json()[0]["code"] == 401

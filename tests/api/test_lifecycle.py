@@ -4,18 +4,16 @@ note; a dispatcher reassigns the open reports it moved; a rollback restores the 
 
 from __future__ import annotations
 
-import pytest
-
 import io
 import zipfile
 
 import pyogrio
+import pytest
 import shapely
 import shapely.geometry
 
 from tests.api.test_layers import changed_layer, multipart
-from tests.api.test_reports import REPORT, submit
-
+from tests.api.test_reports import submit
 
 pytestmark = pytest.mark.both_databases  # its SQL differs between the two: queries, locking, retention
 
@@ -98,8 +96,10 @@ def test_draft_compare_accept_publish_reassign_and_roll_back(client, tokens, dem
     assert coverage(client, tokens["planner"])["numberMatched"] >= before_gaps - 1  # the box may leave the rest of its gap in pieces
     assert client.post(f"/api/v1/layers/drafts/{draft['id']}/publish", json={"note": "again"}, headers=tokens["planner"]).status_code == 409
 
-    assert client.post(f"/api/v1/layers/publications/{publication['id']}/reassign", json={"report_ids": [report["id"]]}, headers=tokens["planner"]).status_code == 403
-    done = client.post(f"/api/v1/layers/publications/{publication['id']}/reassign", json={"report_ids": [report["id"]]}, headers=tokens["dispatcher"]).get_json()
+    assert client.post(f"/api/v1/layers/publications/{publication['id']}/reassign", json={"report_ids": [report["id"]]},
+                       headers=tokens["planner"]).status_code == 403
+    done = client.post(f"/api/v1/layers/publications/{publication['id']}/reassign", json={"report_ids": [report["id"]]},
+                       headers=tokens["dispatcher"]).get_json()
     assert done == {"moved": [report["id"]], "skipped": []}
     after = client.get(f"/api/v1/reports/{report['id']}", headers=tokens["dispatcher"]).get_json()
     assert after["unit_id"] == "P07"

@@ -41,7 +41,6 @@ def test_the_limit_is_shared_by_every_worker_through_redis(demo_files, tmp_path)
            "ZONEMAP_RATE_LIMIT_STORAGE": "redis://127.0.0.1:6379/0", "ZONEMAP_RATE_LIMIT_PREFIX": f"zonemap-test-{uuid.uuid4().hex}",
            "ZONEMAP_PUBLIC_SUBMIT_LIMIT": "10 per minute"}
     token = create_token(env, tmp_path, "public")
-    with serving(env, tmp_path, workers=2) as base:
-        with ThreadPoolExecutor(8) as pool:
-            statuses = list(pool.map(lambda i: call("POST", base + "/api/v1/reports", {**REPORT, "client_ref": f"w{i}"}, token)[0], range(30)))
+    with serving(env, tmp_path, workers=2) as base, ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda i: call("POST", base + "/api/v1/reports", {**REPORT, "client_ref": f"w{i}"}, token)[0], range(30)))
     assert sorted(statuses) == [201] * 10 + [429] * 20

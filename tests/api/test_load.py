@@ -31,8 +31,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from api.reports import notifications
 from api.auth.callers import create_token
+from api.reports import notifications
 from api.routing.batch import LayerFiles, load_zone_layer
 from tests.api.test_layers import changed_layer, multipart
 from tests.support.server import Server, call

@@ -3,22 +3,20 @@ HTTP receiver, marked sent only after a 2xx, re-sent at most once after a crash.
 
 from __future__ import annotations
 
-import pytest
-
 import os
 import signal
 import subprocess
 import time
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
-from api.reports import notifications
-from api.reports import services
 from api.persistence.models import OutboxMessage, Transition
+from api.reports import notifications, services
 from tests.api.test_reports import REPORT, submit
-from tests.support.server import ZONEMAP
 from tests.support.receiver import receiving
+from tests.support.server import ZONEMAP
 
 # Points in three owners' zones of the demo (P06 and two others), WGS84.
 pytestmark = pytest.mark.both_databases  # its SQL differs between the two: queries, locking, retention

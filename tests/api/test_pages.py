@@ -309,8 +309,8 @@ def test_the_catalogue_translates_every_message():
 
     root = CATALOGUES.parents[1]  # the api package
     method_map = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
-    wanted = {message for _file, _line, message, _comments, _context in extract_from_dir(root, method_map, keywords={"_": None, "_l": None, "gettext": None, "lazy_gettext": None,
-                                                                                                                           "ngettext": (1, 2)})}
+    wanted = {message for _file, _line, message, _comments, _context
+              in extract_from_dir(root, method_map, keywords={"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2)})}
     with (CATALOGUES / "zh" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         catalogue = read_po(handle)
     translated = {m.id for m in catalogue if m.id and m.string and all(m.string if isinstance(m.string, tuple) else [m.string]) and "fuzzy" not in m.flags}

@@ -46,7 +46,7 @@ def test_citizen_reports_from_a_phone_and_follows_it(site):
         followed = page.locator("main").inner_text()
         assert "当前状态" in followed and "13912345678" not in followed and "路口垃圾" not in followed
         watch.clean()
-    status, stored = call("GET", f"{site.base}/api/v1/reports?limit=500", token=site.dispatcher)
+    _, stored = call("GET", f"{site.base}/api/v1/reports?limit=500", token=site.dispatcher)
     [mine] = [r for r in stored["items"] if r["public_ref"] == ref]
     assert (mine["lon"], mine["lat"], mine["accuracy_m"], mine["unit_id"]) == (pytest.approx(LON), pytest.approx(LAT), 9.0, "P06")
 
@@ -55,7 +55,8 @@ def test_a_second_citizen_joins_the_open_report_nearby_with_a_plus_one(site):
     status, first = call("POST", site.base + "/api/v1/reports", {**REPORT, "lon": LON + 0.0002, "category": "overflowing_bin"}, site.dispatcher)
     assert status == 201
     before = site.stored()
-    with browser_context(site.base, PHONE, geolocation={"latitude": LAT, "longitude": LON + 0.0002, "accuracy": 15}, permissions=["geolocation"]) as (context, watch):
+    with browser_context(site.base, PHONE, geolocation={"latitude": LAT, "longitude": LON + 0.0002, "accuracy": 15},
+                         permissions=["geolocation"]) as (context, watch):
         page = watch.page(context)
         page.goto(site.base + "/report")
         page.get_by_label("问题类别").select_option("overflowing_bin")

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from PIL import Image, PngImagePlugin
 
-from api.reports import services
 from api.cli import main
 from api.persistence.models import Report, Support
+from api.reports import services
 from tests.api.test_reports import REPORT, submit
 
 pytestmark = pytest.mark.both_databases  # its SQL differs between the two: queries, locking, retention

@@ -12,7 +12,7 @@ import pyogrio
 import shapely
 
 from api.layers import upload_reader
-from api.layers.finding_text import problem_text
+from api.layers.finding_text import finding_text
 from geodata.io import write_layer
 from geodata.load import load_categories, load_layer
 from zones.enums import LayerKind
@@ -26,7 +26,11 @@ def _two_shapefiles() -> bytes:
     return archive.getvalue()
 
 
-def _findings(demo_files, tmp_path) -> list[str]:
+def _plain(problem) -> dict:
+    return {"code": problem.code, "params": dict(problem.params), "message": problem.message}
+
+
+def _findings(demo_files, tmp_path) -> list[dict]:
     zones = pyogrio.read_dataframe(demo_files.gpkg, layer="zones").head(12)
     zones.loc[0, "duties"] = "cleaning"
     zones.loc[1, "duties"] = ""
@@ -40,20 +44,20 @@ def _findings(demo_files, tmp_path) -> list[str]:
     zones.loc[10, "unit_id"] = None
     path = tmp_path / "zones.geojson"
     write_layer(zones, path)
-    found = [p.message for p in load_layer(path, LayerKind.ZONES, strict=False).report.problems]
+    found = [_plain(p) for p in load_layer(path, LayerKind.ZONES, strict=False).report.problems]
     points = gpd.GeoDataFrame({"point_id": ["T1", "T2"], "name": ["菜市场", "学校"], "type": ["", "kiosk"]},
                               geometry=[shapely.Point(120.4, 36.3), shapely.Point(120.41, 36.31)], crs="EPSG:4326")
     write_layer(points, tmp_path / "points.geojson")
-    found += [p.message for p in load_layer(tmp_path / "points.geojson", LayerKind.TEST_POINTS, strict=False).report.problems]
+    found += [_plain(p) for p in load_layer(tmp_path / "points.geojson", LayerKind.TEST_POINTS, strict=False).report.problems]
     areas = gpd.GeoDataFrame({"area_id": ["A1"], "name": ["城阳街道"], "level": ["town"]}, geometry=[shapely.box(120.3, 36.2, 120.5, 36.4)], crs="EPSG:4326")
     write_layer(areas, tmp_path / "areas.geojson")
-    found += [p.message for p in load_layer(tmp_path / "areas.geojson", LayerKind.AREAS, strict=False).report.problems]
+    found += [_plain(p) for p in load_layer(tmp_path / "areas.geojson", LayerKind.AREAS, strict=False).report.problems]
     far = gpd.GeoDataFrame({"名称": ["x"]}, geometry=[shapely.box(2, 48, 3, 49)], crs="EPSG:4326")
     write_layer(far, tmp_path / "far.geojson")
-    found += [p.message for p in load_layer(tmp_path / "far.geojson", LayerKind.ZONES, strict=False).report.problems]
+    found += [_plain(p) for p in load_layer(tmp_path / "far.geojson", LayerKind.ZONES, strict=False).report.problems]
     pd.DataFrame({"code": ["a", "a", "b"], "name_zh": ["甲", "乙", "丙"], "duty": ["sanitation", "cleaning", ""],
                   "department_unit_id": ["", "", ""], "deadline_hours": [24, -1, 8]}).to_csv(tmp_path / "categories.csv", index=False)
-    found += [p.message for p in load_categories(tmp_path / "categories.csv", strict=False)[1].problems]
+    found += [_plain(p) for p in load_categories(tmp_path / "categories.csv", strict=False)[1].problems]
     return found
 
 
@@ -61,18 +65,19 @@ def test_every_finding_of_a_broken_layer_is_said_in_chinese(app, demo_files, tmp
     findings = _findings(demo_files, tmp_path)
     upload = upload_reader.read_upload({"zones": ("坏.zip", b"not a zip"), "areas": ("片区.docx", b""), "test_points": ("点位.zip", _two_shapefiles())},
                                    app.extensions["zonemap.layer"], max_vertices=1000)
-    findings += [p["message"] for p in upload_reader.problems(upload.reports)]
+    findings += upload_reader.problems(upload.reports)
     unreadable = upload_reader.read_upload({"zones": ("责任区.gpkg", b"SQLite format 3\x00 but nothing more"), "scope": ("建成区.geojson", b"{not json"),
-                                          "categories": ("类别.csv", "代码,名称\n".encode("utf-8") + bytes([0xFF, 0xFE, 0x81]) + b"\n")},
+                                          "categories": ("类别.csv", "代码,名称\n".encode() + bytes([0xFF, 0xFE, 0x81]) + b"\n")},
                                          app.extensions["zonemap.layer"], max_vertices=1000)
-    read_errors = [p["message"] for p in upload_reader.problems(unreadable.reports) if p["severity"] == "error"]
-    assert len(read_errors) == 3 and all(name in " ".join(read_errors) for name in ("责任区.gpkg", "建成区.geojson", "类别.csv")), read_errors  # the planner's names
+    read_errors = [p for p in upload_reader.problems(unreadable.reports) if p["severity"] == "error"]
+    said = " ".join(p["message"] for p in read_errors)
+    assert len(read_errors) == 3 and all(name in said for name in ("责任区.gpkg", "建成区.geojson", "类别.csv")), read_errors  # the planner's names
     findings += read_errors
     assert len(findings) >= 19, findings
     with app.test_request_context("/console/layers?lang=zh"):
-        said = {message: problem_text(message) for message in findings}
-    untold = [message for message, text in said.items() if text == message]
+        said = [(finding["message"], finding_text(finding)) for finding in findings]
+    untold = [message for message, text in said if text == message]
     assert not untold, untold
-    assert any("cleaning" in text and "未知职责" in text for text in said.values())  # the values found stay in the sentence
+    assert any("cleaning" in text and "未知职责" in text for _, text in said)  # the values found stay in the sentence
     with app.test_request_context("/console/layers?lang=en"):
-        assert all(problem_text(message) for message in findings)
+        assert all(finding_text(finding) for finding in findings)

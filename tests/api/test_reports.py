@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from flask import g
 
-from api.web import parsing
-from api.reports import services
 from api.auth.callers import Caller, Role
 from api.layers.live import current_layer
+from api.reports import services
+from api.web import parsing
 from geodata.crs import wgs84_to_gcj02
 
 # A point inside zone Z01439 (P06's block) of the demo, WGS84.

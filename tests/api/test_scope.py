@@ -12,8 +12,8 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from api.routing.batch import LayerFiles, load_zone_layer
 from api.cli import main
+from api.routing.batch import LayerFiles, load_zone_layer
 from geodata.io import write_layer
 from geodata.load import load_scope
 from tests.support.pages import signed_in

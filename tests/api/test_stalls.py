@@ -134,7 +134,8 @@ def test_sixteen_slow_connections_stall_nobody(kind, demo_files, tmp_path):
             thread.join(timeout=10)
     p50_before, p50_during = statistics.median(before), statistics.median(during)
     worst = max(during)
-    print(f"{kind}, {SLOW} slow connections: p50 {p50_before * 1000:.1f} ms before, {p50_during * 1000:.1f} ms during ({len(during)} requests), worst {worst * 1000:.0f} ms")
+    print(f"{kind}, {SLOW} slow connections: p50 {p50_before * 1000:.1f} ms before, {p50_during * 1000:.1f} ms during ({len(during)} requests), "
+          f"worst {worst * 1000:.0f} ms")
     assert p50_during < 3 * p50_before + 0.02
     assert worst < 1.0
 

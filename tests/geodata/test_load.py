@@ -113,7 +113,8 @@ def test_csv_test_points_in_gcj02(tmp_path):
     """An Excel-style sheet of test points copied from Amap (GCJ-02), converted to WGS84."""
     wgs = np.array([[120.40, 36.30], [120.41, 36.31]])
     gcj_lon, gcj_lat = crs.wgs84_to_gcj02(wgs[:, 0], wgs[:, 1])
-    table = pd.DataFrame({"point_id": ["TP1", "TP2"], "name": ["城阳农贸市场", "第一实验小学"], "type": ["market", "school"], "经度": gcj_lon, "纬度": gcj_lat, "unit_id": ["M01", ""]})
+    table = pd.DataFrame({"point_id": ["TP1", "TP2"], "name": ["城阳农贸市场", "第一实验小学"], "type": ["market", "school"], "经度": gcj_lon, "纬度": gcj_lat,
+                          "unit_id": ["M01", ""]})
     path = tmp_path / "points.csv"
     table.to_csv(path, index=False, encoding="utf-8-sig")
     loaded = load_layer(path, "test-points", crs="gcj02")

@@ -75,7 +75,7 @@ def test_random_and_broken_geojson_zones(tmp_path_factory, features):
                                st.one_of(coordinate, st.sampled_from(["", "nan", "1e-999"])), st.sampled_from(["utf-8", "gbk"])), min_size=1, max_size=8))
 def test_csv_with_mixed_encodings_and_huge_coordinates(tmp_path_factory, rows):
     path = tmp_path_factory.mktemp("csv") / "points.csv"
-    lines = ["point_id,name,type,lon,lat\n".encode()]
+    lines = [b"point_id,name,type,lon,lat\n"]
     for i, (name, lon, lat, encoding) in enumerate(rows):
         lines.append(f'P{i},"{name.replace(chr(34), "")}",market,{lon},{lat}\n'.encode(encoding))
     path.write_bytes(b"".join(lines))

@@ -27,7 +27,8 @@ def test_coverage_page_draws_every_layer_offline(local_server, tmp_path):
         page = watch.page(context)
         sign_in(page, base, "li")
         assert page.url == base + "/console/plan"  # the planner's console, with its own map
-        page.wait_for_function("() => document.getElementById('plan-map').dataset.ready === '1' && document.getElementById('plan-map').dataset.zones_shown > 1000")
+        page.wait_for_function("() => document.getElementById('plan-map').dataset.ready === '1'"
+                               " && document.getElementById('plan-map').dataset.zones_shown > 1000")
         assert "覆盖率" in page.locator("main").inner_text()
         screenshot(page, "plan-console-map")
         page.goto(base + "/maps/coverage")  # the standalone coverage map

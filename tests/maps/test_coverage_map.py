@@ -15,7 +15,8 @@ from zones.coverage import analyse
 
 def small_map(**kwargs):
     zones = [
-        {"zone_id": "ZA", "unit_id": "UA", "duties": "sanitation", "geometry": cell(0, 0, 20, 20), "name": "正阳路1号门前", "unit_name": "阳光超市", "person": "王伟", "phone": "0532-01234567"},
+        {"zone_id": "ZA", "unit_id": "UA", "duties": "sanitation", "geometry": cell(0, 0, 20, 20), "name": "正阳路1号门前", "unit_name": "阳光超市",
+         "person": "王伟", "phone": "0532-01234567"},
         {"zone_id": "ZB", "unit_id": "UB", "duties": "sanitation", "geometry": cell(15, 0, 30, 20)},
     ]
     layer = make_layer(zones, test_points=[{"point_id": "T1", "unit_id": None, "geometry": shapely.Point(cell(50, 50, 51, 51).centroid)}])

@@ -115,7 +115,8 @@ def test_no_script_runs_from_data_on_any_page_or_map(demo_files, tmp_path):
             unit_path = "/units/" + urllib.parse.quote(UNIT, safe="")
             maps = ["/maps/coverage", "/maps/public", "/maps/reports", "/maps" + unit_path]
             ref = second["public_ref"]
-            pages = ["/coverage", "/console/dispatch", f"/console/reports/{first['id']}", unit_path, "/docs", "/", "/report", "/public", f"/public/{ref}", f"/r/{ref}", f"/r/{first['public_ref']}"]
+            pages = ["/coverage", "/console/dispatch", f"/console/reports/{first['id']}", unit_path, "/docs", "/", "/report", "/public", f"/public/{ref}",
+                     f"/r/{ref}", f"/r/{first['public_ref']}"]
             for path in maps + pages:
                 page = watch.page(context)
                 response = page.goto(base + path, wait_until="load", timeout=180_000)

@@ -52,7 +52,8 @@ def server_command(port: int, data_dir: Path, workers: int | None) -> list[str]:
     """``zonemap serve`` (one worker), or gunicorn with ``workers`` workers as the README runs it."""
     if workers is None:
         return [ZONEMAP, "serve", "--port", str(port), "--data-dir", str(data_dir)]
-    return [GUNICORN, "--config", "python:api.web.serving", "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "5", "api:create_app()"]
+    return [GUNICORN, "--config", "python:api.web.serving", "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "5",
+            "api:create_app()"]
 
 
 def wait_healthy(base: str, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:

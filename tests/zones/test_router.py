@@ -13,9 +13,9 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from zones.config import RoutingConfig
+from zones.decision import CORE_FIELDS
 from zones.errors import CRSError
 from zones.layer import ZoneLayer
-from zones.decision import CORE_FIELDS
 from zones.router import route, route_one
 
 X0, Y0 = 120.40, 36.30  # Chengyang
@@ -60,7 +60,8 @@ def make_layer(zones: list[dict], test_points: list[dict] | None = None) -> Zone
     )
     points = test_points or []
     tp = gpd.GeoDataFrame(
-        {"point_id": [p["point_id"] for p in points], "name": ["点"] * len(points), "type": ["toilet"] * len(points), "unit_id": [p.get("unit_id") for p in points]},
+        {"point_id": [p["point_id"] for p in points], "name": ["点"] * len(points), "type": ["toilet"] * len(points),
+         "unit_id": [p.get("unit_id") for p in points]},
         geometry=[p["geometry"] for p in points], crs=WGS84,
     )
     return ZoneLayer.build(frame, tp, areas, CATEGORIES)
@@ -243,7 +244,8 @@ def test_gcj02_input_gives_the_same_decisions(tmp_path):
     path = tmp_path / "reports.csv"
     pd.DataFrame({"id": [f"R{i}" for i in range(200)], "lon": g_lon, "lat": g_lat, "category": "litter", "accuracy_m": 8.0}).to_csv(path, index=False)
     loaded = load_layer(path, "reports", crs="gcj02").frame
-    from_gcj = route(pd.DataFrame({"id": loaded["id"], "lon": loaded.geometry.x, "lat": loaded.geometry.y, "category": loaded["category"], "accuracy_m": loaded["accuracy_m"]}), layer)
+    from_gcj = route(pd.DataFrame({"id": loaded["id"], "lon": loaded.geometry.x, "lat": loaded.geometry.y, "category": loaded["category"],
+                                   "accuracy_m": loaded["accuracy_m"]}), layer)
     from_wgs = route(pd.DataFrame({"id": loaded["id"], "lon": lon, "lat": lat, "category": "litter", "accuracy_m": 8.0}), layer)
     pd.testing.assert_frame_equal(from_gcj[["status", "unit_id", "zone_id", "rule"]], from_wgs[["status", "unit_id", "zone_id", "rule"]])
     # Without the conversion the same coordinates land ~460 m east: other decisions.

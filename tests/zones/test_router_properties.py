@@ -120,7 +120,8 @@ def test_demo_batch_single_equals_batch(demo_files):
         load_layer(demo_files.gpkg, "areas").frame, load_categories(demo_files.categories)[0],
     )
     reports = load_layer(demo_files.reports, "reports").frame
-    frame = pd.DataFrame({"id": reports["id"], "lon": reports.geometry.x, "lat": reports.geometry.y, "category": reports["category"], "accuracy_m": reports["accuracy_m"]})
+    frame = pd.DataFrame({"id": reports["id"], "lon": reports.geometry.x, "lat": reports.geometry.y, "category": reports["category"],
+                          "accuracy_m": reports["accuracy_m"]})
     batch = route(frame, layer, RoutingConfig())
     assert set(batch["status"]) >= {"routed", "ambiguous", "nearest", "fallback", "department", "outside"}
     for k, row in enumerate(frame.itertuples()):

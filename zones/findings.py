@@ -1,0 +1,75 @@
+"""What a validator or a reader can find wrong with a layer, each finding by code.
+
+A finding carries its code and its parameters (the values found, as shown); its English text is
+made here from the code, and a page says it in the reader's language from the same code and
+parameters through its own catalogue (`api.layers.finding_text`). No text is ever parsed back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+#: Code → the English text of the finding, with the parameters it names.
+FINDINGS: dict[str, str] = {
+    # geometry
+    "too_many_vertices": "geometry has {n} vertices, more than the limit of {limit}; simplify it (e.g. to 0.5 m) or split it",
+    "empty_geometry": "geometry is empty or missing",
+    "wrong_geometry": "geometry is a {found}, expected {expected}",
+    "polygon_lost": "invalid polygon ({reason}) has no area left after repair",
+    "polygon_repaired": "invalid polygon ({reason}) repaired with make_valid; area changed by {change}",
+    # coordinates
+    "coordinates_not_numbers": "coordinates are not numbers: {text}",
+    "projected_coordinates": "{n} rows (rows {rows}) have projected coordinates in metres (e.g. x={x}, y={y}) but the layer is read as {crs}; "
+                             "give the layer's CRS, e.g. --crs EPSG:4547 (CGCS2000 / 3-degree Gauss-Kruger CM 120E)",
+    "swapped_coordinates": "latitude and longitude look swapped (x={x}, y={y}): x must be the longitude",
+    "coordinates_out_of_range": "coordinates out of range (x {x}, y {y}): longitude must be within ±180 and latitude within ±90",
+    "coordinates_not_finite": "coordinates are not finite numbers",
+    "outside_china": "the whole layer lies outside China (bbox {bbox}); is the CRS right?",
+    # columns and values
+    "missing_columns": "missing required columns {missing}; columns found: {found}",
+    "missing_columns_mapped": "missing required columns {missing}; columns found: {found}. Map your own headers with a column mapping, e.g. 责任单位=unit_id",
+    "mapping_unknown_column": "column mapping names {source}, which the file does not have; columns are {columns}",
+    "empty_value": "{column} is empty",
+    "duplicate": "duplicate {column} {value} (first at row {first})",
+    "unknown_duties": "unknown duties {unknown}; expected any of {known}",
+    "no_duty": "zone holds no duty, so no report will ever be routed to it",
+    "bad_priority": "priority {value} is not an integer within ±{limit}",
+    "unknown_kind": "unknown kind {value} kept as given; known kinds: {known}",
+    "unknown_point_type": "unknown test-point type {value} kept as given; known types: {known}",
+    "bad_level": "level {value} is not one of {known}",
+    "bad_accuracy": "accuracy_m {value} is not a non-negative number of metres",
+    "duty_or_department": "give exactly one of duty or department_unit_id",
+    "unknown_duty": "unknown duty {value}; expected one of {known}",
+    "bad_deadline": "deadline_hours {value} is not a positive number",
+    # files
+    "file_not_found": "file not found: {name}",
+    "unknown_file_type": "unknown file type {suffix} for {name}; expected one of {known}",
+    "cannot_read": "cannot read {name}: {detail}",
+    "cannot_read_csv": "cannot read {name} as CSV: {detail}",
+    "cannot_read_excel": "cannot read {name} as an Excel workbook: {detail}",
+    "cannot_read_parquet": "cannot read {name} as GeoParquet: {detail}",
+    "cannot_decode": "cannot decode {name} as {encodings}: {detail}",
+    "text_encoding": "{name}: cannot decode as UTF-8 or GBK (byte {byte}, line {line}); save it as UTF-8",
+    "dbf_encoding": "cannot decode the attributes of {name} as UTF-8 or GBK/GB18030; give the encoding explicitly",
+    "attribute_encoding": "cannot decode the attributes of {name} as {encoding}: {detail}",
+    "several_layers": "{name} holds {n} layers ({names}); name the one to read",
+    "no_geometry_column": "{name} has no geometry column",
+    "no_coordinates": "{name} has no coordinates: expected lon/lat columns (one of {lon_names} and one of {lat_names}) "
+                      "or a WKT column ({wkt_names}); columns are {columns}",
+    "column_not_found": "column {column} not found; columns are {columns}",
+    # uploads
+    "wrong_suffix": "{name}: expected one of {allowed}",
+    "not_a_zip": "{name}: not a zip file",
+    "zip_shapefiles": "{name}: the zip must hold exactly one shapefile (.shp), it holds {n}",
+    "zip_too_large": "{name}: unpacks to more than {mb} MB",
+    "layer_kept": "{layer}: not in the upload; the current version's is kept",
+    "no_known_layers": "the GeoPackage holds none of the layers zones, test_points, areas, scope",
+    "units_columns": "the units table needs the columns unit_id and unit_name",
+    # anything a reader reports in its own words (a library's message), shown as written
+    "as_written": "{text}",
+}
+
+
+def finding_message(code: str, params: Mapping[str, str]) -> str:
+    """The English text of a finding."""
+    return FINDINGS[code].format(**params)
