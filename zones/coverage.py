@@ -187,7 +187,7 @@ def _union_area(geoms: np.ndarray) -> float:
     return alone + (float(_union(geoms[clustered]).area) if clustered.any() else 0.0)
 
 
-def _near_boundaries(gaps: np.ndarray, zones: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _near_boundaries(gaps: np.ndarray, zones: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """Gap boundaries cut into pieces, and the (piece, zone) pairs closer than `NEIGHBOUR_M`.
 
     No zone lies inside a gap, so a zone near a gap is near its boundary. Short pieces keep the
@@ -258,7 +258,7 @@ def _subdistrict_of(area_geoms: np.ndarray, sub: np.ndarray, points: np.ndarray)
 def _area_ids(layer: ZoneLayer, points: np.ndarray) -> np.ndarray:
     """The sub-district id of each point (metric CRS), None outside every one."""
     known, position = _subdistrict_of(_metric(layer.areas.geometry.to_numpy(), layer), _subdistricts(layer), points)
-    return np.where(known, layer.areas["area_id"].to_numpy()[position], None)
+    return np.where(known, layer.areas["area_id"].to_numpy()[position], np.array(None, dtype=object))
 
 
 def _as_zones(suggestions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -195,7 +195,7 @@ class Segments:
 
     def __init__(self, geoms: NDArray[np.object_]) -> None:
         polygonal = np.isin(shapely.get_type_id(geoms), [3, 6])
-        lines, owner = shapely.get_parts(shapely.boundary(np.where(polygonal, geoms, None)), return_index=True)
+        lines, owner = shapely.get_parts(shapely.boundary(np.where(polygonal, geoms, np.array(None, dtype=object))), return_index=True)
         coords, line = shapely.get_coordinates(lines, return_index=True)
         same = np.flatnonzero(line[1:] == line[:-1])
         polygon = owner[line[same]]

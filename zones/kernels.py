@@ -22,10 +22,9 @@ OUTSIDE = 0
 UNDECIDED = -1
 # Shewchuk's error bound for the orientation determinant evaluated in doubles.
 _CCW_ERRBOUND = 3.3306690738754716e-16
-_NJIT = {"cache": True, "nogil": True}
 
 
-@numba.njit(**_NJIT)
+@numba.njit(cache=True, nogil=True)
 def _point_in_polygon(px: float, py: float, s0: int, s1: int,
                       x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> int:  # pragma: no cover - compiled
     inside = False
@@ -48,7 +47,7 @@ def _point_in_polygon(px: float, py: float, s0: int, s1: int,
     return INSIDE if inside else OUTSIDE
 
 
-@numba.njit(**_NJIT)
+@numba.njit(cache=True, nogil=True)
 def _cell(lon: float, lat: float, grid: np.ndarray) -> int:  # pragma: no cover - compiled
     """The grid cell of a point (grid: x0, y0, dx, dy, nx, ny, ...), or -1 outside it."""
     ix = int(math.floor((lon - grid[0]) / grid[2]))
@@ -58,7 +57,7 @@ def _cell(lon: float, lat: float, grid: np.ndarray) -> int:  # pragma: no cover 
     return iy * int(grid[4]) + ix
 
 
-@numba.njit(parallel=True, **_NJIT)
+@numba.njit(parallel=True, cache=True, nogil=True)
 def points_in_polygons(px: np.ndarray, py: np.ndarray, polygon: np.ndarray, covers: np.ndarray, seg_offsets: np.ndarray,
                        x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
     """Per pair: ``INSIDE``, ``OUTSIDE`` or ``UNDECIDED`` (pairs flagged ``covers`` are inside)."""
@@ -72,7 +71,7 @@ def points_in_polygons(px: np.ndarray, py: np.ndarray, polygon: np.ndarray, cove
     return out
 
 
-@numba.njit(parallel=True, **_NJIT)
+@numba.njit(parallel=True, cache=True, nogil=True)
 def covering(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, duty: np.ndarray, grid: np.ndarray,
              cell_offsets: np.ndarray, cell_items: np.ndarray, cell_covers: np.ndarray,
              zone_owner: np.ndarray, zone_duty: np.ndarray, zone_rank: np.ndarray,
@@ -114,7 +113,7 @@ def covering(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, duty: np.ndarra
     return best_duty, best_any, several, undecided
 
 
-@numba.njit(parallel=True, **_NJIT)
+@numba.njit(parallel=True, cache=True, nogil=True)
 def first_covering_cell(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, grid: np.ndarray,
                         cell_offsets: np.ndarray, cell_items: np.ndarray, cell_covers: np.ndarray,
                         order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
@@ -137,7 +136,7 @@ def first_covering_cell(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, grid
     return best, partial
 
 
-@numba.njit(**_NJIT)
+@numba.njit(cache=True, nogil=True)
 def _boundary_distance(px: float, py: float, s0: int, s1: int,
                        x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> float:  # pragma: no cover - compiled
     best = np.inf
@@ -155,7 +154,7 @@ def _boundary_distance(px: float, py: float, s0: int, s1: int,
     return math.sqrt(best)
 
 
-@numba.njit(parallel=True, **_NJIT)
+@numba.njit(parallel=True, cache=True, nogil=True)
 def zones_near(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, x: np.ndarray, y: np.ndarray, radius: np.ndarray,
                duty: np.ndarray, cover_start: np.ndarray, cover_end: np.ndarray, cover_owners: np.ndarray,
                grid: np.ndarray, cell_offsets: np.ndarray, cell_items: np.ndarray,
@@ -256,7 +255,7 @@ def zones_near(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, x: np.ndarray
     return owners, metres, counts, nearest, nearest_m
 
 
-@numba.njit(parallel=True, **_NJIT)
+@numba.njit(parallel=True, cache=True, nogil=True)
 def nearest_points(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, x: np.ndarray, y: np.ndarray, radius: float,
                    grid: np.ndarray, cell_offsets: np.ndarray, cell_items: np.ndarray,
                    point_x: np.ndarray, point_y: np.ndarray, point_rank: np.ndarray,
@@ -272,7 +271,7 @@ def nearest_points(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, x: np.nda
         cell = _cell(lon[i], lat[i], grid)
         if cell < 0:
             continue
-        best_mm = np.iinfo(np.int64).max
+        best_mm = np.int64(np.iinfo(np.int64).max)
         best_rank = np.iinfo(np.int64).max
         for q in range(cell_offsets[cell], cell_offsets[cell + 1]):
             t = cell_items[q]

@@ -57,6 +57,7 @@ _BIG = np.iinfo(np.int64).max
 _SLOTS = 8
 
 Ints = NDArray[np.int64]
+RawCategories = Sequence[Any] | NDArray[np.object_]  # the categories as the reports name them
 Floats = NDArray[np.float64]
 Objects = NDArray[np.object_]
 Coded = tuple[Ints, list[str] | Objects]
@@ -163,7 +164,7 @@ def _set_lists(target: Coded, rows: Ints, matrix: Ints, layer: ZoneLayer) -> Cod
     return out, [*target[1], *texts]
 
 
-def _check_rows(b: _Batch, layer: ZoneLayer, raw_category: Sequence[Any]) -> Ints:
+def _check_rows(b: _Batch, layer: ZoneLayer, raw_category: RawCategories) -> Ints:
     """Rule 1: name what is wrong with bad rows; return the usable rows."""
     with np.errstate(invalid="ignore"):
         numeric = np.isfinite(b.lon) & np.isfinite(b.lat)
@@ -464,7 +465,7 @@ def _reasons(b: _Batch, layer: ZoneLayer, config: RoutingConfig) -> tuple[Ints, 
     return codes, _Texts(base, extra)
 
 
-def _route_chunk(lon: Floats, lat: Floats, category: Ints, raw_category: Sequence[Any], accuracy: Floats, layer: ZoneLayer, config: RoutingConfig,
+def _route_chunk(lon: Floats, lat: Floats, category: Ints, raw_category: RawCategories, accuracy: Floats, layer: ZoneLayer, config: RoutingConfig,
                  with_reasons: bool) -> dict[str, Any]:
     """Route one chunk; columns as arrays, or as (codes, categories) for the text columns."""
     b = _Batch(lon, lat, category, accuracy)
@@ -516,7 +517,7 @@ def _text_column(parts: list[tuple[Ints, Any]]) -> Objects:
     for codes, categories in parts:
         table = (np.concatenate([categories.base, np.asarray(categories.extra, dtype=object)]) if isinstance(categories, _Texts)
                  else np.asarray(categories, dtype=object))
-        out.append(np.append(table, None)[codes])
+        out.append(np.append(table, np.array([None], dtype=object))[codes])
     return np.concatenate(out) if out else np.empty(0, dtype=object)
 
 

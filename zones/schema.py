@@ -488,7 +488,7 @@ def validate_categories(df: pd.DataFrame, *, source: str = "") -> tuple[pd.DataF
         elif duty is not None and DUTY_ALIASES.get(duty, duty.lower()) not in Duty.values():
             report.error("unknown_duty", value=repr(duty), known=", ".join(Duty.values()), row=pos + 1, feature_id=codes[pos], field="duty")
     hours = pd.to_numeric(out["deadline_hours"], errors="coerce").to_numpy(dtype=np.float64)
-    for pos in np.flatnonzero(~(hours > 0)):
+    for pos in np.flatnonzero(~(hours > 0)).tolist():
         report.error("bad_deadline", value=repr(out["deadline_hours"].iloc[pos]), row=pos + 1, feature_id=codes[pos], field="deadline_hours")
     out["code"] = codes
     out["duty"] = [None if d is None else DUTY_ALIASES.get(d, d.lower()) for d in duties]
