@@ -60,3 +60,25 @@ class UnknownCategoryError(ZonemapError, KeyError):
 
 class IllegalTransitionError(ZonemapError, ValueError):
     """A workflow transition that the current state does not allow."""
+
+
+class InvalidInputError(ZonemapError, ValueError):
+    """A value a use-case refuses, naming its field and what is wrong with each value found."""
+
+    def __init__(self, msg: str, *, field: str, problems: list[str] | None = None) -> None:
+        super().__init__(msg)
+        self.field = field
+        self.problems = problems or ["is invalid"]
+
+
+class NotAllowedError(ZonemapError, PermissionError):
+    """The caller's role may not do this."""
+
+
+class ConflictError(ZonemapError):
+    """The request conflicts with what is stored (a key reused with another body), naming the field."""
+
+    def __init__(self, msg: str, *, field: str, problem: str) -> None:
+        super().__init__(msg)
+        self.field = field
+        self.problem = problem

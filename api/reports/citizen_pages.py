@@ -24,6 +24,7 @@ from api.web.forms import ReportForm
 from api.web.parsing import Location
 from zones.config import NEARBY_REPORT_RADIUS_M
 from zones.enums import ReportSource, Status
+from zones.errors import ConflictError
 
 bp = Blueprint("citizens", __name__, template_folder="templates")
 #: Who the history names as the sender of a report from this page.
@@ -66,9 +67,7 @@ def submit() -> ResponseReturnValue:
     config = current_app.config["ROUTING"]
     try:
         report, _created = services.submit(g.db, layer, config, item, idempotency_key=None, caller=WEB_CITIZEN)
-    except ApiError as err:
-        if err.status != 409:
-            raise
+    except ConflictError:
         # The form was sent before with other contents (the back button, then a change): this is a new report.
         report, _created = services.submit(g.db, layer, config, services.Submission(**{**item.__dict__, "client_ref": None}),
                                            idempotency_key=None, caller=WEB_CITIZEN)

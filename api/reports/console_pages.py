@@ -26,10 +26,10 @@ from api.persistence.clock import now
 from api.persistence.models import Report
 from api.reports import citizens, console, form_photos, services
 from api.web import parsing
-from api.web.errors import ApiError
 from api.web.forms import DISPUTE_REASONS, ActionForm
 from api.web.i18n import action_name, campaign_names, category_label, subdistrict_names
 from zones.enums import ReportSource
+from zones.errors import InvalidInputError
 from zones.workflow import UNIT_ACTIONS, Action, State, allowed_actions
 
 bp = Blueprint("console", __name__, template_folder="templates", url_prefix="/console")
@@ -175,10 +175,8 @@ def act(report_id: int) -> ResponseReturnValue:
         services.transition(g.db, current_layer(), report, caller, action.value, note=note, evidence=evidence,
                             unit_id=(form.unit_id.data or "").strip() or None, public_photos=public, duplicate_of=original)
         g.db.flush()
-    except ApiError as err:
-        if err.status != 422:
-            raise
-        field = err.errors[0]["field"] if err.errors else "note"
+    except InvalidInputError as err:
+        field = err.field
         messages = {"unit_id": _("%(unit)s is not a unit of the current zone layer.", unit=form.unit_id.data),
                     "public_photos": _("Publish only photos of this report and of its fix.")}
         return _page(report, form, {field: messages.get(field, _("This cannot be done to the report as it is."))}, 422)

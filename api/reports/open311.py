@@ -21,7 +21,7 @@ from api.layers.live import current_layer
 from api.persistence.models import Report
 from api.reports import services
 from api.web import parsing, ratelimit
-from api.web.errors import ApiError
+from api.web.errors import ApiError, status_of
 from zones import workflow
 from zones.errors import ZonemapError
 
@@ -48,7 +48,8 @@ def _api_error(err: ApiError) -> Response:
 
 @bp.errorhandler(ZonemapError)
 def _domain_error(err: ZonemapError) -> Response:
-    return _error(400, err.user_msg)
+    status = status_of(err)
+    return _error(400 if status == 422 else status, err.user_msg)
 
 
 @bp.before_request

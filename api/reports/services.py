@@ -19,14 +19,13 @@ from api.persistence.models import OutboxMessage, Photo, PublicPhoto, Report, Su
 from api.reports import notifications
 from api.reports.citizens import new_public_ref
 from api.reports.photos import CleanPhoto
-from api.web.errors import ApiError
 from api.web.parsing import Location
 from geodata.crs import points_to_wgs84
 from zones import workflow
 from zones.config import RoutingConfig
 from zones.decision import Decision
 from zones.enums import Status
-from zones.errors import ZonemapError
+from zones.errors import ConflictError, InvalidInputError, NotAllowedError, ZonemapError
 from zones.layer import ZoneLayer
 from zones.router import route_one
 from zones.workflow import Action, State
@@ -102,8 +101,8 @@ def _replay(found: Report, digest: str) -> Report:
     """The stored report for a retry; a key reused with another body, or by another caller, is
     refused without showing what is stored under it."""
     if found.request_hash != digest:
-        raise ApiError(409, "this idempotency key or client_ref was already used for a different report or by another client",
-                       errors=[{"field": "Idempotency-Key", "message": "reused with a different body or by another client"}])
+        raise ConflictError("this idempotency key or client_ref was already used for a different report or by another client",
+                            field="Idempotency-Key", problem="reused with a different body or by another client")
     return found
 
 
@@ -119,8 +118,8 @@ def check_photos(session: Session, refs: list[str], caller: Caller, field: str) 
     found = {photo_id: uploader for photo_id, uploader in session.execute(select(Photo.id, Photo.created_by).where(Photo.id.in_(ours)))}
     foreign = sorted(p for p in ours if found.get(p) != caller.actor)
     if foreign:
-        raise ApiError(422, f"{field}: {PHOTO_PATH}{foreign[0]} is not a photo this caller uploaded",
-                       errors=[{"field": field, "message": f"{PHOTO_PATH}{p} was not uploaded by this caller"} for p in foreign])
+        raise InvalidInputError(f"{field}: {PHOTO_PATH}{foreign[0]} is not a photo this caller uploaded", field=field,
+                                problems=[f"{PHOTO_PATH}{p} was not uploaded by this caller" for p in foreign])
 
 
 def store_photo(session: Session, photo: CleanPhoto, actor: str) -> str:
@@ -214,21 +213,21 @@ def transition(session: Session, layer: ZoneLayer, report: Report, caller: Calle
     act = Action(action)
     if caller.role == Role.UNIT:
         if act not in workflow.UNIT_ACTIONS:
-            raise ApiError(403, f"a unit may only {' or '.join(sorted(a.value for a in workflow.UNIT_ACTIONS))}")
+            raise NotAllowedError(f"a unit may only {' or '.join(sorted(a.value for a in workflow.UNIT_ACTIONS))}")
     elif caller.role != Role.DISPATCHER:
-        raise ApiError(403, f"a {caller.role.value} token may not change reports")
+        raise NotAllowedError(f"a {caller.role.value} token may not change reports")
     if act in NEEDS_NOTE and not note:
-        raise ApiError(422, f"note: {act.value} needs a reason", errors=[{"field": "note", "message": "is required"}])
+        raise InvalidInputError(f"note: {act.value} needs a reason", field="note", problems=["is required"])
     if act == Action.REASSIGN and not unit_id:
-        raise ApiError(422, "unit_id: reassign names the new unit", errors=[{"field": "unit_id", "message": "is required"}])
+        raise InvalidInputError("unit_id: reassign names the new unit", field="unit_id", problems=["is required"])
     if act in (Action.DISPATCH, Action.REASSIGN) and unit_id and not layer.knows_unit(unit_id):
-        raise ApiError(422, f"unit_id: no unit {unit_id!r} in the current layer or its units table",
-                       errors=[{"field": "unit_id", "message": "is not a unit of the current layer"}])
+        raise InvalidInputError(f"unit_id: no unit {unit_id!r} in the current layer or its units table", field="unit_id",
+                                problems=["is not a unit of the current layer"])
     if public_photos is not None and act != Action.PUBLISH:
-        raise ApiError(422, "public_photos: only a publish action publishes photos", errors=[{"field": "public_photos", "message": "only with publish"}])
+        raise InvalidInputError("public_photos: only a publish action publishes photos", field="public_photos", problems=["only with publish"])
     if duplicate_of is not None and (act != Action.MARK_DUPLICATE or duplicate_of.id == report.id or duplicate_of.state == State.DUPLICATE.value):
-        raise ApiError(422, "duplicate_of: names another report, not itself nor a duplicate, and only with mark_duplicate",
-                       errors=[{"field": "duplicate_of", "message": "another report that is no duplicate itself, with mark_duplicate"}])
+        raise InvalidInputError("duplicate_of: names another report, not itself nor a duplicate, and only with mark_duplicate", field="duplicate_of",
+                                problems=["another report that is no duplicate itself, with mark_duplicate"])
     check_photos(session, evidence, caller, "evidence")
     hours = layer.category(report.category).deadline_hours if act in (Action.DISPATCH, Action.REASSIGN) else None
     _move(session, report, act, caller.actor, note=note, evidence=evidence, unit_id=unit_id, hours=hours)
@@ -254,8 +253,8 @@ def _publish_photos(session: Session, report: Report, chosen: list[str] | None) 
     chosen = after if chosen is None else chosen
     unknown = [ref for ref in chosen if ref not in before and ref not in after]
     if unknown:
-        raise ApiError(422, f"public_photos: {unknown[0]} is neither a photo of this report nor of its rectification",
-                       errors=[{"field": "public_photos", "message": f"{ref} is not a photo of this report"} for ref in unknown])
+        raise InvalidInputError(f"public_photos: {unknown[0]} is neither a photo of this report nor of its rectification", field="public_photos",
+                                problems=[f"{ref} is not a photo of this report" for ref in unknown])
     rows = {ref.removeprefix(PHOTO_PATH): "before" if ref in before else "after" for ref in chosen if ref.startswith(PHOTO_PATH)}
     session.add_all(PublicPhoto(report_id=report.id, photo_id=photo_id, kind=kind) for photo_id, kind in rows.items())
 

@@ -14,7 +14,17 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from zones.errors import CRSError, IllegalTransitionError, LayerReadError, SchemaError, UnknownCategoryError, ZonemapError
+from zones.errors import (
+    ConflictError,
+    CRSError,
+    IllegalTransitionError,
+    InvalidInputError,
+    LayerReadError,
+    NotAllowedError,
+    SchemaError,
+    UnknownCategoryError,
+    ZonemapError,
+)
 
 PROBLEM = "application/problem+json"
 OPEN311_PREFIX = "/open311/"
@@ -83,7 +93,27 @@ STATUS: dict[type[ZonemapError], HTTPStatus] = {
     UnknownCategoryError: HTTPStatus.UNPROCESSABLE_ENTITY,
     IllegalTransitionError: HTTPStatus.CONFLICT,
     LayerReadError: HTTPStatus.UNPROCESSABLE_ENTITY,
+    InvalidInputError: HTTPStatus.UNPROCESSABLE_ENTITY,
+    NotAllowedError: HTTPStatus.FORBIDDEN,
+    ConflictError: HTTPStatus.CONFLICT,
 }
+
+
+def error_list(err: ZonemapError) -> list[dict[str, Any]] | None:
+    """The fields a domain error names, as a problem's ``errors``."""
+    if isinstance(err, SchemaError) and err.report:
+        return [{"field": p.field or "", "message": str(p), "code": p.code, "params": dict(p.params), "row": p.row, "feature_id": p.feature_id}
+                for p in err.report.errors]
+    if isinstance(err, InvalidInputError):
+        return [{"field": err.field, "message": problem} for problem in err.problems]
+    if isinstance(err, ConflictError):
+        return [{"field": err.field, "message": err.problem}]
+    return None
+
+
+def status_of(err: ZonemapError) -> int:
+    """The HTTP status of a domain error."""
+    return int(next((s for cls, s in STATUS.items() if isinstance(err, cls)), HTTPStatus.BAD_REQUEST))
 
 
 def problem(status: int, detail: str, *, errors: list[dict[str, str]] | None = None, headers: dict[str, str] | None = None, **extra: Any) -> Response:
@@ -109,12 +139,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(ZonemapError)
     def _domain(err: ZonemapError) -> Response:
-        status = next((s for cls, s in STATUS.items() if isinstance(err, cls)), HTTPStatus.BAD_REQUEST)
         if is_page_request():
-            return error_page(int(status))
-        errors = [{"field": p.field or "", "message": str(p), "code": p.code, "params": dict(p.params), "row": p.row, "feature_id": p.feature_id}
-                  for p in err.report.errors] if isinstance(err, SchemaError) and err.report else None
-        return problem(int(status), err.user_msg, errors=errors)
+            return error_page(status_of(err))
+        return problem(status_of(err), err.user_msg, errors=error_list(err))
 
     @app.errorhandler(StaleDataError)
     def _stale(_err: StaleDataError) -> Response:  # another request moved the report first
