@@ -53,7 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from api.auth import account_pages, callers, sessions
     from api.layers import analysis, layer_api, live, map_pages, ogc, plan_pages
     from api.persistence import Database, migrate
-    from api.reports import board_pages, citizen_pages, console_pages, open311, photo_api, report_api, unit_pages
+    from api.reports import board_pages, citizen_pages, console_pages, open311, photo_api, photo_decoding, report_api, unit_pages
     from api.web import assets, errors, front, i18n, openapi, ratelimit, security
     from api.web.config import body_limits, configure
 
@@ -66,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     assets.init_app(app)
     analysis.init_app(app)
+    photo_decoding.init_app(app)
     ratelimit.init_app(app)
     callers.init_app(app)
     database = Database(app.config["DATABASE_URL"])

@@ -82,3 +82,11 @@ class ConflictError(ZonemapError):
         super().__init__(msg)
         self.field = field
         self.problem = problem
+
+
+class BusyError(ZonemapError):
+    """The work asked for cannot start now (every decoder busy, an analysis still running): try again later."""
+
+    def __init__(self, msg: str, *, retry_after_s: int) -> None:
+        super().__init__(msg)
+        self.retry_after_s = retry_after_s

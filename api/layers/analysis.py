@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app
 
-from api.web.errors import ApiError
 from zones.coverage import Coverage, analyse
+from zones.errors import BusyError
 from zones.layer import ZoneLayer
 
 T = TypeVar("T")
@@ -60,8 +60,8 @@ def wait(job: Future[T]) -> T:
     try:
         return job.result(timeout=seconds)
     except FutureTimeout:
-        raise ApiError(503, f"the coverage analysis of this layer version is still being computed; try again in {max(5, int(seconds))} s",
-                       headers={"Retry-After": str(max(5, int(seconds)))}) from None
+        retry = max(5, int(seconds))
+        raise BusyError(f"the coverage analysis of this layer version is still being computed; try again in {retry} s", retry_after_s=retry) from None
 
 
 def coverage(layer: ZoneLayer) -> Coverage:

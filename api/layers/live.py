@@ -7,7 +7,6 @@ swaps in the new layer without a restart. Reports keep the version they were rou
 
 from __future__ import annotations
 
-import ctypes
 import tempfile
 import threading
 import time
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from api.persistence.models import LayerDraft, LayerVersion
 from api.routing.batch import LayerFiles, load_zone_layer
+from api.web.memory import release_free_memory
 from geodata.demo import DemoFiles, ensure_demo
 from zones.layer import ZoneLayer
 from zones.router import warm
@@ -62,17 +62,6 @@ def install(app: Flask, layer: ZoneLayer) -> None:
     warm(layer, app.config["ROUTING"])
     app.extensions["zonemap.layer"] = layer
     release_free_memory()
-
-
-def release_free_memory() -> None:
-    """Return freed heap pages to the system (glibc keeps them otherwise, in every thread's arena:
-    building a 100k-zone layer's indexes leaves ~350 MB of freed scratch resident, and each
-    thread that decoded a large photo keeps its ~100 MB)."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:  # not glibc
-        return
-    libc.malloc_trim(0)
 
 
 def current_layer() -> ZoneLayer:

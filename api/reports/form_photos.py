@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from api.reports import services
-from api.reports.photo_api import decode
+from api.reports.photo_decoding import decode
 from api.reports.photos import CleanPhoto, PhotoError
 from api.reports.services import PHOTO_PATH
 from api.web.config import MAX_PHOTOS

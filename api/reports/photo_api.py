@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import String, cast, select
 
 from api.auth.callers import Role, require
-from api.layers.live import release_free_memory
 from api.persistence.models import Photo, Report, Transition
 from api.reports import citizens, services
-from api.reports.photos import CleanPhoto, PhotoError, clean, thumbnail
+from api.reports.photo_decoding import decode
+from api.reports.photos import PhotoError, thumbnail
 from api.reports.services import PHOTO_PATH
 from api.web import parsing, ratelimit
 from api.web.errors import ApiError
 
 bp = Blueprint("photos", __name__, url_prefix="/api/v1")
-DECODE_WAIT_S = 30.0  # an upload waits this long for a free decoder
-
-
-@bp.record_once
-def _decoders(state: Any) -> None:
-    """Bound the photos a worker decodes at once (each may take a few hundred MB while decoded)."""
-    state.app.extensions["zonemap.photo_decodes"] = threading.BoundedSemaphore(int(state.app.config["PHOTO_DECODES"]))
 
 
 def _on_own_report(unit_id: str, ref: str) -> bool:
@@ -61,19 +51,6 @@ def upload() -> ResponseReturnValue:
     ref = f"{PHOTO_PATH}{photo_id}"
     return jsonify({"id": photo_id, "url": ref, "content_type": photo.content_type, "width": photo.width, "height": photo.height,
                     "bytes": len(photo.data)}), 201
-
-
-def decode(data: bytes) -> CleanPhoto:
-    """Decode and re-encode an uploaded photo (`PhotoError` when it is not one we accept), at
-    most ``PHOTO_DECODES`` at once per worker: an upload waits for a free decoder, then 503."""
-    decodes: threading.BoundedSemaphore = current_app.extensions["zonemap.photo_decodes"]
-    if not decodes.acquire(timeout=DECODE_WAIT_S):
-        raise ApiError(503, "photo: too many photos are being processed; try again shortly", headers={"Retry-After": "5"})
-    try:
-        return clean(data)
-    finally:
-        decodes.release()
-        release_free_memory()
 
 
 @bp.get("/photos/<photo_id>")

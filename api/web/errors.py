@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from zones.errors import (
+    BusyError,
     ConflictError,
     CRSError,
     IllegalTransitionError,
@@ -96,6 +97,7 @@ STATUS: dict[type[ZonemapError], HTTPStatus] = {
     InvalidInputError: HTTPStatus.UNPROCESSABLE_ENTITY,
     NotAllowedError: HTTPStatus.FORBIDDEN,
     ConflictError: HTTPStatus.CONFLICT,
+    BusyError: HTTPStatus.SERVICE_UNAVAILABLE,
 }
 
 
@@ -139,9 +141,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(ZonemapError)
     def _domain(err: ZonemapError) -> Response:
+        headers = {"Retry-After": str(err.retry_after_s)} if isinstance(err, BusyError) else None
         if is_page_request():
-            return error_page(status_of(err))
-        return problem(status_of(err), err.user_msg, errors=error_list(err))
+            return error_page(status_of(err), headers=headers)
+        return problem(status_of(err), err.user_msg, errors=error_list(err), headers=headers)
 
     @app.errorhandler(StaleDataError)
     def _stale(_err: StaleDataError) -> Response:  # another request moved the report first
