@@ -51,7 +51,7 @@ class ZonemapFlask(Flask):
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, database (migrated), the zone layer, auth, blueprints."""
     from api.auth import account_pages, callers, sessions
-    from api.layers import analysis, layer_api, live, map_pages, ogc, plan_pages
+    from api.layers import layer_api, live, map_pages, ogc, plan_pages
     from api.persistence import Database, migrate
     from api.reports import board_pages, citizen_pages, console_pages, open311, photo_api, photo_decoding, report_api, unit_pages
     from api.web import assets, errors, front, i18n, openapi, ratelimit, security
@@ -65,7 +65,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     security.init_app(app)
     assets.init_app(app)
-    analysis.init_app(app)
     photo_decoding.init_app(app)
     ratelimit.init_app(app)
     callers.init_app(app)

@@ -17,13 +17,12 @@ import shapely
 
 from geodata.crs import STORAGE_CRS, CRSSpec, InputCRS, parse_input_crs, points_to_wgs84, to_storage
 from geodata.io import RawLayer, list_layers, read_raw, read_table
+from zones.config import CHINA_LAT, CHINA_LON
 from zones.enums import LayerKind
 from zones.errors import CRSError
 from zones.schema import CONTRACTS, MAX_VERTICES, ValidationReport, validate_categories, validate_layer
 
 # Where China lies, to recognise latitude/longitude given in the wrong order.
-_CHINA_LON = (73.0, 136.0)
-_CHINA_LAT = (3.0, 54.0)
 # Coordinates this large cannot be degrees: the layer is projected (metres).
 _NO_PROJECTION_REACHES = 1e8  # metres (100,000 km): larger values are garbage, not projected data
 _PROJECTED_MAGNITUDE = 1000.0
@@ -104,7 +103,7 @@ def check_coordinates(raw: RawLayer, spec: CRSSpec, ids: list[str | None], repor
         swapped_world = out_of_range & (np.abs(maxx) <= 90) & (np.abs(miny) > 90) & (np.abs(maxy) <= 180)
         swapped_china = (
             present & ~out_of_range
-            & (minx >= _CHINA_LAT[0]) & (maxx <= _CHINA_LAT[1]) & (miny >= _CHINA_LON[0]) & (maxy <= _CHINA_LON[1])
+            & (minx >= CHINA_LAT[0]) & (maxx <= CHINA_LAT[1]) & (miny >= CHINA_LON[0]) & (maxy <= CHINA_LON[1])
         )
     for pos in np.flatnonzero(swapped_world | swapped_china):
         report.error(
@@ -148,7 +147,7 @@ def _warn_outside_china(frame: gpd.GeoDataFrame, report: ValidationReport) -> No
     if not present.any():
         return
     minx, miny, maxx, maxy = shapely.total_bounds(geoms[present])
-    if maxx < _CHINA_LON[0] or minx > _CHINA_LON[1] or maxy < _CHINA_LAT[0] or miny > _CHINA_LAT[1]:
+    if maxx < CHINA_LON[0] or minx > CHINA_LON[1] or maxy < CHINA_LAT[0] or miny > CHINA_LAT[1]:
         report.warning("outside_china", bbox=f"{minx:.4f},{miny:.4f},{maxx:.4f},{maxy:.4f}")
 
 

@@ -65,10 +65,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path, migrated_sqlite) -> I
 def _layers_loaded_once() -> Iterator[None]:
     """Every app of a test session loads the same few layers: each is read and validated once
     and shared (a layer is immutable; the service's own loader, remembered by file contents)."""
-    from api.layers import live
+    from api.layers import store
 
     loaded: dict[tuple, object] = {}
-    load = live.load_zone_layer
+    load = store.load_zone_layer
 
     def remembered(files, *, max_vertices):
         key = (max_vertices, *(hashlib.sha1(Path(f).read_bytes()).hexdigest() if f else None for f in astuple(files)))
@@ -77,7 +77,7 @@ def _layers_loaded_once() -> Iterator[None]:
         return loaded[key]
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(live, "load_zone_layer", remembered)
+        patch.setattr(store, "load_zone_layer", remembered)
         yield
 
 

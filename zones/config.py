@@ -39,3 +39,6 @@ class RoutingConfig:
             if not (value >= 0):
                 msg = f"RoutingConfig.{name} must be a non-negative number of metres, got {value!r}"
                 raise ValueError(msg)
+
+#: The extent of China (lon, lat): a point or layer outside it is not in China; GCJ-02 and BD-09 exist only there.
+CHINA_LON, CHINA_LAT = (73.0, 136.0), (3.0, 54.0)

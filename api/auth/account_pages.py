@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
 from api.auth import accounts
-from api.auth.callers import Caller, Role
+from api.auth.roles import Caller, Role
 from api.auth.sessions import SessionUser, local_path, staff_only
 from api.layers.live import current_layer
 from api.web import ratelimit

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from api.auth.callers import Role
+from api.auth.roles import Role
 from api.persistence.clock import now
 from api.persistence.models import User
 from zones.layer import ZoneLayer

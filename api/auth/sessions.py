@@ -21,7 +21,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.auth.callers import Caller, Role
+from api.auth.roles import Caller, Role
 from api.persistence import Database, insert_or_skip
 from api.persistence.models import Setting, User
 from api.web.errors import is_page_request

@@ -2,8 +2,8 @@
 
 A request never computes them and never holds a lock that routing or submission takes: it asks
 for the result, waits for it at most ``COVERAGE_WAIT_SECONDS`` (while the worker's other threads
-keep routing), and otherwise gets a 503 with ``Retry-After`` while the work goes on. Results of
-the two newest layer versions are kept.
+keep routing), and otherwise gets a `BusyError` (503 with ``Retry-After``) while the work goes
+on. Results of the two newest layer versions are kept. No Flask.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
-
-from flask import Flask, current_app
 
 from zones.coverage import Coverage, analyse
 from zones.errors import BusyError
@@ -45,33 +43,23 @@ class Analyses:
             return jobs[what]
 
     def coverage(self, layer: ZoneLayer) -> Future[Coverage]:
-        """The coverage analysis of ``layer``."""
+        """The coverage analysis of ``layer`` (started now if it is new)."""
         return self.submit(layer, "coverage", lambda: analyse(layer))
 
+    def coverage_now(self, layer: ZoneLayer, wait_s: float) -> Coverage:
+        """The coverage analysis of ``layer``, waited for at most ``wait_s``."""
+        return wait(self.coverage(layer), wait_s)
 
-def init_app(app: Flask) -> None:
-    """Give the app its analysis thread."""
-    app.extensions["zonemap.analyses"] = Analyses()
+    def rendered(self, layer: ZoneLayer, what: Any, make: Callable[[Coverage], T], wait_s: float) -> T:
+        """``make(coverage)`` for ``layer`` (a map's HTML, say), computed once, waited for at most ``wait_s``."""
+        job = self.coverage(layer)
+        return wait(self.submit(layer, what, lambda: make(job.result())), wait_s)
 
 
-def wait(job: Future[T]) -> T:
-    """The job's result, waited for at most ``COVERAGE_WAIT_SECONDS``; else a 503 asking to retry."""
-    seconds = float(current_app.config["COVERAGE_WAIT_SECONDS"])
+def wait(job: Future[T], wait_s: float) -> T:
+    """The job's result, waited for at most ``wait_s``; else a `BusyError` asking to retry."""
     try:
-        return job.result(timeout=seconds)
+        return job.result(timeout=wait_s)
     except FutureTimeout:
-        retry = max(5, int(seconds))
+        retry = max(5, int(wait_s))
         raise BusyError(f"the coverage analysis of this layer version is still being computed; try again in {retry} s", retry_after_s=retry) from None
-
-
-def coverage(layer: ZoneLayer) -> Coverage:
-    """The coverage analysis of ``layer``, computed off the request path."""
-    analyses: Analyses = current_app.extensions["zonemap.analyses"]
-    return wait(analyses.coverage(layer))
-
-
-def rendered(layer: ZoneLayer, what: Any, make: Callable[[Coverage], T]) -> T:
-    """``make(coverage)`` for ``layer`` (a map's HTML, say), computed once off the request path."""
-    analyses: Analyses = current_app.extensions["zonemap.analyses"]
-    job = analyses.coverage(layer)
-    return wait(analyses.submit(layer, what, lambda: make(job.result())))

@@ -7,26 +7,24 @@ dispatcher chooses which of the affected open reports are reassigned.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 import shapely
-from flask import Flask, current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from api.auth.callers import Caller
-from api.layers import analysis, live
+from api.auth.roles import Caller
+from api.layers.store import stored_gpkg, stored_layer
 from api.layers.upload_reader import Upload, problems
+from api.layers.work import LayerWork
+from api.persistence import after_commit
 from api.persistence.clock import now
 from api.persistence.models import LayerDraft, LayerPublication, LayerVersion, Report
 from api.reports import services
-from geodata.io import write_layer
-from zones.config import STORAGE_CRS
+from zones.config import STORAGE_CRS, RoutingConfig
 from zones.coverage import Coverage
 from zones.diff import LayerDiff, diff_layers, rerouted
 from zones.layer import ZoneLayer
@@ -38,18 +36,7 @@ REASSIGNABLE = tuple(sorted(s.value for s, actions in TRANSITIONS.items() if Act
 KEPT_DRAFT_LAYERS = 3
 
 
-def stored_gpkg(layer: ZoneLayer) -> bytes:
-    """The layer's zones, test points, areas, scope and streets as one GeoPackage, as stored."""
-    with tempfile.TemporaryDirectory(prefix="zonemap-layer-") as tmp:
-        path = Path(tmp) / "layer.gpkg"
-        for name in ("zones", "test_points", "areas", "scope", "streets"):
-            frame = getattr(layer, name)
-            if frame is not None:
-                write_layer(frame, path, layer=name)
-        return path.read_bytes()
-
-
-def create_draft(session: Session, upload: Upload, current: ZoneLayer, actor: str) -> LayerDraft:
+def create_draft(session: Session, upload: Upload, current: ZoneLayer, actor: str, work: LayerWork) -> LayerDraft:
     """Store a valid upload as an open draft, and start its coverage analysis."""
     assert upload.layer is not None
     stamp = now()
@@ -57,36 +44,35 @@ def create_draft(session: Session, upload: Upload, current: ZoneLayer, actor: st
     draft = LayerDraft(version="", based_on=current.version, gpkg=stored_gpkg(upload.layer), categories_csv=upload.categories_csv,
                        units_csv=upload.units_csv, sources=upload.sources, warnings=warnings, accepted_gaps=[], state="open",
                        created_by=actor, created_at=stamp, updated_at=stamp)
-    _settle(draft)
+    _settle(draft, work)
     session.add(draft)
     return draft
 
 
-def _settle(draft: LayerDraft) -> ZoneLayer:
+def _settle(draft: LayerDraft, work: LayerWork) -> ZoneLayer:
     """Load the draft's stored content as every worker will (validated again) and take its version:
     the version a worker computes from the stored GeoPackage is the one that gets published. Its
     coverage analysis starts at once."""
-    layer = live.stored_layer(draft, int(current_app.config["MAX_VERTICES"]))
+    layer = stored_layer(draft, work.max_vertices)
     draft.version = layer.version
-    _remember(current_app, layer)
-    current_app.extensions["zonemap.analyses"].coverage(layer)
+    _remember(work, layer)
+    work.analyses.coverage(layer)
     return layer
 
 
-def _remember(app: Flask, layer: ZoneLayer) -> None:
-    kept: dict[str, ZoneLayer] = app.extensions.setdefault("zonemap.draft_layers", {})
+def _remember(work: LayerWork, layer: ZoneLayer) -> None:
+    kept = work.kept_drafts
     kept[layer.version] = layer
     while len(kept) > KEPT_DRAFT_LAYERS:
         kept.pop(next(iter(kept)))
 
 
-def draft_layer(draft: LayerDraft) -> ZoneLayer:
+def draft_layer(draft: LayerDraft, work: LayerWork) -> ZoneLayer:
     """The draft's layer, loaded once per worker."""
-    kept: dict[str, ZoneLayer] = current_app.extensions.setdefault("zonemap.draft_layers", {})
-    layer = kept.get(draft.version)
+    layer = work.kept_drafts.get(draft.version)
     if layer is None:
-        layer = live.stored_layer(draft, int(current_app.config["MAX_VERTICES"]))
-        _remember(current_app, layer)
+        layer = stored_layer(draft, work.max_vertices)
+        _remember(work, layer)
     return layer
 
 
@@ -137,17 +123,18 @@ def open_reports(session: Session) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["id", "lon", "lat", "category", "accuracy_m", "unit_id", "state"])
 
 
-def affected_reports(session: Session, before: ZoneLayer, after: ZoneLayer) -> pd.DataFrame:
+def affected_reports(session: Session, before: ZoneLayer, after: ZoneLayer, routing: RoutingConfig) -> pd.DataFrame:
     """The open reports ``after`` routes to another owner than ``before`` did (and than holds them)."""
     reports = open_reports(session)
-    moved = rerouted(reports, before, after, current_app.config["ROUTING"])
+    moved = rerouted(reports, before, after, routing)
     return moved.merge(reports[["id", "state", "category"]].rename(columns={"id": "report_id"}), on="report_id", how="left")
 
 
-def compare(session: Session, current: ZoneLayer, layer: ZoneLayer) -> Comparison:
+def compare(session: Session, current: ZoneLayer, layer: ZoneLayer, work: LayerWork) -> Comparison:
     """``layer`` (a draft's) beside ``current``: changes, coverage per sub-district, affected reports."""
-    before, after = analysis.coverage(current), analysis.coverage(layer)
-    return Comparison(diff_layers(current, layer), before, after, coverage_change(before, after), affected_reports(session, current, layer))
+    before, after = work.coverage(current), work.coverage(layer)
+    return Comparison(diff_layers(current, layer), before, after, coverage_change(before, after),
+                      affected_reports(session, current, layer, work.routing))
 
 
 class SuggestionError(ValueError):
@@ -176,13 +163,13 @@ def _outline(text: str, gap: shapely.Geometry, max_vertices: int) -> shapely.Geo
     return shape
 
 
-def accept_suggestions(draft: LayerDraft, gap_ids: list[str], *, outline: str | None = None, unit_id: str | None = None) -> list[str]:
+def accept_suggestions(draft: LayerDraft, gap_ids: list[str], work: LayerWork, *, outline: str | None = None, unit_id: str | None = None) -> list[str]:
     """Add the draft's gap-fill suggestions for ``gap_ids`` to it as zones (zone id ``GAP-<gap id>``,
     all duties); returns the ids added. For one gap, ``outline`` (a GeoJSON polygon the planner
     drew) and ``unit_id`` replace the suggested outline and owner. Unknown ids raise `KeyError`
     naming them; an unusable outline or owner, `SuggestionError`."""
-    layer = draft_layer(draft)
-    suggestions = analysis.coverage(layer).suggestions
+    layer = draft_layer(draft, work)
+    suggestions = work.coverage(layer).suggestions
     wanted = suggestions[suggestions["zone_id"].isin([f"GAP-{g}" for g in gap_ids])].copy()
     missing = sorted(set(gap_ids) - {z.removeprefix("GAP-") for z in wanted["zone_id"]})
     if missing:
@@ -194,13 +181,13 @@ def accept_suggestions(draft: LayerDraft, gap_ids: list[str], *, outline: str | 
             raise SuggestionError("unit_id", f"no unit {unit_id!r} in the layer")
         wanted["unit_id"] = unit_id
     if outline is not None:
-        wanted["geometry"] = [_outline(outline, wanted.geometry.iloc[0], int(current_app.config["MAX_VERTICES"]))]
+        wanted["geometry"] = [_outline(outline, wanted.geometry.iloc[0], work.max_vertices)]
     new_zones = wanted.drop(columns=["area_m2"])
     new_zones["unit_name"] = [layer.unit_names.get(u, "") for u in new_zones["unit_id"]]
     zones = gpd.GeoDataFrame(pd.concat([layer.zones, new_zones], ignore_index=True), geometry="geometry", crs=STORAGE_CRS)
     revised = ZoneLayer.build(zones, layer.test_points, layer.areas, layer.categories, units=layer.unit_table, streets=layer.streets, scope=layer.scope)
     draft.gpkg = stored_gpkg(revised)
-    _settle(draft)
+    _settle(draft, work)
     draft.accepted_gaps = [*draft.accepted_gaps, *gap_ids]
     draft.updated_at = now()
     return [f"GAP-{g}" for g in gap_ids]
@@ -235,16 +222,17 @@ def _keep_current(session: Session, current: ZoneLayer) -> None:
                                  published_at=row.created_at, summary=row.summary, affected=[]))
 
 
-def publish(session: Session, current: ZoneLayer, layer: ZoneLayer, *, gpkg: bytes, categories_csv: str, units_csv: str | None,
+def publish(session: Session, current: ZoneLayer, layer: ZoneLayer, work: LayerWork, *, gpkg: bytes, categories_csv: str, units_csv: str | None,
             actor: str, kind: str, note: str, draft: LayerDraft | None = None) -> LayerPublication:
     """Make ``layer`` the current version in the caller's transaction, recording who, why and which
-    open reports it routes to another owner; the caller installs it in its worker after the commit."""
+    open reports it routes to another owner. This worker installs it once the transaction commits
+    (other workers when they next check the current version); never if it rolls back."""
     _keep_current(session, current)
     row = _store_version(session, layer, gpkg, categories_csv, units_csv, actor)
     session.flush()
     session.execute(update(LayerVersion).values(is_current=False))
     row.is_current = True
-    affected = affected_reports(session, current, layer)
+    affected = affected_reports(session, current, layer, work.routing)
     publication = LayerPublication(version=layer.version, previous_version=current.version, kind=kind, draft_id=draft.id if draft else None,
                                    note=note, published_by=actor, published_at=now(), summary=_summary(layer, current),
                                    affected=[{k: (None if pd.isna(v) else v) for k, v in item.items() if k != "reason"}
@@ -253,26 +241,25 @@ def publish(session: Session, current: ZoneLayer, layer: ZoneLayer, *, gpkg: byt
     if draft is not None:
         draft.state = "published"
         draft.updated_at = publication.published_at
+    after_commit(session, lambda: work.install(layer))
     return publication
 
 
-def publish_draft(session: Session, draft: LayerDraft, current: ZoneLayer, actor: str, note: str) -> tuple[LayerPublication, ZoneLayer]:
+def publish_draft(session: Session, draft: LayerDraft, current: ZoneLayer, actor: str, note: str, work: LayerWork) -> LayerPublication:
     """Publish an open draft."""
-    layer = draft_layer(draft)
-    publication = publish(session, current, layer, gpkg=draft.gpkg, categories_csv=draft.categories_csv, units_csv=draft.units_csv,
-                          actor=actor, kind="draft", note=note, draft=draft)
-    return publication, layer
+    layer = draft_layer(draft, work)
+    return publish(session, current, layer, work, gpkg=draft.gpkg, categories_csv=draft.categories_csv, units_csv=draft.units_csv,
+                   actor=actor, kind="draft", note=note, draft=draft)
 
 
-def rollback(session: Session, version: str, current: ZoneLayer, actor: str, note: str) -> tuple[LayerPublication, ZoneLayer]:
+def rollback(session: Session, version: str, current: ZoneLayer, actor: str, note: str, work: LayerWork) -> LayerPublication:
     """Make the stored ``version`` current again, as a new publication. `LookupError` when unknown."""
     row = session.scalars(select(LayerVersion).where(LayerVersion.version == version)).first()
     if row is None:
         raise LookupError(version)
-    layer = live.stored_layer(row, int(current_app.config["MAX_VERTICES"]))
-    publication = publish(session, current, layer, gpkg=row.gpkg, categories_csv=row.categories_csv, units_csv=row.units_csv,
-                          actor=actor, kind="rollback", note=note)
-    return publication, layer
+    layer = stored_layer(row, work.max_vertices)
+    return publish(session, current, layer, work, gpkg=row.gpkg, categories_csv=row.categories_csv, units_csv=row.units_csv,
+                   actor=actor, kind="rollback", note=note)
 
 
 def awaiting_reassignment(session: Session, version: str) -> LayerPublication | None:

@@ -13,9 +13,11 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
-from api.auth.callers import Role, require
+from api.auth.callers import require
+from api.auth.roles import Role
 from api.layers import drafts, live, upload_reader
 from api.layers.live import current_layer
+from api.layers.store import stored_layer
 from api.persistence.models import LayerDraft, LayerPublication, LayerVersion
 from api.web import parsing
 from api.web.errors import ApiError
@@ -106,11 +108,11 @@ def upload_layer() -> ResponseReturnValue:
     categories_csv = _text(categories, "categories") if categories else current.categories.to_csv(index=False)
     units_csv = _text(units, "units") if units else (current.unit_table.to_csv(index=False) if current.unit_table is not None else None)
     stored = LayerVersion(gpkg=gpkg, categories_csv=categories_csv, units_csv=units_csv)
-    layer = live.stored_layer(stored, int(current_app.config["MAX_VERTICES"]))  # raises SchemaError naming every problem
-    publication = drafts.publish(g.db, current, layer, gpkg=gpkg, categories_csv=categories_csv, units_csv=units_csv,
-                                    actor=caller.actor, kind="upload", note=_note())
+    work = live.work()
+    layer = stored_layer(stored, work.max_vertices)  # raises SchemaError naming every problem
+    publication = drafts.publish(g.db, current, layer, work, gpkg=gpkg, categories_csv=categories_csv, units_csv=units_csv,
+                                 actor=caller.actor, kind="upload", note=_note())
     g.db.flush()
-    live.install(current_app, layer)
     return jsonify({"version": layer.version, "created_at": publication.published_at.isoformat(), "summary": publication.summary,
                     "publication": _publication_json(publication)}), 201
 
@@ -167,7 +169,7 @@ def create_draft() -> ResponseReturnValue:
                        errors=[{"field": p["field"] or p["layer"], "message": p["message"], "code": p["code"], "params": p["params"],
                                 "layer": p["layer"], "row": p["row"], "feature_id": p["feature_id"]}
                                for p in errors])
-    draft = drafts.create_draft(g.db, upload, current, caller.actor)
+    draft = drafts.create_draft(g.db, upload, current, caller.actor, live.work())
     g.db.flush()
     return jsonify(_draft_json(draft)), 201
 
@@ -193,7 +195,7 @@ def get_draft(draft_id: int) -> ResponseReturnValue:
         raise ApiError(404, f"no draft {draft_id}")
     body = _draft_json(draft)
     if draft.state == "open":
-        body["comparison"] = comparison_json(drafts.compare(g.db, current_layer(), drafts.draft_layer(draft)))
+        body["comparison"] = comparison_json(drafts.compare(g.db, current_layer(), drafts.draft_layer(draft, live.work()), live.work()))
     return jsonify(body)
 
 
@@ -212,7 +214,7 @@ def accept_suggestions(draft_id: int) -> ResponseReturnValue:
     if unit_id is not None and not isinstance(unit_id, str):
         raise ApiError(422, "unit_id: a unit code", errors=[{"field": "unit_id", "message": "a unit code"}])
     try:
-        drafts.accept_suggestions(draft, gap_ids, outline=json.dumps(outline) if outline is not None else None, unit_id=unit_id)
+        drafts.accept_suggestions(draft, gap_ids, live.work(), outline=json.dumps(outline) if outline is not None else None, unit_id=unit_id)
     except KeyError as err:
         raise ApiError(422, f"gap_ids: the draft has no gap {err.args[0]}", errors=[{"field": "gap_ids", "message": f"unknown: {err.args[0]}"}]) from None
     except drafts.SuggestionError as err:
@@ -227,9 +229,8 @@ def publish_draft(draft_id: int) -> ResponseReturnValue:
     caller = require(Role.PLANNER)
     draft = _open_draft(draft_id)
     note = _required_note()
-    publication, layer = drafts.publish_draft(g.db, draft, current_layer(), caller.actor, note)
+    publication = drafts.publish_draft(g.db, draft, current_layer(), caller.actor, note, live.work())
     g.db.flush()
-    live.install(current_app, layer)
     return jsonify(_publication_json(publication)), 201
 
 
@@ -246,11 +247,10 @@ def rollback(version: str) -> ResponseReturnValue:
     caller = require(Role.PLANNER)
     note = _required_note()
     try:
-        publication, layer = drafts.rollback(g.db, version, current_layer(), caller.actor, note)
+        publication = drafts.rollback(g.db, version, current_layer(), caller.actor, note, live.work())
     except LookupError:
         raise ApiError(404, f"no stored layer version {version}") from None
     g.db.flush()
-    live.install(current_app, layer)
     return jsonify(_publication_json(publication)), 201
 
 

@@ -7,19 +7,25 @@ swaps in the new layer without a restart. Reports keep the version they were rou
 
 from __future__ import annotations
 
-import tempfile
 import threading
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.persistence.models import LayerDraft, LayerVersion
-from api.routing.batch import LayerFiles, load_zone_layer
+from api.layers.analysis import Analyses
+from api.layers.store import files_layer, stored_layer
+from api.layers.work import LayerWork
+from api.persistence.models import LayerVersion
+from api.routing.batch import LayerFiles
 from api.web.memory import release_free_memory
 from geodata.demo import DemoFiles, ensure_demo
+from zones.coverage import Coverage
 from zones.layer import ZoneLayer
 from zones.router import warm
 
@@ -33,26 +39,13 @@ def layer_files(app: Flask) -> LayerFiles:
     return LayerFiles.of_demo(files)
 
 
-def stored_layer(row: LayerVersion | LayerDraft, max_vertices: int) -> ZoneLayer:
-    """The layer a stored version or draft holds (validated again, as on any load)."""
-    with tempfile.TemporaryDirectory(prefix="zonemap-layer-") as tmp:
-        folder = Path(tmp)
-        (folder / "layer.gpkg").write_bytes(row.gpkg)
-        (folder / "categories.csv").write_text(row.categories_csv, encoding="utf-8")
-        units = None
-        if row.units_csv:
-            units = folder / "units.csv"
-            units.write_text(row.units_csv, encoding="utf-8")
-        gpkg = folder / "layer.gpkg"
-        return load_zone_layer(LayerFiles(gpkg, gpkg, gpkg, folder / "categories.csv", units, gpkg, gpkg), max_vertices=max_vertices)
-
-
 def init_app(app: Flask, session: Session) -> None:
-    """Load the current layer now (the uploaded one, else the configured files), so a broken
-    layer stops the start rather than the first request."""
+    """Give the worker its analysis thread and load the current layer now (the uploaded one, else
+    the configured files), so a broken layer stops the start rather than the first request."""
+    app.extensions["zonemap.analyses"] = Analyses()
     row = session.scalars(select(LayerVersion).where(LayerVersion.is_current)).first()
     limit = int(app.config["MAX_VERTICES"])
-    install(app, stored_layer(row, limit) if row else load_zone_layer(layer_files(app), max_vertices=limit))
+    install(app, stored_layer(row, limit) if row else files_layer(layer_files(app), limit))
     app.extensions["zonemap.layer_checked"] = time.monotonic()
 
 
@@ -91,3 +84,25 @@ def district_name(layer: ZoneLayer) -> str:
         return ""
     district = areas[areas["level"] == "district"]
     return str(district["name"].iloc[0]) if len(district) else ""
+
+
+T = TypeVar("T")
+
+
+def work() -> LayerWork:
+    """The settings and services of the worker serving this request, for the layer's use-cases."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return LayerWork(max_vertices=int(app.config["MAX_VERTICES"]), routing=app.config["ROUTING"], analyses=app.extensions["zonemap.analyses"],
+                     wait_s=float(app.config["COVERAGE_WAIT_SECONDS"]), kept_drafts=app.extensions.setdefault("zonemap.draft_layers", {}),
+                     install=partial(install, app))
+
+
+def coverage(layer: ZoneLayer) -> Coverage:
+    """The coverage analysis of ``layer``, computed off the request path (a `BusyError` while it runs too long)."""
+    return work().coverage(layer)
+
+
+def rendered(layer: ZoneLayer, what: Any, make: Callable[[Coverage], T]) -> T:
+    """``make(coverage)`` for ``layer`` (a map's HTML, say), computed once off the request path."""
+    settings = work()
+    return settings.analyses.rendered(layer, what, make, settings.wait_s)

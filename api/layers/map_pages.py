@@ -12,8 +12,9 @@ from flask import Blueprint, Response, abort, current_app, g, request, send_file
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from api.auth.callers import Role, require
-from api.layers import analysis
+from api.auth.callers import require
+from api.auth.roles import Role
+from api.layers import live
 from api.layers.live import current_layer
 from api.persistence.models import Report
 from api.web import parsing
@@ -57,7 +58,7 @@ def coverage() -> ResponseReturnValue:
         html = coverage_map(layer, result, asset_prefix="/assets/", basemap=basemap, private=private).get_root().render()
         return html, page_policy(html, tile_url=tiles)
 
-    html, csp = analysis.rendered(layer, ("coverage map", basemap, private), render)
+    html, csp = live.rendered(layer, ("coverage map", basemap, private), render)
     return html_with_policy(html, csp)
 
 
@@ -79,7 +80,7 @@ def orientation() -> ResponseReturnValue:
 @bp.get("/maps/coverage/suggestions.geojson")
 def suggestions() -> ResponseReturnValue:
     """The gap-fill suggestions as a candidate zone layer (GeoJSON) a planner can review and upload."""
-    result = analysis.coverage(current_layer())
+    result = live.coverage(current_layer())
     body = {"type": "FeatureCollection", "features": features_json(result.suggestions, "zone_id")}
     return Response(json.dumps(body, ensure_ascii=False), mimetype="application/geo+json",
                     headers={"Content-Disposition": "attachment; filename=gap_suggestions.geojson"})

@@ -14,8 +14,8 @@ from flask import Blueprint, Response, current_app, g, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from api.auth.callers import Role
-from api.layers import analysis
+from api.auth.roles import Role
+from api.layers import live
 from api.layers.live import current_layer
 from api.persistence.models import Report
 from api.web import parsing
@@ -67,7 +67,7 @@ def _frame(collection: str) -> tuple[gpd.GeoDataFrame, str]:
     if collection == "scope":
         return (layer.scope if layer.scope is not None else gpd.GeoDataFrame({"scope_id": []}, geometry=[], crs=STORAGE_CRS)), "scope_id"
     if collection == "coverage_gaps":  # the coverage analysis's own gaps: the same ids and areas as the page, the map and the CLI
-        return analysis.coverage(layer).gaps, "gap_id"
+        return live.coverage(layer).gaps, "gap_id"
     if collection == "reports_public":
         rows = g.db.scalars(select(Report).where(Report.state == State.PUBLISHED.value).order_by(Report.id)).all()
         frame = gpd.GeoDataFrame(

@@ -17,11 +17,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from api.auth.callers import Caller, Role
+from api.auth.roles import Caller, Role
 from api.auth.sessions import staff_only
-from api.layers import analysis, coverage_tables, drafts, upload_reader
+from api.layers import coverage_tables, drafts, live, upload_reader
 from api.layers.finding_text import finding_text
-from api.layers.live import current_layer, install
+from api.layers.live import current_layer
 from api.persistence.models import LayerDraft, LayerPublication, LayerVersion, Report
 from api.web.forms import ChoiceForm, LayerUploadForm, NoteForm
 from api.web.geojson import features_json
@@ -58,7 +58,7 @@ def plan_console() -> ResponseReturnValue:
     """Coverage per sub-district, the map, the lists (largest first) and the downloads; ``?area=``
     narrows the lists and the map to one sub-district."""
     layer = current_layer()
-    result = analysis.coverage(layer)
+    result = live.coverage(layer)
     area_id = request.args.get("area") if request.args.get("area") in subdistrict_names(layer) else None
 
     def within(frame: Any) -> Any:
@@ -85,7 +85,7 @@ def plan_map() -> ResponseReturnValue:
             "test_points": features_json(coverage_tables.unadopted(layer, result), "point_id")}
         return gzip.compress(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), mtime=0)
 
-    body = analysis.rendered(layer, "plan map", make)
+    body = live.rendered(layer, "plan map", make)
     if "gzip" in request.accept_encodings:
         return Response(body, mimetype="application/json", headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
     return Response(gzip.decompress(body), mimetype="application/json", headers={"Vary": "Accept-Encoding"})
@@ -99,7 +99,7 @@ def download(what: str, fmt: str) -> ResponseReturnValue:
     if fmt not in coverage_tables.DOWNLOADS.get(what, ()):
         abort(404)
     layer = current_layer()
-    return coverage_tables.attachment(coverage_tables.table(what, layer, analysis.coverage(layer)), what, fmt, layer.version)
+    return coverage_tables.attachment(coverage_tables.table(what, layer, live.coverage(layer)), what, fmt, layer.version)
 
 
 def _caller() -> Caller:
@@ -137,7 +137,7 @@ def upload_draft() -> ResponseReturnValue:
     upload = upload_reader.read_upload(files, current, max_vertices=int(current_app.config["MAX_VERTICES"]))
     if not upload.ok:
         return _layers_page(form, upload_reader.problems(upload.reports), 422)
-    draft = drafts.create_draft(g.db, upload, current, _caller().actor)
+    draft = drafts.create_draft(g.db, upload, current, _caller().actor, live.work())
     g.db.flush()
     return redirect(url_for(".draft", draft_id=draft.id), 303)
 
@@ -157,14 +157,14 @@ def suggestions_to_new_draft() -> ResponseReturnValue:
         flash(_("Tick the gaps whose suggestions you accept."), "error")
         return redirect(url_for(".plan_console") + "#gaps", 303)
     current = current_layer()
-    draft = drafts.create_draft(g.db, upload_reader.current_upload(current), current, _caller().actor)
+    draft = drafts.create_draft(g.db, upload_reader.current_upload(current), current, _caller().actor, live.work())
     return _accept(draft, gap_ids)
 
 
 def _accept(draft: LayerDraft, gap_ids: list[str]) -> ResponseReturnValue:
     outline, unit_id = request.form.get("outline") or None, request.form.get("unit_id") or None
     try:
-        drafts.accept_suggestions(draft, gap_ids, outline=outline, unit_id=unit_id)
+        drafts.accept_suggestions(draft, gap_ids, live.work(), outline=outline, unit_id=unit_id)
     except KeyError as err:
         g.db.rollback()
         flash(_("No gap %(ids)s in this layer: the lists changed meanwhile. Reload them.", ids=err.args[0]), "error")
@@ -202,8 +202,8 @@ def draft(draft_id: int) -> ResponseReturnValue:
     current = current_layer()
     comparison = layer = None
     if row.state == "open":
-        layer = drafts.draft_layer(row)
-        comparison = drafts.compare(g.db, current, layer)
+        layer = drafts.draft_layer(row, live.work())
+        comparison = drafts.compare(g.db, current, layer, live.work())
     publication = g.db.scalars(select(LayerPublication).where(LayerPublication.draft_id == row.id)).first()
     draft_gaps = coverage_tables.gaps(layer, comparison.after).head(LIST_ROWS).to_dict("records") if comparison and layer else []
     return render_template("console_draft.html", draft=row, current=current.version, comparison=comparison, publication=publication,
@@ -221,8 +221,8 @@ def draft_map(draft_id: int) -> ResponseReturnValue:
     row = g.db.get(LayerDraft, draft_id)
     if row is None or row.state != "open":
         abort(404)
-    current, layer = current_layer(), drafts.draft_layer(row)
-    comparison = drafts.compare(g.db, current, layer)
+    current, layer = current_layer(), drafts.draft_layer(row, live.work())
+    comparison = drafts.compare(g.db, current, layer, live.work())
     reports = g.db.execute(select(Report.id, Report.lon, Report.lat).where(Report.id.in_([int(i) for i in comparison.affected["report_id"]]))).all()
     body = {"changes": features_json(coverage_tables.changed_zones(current, layer, comparison.diff.zones), "key"),
             "gaps": features_json(coverage_tables.gaps(layer, comparison.after), "gap_id"), "overlaps": [], "test_points": [],
@@ -254,10 +254,9 @@ def publish(draft_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash(_("Say why this version is published."), "error")
         return redirect(url_for(".draft", draft_id=draft_id) + "#publish", 303)
-    publication, layer = drafts.publish_draft(g.db, row, current_layer(), _caller().actor, form.note.data)
-    g.db.commit()
-    install(current_app, layer)
-    flash(_("Version %(version)s is now current.", version=layer.version), "ok")
+    publication = drafts.publish_draft(g.db, row, current_layer(), _caller().actor, form.note.data, live.work())
+    g.db.commit()  # installs it in this worker
+    flash(_("Version %(version)s is now current.", version=publication.version), "ok")
     return redirect(url_for(".publication", publication_id=publication.id), 303)
 
 
@@ -282,11 +281,10 @@ def rollback(version: str) -> ResponseReturnValue:
         flash(_("Say why you roll back."), "error")
         return redirect(url_for(".layers"), 303)
     try:
-        publication, layer = drafts.rollback(g.db, version, current_layer(), _caller().actor, form.note.data)
+        publication = drafts.rollback(g.db, version, current_layer(), _caller().actor, form.note.data, live.work())
     except LookupError:
         abort(404)
-    g.db.commit()
-    install(current_app, layer)
+    g.db.commit()  # installs it in this worker
     flash(_("Version %(version)s is current again.", version=version), "ok")
     return redirect(url_for(".publication", publication_id=publication.id), 303)
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -87,3 +87,21 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+
+def after_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run ``action`` once the session's current transaction commits; never if it rolls back."""
+    done = False
+
+    def committed(_session: Session) -> None:
+        nonlocal done
+        if not done:
+            done = True
+            action()
+
+    def rolled_back(_session: Session) -> None:
+        nonlocal done
+        done = True
+
+    event.listen(session, "after_commit", committed, once=True)
+    event.listen(session, "after_rollback", rolled_back, once=True)

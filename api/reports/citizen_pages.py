@@ -13,15 +13,15 @@ import uuid
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from api.auth.callers import Caller, Role
+from api.auth.roles import Caller, Role
 from api.layers.live import current_layer
 from api.reports import citizens, form_photos, services
 from api.reports.photos import MAX_SIDE
+from api.routing.location import Location
 from api.web import parsing, ratelimit
 from api.web.config import MAX_PHOTOS
 from api.web.errors import ApiError
 from api.web.forms import ReportForm
-from api.web.parsing import Location
 from zones.config import NEARBY_REPORT_RADIUS_M
 from zones.enums import ReportSource, Status
 from zones.errors import ConflictError

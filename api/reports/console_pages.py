@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 
-from api.auth.callers import Caller, Role
+from api.auth.roles import Caller, Role
 from api.auth.sessions import staff_only
 from api.layers import drafts
 from api.layers.live import current_layer

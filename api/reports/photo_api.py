@@ -6,7 +6,8 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import String, cast, select
 
-from api.auth.callers import Role, require
+from api.auth.callers import require
+from api.auth.roles import Role
 from api.persistence.models import Photo, Report, Transition
 from api.reports import citizens, services
 from api.reports.photo_decoding import decode

@@ -12,7 +12,8 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.auth.callers import Caller, Role, require
+from api.auth.callers import require
+from api.auth.roles import Caller, Role
 from api.layers.live import current_layer
 from api.persistence.clock import iso, now
 from api.persistence.models import KEY_LENGTH, Report

@@ -12,14 +12,14 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from api.auth.callers import Caller, Role
+from api.auth.roles import Caller, Role
 from api.persistence import insert_or_skip
 from api.persistence.clock import now
 from api.persistence.models import OutboxMessage, Photo, PublicPhoto, Report, Support, Transition, decision_values
 from api.reports import notifications
 from api.reports.citizens import new_public_ref
 from api.reports.photos import CleanPhoto
-from api.web.parsing import Location
+from api.routing.location import Location
 from geodata.crs import points_to_wgs84
 from zones import workflow
 from zones.config import RoutingConfig

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from api.auth.callers import Caller, Role
+from api.auth.roles import Caller, Role
 from api.auth.sessions import staff_only
 from api.layers.live import current_layer
 from api.persistence.clock import now

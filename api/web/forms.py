@@ -13,8 +13,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from api.auth.accounts import ACCOUNT_ROLES, MIN_PASSWORD, USERNAME
 from api.web.i18n import category_name, group_name, role_name
-from api.web.parsing import CHINA_LAT, CHINA_LON
 from geodata.crs import InputCRS
+from zones.config import CHINA_LAT, CHINA_LON
 from zones.layer import ZoneLayer
 
 #: Digits, spaces, +, - and brackets: a mobile or landline number as people write it.

@@ -14,9 +14,9 @@ from api.layers.upload_reader import UPLOAD_FIELDS
 from api.reports.open311 import CONTACT_PART, JURISDICTIONS, REQUEST_IDS, STATUS_FILTERS
 from api.reports.services import NEEDS_NOTE
 from api.web import parsing
-from api.web.parsing import CHINA_LAT, CHINA_LON
 from geodata.crs import InputCRS
 from maps.style import BASEMAPS
+from zones.config import CHINA_LAT, CHINA_LON
 from zones.decision import Decision
 from zones.enums import ReportSource, Status
 from zones.workflow import Action, State

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from api.persistence.models import KEY_LENGTH
+from api.routing.location import Location
 from api.web.errors import ApiError
 from geodata.crs import InputCRS
+from zones.config import CHINA_LAT, CHINA_LON
 from zones.enums import ReportSource
 
 
@@ -78,19 +79,6 @@ def choice(value: Any, field: str, allowed: list[str], default: str | None = Non
     if value not in allowed:
         raise _bad(field, f"{value!r} is not one of {', '.join(allowed)}")
     return str(value)
-
-
-@dataclass(frozen=True)
-class Location:
-    """A reported position as given: lon/lat in the named system, and the GPS accuracy."""
-
-    lon: float
-    lat: float
-    crs: str
-    accuracy_m: float | None
-
-
-CHINA_LON, CHINA_LAT = (73.0, 136.0), (3.0, 54.0)  # the extent of China: GCJ-02 and BD-09 exist only there
 
 
 def location(data: dict[str, Any], *, strict: bool = False) -> Location:

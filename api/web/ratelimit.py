@@ -15,7 +15,7 @@ import time
 from flask import Flask, current_app, request
 from limits import parse, storage, strategies
 
-from api.auth.callers import Caller, Role
+from api.auth.roles import Caller, Role
 from api.web.errors import ApiError
 
 

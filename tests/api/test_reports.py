@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import g
 
-from api.auth.callers import Caller, Role
+from api.auth.roles import Caller, Role
 from api.layers.live import current_layer
 from api.reports import services
 from api.web import parsing

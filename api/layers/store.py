@@ -1,0 +1,42 @@
+"""Layers as the service stores them: a version or a draft as one GeoPackage with its tables,
+read back (and validated again) as every worker reads it. No Flask."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from api.persistence.models import LayerDraft, LayerVersion
+from api.routing.batch import LayerFiles, load_zone_layer
+from geodata.io import write_layer
+from zones.layer import ZoneLayer
+
+
+def stored_gpkg(layer: ZoneLayer) -> bytes:
+    """The layer's zones, test points, areas, scope and streets as one GeoPackage, as stored."""
+    with tempfile.TemporaryDirectory(prefix="zonemap-layer-") as tmp:
+        path = Path(tmp) / "layer.gpkg"
+        for name in ("zones", "test_points", "areas", "scope", "streets"):
+            frame = getattr(layer, name)
+            if frame is not None:
+                write_layer(frame, path, layer=name)
+        return path.read_bytes()
+
+
+def stored_layer(row: LayerVersion | LayerDraft, max_vertices: int) -> ZoneLayer:
+    """The layer a stored version or draft holds (validated again, as on any load)."""
+    with tempfile.TemporaryDirectory(prefix="zonemap-layer-") as tmp:
+        folder = Path(tmp)
+        (folder / "layer.gpkg").write_bytes(row.gpkg)
+        (folder / "categories.csv").write_text(row.categories_csv, encoding="utf-8")
+        units = None
+        if row.units_csv:
+            units = folder / "units.csv"
+            units.write_text(row.units_csv, encoding="utf-8")
+        gpkg = folder / "layer.gpkg"
+        return load_zone_layer(LayerFiles(gpkg, gpkg, gpkg, folder / "categories.csv", units, gpkg, gpkg), max_vertices=max_vertices)
+
+
+def files_layer(files: LayerFiles, max_vertices: int) -> ZoneLayer:
+    """The layer of configured files (the one a service starts on before any publication)."""
+    return load_zone_layer(files, max_vertices=max_vertices)
