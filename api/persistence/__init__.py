@@ -99,9 +99,10 @@ def after_commit(session: Session, action: Callable[[], None]) -> None:
             done = True
             action()
 
-    def rolled_back(_session: Session) -> None:
+    def rolled_back(_session: Session, _previous: Any) -> None:
         nonlocal done
         done = True
 
+    session.connection()  # the transaction the action belongs to has begun: its rollback drops the action
     event.listen(session, "after_commit", committed, once=True)
-    event.listen(session, "after_rollback", rolled_back, once=True)
+    event.listen(session, "after_soft_rollback", rolled_back, once=True)  # every rollback(), even of a transaction not begun
