@@ -11,7 +11,5 @@ def now() -> datetime:
 
 
 def iso(value: datetime | None) -> str | None:
-    """ISO 8601 with the zone; SQLite hands back naive datetimes, which are UTC."""
-    if value is None:
-        return None
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    """ISO 8601 with the zone (every stored moment is read back aware: `UTCDateTime`)."""
+    return None if value is None else value.isoformat()

@@ -4,13 +4,38 @@ uploaded photos and the ones published on the public board, and the service's ow
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 from zones.decision import DECISION_FIELDS, LIST_FIELDS, Decision
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A moment, stored in UTC and read back aware (in UTC) from every database: SQLite keeps no
+    zone, so a naive value read back is UTC; a naive value is never stored."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """An aware moment, in UTC; a naive one is refused."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            msg = f"a naive datetime cannot be stored: {value!r}"
+            raise ValueError(msg)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """The stored moment, aware, in UTC."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -40,11 +65,11 @@ class Report(Base):
     photos: Mapped[list[str]] = mapped_column(JSON, default=list)
     source: Mapped[str] = mapped_column(String(16))
     reporter_contact: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     state: Mapped[str] = mapped_column(String(16), index=True)
     unit_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     route_status: Mapped[str] = mapped_column(String(16))
     rule: Mapped[str] = mapped_column(String(16))
     zone_id: Mapped[str | None] = mapped_column(String(64))
@@ -95,7 +120,7 @@ class Transition(Base):
     actor: Mapped[str] = mapped_column(String(100))
     note: Mapped[str] = mapped_column(Text, default="")
     evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     report: Mapped[Report] = relationship(back_populates="transitions")
 
@@ -108,7 +133,7 @@ class Support(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     reporter_contact: Mapped[str | None] = mapped_column(String(200))  # private, erased after the retention age like a report's
     source: Mapped[str] = mapped_column(String(16))
 
@@ -123,7 +148,7 @@ class Token(Base):
     role: Mapped[str] = mapped_column(String(16))
     unit_id: Mapped[str | None] = mapped_column(String(64))
     label: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class User(Base):
@@ -138,8 +163,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     unit_id: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class LayerVersion(Base):
@@ -152,7 +177,7 @@ class LayerVersion(Base):
     gpkg: Mapped[bytes] = mapped_column(LargeBinary)
     categories_csv: Mapped[str] = mapped_column(Text)
     units_csv: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(100))
     is_current: Mapped[bool] = mapped_column(Boolean, index=True)
     summary: Mapped[dict] = mapped_column(JSON)
@@ -175,8 +200,8 @@ class LayerDraft(Base):
     accepted_gaps: Mapped[list[str]] = mapped_column(JSON, default=list)  # gap ids whose suggestions were added
     state: Mapped[str] = mapped_column(String(16), index=True)  # open, published, discarded
     created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class LayerPublication(Base):
@@ -193,12 +218,12 @@ class LayerPublication(Base):
     draft_id: Mapped[int | None] = mapped_column(ForeignKey("layer_drafts.id"))
     note: Mapped[str] = mapped_column(Text, default="")
     published_by: Mapped[str] = mapped_column(String(100))
-    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime())
     summary: Mapped[dict] = mapped_column(JSON)
     affected: Mapped[list[dict]] = mapped_column(JSON, default=list)
     reassigned: Mapped[list[int] | None] = mapped_column(JSON)
     reassigned_by: Mapped[str | None] = mapped_column(String(100))
-    reassigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reassigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class PublicPhoto(Base):
@@ -232,11 +257,11 @@ class OutboxMessage(Base):
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
     unit_id: Mapped[str | None] = mapped_column(String(64))
     payload: Mapped[dict] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16), index=True)  # pending, sent, failed, no_webhook
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -248,7 +273,7 @@ class Webhook(Base):
     unit_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     url: Mapped[str] = mapped_column(String(500))
     secret: Mapped[str | None] = mapped_column(String(200))  # signs each body (HMAC-SHA256) when set
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Photo(Base):
@@ -261,6 +286,6 @@ class Photo(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(100))
     thumb: Mapped[bytes | None] = mapped_column(LargeBinary)  # a small JPEG for lists; made on upload, or on first request for older photos

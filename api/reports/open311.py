@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
@@ -63,7 +63,6 @@ def _jurisdiction() -> Response | None:
 def _hour(value: datetime | None) -> str | None:
     if value is None:
         return None
-    value = value if value.tzinfo else value.replace(tzinfo=UTC)
     return value.replace(minute=0, second=0, microsecond=0).isoformat()
 
 

@@ -3,7 +3,6 @@ with their figures; and the public board."""
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 from urllib.parse import urlencode
 
@@ -240,7 +239,7 @@ def public_board() -> ResponseReturnValue:
         {
             "id": r.id, "category": r.category, "category_name": layer.category(r.category).name_zh,
             "area_id": r.area_id, "unit_id": r.unit_id, "unit_name": layer.unit_names.get(r.unit_id or "", ""),
-            "reported_on": (r.created_at if r.created_at.tzinfo else r.created_at.replace(tzinfo=UTC)).date().isoformat(),
+            "reported_on": r.created_at.date().isoformat(),
             "lon": round(r.lon, 4), "lat": round(r.lat, 4), "result": r.state,
         }
         for r in rows

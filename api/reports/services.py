@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -264,8 +264,6 @@ def is_overdue(report: Report, at: datetime) -> bool:
     deadline = report.deadline_at
     if deadline is None or report.state not in {s.value for s in workflow.OPEN_STATES}:
         return False
-    if deadline.tzinfo is None:  # SQLite returns naive datetimes
-        deadline = deadline.replace(tzinfo=UTC)
     return deadline < at
 
 
@@ -284,13 +282,13 @@ def unit_figures(session: Session, at: datetime | None = None) -> dict[str, work
     """Per-unit figures recomputed from the whole history."""
     at = at or now()
     steps = [
-        workflow.Step(t.report_id, t.action, t.to_state, t.unit_id, t.at if t.at.tzinfo else t.at.replace(tzinfo=UTC))
+        workflow.Step(t.report_id, t.action, t.to_state, t.unit_id, t.at)
         for t in session.scalars(select(Transition).order_by(Transition.report_id, Transition.id))
     ]
     deadlines: dict[int, datetime | None] = {}
     states: dict[int, str] = {}
     for report_id, deadline, state in session.execute(select(Report.id, Report.deadline_at, Report.state)):
-        deadlines[report_id] = deadline.replace(tzinfo=UTC) if deadline is not None and deadline.tzinfo is None else deadline
+        deadlines[report_id] = deadline
         states[report_id] = state
     return workflow.unit_figures(steps, deadlines, states, at)
 

@@ -157,7 +157,7 @@ def time_left(deadline: datetime | None) -> str:
     """``3 hours left`` or ``2 days overdue``: hours under two days, days beyond."""
     if deadline is None:
         return ""
-    seconds = (deadline if deadline.tzinfo else deadline.replace(tzinfo=now().tzinfo)).timestamp() - now().timestamp()
+    seconds = deadline.timestamp() - now().timestamp()
     hours = abs(seconds) / 3600
     if seconds >= 0:
         hours = math.ceil(hours)
