@@ -84,7 +84,7 @@ def test_coverage_page_and_suggestions(app, client):
 
 
 def test_report_unit_and_public_maps_are_offline(client, tokens):
-    from tests.api.test_reports import REPORT, submit
+    from tests.api.reports.test_reports import REPORT, submit
 
     rid = submit(client, tokens["public"]).get_json()["id"]
     for action in ("rectify", "verify", "publish"):
@@ -112,7 +112,7 @@ def test_report_unit_and_public_maps_are_offline(client, tokens):
 
 
 def test_dispatch_and_unit_pages(app, client, tokens):
-    from tests.api.test_reports import REPORT, submit
+    from tests.api.reports.test_reports import REPORT, submit
 
     signed_in(app, client, "dispatcher")
     for page, title in (("/console/dispatch", "调度台"), ("/console/dispatch?lang=en", "Dispatch"), ("/units/P06", "青岛金海物业服务有限公司（P06）")):

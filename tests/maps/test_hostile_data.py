@@ -20,7 +20,7 @@ import pytest
 
 from geodata.demo import DemoFiles
 from geodata.io import write_layer
-from tests.api.test_reports import LAT, LON, REPORT
+from tests.api.reports.test_reports import LAT, LON, REPORT
 from tests.support.browser import DESKTOP, browser_context, create_user, screenshot, sign_in
 from tests.support.server import call, create_token, serving
 

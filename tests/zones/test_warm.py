@@ -10,14 +10,16 @@ import textwrap
 import numpy as np
 import pandas as pd
 
-from api.routing.batch import LayerFiles, load_zone_layer
+from geodata.load import load_categories, load_layer
 from zones.config import RoutingConfig
+from zones.layer import ZoneLayer
 from zones.router import route, warm
 
 
 def _layer(demo_files):
     gpkg = demo_files.gpkg
-    return load_zone_layer(LayerFiles(gpkg, gpkg, gpkg, demo_files.categories, demo_files.units))
+    return ZoneLayer.build(load_layer(gpkg, "zones").frame, load_layer(gpkg, "test-points").frame, load_layer(gpkg, "areas").frame,
+                           load_categories(demo_files.categories)[0], units=pd.read_csv(demo_files.units, dtype=str, keep_default_na=False))
 
 
 def test_after_warm_routing_builds_nothing(demo_files):
@@ -37,11 +39,14 @@ def test_after_warm_routing_builds_nothing(demo_files):
 FORKED = textwrap.dedent("""
     import json, os, sys
     import numpy as np
-    from api.routing.batch import LayerFiles, load_zone_layer
+    import pandas as pd
+    from geodata.load import load_categories, load_layer
+    from zones.layer import ZoneLayer
     from zones.router import route_one, warm
 
     gpkg, categories, units = sys.argv[1:4]
-    layer = load_zone_layer(LayerFiles(gpkg, gpkg, gpkg, categories, units))
+    layer = ZoneLayer.build(load_layer(gpkg, "zones").frame, load_layer(gpkg, "test-points").frame, load_layer(gpkg, "areas").frame,
+                            load_categories(categories)[0], units=pd.read_csv(units, dtype=str, keep_default_na=False))
     warm(layer)  # as a server does before forking its workers
     rng = np.random.default_rng(9)
     points = list(zip(rng.uniform(120.3, 120.5, 200), rng.uniform(36.2, 36.4, 200)))

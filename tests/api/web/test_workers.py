@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from api.auth.callers import create_token
-from tests.api.test_layers import changed_layer, multipart
-from tests.api.test_reports import LAT, LON, REPORT
+from tests.api.layers.test_layers import changed_layer, multipart
+from tests.api.reports.test_reports import LAT, LON, REPORT
 from tests.support.server import call, running
 
 pytestmark = pytest.mark.slow

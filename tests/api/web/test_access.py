@@ -10,7 +10,7 @@ import pyogrio
 import pytest
 from PIL import Image
 
-from tests.api.test_reports import REPORT
+from tests.api.reports.test_reports import REPORT
 
 ROLES = ["dispatcher", "planner", "unit_a", "unit_b", "public", "none", "bad"]
 

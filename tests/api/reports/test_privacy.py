@@ -14,7 +14,7 @@ from PIL import Image, PngImagePlugin
 from api.cli import main
 from api.persistence.models import Report, Support
 from api.reports import services
-from tests.api.test_reports import REPORT, submit
+from tests.api.reports.test_reports import REPORT, submit
 
 pytestmark = pytest.mark.both_databases  # its SQL differs between the two: queries, locking, retention
 

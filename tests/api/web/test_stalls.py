@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.api.test_reports import LAT, LON, REPORT
+from tests.api.reports.test_reports import LAT, LON, REPORT
 from tests.support.pages import signed_in
 from tests.support.server import call, create_token, free_port, running
 
@@ -179,7 +179,7 @@ def test_a_zone_with_too_many_vertices_is_refused_by_name(app, client, tokens, d
     import shapely
 
     from geodata.io import write_layer
-    from tests.api.test_layers import post_layer
+    from tests.api.layers.test_layers import post_layer
 
     path = tmp_path / "huge.gpkg"
     for name in ("zones", "test_points", "areas"):
@@ -217,7 +217,7 @@ def _peak_mb(pid: int) -> float:
 def test_eight_photo_bombs_at_once_stay_bounded(demo_files, tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 
-    from tests.api.test_layers import multipart
+    from tests.api.layers.test_layers import multipart
 
     env = {**os.environ, "ZONEMAP_LAYER_DIR": str(demo_files.root)}
     bomb, largest = _png(7000, 7000), _png(4900, 4900)  # 49 MP (refused from its header) and 24 MP (decoded, scaled)
@@ -244,7 +244,7 @@ def test_eight_photo_bombs_at_once_stay_bounded(demo_files, tmp_path):
 def test_photo_uploads_are_limited_per_token_for_every_role(client, tokens, app):
     import io
 
-    from tests.api.test_access import png
+    from tests.api.web.test_access import png
 
     app.config["PHOTO_UPLOAD_LIMIT"] = "2 per minute"
     send = lambda who, colour: client.post("/api/v1/photos", data={"photo": (io.BytesIO(png(colour)), "p.png")}, headers=tokens[who],  # noqa: E731

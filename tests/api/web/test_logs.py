@@ -10,7 +10,7 @@ import urllib.parse
 import pytest
 import sqlalchemy as sa
 
-from tests.api.test_reports import LAT, LON, REPORT
+from tests.api.reports.test_reports import LAT, LON, REPORT
 from tests.support.server import call, create_token, running
 
 pytestmark = pytest.mark.slow

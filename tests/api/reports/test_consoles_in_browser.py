@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from tests.api.test_pages import jpeg
-from tests.api.test_reports import LON, REPORT
+from tests.api.reports.test_reports import LON, REPORT
+from tests.api.web.test_pages import jpeg
 from tests.support.browser import DESKTOP, PHONE, another_context, browser_context, screenshot, sign_in
 
 pytestmark = pytest.mark.slow

@@ -8,7 +8,7 @@ import pyogrio
 import pytest
 import sqlalchemy as sa
 
-from tests.api.test_reports import REPORT
+from tests.api.reports.test_reports import REPORT
 from tests.support.server import call, create_token, serving
 
 pytestmark = pytest.mark.slow  # a real server and GDAL

@@ -17,7 +17,7 @@ from PIL import Image
 from api.auth.accounts import set_active, set_password
 from api.cli import main
 from api.persistence.models import Photo, Report, Support
-from tests.api.test_reports import LAT, LON, REPORT, submit
+from tests.api.reports.test_reports import LAT, LON, REPORT, submit
 from tests.support.pages import PASSWORD, account, csrf, sign_in, signed_in
 
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

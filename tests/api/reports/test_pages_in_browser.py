@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from tests.api.test_pages import jpeg
-from tests.api.test_reports import LAT, LON, REPORT
+from tests.api.reports.test_reports import LAT, LON, REPORT
+from tests.api.web.test_pages import jpeg
 from tests.support.browser import DESKTOP, PHONE, browser_context, screenshot, sign_in
 from tests.support.server import call
 

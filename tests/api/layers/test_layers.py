@@ -7,7 +7,7 @@ import pytest
 
 from api import create_app
 from geodata.io import write_layer
-from tests.api.test_reports import REPORT, submit
+from tests.api.reports.test_reports import REPORT, submit
 
 pytestmark = pytest.mark.both_databases  # its SQL differs between the two: queries, locking, retention
 

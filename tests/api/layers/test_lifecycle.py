@@ -12,8 +12,8 @@ import pytest
 import shapely
 import shapely.geometry
 
-from tests.api.test_layers import changed_layer, multipart
-from tests.api.test_reports import submit
+from tests.api.layers.test_layers import changed_layer, multipart
+from tests.api.reports.test_reports import submit
 
 pytestmark = pytest.mark.both_databases  # its SQL differs between the two: queries, locking, retention
 

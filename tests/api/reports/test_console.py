@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from api.persistence.clock import now
 from api.persistence.models import Report, Support
-from tests.api.test_pages import jpeg
-from tests.api.test_reports import LON, REPORT, submit
+from tests.api.reports.test_reports import LON, REPORT, submit
+from tests.api.web.test_pages import jpeg
 from tests.support.pages import csrf, signed_in
 
 pytestmark = pytest.mark.both_databases  # its SQL differs between the two: queries, locking, retention

@@ -6,7 +6,7 @@ import re
 
 from openapi_spec_validator import validate
 
-from tests.api.test_reports import LAT, LON, REPORT, submit
+from tests.api.reports.test_reports import LAT, LON, REPORT, submit
 
 
 def test_openapi_is_valid_and_lists_every_route(app, client):

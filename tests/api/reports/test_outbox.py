@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from api.persistence.models import OutboxMessage, Transition
 from api.reports import notifications, services
-from tests.api.test_reports import REPORT, submit
+from tests.api.reports.test_reports import REPORT, submit
 from tests.support.receiver import receiving
 from tests.support.server import ZONEMAP
 

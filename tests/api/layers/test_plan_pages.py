@@ -12,8 +12,8 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from api.persistence.models import LayerDraft
-from tests.api.test_layers import changed_layer, multipart
-from tests.api.test_reports import REPORT, submit
+from tests.api.layers.test_layers import changed_layer, multipart
+from tests.api.reports.test_reports import REPORT, submit
 from tests.support.pages import csrf, signed_in
 
 

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta, timezone
 import pyogrio
 import pytest
 
-from tests.api.test_access import b_location, png
-from tests.api.test_layers import post_layer
-from tests.api.test_reports import REPORT, submit
+from tests.api.layers.test_layers import post_layer
+from tests.api.reports.test_reports import REPORT, submit
+from tests.api.web.test_access import b_location, png
 
 pytestmark = pytest.mark.both_databases  # its SQL differs between the two: queries, locking, retention
 

@@ -10,7 +10,7 @@ acknowledged report exactly once with a consistent history, one outbox message p
 step, the per-unit figures equal to a recount, and every report routed exactly as the layer
 version it names routes it.
 
-CI runs 1,200 reports; ``pytest --full-load tests/api/test_load.py`` runs 5,000.
+CI runs 1,200 reports; ``pytest --full-load tests/api/reports/test_load.py`` runs 5,000.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from api.auth.callers import create_token
 from api.reports import notifications
 from api.routing.batch import LayerFiles, load_zone_layer
-from tests.api.test_layers import changed_layer, multipart
+from tests.api.layers.test_layers import changed_layer, multipart
 from tests.support.server import Server, call
 from zones.config import RoutingConfig
 from zones.layer import ZoneLayer

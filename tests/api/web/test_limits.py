@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.api.test_layers import changed_layer, post_layer
-from tests.api.test_reports import REPORT, submit
+from tests.api.layers.test_layers import changed_layer, post_layer
+from tests.api.reports.test_reports import REPORT, submit
 from tests.support.server import call, create_token, serving
 
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.test_reports import REPORT
+from tests.api.reports.test_reports import REPORT
 from tests.support.server import call, create_token, serving
 
 ST = str(Path(sys.executable).parent / "st")
-CONTRACT = Path(__file__).parents[1] / "contracts" / "georeport_v2-1.yaml"
+CONTRACT = Path(__file__).parents[2] / "contracts" / "georeport_v2-1.yaml"
 EXAMPLES = int(os.environ.get("ZONEMAP_SCHEMATHESIS_EXAMPLES", "12"))  # per operation and phase; more by hand
 pytestmark = pytest.mark.slow
 

@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from tests.api.test_layers import changed_layer
-from tests.api.test_reports import REPORT
-from tests.api.test_workers import WORKERS, _versions
+from tests.api.layers.test_layers import changed_layer
+from tests.api.reports.test_reports import REPORT
+from tests.api.web.test_workers import WORKERS, _versions
 from tests.support.browser import DESKTOP, PHONE, another_context, browser_context, create_user, screenshot, sign_in
 from tests.support.server import call, create_token, running
 

@@ -1,0 +1,1 @@
+"""The zonemap command line."""

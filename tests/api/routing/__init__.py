@@ -1,0 +1,1 @@
+"""Routing files of reports on a Dask cluster."""
