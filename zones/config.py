@@ -25,13 +25,10 @@ class RoutingConfig:
         still take the report (rule ``nearest``). Default 30.
     test_point_radius_m
         How far (metres) a test point may be from a report to be attached to it. Default 50.
-    metric_crs
-        The projected CRS in metres in which distances are measured. Default UTM 51N.
     """
 
     nearest_tolerance_m: float = 30.0
     test_point_radius_m: float = 50.0
-    metric_crs: str = METRIC_CRS
 
     def __post_init__(self) -> None:
         for name in ("nearest_tolerance_m", "test_point_radius_m"):
@@ -39,6 +36,7 @@ class RoutingConfig:
             if not (value >= 0):
                 msg = f"RoutingConfig.{name} must be a non-negative number of metres, got {value!r}"
                 raise ValueError(msg)
+
 
 #: The extent of China (lon, lat): a point or layer outside it is not in China; GCJ-02 and BD-09 exist only there.
 CHINA_LON, CHINA_LAT = (73.0, 136.0), (3.0, 54.0)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -291,11 +291,6 @@ def unit_figures(session: Session, at: datetime | None = None) -> dict[str, work
         deadlines[report_id] = deadline
         states[report_id] = state
     return workflow.unit_figures(steps, deadlines, states, at)
-
-
-def count_reports(session: Session) -> int:
-    """How many reports are stored."""
-    return int(session.scalar(select(func.count()).select_from(Report)) or 0)
 
 
 def erase_contacts(session: Session, older_than_days: float, at: datetime | None = None) -> tuple[int, int]:
