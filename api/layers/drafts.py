@@ -7,6 +7,7 @@ dispatcher chooses which of the affected open reports are reassigned.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,7 @@ from zones.workflow import TRANSITIONS, Action
 #: Reports a dispatcher can still give to another unit: the states that allow ``reassign``.
 REASSIGNABLE = tuple(sorted(s.value for s, actions in TRANSITIONS.items() if Action.REASSIGN in actions))
 KEPT_DRAFT_LAYERS = 3
+KEPT_COMPARISONS = 4
 
 
 def create_draft(session: Session, upload: Upload, current: ZoneLayer, actor: str, work: LayerWork) -> LayerDraft:
@@ -123,18 +125,32 @@ def open_reports(session: Session) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["id", "lon", "lat", "category", "accuracy_m", "unit_id", "state"])
 
 
-def affected_reports(session: Session, before: ZoneLayer, after: ZoneLayer, routing: RoutingConfig) -> pd.DataFrame:
-    """The open reports ``after`` routes to another owner than ``before`` did (and than holds them)."""
-    reports = open_reports(session)
+def _moved(reports: pd.DataFrame, before: ZoneLayer, after: ZoneLayer, routing: RoutingConfig) -> pd.DataFrame:
+    """Of ``reports``, those ``after`` routes to another owner than ``before`` did (and than holds them)."""
     moved = rerouted(reports, before, after, routing)
     return moved.merge(reports[["id", "state", "category"]].rename(columns={"id": "report_id"}), on="report_id", how="left")
+
+
+def _changes(session: Session, current: ZoneLayer, layer: ZoneLayer, work: LayerWork) -> tuple[LayerDiff, pd.DataFrame]:
+    """What ``layer`` changes from ``current`` and the open reports it moves: computed once per
+    (draft, current version, open reports as they stand) and kept by the worker, so that the
+    draft's page, its map data and its publication re-route the open reports once, not each time."""
+    reports = open_reports(session)
+    key = (layer.version, current.version, hashlib.sha1(pd.util.hash_pandas_object(reports, index=False).to_numpy().tobytes()).hexdigest())
+    kept = work.kept_comparisons.get(key)
+    if kept is None:
+        kept = (diff_layers(current, layer), _moved(reports, current, layer, work.routing))
+        work.kept_comparisons[key] = kept
+        while len(work.kept_comparisons) > KEPT_COMPARISONS:
+            work.kept_comparisons.pop(next(iter(work.kept_comparisons)))
+    return kept
 
 
 def compare(session: Session, current: ZoneLayer, layer: ZoneLayer, work: LayerWork) -> Comparison:
     """``layer`` (a draft's) beside ``current``: changes, coverage per sub-district, affected reports."""
     before, after = work.coverage(current), work.coverage(layer)
-    return Comparison(diff_layers(current, layer), before, after, coverage_change(before, after),
-                      affected_reports(session, current, layer, work.routing))
+    diff, affected = _changes(session, current, layer, work)
+    return Comparison(diff, before, after, coverage_change(before, after), affected)
 
 
 class SuggestionError(ValueError):
@@ -232,7 +248,7 @@ def publish(session: Session, current: ZoneLayer, layer: ZoneLayer, work: LayerW
     session.flush()
     session.execute(update(LayerVersion).values(is_current=False))
     row.is_current = True
-    affected = affected_reports(session, current, layer, work.routing)
+    affected = _changes(session, current, layer, work)[1]
     publication = LayerPublication(version=layer.version, previous_version=current.version, kind=kind, draft_id=draft.id if draft else None,
                                    note=note, published_by=actor, published_at=now(), summary=_summary(layer, current),
                                    affected=[{k: (None if pd.isna(v) else v) for k, v in item.items() if k != "reason"}

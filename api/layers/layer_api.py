@@ -18,7 +18,7 @@ from api.auth.roles import Role
 from api.layers import drafts, live, upload_reader
 from api.layers.live import current_layer
 from api.layers.store import stored_layer
-from api.persistence.models import LayerDraft, LayerPublication, LayerVersion
+from api.persistence.models import MAX_ID, LayerDraft, LayerPublication, LayerVersion
 from api.web import parsing
 from api.web.errors import ApiError
 from api.web.geojson import PRIVATE, features_json
@@ -186,7 +186,7 @@ def comparison_json(comparison: drafts.Comparison) -> dict[str, Any]:
     }
 
 
-@bp.get("/layers/drafts/<int(max=2147483647):draft_id>")
+@bp.get(f"/layers/drafts/<int(max={MAX_ID}):draft_id>")
 def get_draft(draft_id: int) -> ResponseReturnValue:
     """A draft and its comparison with the current version."""
     require(Role.PLANNER, Role.DISPATCHER)
@@ -199,7 +199,7 @@ def get_draft(draft_id: int) -> ResponseReturnValue:
     return jsonify(body)
 
 
-@bp.post("/layers/drafts/<int(max=2147483647):draft_id>/suggestions")
+@bp.post(f"/layers/drafts/<int(max={MAX_ID}):draft_id>/suggestions")
 def accept_suggestions(draft_id: int) -> ResponseReturnValue:
     """Add the draft's gap-fill suggestions for ``gap_ids`` (JSON list) to it as zones; for one gap,
     ``outline`` (a GeoJSON polygon) and ``unit_id`` replace the suggested outline and owner."""
@@ -222,7 +222,7 @@ def accept_suggestions(draft_id: int) -> ResponseReturnValue:
     return jsonify(_draft_json(draft))
 
 
-@bp.post("/layers/drafts/<int(max=2147483647):draft_id>/publish")
+@bp.post(f"/layers/drafts/<int(max={MAX_ID}):draft_id>/publish")
 def publish_draft(draft_id: int) -> ResponseReturnValue:
     """Make the draft the current version (JSON ``note``, required); the answer lists the open
     reports it routes to another owner, for a dispatcher to reassign."""
@@ -254,7 +254,7 @@ def rollback(version: str) -> ResponseReturnValue:
     return jsonify(_publication_json(publication)), 201
 
 
-@bp.post("/layers/publications/<int(max=2147483647):publication_id>/reassign")
+@bp.post(f"/layers/publications/<int(max={MAX_ID}):publication_id>/reassign")
 def reassign(publication_id: int) -> ResponseReturnValue:
     """Reassign the chosen affected reports (JSON ``report_ids``) of a publication to their new owners."""
     caller = require(Role.DISPATCHER)

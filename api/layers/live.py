@@ -94,7 +94,7 @@ def work() -> LayerWork:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     return LayerWork(max_vertices=int(app.config["MAX_VERTICES"]), routing=app.config["ROUTING"], analyses=app.extensions["zonemap.analyses"],
                      wait_s=float(app.config["COVERAGE_WAIT_SECONDS"]), kept_drafts=app.extensions.setdefault("zonemap.draft_layers", {}),
-                     install=partial(install, app))
+                     kept_comparisons=app.extensions.setdefault("zonemap.draft_comparisons", {}), install=partial(install, app))
 
 
 def coverage(layer: ZoneLayer) -> Coverage:

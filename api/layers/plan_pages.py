@@ -22,7 +22,7 @@ from api.auth.sessions import staff_only
 from api.layers import coverage_tables, drafts, live, upload_reader
 from api.layers.finding_text import finding_text
 from api.layers.live import current_layer
-from api.persistence.models import LayerDraft, LayerPublication, LayerVersion, Report
+from api.persistence.models import MAX_ID, LayerDraft, LayerPublication, LayerVersion, Report
 from api.web.forms import ChoiceForm, LayerUploadForm, NoteForm
 from api.web.geojson import features_json
 from api.web.i18n import subdistrict_names
@@ -191,7 +191,7 @@ def _open_draft(draft_id: int) -> LayerDraft:
     return draft
 
 
-@bp.get("/layers/drafts/<int(max=2147483647):draft_id>")
+@bp.get(f"/layers/drafts/<int(max={MAX_ID}):draft_id>")
 @staff_only(Role.PLANNER, Role.DISPATCHER)
 def draft(draft_id: int) -> ResponseReturnValue:
     """A draft beside the current version: what changes, coverage per sub-district before and
@@ -214,7 +214,7 @@ def draft(draft_id: int) -> ResponseReturnValue:
                            gaps=draft_gaps, list_rows=LIST_ROWS, change_rows=CHANGE_ROWS, note_form=NoteForm(), form=ChoiceForm())
 
 
-@bp.get("/layers/drafts/<int(max=2147483647):draft_id>/map.json")
+@bp.get(f"/layers/drafts/<int(max={MAX_ID}):draft_id>/map.json")
 @staff_only(Role.PLANNER, Role.DISPATCHER)
 def draft_map(draft_id: int) -> ResponseReturnValue:
     """The draft's map: its changed zones (a removed one as it was), its gaps, and the open reports it moves."""
@@ -230,7 +230,7 @@ def draft_map(draft_id: int) -> ResponseReturnValue:
     return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
 
 
-@bp.post("/layers/drafts/<int(max=2147483647):draft_id>/suggestions")
+@bp.post(f"/layers/drafts/<int(max={MAX_ID}):draft_id>/suggestions")
 @staff_only(Role.PLANNER)
 def draft_suggestions(draft_id: int) -> ResponseReturnValue:
     """Add the chosen gaps' suggestions to the draft."""
@@ -245,7 +245,7 @@ def draft_suggestions(draft_id: int) -> ResponseReturnValue:
     return _accept(row, gap_ids)
 
 
-@bp.post("/layers/drafts/<int(max=2147483647):draft_id>/publish")
+@bp.post(f"/layers/drafts/<int(max={MAX_ID}):draft_id>/publish")
 @staff_only(Role.PLANNER)
 def publish(draft_id: int) -> ResponseReturnValue:
     """Make the draft current, with a note; then a dispatcher chooses about the reports it moved."""
@@ -260,7 +260,7 @@ def publish(draft_id: int) -> ResponseReturnValue:
     return redirect(url_for(".publication", publication_id=publication.id), 303)
 
 
-@bp.post("/layers/drafts/<int(max=2147483647):draft_id>/discard")
+@bp.post(f"/layers/drafts/<int(max={MAX_ID}):draft_id>/discard")
 @staff_only(Role.PLANNER)
 def discard(draft_id: int) -> ResponseReturnValue:
     """Drop a draft (kept in the database, marked discarded)."""
@@ -289,7 +289,7 @@ def rollback(version: str) -> ResponseReturnValue:
     return redirect(url_for(".publication", publication_id=publication.id), 303)
 
 
-@bp.get("/layers/publications/<int(max=2147483647):publication_id>")
+@bp.get(f"/layers/publications/<int(max={MAX_ID}):publication_id>")
 @staff_only(Role.PLANNER, Role.DISPATCHER)
 def publication(publication_id: int) -> ResponseReturnValue:
     """A publication: who, when, why, what changed, and the open reports it moved (a dispatcher reassigns them)."""
@@ -302,7 +302,7 @@ def publication(publication_id: int) -> ResponseReturnValue:
                            is_current=row.version == current_layer().version, form=ChoiceForm())
 
 
-@bp.post("/layers/publications/<int(max=2147483647):publication_id>/reassign")
+@bp.post(f"/layers/publications/<int(max={MAX_ID}):publication_id>/reassign")
 @staff_only(Role.DISPATCHER)
 def reassign(publication_id: int) -> ResponseReturnValue:
     """Reassign the ticked reports to the owners the publication gives them."""

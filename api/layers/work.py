@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from api.layers.analysis import Analyses
 from zones.config import RoutingConfig
@@ -21,6 +22,7 @@ class LayerWork:
     analyses: Analyses  # the analysis thread
     wait_s: float  # how long a request waits for an analysis before it is told to retry
     kept_drafts: dict[str, ZoneLayer]  # the draft layers this worker has loaded, by version
+    kept_comparisons: dict[tuple[str, str, str], Any]  # a draft's changes and moved reports, by (draft, current, open reports)
     install: Callable[[ZoneLayer], None]  # makes a layer the one this worker routes with
 
     def coverage(self, layer: ZoneLayer) -> Coverage:

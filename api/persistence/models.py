@@ -42,6 +42,9 @@ class Base(DeclarativeBase):
     """Declarative base of the service's tables."""
 
 KEY_LENGTH = 200  # characters of a client_ref or an Idempotency-Key
+CODE_LENGTH = 64  # characters of a code: a category, a unit, a zone, a test point, an area
+CONTACT_LENGTH = 200  # characters of a reporter's contact
+MAX_ID = 2**31 - 1  # the largest row id (a 32-bit integer column on every database)
 PUBLIC_REF_LENGTH = 14  # characters of a report's public reference, e.g. K7QH-3MXP-9D2A
 
 
@@ -60,24 +63,24 @@ class Report(Base):
     input_lon: Mapped[float] = mapped_column(Float)
     input_lat: Mapped[float] = mapped_column(Float)
     accuracy_m: Mapped[float | None] = mapped_column(Float)
-    category: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(CODE_LENGTH))
     description: Mapped[str] = mapped_column(Text, default="")
     photos: Mapped[list[str]] = mapped_column(JSON, default=list)
     source: Mapped[str] = mapped_column(String(16))
-    reporter_contact: Mapped[str | None] = mapped_column(String(200))
+    reporter_contact: Mapped[str | None] = mapped_column(String(CONTACT_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     state: Mapped[str] = mapped_column(String(16), index=True)
-    unit_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    unit_id: Mapped[str | None] = mapped_column(String(CODE_LENGTH), index=True)
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     route_status: Mapped[str] = mapped_column(String(16))
     rule: Mapped[str] = mapped_column(String(16))
-    zone_id: Mapped[str | None] = mapped_column(String(64))
+    zone_id: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
     co_owner_unit_ids: Mapped[str] = mapped_column(String(400), default="")
     candidate_unit_ids: Mapped[str] = mapped_column(String(400), default="")
     distance_m: Mapped[float | None] = mapped_column(Float)
-    test_point_id: Mapped[str | None] = mapped_column(String(64))
-    area_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    test_point_id: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
+    area_id: Mapped[str | None] = mapped_column(String(CODE_LENGTH), index=True)
     zone_version: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text)
     row_version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic lock: concurrent moves conflict
@@ -116,7 +119,7 @@ class Transition(Base):
     action: Mapped[str] = mapped_column(String(32))
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str] = mapped_column(String(16))
-    unit_id: Mapped[str | None] = mapped_column(String(64))
+    unit_id: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
     actor: Mapped[str] = mapped_column(String(100))
     note: Mapped[str] = mapped_column(Text, default="")
     evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -134,7 +137,7 @@ class Support(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    reporter_contact: Mapped[str | None] = mapped_column(String(200))  # private, erased after the retention age like a report's
+    reporter_contact: Mapped[str | None] = mapped_column(String(CONTACT_LENGTH))  # private, erased after the retention age like a report's
     source: Mapped[str] = mapped_column(String(16))
 
 
@@ -146,7 +149,7 @@ class Token(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16))
-    unit_id: Mapped[str | None] = mapped_column(String(64))
+    unit_id: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
     label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -161,7 +164,7 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(16))
-    unit_id: Mapped[str | None] = mapped_column(String(64))
+    unit_id: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -255,7 +258,7 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     event: Mapped[str] = mapped_column(String(32))
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
-    unit_id: Mapped[str | None] = mapped_column(String(64))
+    unit_id: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
     payload: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16), index=True)  # pending, sent, failed, no_webhook
@@ -270,9 +273,9 @@ class Webhook(Base):
 
     __tablename__ = "webhooks"
 
-    unit_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(String(CODE_LENGTH), primary_key=True)
     url: Mapped[str] = mapped_column(String(500))
-    secret: Mapped[str | None] = mapped_column(String(200))  # signs each body (HMAC-SHA256) when set
+    secret: Mapped[str | None] = mapped_column(String(CONTACT_LENGTH))  # signs each body (HMAC-SHA256) when set
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

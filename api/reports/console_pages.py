@@ -23,7 +23,7 @@ from api.auth.sessions import staff_only
 from api.layers import drafts
 from api.layers.live import current_layer
 from api.persistence.clock import now
-from api.persistence.models import Report
+from api.persistence.models import MAX_ID, Report
 from api.reports import citizens, console, form_photos, services
 from api.web import parsing
 from api.web.forms import DISPUTE_REASONS, ActionForm
@@ -111,7 +111,7 @@ def _page(report: Report, form: ActionForm, errors: dict[str, str] | None = None
     return render_template("console_report.html", **context), status
 
 
-@bp.get("/reports/<int(max=2147483647):report_id>")
+@bp.get(f"/reports/<int(max={MAX_ID}):report_id>")
 @staff_only(Role.DISPATCHER, Role.PLANNER, Role.UNIT)
 def report_page(report_id: int) -> ResponseReturnValue:
     """A report with everything a dispatcher, planner or its unit needs, and the caller's actions."""
@@ -138,7 +138,7 @@ def _needs(action: Action, form: ActionForm, report: Report) -> tuple[dict[str, 
     return errors, original
 
 
-@bp.post("/reports/<int(max=2147483647):report_id>")
+@bp.post(f"/reports/<int(max={MAX_ID}):report_id>")
 @staff_only(Role.DISPATCHER, Role.UNIT)
 def act(report_id: int) -> ResponseReturnValue:
     """Take one action on the report from its page; errors come back in the page, a change made

@@ -18,7 +18,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from api.layers.live import current_layer
-from api.persistence.models import Report
+from api.persistence.models import CODE_LENGTH, CONTACT_LENGTH, MAX_ID, Report
 from api.reports import services
 from api.web import parsing, ratelimit
 from api.web.errors import ApiError, status_of
@@ -29,8 +29,7 @@ bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 JURISDICTIONS = ["370214", "chengyang", "城阳区"]
 REQUEST_IDS = r"\d{1,9}(,\d{1,9})*"
 STATUS_FILTERS = ["open", "closed", "open,closed", "closed,open"]
-MAX_ID = 2**31 - 1  # the largest report id the database holds
-CONTACT_PART = 49  # first name, last name, email, phone: together they fit the 200 characters kept
+CONTACT_PART = (CONTACT_LENGTH - 3) // 4  # first name, last name, email, phone: with their separators, the characters kept
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -118,7 +117,7 @@ def create_request() -> ResponseReturnValue:
     contact = " ".join(p for p in parts if p) or None
     item = services.Submission(
         location=parsing.location({"lon": values.get("long"), "lat": values.get("lat"), "crs": "wgs84"}),
-        category=parsing.text(values.get("service_code"), "service_code", max_length=64) or "",
+        category=parsing.text(values.get("service_code"), "service_code", max_length=CODE_LENGTH) or "",
         description=parsing.text(values.get("description"), "description", required=False) or "",
         photos=parsing.photos([values["media_url"]] if values.get("media_url") else None),
         source="citizen",

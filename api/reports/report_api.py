@@ -15,7 +15,7 @@ from api.auth.callers import require
 from api.auth.roles import Caller, Role
 from api.layers.live import current_layer
 from api.persistence.clock import iso, now
-from api.persistence.models import KEY_LENGTH, Report
+from api.persistence.models import CODE_LENGTH, CONTACT_LENGTH, KEY_LENGTH, MAX_ID, Report
 from api.reports import citizens, services
 from api.web import parsing, ratelimit
 from api.web.errors import ApiError
@@ -26,7 +26,6 @@ from zones.workflow import State
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
 ANY = (Role.DISPATCHER, Role.PLANNER, Role.UNIT, Role.PUBLIC)
 STAFF = (Role.DISPATCHER, Role.PLANNER, Role.UNIT)
-MAX_ID = 2**31 - 1  # the largest report id the database holds
 
 
 def report_json(report: Report, caller: Caller, *, history: bool = False) -> dict[str, Any]:
@@ -87,11 +86,11 @@ def submit() -> ResponseReturnValue:
     data = _body()
     item = services.Submission(
         location=parsing.location(data, strict=True),
-        category=parsing.text(data.get("category"), "category", max_length=64) or "",
+        category=parsing.text(data.get("category"), "category", max_length=CODE_LENGTH) or "",
         description=parsing.text(data.get("description"), "description", required=False) or "",
         photos=parsing.photos(data.get("photos")),
         source=parsing.source(data.get("source")),
-        reporter_contact=parsing.text(data.get("reporter_contact"), "reporter_contact", required=False, max_length=200),
+        reporter_contact=parsing.text(data.get("reporter_contact"), "reporter_contact", required=False, max_length=CONTACT_LENGTH),
         client_ref=parsing.text(data.get("client_ref"), "client_ref", required=False, max_length=KEY_LENGTH),
     )
     key = parsing.idempotency_key(request.headers.get("Idempotency-Key"))
@@ -169,7 +168,7 @@ def move(report_id: int) -> ResponseReturnValue:
         g.db, current_layer(), report, caller, action,
         note=parsing.text(data.get("note"), "note", required=False) or "",
         evidence=parsing.photos(data.get("evidence"), "evidence"),
-        unit_id=parsing.text(data.get("unit_id"), "unit_id", required=False, max_length=64),
+        unit_id=parsing.text(data.get("unit_id"), "unit_id", required=False, max_length=CODE_LENGTH),
         public_photos=parsing.photos(data["public_photos"], "public_photos") if "public_photos" in data else None,
         duplicate_of=original,
     )
@@ -183,7 +182,7 @@ def route_point() -> ResponseReturnValue:
     require(*ANY)
     args = request.args
     location = parsing.location(args.to_dict())
-    category = parsing.text(args.get("category"), "category", max_length=64) or ""
+    category = parsing.text(args.get("category"), "category", max_length=CODE_LENGTH) or ""
     return jsonify(services.decide(current_layer(), current_app.config["ROUTING"], location, category).as_json())
 
 

@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from api.layers.coverage_tables import DOWNLOADS
 from api.layers.live import current_layer
 from api.layers.upload_reader import UPLOAD_FIELDS
+from api.persistence.models import CODE_LENGTH, CONTACT_LENGTH, KEY_LENGTH, MAX_ID
 from api.reports.open311 import CONTACT_PART, JURISDICTIONS, REQUEST_IDS, STATUS_FILTERS
 from api.reports.services import NEEDS_NOTE
 from api.web import parsing
@@ -30,7 +31,7 @@ CRS = InputCRS.values()
 BBOX = f"^{parsing.BBOX}$"
 LON, LAT = CHINA_LON, CHINA_LAT
 NO_NUL = "^[^\u0000]*$"  # no text column stores a NUL character
-TEXT = {"type": "string", "maxLength": 2000, "nullable": True, "pattern": NO_NUL}
+TEXT = {"type": "string", "maxLength": parsing.MAX_TEXT, "nullable": True, "pattern": NO_NUL}
 
 
 def _op(summary: str, *, params: list[dict[str, Any]] | None = None, body: str | None = None, ok: str = "200", schema: str | None = None,
@@ -115,21 +116,21 @@ def _schemas(categories: list[str]) -> dict[str, Any]:
         "NewReport": _obj(
             ["lon", "lat", "category"],
             lon={"type": "number", "minimum": LON[0], "maximum": LON[1]}, lat={"type": "number", "minimum": LAT[0], "maximum": LAT[1]},
-            crs={"type": "string", "enum": [*CRS, None], "nullable": True}, accuracy_m={"type": "number", "minimum": 0, "maximum": 100000, "nullable": True},
+            crs={"type": "string", "enum": [*CRS, None], "nullable": True}, accuracy_m={"type": "number", "minimum": 0, "maximum": parsing.MAX_ACCURACY_M, "nullable": True},
             category={"type": "string", "enum": categories}, description=TEXT,
-            photos={"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 500, "pattern": NO_NUL}, "nullable": True},
+            photos={"type": "array", "maxItems": parsing.MAX_REFS, "items": {"type": "string", "maxLength": parsing.MAX_REF, "pattern": NO_NUL}, "nullable": True},
             source={"type": "string", "enum": [*ReportSource.values(), None], "nullable": True},
-            reporter_contact={"type": "string", "maxLength": 200, "nullable": True, "pattern": NO_NUL},
-            client_ref={"type": "string", "maxLength": 200, "nullable": True, "pattern": NO_NUL},
+            reporter_contact={"type": "string", "maxLength": CONTACT_LENGTH, "nullable": True, "pattern": NO_NUL},
+            client_ref={"type": "string", "maxLength": KEY_LENGTH, "nullable": True, "pattern": NO_NUL},
         ),
         "Transition": {"type": "object", "required": ["action"], "properties": {
             "action": {"type": "string", "enum": [*ACTIONS_PLAIN, *ACTIONS_WITH_NOTE, "reassign", "publish"]}, "note": TEXT,
-            "evidence": {"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 500, "pattern": NO_NUL}, "nullable": True},
-            "unit_id": {"type": "string", "maxLength": 64, "nullable": True, "pattern": NO_NUL},
-            "public_photos": {"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 500, "pattern": NO_NUL},
+            "evidence": {"type": "array", "maxItems": parsing.MAX_REFS, "items": {"type": "string", "maxLength": parsing.MAX_REF, "pattern": NO_NUL}, "nullable": True},
+            "unit_id": {"type": "string", "maxLength": CODE_LENGTH, "nullable": True, "pattern": NO_NUL},
+            "public_photos": {"type": "array", "maxItems": parsing.MAX_REFS, "items": {"type": "string", "maxLength": parsing.MAX_REF, "pattern": NO_NUL},
                               "description": "publish only: which of the report's photos and rectification evidence the public board shows "
                                              "(default: the rectification evidence)"},
-            "duplicate_of": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1,
+            "duplicate_of": {"type": "integer", "minimum": 1, "maximum": MAX_ID,
                              "description": "mark_duplicate only: the original report, which takes this one's reporter and +1s"}},
             "anyOf": [  # reasons and targets some actions need; photos are published by publish alone
                 {**_obj(action={"enum": ACTIONS_PLAIN}), "not": {"anyOf": [{"required": ["public_photos"]}, {"required": ["duplicate_of"]}]}},
@@ -167,9 +168,9 @@ def _schemas(categories: list[str]) -> dict[str, Any]:
         "Any": {},
         "GapIds": _obj(["gap_ids"], gap_ids={"type": "array", "minItems": 1, "maxItems": 500, "items": {"type": "string", "maxLength": 32, "pattern": NO_NUL}},
                        outline={"type": "object", "description": "one gap only: the zone's outline as a GeoJSON polygon (WGS84) instead of the gap's"},
-                       unit_id={"type": "string", "maxLength": 64, "pattern": NO_NUL, "description": "one gap only: its owner instead of the suggested one"}),
-        "Note": _obj(["note"], note={"type": "string", "minLength": 1, "maxLength": 2000, "pattern": NO_NUL}),
-        "ReportIds": _obj(["report_ids"], report_ids={"type": "array", "maxItems": 10000, "items": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}),
+                       unit_id={"type": "string", "maxLength": CODE_LENGTH, "pattern": NO_NUL, "description": "one gap only: its owner instead of the suggested one"}),
+        "Note": _obj(["note"], note={"type": "string", "minLength": 1, "maxLength": parsing.MAX_TEXT, "pattern": NO_NUL}),
+        "ReportIds": _obj(["report_ids"], report_ids={"type": "array", "maxItems": 10000, "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}),
     }
 
 
@@ -177,14 +178,14 @@ def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
     """The OpenAPI 3.0 document; ``categories`` are the report category codes of the current
     layer, ``basemaps`` the basemaps the coverage map offers."""
     location = [_q("lon", "number", True, minimum=LON[0], maximum=LON[1]), _q("lat", "number", True, minimum=LAT[0], maximum=LAT[1]), _q("crs", enum=CRS),
-                _q("accuracy_m", "number", minimum=0, maximum=100000)]
-    page = [_q("limit", "integer", minimum=1, maximum=500), _q("offset", "integer", minimum=0, maximum=10**12)]
+                _q("accuracy_m", "number", minimum=0, maximum=parsing.MAX_ACCURACY_M)]
+    page = [_q("limit", "integer", minimum=1, maximum=parsing.MAX_PAGE), _q("offset", "integer", minimum=0, maximum=parsing.MAX_OFFSET)]
     jurisdiction = _q("jurisdiction_id", enum=JURISDICTIONS)
     o311 = {"secured": False, "error": OPEN311_ERROR}
     html = {"secured": False, "content": "text/html", "errors": ()}
-    report_id = _path("report_id", "integer", minimum=1, maximum=2**31 - 1)
-    request_id = _path("request_id", "integer", minimum=1, maximum=2**31 - 1)
-    draft_id, publication_id = (_path(name, "integer", minimum=1, maximum=2**31 - 1) for name in ("draft_id", "publication_id"))
+    report_id = _path("report_id", "integer", minimum=1, maximum=MAX_ID)
+    request_id = _path("request_id", "integer", minimum=1, maximum=MAX_ID)
+    draft_id, publication_id = (_path(name, "integer", minimum=1, maximum=MAX_ID) for name in ("draft_id", "publication_id"))
     return {
         "openapi": "3.0.3",
         "info": {"title": "zonemap", "version": "1.0", "description": "三定三包责任区、测评点位与随手拍问题派单 Responsibility zones, test points and citizen reports"},
@@ -236,7 +237,7 @@ def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
                                                      content="application/geo+json", secured=False, errors=())},
             "/api/v1/reports": {
                 "post": _replayable(_op("Submit a report: validated, routed, stored, dispatched", body="NewReport", ok="201", schema="Report",
-                                        params=[{"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 200}}],
+                                        params=[{"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": KEY_LENGTH}}],
                                         errors=("400", "401", "403", "409", "413", "422", "429"))),
                 "get": _op("List reports", schema="ReportPage", errors=("401", "403", "422"), params=[
                     _q("status", enum=STATES), _q("decision", enum=DECISIONS), _q("unit", pattern=NO_NUL), _q("category", pattern=NO_NUL), _q("area", pattern=NO_NUL), _q("bbox", pattern=BBOX),
@@ -294,8 +295,8 @@ def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
                          "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": _obj(
                              ["service_code", "lat", "long"], jurisdiction_id={"type": "string", "enum": JURISDICTIONS}, api_key={"type": "string"},
                              service_code={"type": "string", "enum": categories}, lat={"type": "number", "minimum": LAT[0], "maximum": LAT[1]},
-                             long={"type": "number", "minimum": LON[0], "maximum": LON[1]}, description={"type": "string", "maxLength": 2000, "pattern": NO_NUL},
-                             media_url={"type": "string", "maxLength": 500, "pattern": NO_NUL}, **{name: {"type": "string", "maxLength": CONTACT_PART, "pattern": NO_NUL} for name in ("first_name", "last_name", "email", "phone")})}}}},
+                             long={"type": "number", "minimum": LON[0], "maximum": LON[1]}, description={"type": "string", "maxLength": parsing.MAX_TEXT, "pattern": NO_NUL},
+                             media_url={"type": "string", "maxLength": parsing.MAX_REF, "pattern": NO_NUL}, **{name: {"type": "string", "maxLength": CONTACT_PART, "pattern": NO_NUL} for name in ("first_name", "last_name", "email", "phone")})}}}},
             },
             "/open311/v2/requests/{request_id}.json": {"get": _op("Open311 request, as a one-element list", schema="Any", params=[request_id, jurisdiction], errors=("404",), **o311)},
             "/open311/v2/request/{request_id}.json": {"get": _op("Open311 request (singular path of the contract)", schema="Any", params=[request_id, jurisdiction], errors=("404",), **o311)},
@@ -305,7 +306,7 @@ def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
             "/ogc/collections": {"get": _op("Collections", schema="Any", secured=False, errors=())},
             "/ogc/collections/{collection}": {"get": _op("One collection", schema="Any", secured=False, params=[_path("collection")], errors=("404",))},
             "/ogc/collections/{collection}/items": {"get": _op("Features (GeoJSON)", schema="FeatureCollection", content="application/geo+json", secured=False, params=[
-                _path("collection"), _q("bbox", pattern=BBOX), _q("limit", "integer", minimum=1, maximum=10000), _q("offset", "integer", minimum=0, maximum=10**12)],
+                _path("collection"), _q("bbox", pattern=BBOX), _q("limit", "integer", minimum=1, maximum=10000), _q("offset", "integer", minimum=0, maximum=parsing.MAX_OFFSET)],
                 errors=("404", "422"))},
             "/ogc/collections/{collection}/items/{feature_id}": {"get": _op("One feature", schema="Feature", content="application/geo+json", secured=False,
                                                                               params=[_path("collection"), _path("feature_id")], errors=("404",))},

@@ -14,6 +14,13 @@ from geodata.crs import InputCRS
 from zones.config import CHINA_LAT, CHINA_LON
 from zones.enums import ReportSource
 
+MAX_TEXT = 2000  # characters of a description or a note
+MAX_REF = 500  # characters of a photo reference
+MAX_REFS = 20  # photo references in one list
+MAX_ACCURACY_M = 100_000  # the largest GPS accuracy accepted, in metres
+MAX_PAGE = 500  # items in one page of a list
+MAX_OFFSET = 10**12
+
 
 def _bad(field: str, message: str) -> ApiError:
     return ApiError(422, f"{field}: {message}", errors=[{"field": field, "message": message}])
@@ -40,7 +47,7 @@ def number(value: Any, field: str, *, low: float | None = None, high: float | No
     return out
 
 
-def text(value: Any, field: str, *, required: bool = True, max_length: int = 2000) -> str | None:
+def text(value: Any, field: str, *, required: bool = True, max_length: int = MAX_TEXT) -> str | None:
     """A string of bounded length."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -92,7 +99,7 @@ def location(data: dict[str, Any], *, strict: bool = False) -> Location:
     number(lon, "lon", low=CHINA_LON[0], high=CHINA_LON[1])
     number(lat, "lat", low=CHINA_LAT[0], high=CHINA_LAT[1])
     crs = choice(data.get("crs"), "crs", InputCRS.values(), default=InputCRS.WGS84.value)
-    accuracy = number(data.get("accuracy_m"), "accuracy_m", low=0, high=100_000, required=False, strict=strict)
+    accuracy = number(data.get("accuracy_m"), "accuracy_m", low=0, high=MAX_ACCURACY_M, required=False, strict=strict)
     return Location(lon, lat, crs, accuracy)
 
 
@@ -112,8 +119,8 @@ def photos(value: Any, field: str = "photos") -> list[str]:
     """A list of photo references (strings)."""
     if value is None:
         return []
-    if not isinstance(value, list) or not all(isinstance(p, str) and len(p) <= 500 for p in value) or len(value) > 20:
-        raise _bad(field, "must be a list of at most 20 photo references (strings)")
+    if not isinstance(value, list) or not all(isinstance(p, str) and len(p) <= MAX_REF for p in value) or len(value) > MAX_REFS:
+        raise _bad(field, f"must be a list of at most {MAX_REFS} photo references (strings)")
     for ref in value:
         _storable(ref, field)
     return value
@@ -178,9 +185,6 @@ def page_number(value: str | None) -> int:
     return int(value) if value and value.isdigit() and 0 < int(value) < 10**6 else 1
 
 
-MAX_OFFSET = 10**12
-
-
-def paging(args: dict[str, Any], *, most: int = 500, default: int = 50) -> tuple[int, int]:
+def paging(args: dict[str, Any], *, most: int = MAX_PAGE, default: int = 50) -> tuple[int, int]:
     """``limit`` (1–``most``) and ``offset``."""
     return integer(args.get("limit"), "limit", low=1, high=most, default=default), integer(args.get("offset"), "offset", low=0, high=MAX_OFFSET, default=0)
