@@ -33,6 +33,23 @@ def service_app(data_dir: Path | None) -> Any:
     return app
 
 
+def service_database(data_dir: Path | None) -> Any:
+    """The service's database as configured (environment, ``--data-dir``), migrated, for the
+    commands that need nothing else (accounts, tokens): they answer in a second, without loading
+    and indexing the zone layer. Its connections are closed when the command ends."""
+    from flask import Flask
+
+    from api.persistence import Database, migrate
+    from api.web.config import configure
+
+    settings = Flask("zonemap")
+    configure(settings, {"DATA_DIR": str(data_dir)} if data_dir else None)
+    database = Database(settings.config["DATABASE_URL"])
+    migrate(database.engine)
+    click.get_current_context().call_on_close(database.engine.dispose)
+    return database
+
+
 @click.group()
 @click.version_option(package_name="zonemap")
 def main() -> None:

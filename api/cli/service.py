@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from api.cli.common import DATA_DIR_ENV, fail, main, service_app
+from api.cli.common import DATA_DIR_ENV, fail, main, service_app, service_database
 
 
 @main.command()
@@ -63,10 +63,14 @@ def user_create(username: str, role: str, unit_id: str | None, password_stdin: b
     from api.auth.accounts import AccountError, create_user
 
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else ""
-    app = service_app(data_dir)
-    with app.extensions["zonemap.db"].session() as session:
+    if unit_id:  # its unit must be one the current layer knows
+        app = service_app(data_dir)
+        database, layer = app.extensions["zonemap.db"], app.extensions["zonemap.layer"]
+    else:
+        database, layer = service_database(data_dir), None
+    with database.session() as session:
         try:
-            create_user(session, app.extensions["zonemap.layer"], username, role, password, unit_id)
+            create_user(session, layer, username, role, password, unit_id)
         except AccountError as err:
             fail(str(err), 2)
     click.echo(f"created {role} account {username}{' for unit ' + unit_id if unit_id else ''}")
@@ -79,8 +83,7 @@ def user_list(data_dir: Path | None) -> None:
     from api.auth.accounts import all_users
     from api.persistence.clock import iso
 
-    app = service_app(data_dir)
-    with app.extensions["zonemap.db"].session() as session:
+    with service_database(data_dir).session() as session:
         for account in all_users(session):
             click.echo(f"{account.username}\t{account.role}\t{account.unit_id or '-'}\t{'active' if account.active else 'disabled'}\t"
                        f"{iso(account.last_login_at) or '-'}")
@@ -122,8 +125,7 @@ def _change_account(data_dir: Path | None, change: Callable[[Any], object], done
     """Apply ``change(session)`` to the accounts, failing with the `AccountError`'s message."""
     from api.auth.accounts import AccountError
 
-    app = service_app(data_dir)
-    with app.extensions["zonemap.db"].session() as session:
+    with service_database(data_dir).session() as session:
         try:
             change(session)
         except AccountError as err:
@@ -145,8 +147,7 @@ def token_create(role: str, unit_id: str | None, label: str, data_dir: Path | No
     """Create a token; it is printed once, on the last line, and stored hashed."""
     from api.auth.callers import create_token
 
-    app = service_app(data_dir)
-    with app.extensions["zonemap.db"].session() as session:
+    with service_database(data_dir).session() as session:
         try:
             value = create_token(session, role, unit_id, label)
         except ValueError as err:
