@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Self
 
-from zones.findings import finding_message
+from zones.findings import finding_message, shown
 
 if TYPE_CHECKING:
     from zones.schema import ValidationReport
@@ -28,8 +28,8 @@ class ZonemapError(Exception):
     @classmethod
     def of(cls, code: str, **params: Any) -> Self:
         """The error of a finding: its code and the values found (shown as text)."""
-        shown = {name: str(value) for name, value in params.items()}
-        return cls(finding_message(code, shown), code=code, params=shown)
+        values = shown(params)
+        return cls(finding_message(code, values), code=code, params=values)
 
 
 class SchemaError(ZonemapError, ValueError):

@@ -8,6 +8,7 @@ parameters through its own catalogue (`api.layers.finding_text`). No text is eve
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 #: Code → the English text of the finding, with the parameters it names.
 FINDINGS: dict[str, str] = {
@@ -68,6 +69,11 @@ FINDINGS: dict[str, str] = {
     # anything a reader reports in its own words (a library's message), shown as written
     "as_written": "{text}",
 }
+
+
+def shown(params: Mapping[str, Any]) -> dict[str, str]:
+    """A finding's values as text (JSON, a page and a table column take them as they are)."""
+    return {name: str(value) for name, value in params.items()}
 
 
 def finding_message(code: str, params: Mapping[str, str]) -> str:

@@ -22,7 +22,7 @@ import shapely
 from zones.config import METRIC_CRS
 from zones.enums import Duty, LayerKind, TestPointType, ZoneKind
 from zones.errors import SchemaError, ZonemapError
-from zones.findings import finding_message
+from zones.findings import finding_message, shown
 
 Severity = Literal["error", "warning"]
 
@@ -68,11 +68,6 @@ class Problem:
         return f"{self.severity}: {prefix + ': ' if prefix else ''}{self.message}"
 
 
-def _shown(params: Mapping[str, Any]) -> dict[str, str]:
-    """A finding's values as text (JSON, a page and a table column take them as they are)."""
-    return {name: str(value) for name, value in params.items()}
-
-
 @dataclass
 class ValidationReport:
     """Every problem found in one layer, in the order found."""
@@ -99,11 +94,11 @@ class ValidationReport:
 
     def error(self, code: str, *, row: Any = None, feature_id: Any = None, field: str | None = None, **params: Any) -> None:
         """Record an error: its code, where it is, and the values found (shown as text)."""
-        self.problems.append(Problem("error", code, _shown(params), row, feature_id, field))
+        self.problems.append(Problem("error", code, shown(params), row, feature_id, field))
 
     def warning(self, code: str, *, row: Any = None, feature_id: Any = None, field: str | None = None, **params: Any) -> None:
         """Record a warning: its code, where it is, and the values found (shown as text)."""
-        self.problems.append(Problem("warning", code, _shown(params), row, feature_id, field))
+        self.problems.append(Problem("warning", code, shown(params), row, feature_id, field))
 
     def error_of(self, err: ZonemapError, *, row: Any = None, feature_id: Any = None, field: str | None = None) -> None:
         """Record a reader's error (its code and values) as an error of this layer."""

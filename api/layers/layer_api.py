@@ -195,7 +195,8 @@ def get_draft(draft_id: int) -> ResponseReturnValue:
         raise ApiError(404, f"no draft {draft_id}")
     body = _draft_json(draft)
     if draft.state == "open":
-        body["comparison"] = comparison_json(drafts.compare(g.db, current_layer(), drafts.draft_layer(draft, live.work()), live.work()))
+        work = live.work()
+        body["comparison"] = comparison_json(drafts.compare(g.db, current_layer(), drafts.draft_layer(draft, work), work))
     return jsonify(body)
 
 

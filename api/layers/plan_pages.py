@@ -202,8 +202,9 @@ def draft(draft_id: int) -> ResponseReturnValue:
     current = current_layer()
     comparison = layer = None
     if row.state == "open":
-        layer = drafts.draft_layer(row, live.work())
-        comparison = drafts.compare(g.db, current, layer, live.work())
+        work = live.work()
+        layer = drafts.draft_layer(row, work)
+        comparison = drafts.compare(g.db, current, layer, work)
     publication = g.db.scalars(select(LayerPublication).where(LayerPublication.draft_id == row.id)).first()
     draft_gaps = coverage_tables.gaps(layer, comparison.after).head(LIST_ROWS).to_dict("records") if comparison and layer else []
     return render_template("console_draft.html", draft=row, current=current.version, comparison=comparison, publication=publication,
@@ -221,8 +222,9 @@ def draft_map(draft_id: int) -> ResponseReturnValue:
     row = g.db.get(LayerDraft, draft_id)
     if row is None or row.state != "open":
         abort(404)
-    current, layer = current_layer(), drafts.draft_layer(row, live.work())
-    comparison = drafts.compare(g.db, current, layer, live.work())
+    work = live.work()
+    current, layer = current_layer(), drafts.draft_layer(row, work)
+    comparison = drafts.compare(g.db, current, layer, work)
     reports = g.db.execute(select(Report.id, Report.lon, Report.lat).where(Report.id.in_([int(i) for i in comparison.affected["report_id"]]))).all()
     body = {"changes": features_json(coverage_tables.changed_zones(current, layer, comparison.diff.zones), "key"),
             "gaps": features_json(coverage_tables.gaps(layer, comparison.after), "gap_id"), "overlaps": [], "test_points": [],
