@@ -26,6 +26,11 @@ FINDINGS: dict[str, str] = {
     "coordinates_out_of_range": "coordinates out of range (x {x}, y {y}): longitude must be within ±180 and latitude within ±90",
     "coordinates_not_finite": "coordinates are not finite numbers",
     "outside_china": "the whole layer lies outside China (bbox {bbox}); is the CRS right?",
+    # a reported place (`zones.intake`)
+    "point_not_finite": "lon={lon}, lat={lat} are not finite numbers",
+    "point_swapped": "lon={lon}, lat={lat} look swapped: lon is the longitude ({lon_range} in China)",
+    "point_outside_china": "lon={lon}, lat={lat} lies outside China (longitude {lon_range}, latitude {lat_range})",
+    "unknown_category": "unknown category {value}",
     # columns and values
     "missing_columns": "missing required columns {missing}; columns found: {found}",
     "missing_columns_mapped": "missing required columns {missing}; columns found: {found}. Map your own headers with a column mapping, e.g. 责任单位=unit_id",
@@ -38,7 +43,7 @@ FINDINGS: dict[str, str] = {
     "unknown_kind": "unknown kind {value} kept as given; known kinds: {known}",
     "unknown_point_type": "unknown test-point type {value} kept as given; known types: {known}",
     "bad_level": "level {value} is not one of {known}",
-    "bad_accuracy": "accuracy_m {value} is not a non-negative number of metres",
+    "bad_accuracy": "accuracy_m {value} is not a number of metres from 0 to {most}",
     "duty_or_department": "give exactly one of duty or department_unit_id",
     "unknown_duty": "unknown duty {value}; expected one of {known}",
     "bad_deadline": "deadline_hours {value} is not a positive number",

@@ -2,8 +2,9 @@
 
 The rules, in order (see DESIGN.md):
 
-1. Bad rows (coordinates that are not numbers or out of range, a negative accuracy, an
-   unknown category) → ``error`` with the reason; the rest of the batch goes on.
+1. Rows that cannot be routed (`zones.intake`: a place that is not a number, swapped or outside
+   China, an accuracy that is not 0 to 100 km, an empty or unknown category) → ``error`` with
+   every reason; the rest of the batch goes on.
 2. Outside the union of the areas → ``outside``: kept, nobody assigned.
 3. A category routed to a department → ``department``; the best covering zone (any duty) is
    recorded for context.
@@ -29,7 +30,7 @@ is measured in the layer's metric CRS.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
@@ -44,6 +45,7 @@ from zones.config import RoutingConfig
 from zones.decision import CORE_FIELDS, DECISION_FIELDS, Decision
 from zones.enums import Rule, Status
 from zones.errors import CRSError
+from zones.intake import refusals
 from zones.layer import DUTY_BITS, ZoneLayer
 
 #: The columns of a batch's decisions: the report's id, the decision proper, then its by-products.
@@ -164,27 +166,19 @@ def _set_lists(target: Coded, rows: Ints, matrix: Ints, layer: ZoneLayer) -> Cod
     return out, [*target[1], *texts]
 
 
-def _check_rows(b: _Batch, layer: ZoneLayer, raw_category: RawCategories) -> Ints:
-    """Rule 1: name what is wrong with bad rows; return the usable rows."""
-    with np.errstate(invalid="ignore"):
-        numeric = np.isfinite(b.lon) & np.isfinite(b.lat)
-        in_range = numeric & (np.abs(b.lon) <= 180) & (np.abs(b.lat) <= 90)
-        accuracy_ok = ~(b.accuracy < 0) & ~np.isinf(b.accuracy)
+def _check_rows(b: _Batch, layer: ZoneLayer, raw_category: RawCategories, refused: Mapping[int, str]) -> Ints:
+    """Rule 1: name what is wrong with rows that cannot be routed (`zones.intake`, or ``refused``
+    already by the caller with its reason); return the usable rows."""
     known = b.category >= 0
     b.duty = np.where(known, layer.category_duty[np.maximum(b.category, 0)], -1)
-    usable = in_range & accuracy_ok & known
-    for pos in np.flatnonzero(~usable).tolist():
-        problems = []
-        if not numeric[pos]:
-            problems.append(f"坐标不是有效数字（lon={float(b.lon[pos])!r}, lat={float(b.lat[pos])!r}）")
-        elif not in_range[pos]:
-            problems.append(f"坐标超出范围（lon={b.lon[pos]:g}, lat={b.lat[pos]:g}）")
-        if not accuracy_ok[pos]:
-            problems.append(f"定位精度 accuracy_m={float(b.accuracy[pos])!r} 不是非负数")
-        if not known[pos]:
-            problems.append(f"未知类别 {raw_category[pos]!r}")
-        b.errors[pos] = "无法派单：" + "；".join(problems)
+    for pos, found in refusals(b.lon, b.lat, b.accuracy, raw_category, known).items():
+        b.errors[pos] = "无法派单：" + "；".join(r.reason for r in found)
+    b.errors.update(refused)
     b.accuracy = np.where(np.isnan(b.accuracy), 0.0, b.accuracy)
+    if not b.errors:
+        return np.arange(b.n)
+    usable = np.ones(b.n, dtype=bool)
+    usable[list(b.errors)] = False
     return np.flatnonzero(usable)
 
 
@@ -466,10 +460,10 @@ def _reasons(b: _Batch, layer: ZoneLayer, config: RoutingConfig) -> tuple[Ints, 
 
 
 def _route_chunk(lon: Floats, lat: Floats, category: Ints, raw_category: RawCategories, accuracy: Floats, layer: ZoneLayer, config: RoutingConfig,
-                 with_reasons: bool) -> dict[str, Any]:
+                 with_reasons: bool, refused: Mapping[int, str]) -> dict[str, Any]:
     """Route one chunk; columns as arrays, or as (codes, categories) for the text columns."""
     b = _Batch(lon, lat, category, accuracy)
-    inside = _locate_areas(b, layer, _check_rows(b, layer, raw_category))
+    inside = _locate_areas(b, layer, _check_rows(b, layer, raw_category, refused))
     _route_uncovered(b, layer, config, _route_zones(b, layer, inside))
     _attach_test_points(b, layer, config, inside)
     reason = _reasons(b, layer, config) if with_reasons else (np.full(b.n, -1, dtype=np.int64), _Texts(np.empty(0, dtype=object), []))
@@ -529,6 +523,7 @@ def route(
     with_reasons: bool = True,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    refused: Mapping[int, str] | None = None,
 ) -> pd.DataFrame:
     """Route a batch of reports; one decision row per input row, in input order.
 
@@ -547,6 +542,8 @@ def route(
         Threads working on chunks of 250,000 rows (default: the CPU count).
     progress
         Called with the number of rows finished after each chunk.
+    refused
+        Rows (by position) the caller already refused, with the reason each decision gives.
 
     Returns
     -------
@@ -561,10 +558,12 @@ def route(
     category = layer.category_codes(raw)
     accuracy = pd.to_numeric(reports["accuracy_m"], errors="coerce").to_numpy(dtype=np.float64) if "accuracy_m" in reports.columns else np.full(n, np.nan)
     starts = list(range(0, n, CHUNK)) or [0]
+    refused = refused or {}
 
     def run(start: int) -> dict[str, Any]:
         end = start + CHUNK
-        part = _route_chunk(lon[start:end], lat[start:end], category[start:end], raw.array[start:end], accuracy[start:end], layer, config, with_reasons)
+        here = {pos - start: reason for pos, reason in refused.items() if start <= pos < end}
+        part = _route_chunk(lon[start:end], lat[start:end], category[start:end], raw.array[start:end], accuracy[start:end], layer, config, with_reasons, here)
         if progress is not None:
             progress(len(part["distance_m"]))
         return part
@@ -610,6 +609,7 @@ def route_one(
             layer,
             config or RoutingConfig(),
             True,
+            {},
         )
     finally:
         numba.set_num_threads(threads)

@@ -23,6 +23,7 @@ from zones.config import METRIC_CRS
 from zones.enums import Duty, LayerKind, TestPointType, ZoneKind
 from zones.errors import SchemaError, ZonemapError
 from zones.findings import finding_message, shown
+from zones.intake import accuracy_refusals
 
 Severity = Literal["error", "warning"]
 
@@ -393,11 +394,13 @@ def _check_areas(gdf: gpd.GeoDataFrame, ids: list[str | None], report: Validatio
 
 def _check_reports(gdf: gpd.GeoDataFrame, ids: list[str | None], report: ValidationReport) -> None:
     _require_text(gdf, "category", ids, report)
-    accuracy = pd.to_numeric(gdf["accuracy_m"], errors="coerce").to_numpy(dtype=np.float64)
-    given = [not _is_blank(v) for v in gdf["accuracy_m"].tolist()]
-    for pos in np.flatnonzero(np.asarray(given) & ~(accuracy >= 0)):
-        report.error("bad_accuracy", value=repr(gdf["accuracy_m"].iloc[pos]), row=pos + 1, feature_id=ids[pos], field="accuracy_m")
-    gdf["accuracy_m"] = accuracy
+    accuracy = pd.to_numeric(gdf["accuracy_m"], errors="coerce").to_numpy(dtype=np.float64, copy=True)
+    given = np.array([not _is_blank(v) for v in gdf["accuracy_m"].tolist()], dtype=bool)
+    accuracy[given & np.isnan(accuracy)] = np.inf  # given but not a number: refused as written
+    for pos, refusal in accuracy_refusals(accuracy).items():
+        value = repr(gdf["accuracy_m"].iloc[pos]) if np.isinf(accuracy[pos]) else refusal.params["value"]
+        report.error(refusal.code, row=pos + 1, feature_id=ids[pos], field=refusal.field, **{**refusal.params, "value": value})
+    gdf["accuracy_m"] = np.where(np.isinf(accuracy), np.nan, accuracy)
 
 
 _LAYER_CHECKS: dict[LayerKind, Callable[[gpd.GeoDataFrame, list[str | None], ValidationReport], None]] = {

@@ -13,15 +13,12 @@ from geodata.demo import DemoFiles
 from geodata.io import write_layer
 from geodata.load import LoadedLayer, load_categories, load_layer, load_scope, load_streets
 from zones.config import STORAGE_CRS, RoutingConfig
-from zones.decision import DECISION_FIELDS
-from zones.enums import LayerKind, Rule, Status
+from zones.enums import LayerKind
 from zones.layer import ZoneLayer
 from zones.router import DECISION_COLUMNS, EXTRA_COLUMNS, route
 from zones.schema import MAX_VERTICES
 
 OUTPUT_SUFFIXES = (".csv", ".geojson", ".gpkg")
-#: What a decision on a row that could not be read keeps (the rest is blank; status, rule and reason say why).
-KEPT_ON_ERROR = ("status", "rule", "reason", "zone_version")
 #: The categories of a layer loaded for coverage alone.
 NO_CATEGORIES = pd.DataFrame(columns=["code", "name_zh", "name_en", "group", "duty", "department_unit_id", "deadline_hours"])
 
@@ -83,21 +80,12 @@ def route_loaded(loaded: LoadedLayer, layer: ZoneLayer, config: RoutingConfig, *
         "category": frame["category"],
         "accuracy_m": frame["accuracy_m"],
     })
-    decisions = route(reports, layer, config, progress=progress)
     problems: dict[int, list[str]] = {}
     for problem in loaded.report.errors:
         if problem.row is not None:
             problems.setdefault(problem.row - 1, []).append(f"{problem.field}: {problem.message}" if problem.field else problem.message)
-    if problems:
-        rows = sorted(problems)
-        for column in DECISION_FIELDS:
-            if decisions[column].dtype != object and column not in ("distance_m", "deadline_hours"):
-                decisions[column] = decisions[column].astype(object)  # categorical text
-            if column not in KEPT_ON_ERROR:
-                decisions.loc[decisions.index[rows], column] = None
-        decisions.loc[decisions.index[rows], "status"] = Status.ERROR.value
-        decisions.loc[decisions.index[rows], "rule"] = Rule.ERROR.value
-        decisions.loc[decisions.index[rows], "reason"] = ["无法派单：" + "；".join(problems[r]) for r in rows]
+    refused = {row: "无法派单：" + "；".join(found) for row, found in problems.items()}
+    decisions = route(reports, layer, config, progress=progress, refused=refused)
     return gpd.GeoDataFrame(decisions, geometry=frame.geometry.where(is_point, None).to_numpy(), crs=STORAGE_CRS)
 
 

@@ -15,6 +15,7 @@ from api.auth.accounts import ACCOUNT_ROLES, MIN_PASSWORD, USERNAME
 from api.web.i18n import category_name, group_name, role_name
 from geodata.crs import InputCRS
 from zones.config import CHINA_LAT, CHINA_LON
+from zones.intake import MAX_ACCURACY_M
 from zones.layer import ZoneLayer
 
 #: Digits, spaces, +, - and brackets: a mobile or landline number as people write it.
@@ -46,7 +47,7 @@ class ReportForm(FlaskForm):
                                                   NumberRange(*CHINA_LON, _l("This point is not in China."))])
     lat = FloatField(_l("Latitude"), validators=[InputRequired(_l("Mark the spot on the map or use your location.")),
                                                  NumberRange(*CHINA_LAT, _l("This point is not in China."))])
-    accuracy_m = FloatField(validators=[Optional(), NumberRange(0, 100_000)])
+    accuracy_m = FloatField(validators=[Optional(), NumberRange(0, MAX_ACCURACY_M)])
     crs = HiddenField(default=InputCRS.WGS84.value)
     category = SelectField(_l("What is the problem?"), validators=[InputRequired(_l("Choose what kind of problem it is."))], validate_choice=True)
     description = TextAreaField(_l("A few words (optional)"), validators=[Optional(), Length(max=MAX_DESCRIPTION)],

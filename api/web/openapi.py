@@ -20,6 +20,7 @@ from maps.style import BASEMAPS
 from zones.config import CHINA_LAT, CHINA_LON
 from zones.decision import Decision
 from zones.enums import ReportSource, Status
+from zones.intake import MAX_ACCURACY_M
 from zones.workflow import Action, State
 
 PROBLEM = {"$ref": "#/components/responses/Problem"}
@@ -116,7 +117,7 @@ def _schemas(categories: list[str]) -> dict[str, Any]:
         "NewReport": _obj(
             ["lon", "lat", "category"],
             lon={"type": "number", "minimum": LON[0], "maximum": LON[1]}, lat={"type": "number", "minimum": LAT[0], "maximum": LAT[1]},
-            crs={"type": "string", "enum": [*CRS, None], "nullable": True}, accuracy_m={"type": "number", "minimum": 0, "maximum": parsing.MAX_ACCURACY_M, "nullable": True},
+            crs={"type": "string", "enum": [*CRS, None], "nullable": True}, accuracy_m={"type": "number", "minimum": 0, "maximum": MAX_ACCURACY_M, "nullable": True},
             category={"type": "string", "enum": categories}, description=TEXT,
             photos={"type": "array", "maxItems": parsing.MAX_REFS, "items": {"type": "string", "maxLength": parsing.MAX_REF, "pattern": NO_NUL}, "nullable": True},
             source={"type": "string", "enum": [*ReportSource.values(), None], "nullable": True},
@@ -178,7 +179,7 @@ def document(categories: list[str], basemaps: list[str]) -> dict[str, Any]:
     """The OpenAPI 3.0 document; ``categories`` are the report category codes of the current
     layer, ``basemaps`` the basemaps the coverage map offers."""
     location = [_q("lon", "number", True, minimum=LON[0], maximum=LON[1]), _q("lat", "number", True, minimum=LAT[0], maximum=LAT[1]), _q("crs", enum=CRS),
-                _q("accuracy_m", "number", minimum=0, maximum=parsing.MAX_ACCURACY_M)]
+                _q("accuracy_m", "number", minimum=0, maximum=MAX_ACCURACY_M)]
     page = [_q("limit", "integer", minimum=1, maximum=parsing.MAX_PAGE), _q("offset", "integer", minimum=0, maximum=parsing.MAX_OFFSET)]
     jurisdiction = _q("jurisdiction_id", enum=JURISDICTIONS)
     o311 = {"secured": False, "error": OPEN311_ERROR}

@@ -11,13 +11,12 @@ from api.persistence.models import KEY_LENGTH
 from api.routing.location import Location
 from api.web.errors import ApiError
 from geodata.crs import InputCRS
-from zones.config import CHINA_LAT, CHINA_LON
 from zones.enums import ReportSource
+from zones.intake import refusals_of_one
 
 MAX_TEXT = 2000  # characters of a description or a note
 MAX_REF = 500  # characters of a photo reference
 MAX_REFS = 20  # photo references in one list
-MAX_ACCURACY_M = 100_000  # the largest GPS accuracy accepted, in metres
 MAX_PAGE = 500  # items in one page of a list
 MAX_OFFSET = 10**12
 
@@ -89,17 +88,16 @@ def choice(value: Any, field: str, allowed: list[str], default: str | None = Non
 
 
 def location(data: dict[str, Any], *, strict: bool = False) -> Location:
-    """``lon``, ``lat`` (within China), ``crs`` and ``accuracy_m`` of a request, with swapped
-    pairs named; ``strict`` for JSON bodies (numbers must be JSON numbers)."""
+    """``lon``, ``lat``, ``crs`` and ``accuracy_m`` of a request, refused as `zones.intake` refuses
+    a row (outside China, swapped, an accuracy beyond its range); ``strict`` for JSON bodies
+    (numbers must be JSON numbers)."""
     lon = number(data.get("lon"), "lon", strict=strict)
     lat = number(data.get("lat"), "lat", strict=strict)
     assert lon is not None and lat is not None
-    if CHINA_LAT[0] <= lon <= CHINA_LAT[1] and CHINA_LON[0] <= lat <= CHINA_LON[1]:
-        raise _bad("lon", f"lon={lon:g}, lat={lat:g} look swapped: lon is the longitude ({CHINA_LON[0]:g}–{CHINA_LON[1]:g} in China)")
-    number(lon, "lon", low=CHINA_LON[0], high=CHINA_LON[1])
-    number(lat, "lat", low=CHINA_LAT[0], high=CHINA_LAT[1])
     crs = choice(data.get("crs"), "crs", InputCRS.values(), default=InputCRS.WGS84.value)
-    accuracy = number(data.get("accuracy_m"), "accuracy_m", low=0, high=MAX_ACCURACY_M, required=False, strict=strict)
+    accuracy = number(data.get("accuracy_m"), "accuracy_m", required=False, strict=strict)
+    for refusal in refusals_of_one(lon, lat, accuracy):
+        raise _bad(refusal.field, refusal.message)
     return Location(lon, lat, crs, accuracy)
 
 
