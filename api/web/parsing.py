@@ -1,11 +1,19 @@
-"""Pure parsers of request values: each raises `ApiError` (422) naming the field."""
+"""Pure parsers of request values: each raises `ApiError` (422) naming the field. JSON bodies
+are parsed by their models (`body`), built from the value types below, which the OpenAPI
+document reads as well."""
 
 from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from functools import cache
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, GetJsonSchemaHandler, StringConstraints, TypeAdapter, ValidationError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from api.persistence.models import KEY_LENGTH
 from api.routing.location import Location
@@ -19,6 +27,8 @@ MAX_REF = 500  # characters of a photo reference
 MAX_REFS = 20  # photo references in one list
 MAX_PAGE = 500  # items in one page of a list
 MAX_OFFSET = 10**12
+NO_NUL = "^[^\u0000]*$"  # no text column stores a NUL character
+NOT_BLANK = r"^[^\u0000]*\S[^\u0000]*$"
 
 
 def _bad(field: str, message: str) -> ApiError:
@@ -186,3 +196,68 @@ def page_number(value: str | None) -> int:
 def paging(args: dict[str, Any], *, most: int = MAX_PAGE, default: int = 50) -> tuple[int, int]:
     """``limit`` (1–``most``) and ``offset``."""
     return integer(args.get("limit"), "limit", low=1, high=most, default=default), integer(args.get("offset"), "offset", low=0, high=MAX_OFFSET, default=0)
+
+
+@dataclass(frozen=True)
+class Documented:
+    """More of a value's schema in the document than the parser checks by itself (a pattern the
+    value's validator enforces with a clearer message, a range `zones.intake` enforces)."""
+
+    extra: tuple[tuple[str, Any], ...]
+
+    def __init__(self, extra: dict[str, Any]) -> None:
+        object.__setattr__(self, "extra", tuple(extra.items()))  # hashable, as type metadata must be
+
+    def __get_pydantic_json_schema__(self, core: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {**handler(core), **dict(self.extra)}
+
+
+def _storable_text(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("contains a lone surrogate (\\ud800–\\udfff), which is not text") from None
+    return value
+
+
+def _present(value: str) -> str:
+    if not value.strip():
+        raise ValueError("is required")
+    return value.strip()
+
+
+def Text(most: int = MAX_TEXT, *, required: bool = False) -> Any:  # noqa: N802 - a type, spelt as one
+    """A string of at most ``most`` characters without NUL, stripped; ``required``: not blank
+    (else blank is no value)."""
+    if required:
+        return Annotated[str, StringConstraints(max_length=most), AfterValidator(_storable_text), AfterValidator(_present), Documented({"pattern": NOT_BLANK})]
+    return Annotated[str | None, StringConstraints(max_length=most), AfterValidator(lambda v: v and (_storable_text(v).strip() or None)), Documented({"pattern": NO_NUL})]
+
+
+Ref = Annotated[str, StringConstraints(max_length=MAX_REF), AfterValidator(_storable_text), Documented({"pattern": NO_NUL})]
+Refs = Annotated[list[Ref], Field(max_length=MAX_REFS)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+
+@cache
+def _adapter(model: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(model)
+
+
+def body(data: Any, model: Any) -> Any:
+    """``data`` (a request's JSON) as ``model`` (a pydantic model or union, strict: numbers are
+    JSON numbers); every error names its field."""
+    if not isinstance(data, dict):
+        raise ApiError(400, "the body must be a JSON object", errors=[{"field": "body", "message": "not a JSON object"}])
+    try:
+        return _adapter(model).validate_python(data, strict=True)
+    except ValidationError as err:
+        errors = []
+        for error in err.errors(include_url=False):  # a union's errors are placed under its tag (the action)
+            field = next((p for p in error["loc"] if isinstance(p, str) and p != data.get("action")), "action")
+            missing = error["type"] in ("missing", "union_tag_not_found")
+            errors.append({"field": field, "message": "is required" if missing else error["msg"].removeprefix("Value error, ")})
+        raise ApiError(422, f"{errors[0]['field']}: {errors[0]['message']}", errors=errors) from None
+

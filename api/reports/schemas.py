@@ -1,0 +1,184 @@
+"""What the reports' JSON endpoints take and answer: the request models parse the bodies
+(`api.web.parsing.body`), and with the answers they make the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.persistence.models import CODE_LENGTH, CONTACT_LENGTH, KEY_LENGTH, MAX_ID
+from api.reports.services import NEEDS_NOTE
+from api.web.parsing import Documented, Finite, Refs, Text
+from geodata.crs import InputCRS
+from zones.config import CHINA_LAT, CHINA_LON
+from zones.decision import Decision
+from zones.enums import ReportSource
+from zones.intake import MAX_ACCURACY_M
+from zones.workflow import Action, State
+
+# The place's range is `zones.intake`'s to enforce (naming a swapped pair); the document says it.
+Longitude = Annotated[Finite, Documented({"minimum": CHINA_LON[0], "maximum": CHINA_LON[1]})]
+Latitude = Annotated[Finite, Documented({"minimum": CHINA_LAT[0], "maximum": CHINA_LAT[1]})]
+Accuracy = Annotated[Finite | None, Documented({"minimum": 0, "maximum": MAX_ACCURACY_M})]
+
+
+class NewReport(BaseModel):
+    """A report to submit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lon: Longitude
+    lat: Latitude
+    crs: Literal[tuple(InputCRS.values())] | None = None
+    accuracy_m: Accuracy = None
+    category: Text(CODE_LENGTH, required=True)
+    description: Text() = None
+    photos: Refs | None = None
+    source: Literal[tuple(ReportSource.values())] | None = None
+    reporter_contact: Text(CONTACT_LENGTH) = None
+    client_ref: Text(KEY_LENGTH) = None
+
+    def location_fields(self) -> dict[str, Any]:
+        """The place as `api.web.parsing.location` reads it."""
+        return {"lon": self.lon, "lat": self.lat, "crs": self.crs, "accuracy_m": self.accuracy_m}
+
+
+NOTED = tuple(a.value for a in NEEDS_NOTE if a != Action.MARK_DUPLICATE)
+PLAIN = tuple(a for a in Action.values() if a not in {*NOTED, Action.MARK_DUPLICATE.value, Action.REASSIGN.value, Action.PUBLISH.value})
+Note = Text(required=True)
+UnitId = Text(CODE_LENGTH)
+RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class _Move(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: Text() = None
+    evidence: Refs | None = None
+    unit_id: UnitId = None
+
+
+class PlainMove(_Move):
+    """An action that needs nothing more (dispatch may name the unit)."""
+
+    action: Literal[PLAIN]
+
+
+class NotedMove(_Move):
+    """An action that needs a reason."""
+
+    action: Literal[NOTED]
+    note: Note
+
+
+class DuplicateMove(_Move):
+    """Mark a duplicate: the original takes this one's reporter and +1s."""
+
+    action: Literal["mark_duplicate"]
+    note: Note
+    duplicate_of: RecordId | None = None
+
+
+class ReassignMove(_Move):
+    """Send the report to another unit."""
+
+    action: Literal["reassign"]
+    unit_id: Text(CODE_LENGTH, required=True)
+
+
+class PublishMove(_Move):
+    """Publish the result; which photos the public board shows (default: the rectification evidence)."""
+
+    action: Literal["publish"]
+    public_photos: Refs | None = None
+
+
+Transition = Annotated[PlainMove | NotedMove | DuplicateMove | ReassignMove | PublishMove, Field(discriminator="action")]
+
+
+class Report(BaseModel):
+    """A report as its reader may see it (the reporter's contact: dispatchers only)."""
+
+    id: int
+    state: Literal[tuple(State.values())]
+    category: str
+    description: str = ""
+    unit_id: str | None = None
+    deadline_at: str | None = None
+    created_at: str = Field("", json_schema_extra={"format": "date-time"})
+    overdue: bool = False
+    allowed_actions: list[str] = []
+    decision: Decision
+
+
+class ReportPage(BaseModel):
+    """One page of reports."""
+
+    items: list[Report]
+    limit: int
+    offset: int
+    next: str = ""
+
+
+class RoutedPoint(BaseModel):
+    """Where the decision was made, in WGS84."""
+
+    lon: float
+    lat: float
+
+
+class Photo(BaseModel):
+    """A stored photo."""
+
+    id: str
+    url: str
+    content_type: str
+    width: int = 0
+    height: int = 0
+    bytes: int = 0
+
+
+class UnitFigures(BaseModel):
+    """A unit's figures."""
+
+    unit_id: str
+    unit_name: str = ""
+    dispatched: int = 0
+    rectified: int = 0
+    on_time_rate: float | None = None
+    mean_hours_to_rectify: float | None = None
+    rework_rate: float | None = None
+    overdue: int = 0
+
+
+class Units(BaseModel):
+    """Units ranked by on-time rate."""
+
+    items: list[UnitFigures]
+
+
+class Unit(BaseModel):
+    """A unit's zones, test points, reports and figures."""
+
+    unit_id: str
+    zones: list[dict[str, Any]]
+    test_points: list[dict[str, Any]] = []
+    reports: list[Report]
+    figures: UnitFigures
+
+
+class BoardItem(BaseModel):
+    """A published case, without personal data."""
+
+    id: int = 0
+    category: str = ""
+    reported_on: str = Field("", json_schema_extra={"format": "date"})
+
+
+class Board(BaseModel):
+    """The public board."""
+
+    items: list[BoardItem]
+    limit: int = 0
+    offset: int = 0
