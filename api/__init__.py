@@ -54,8 +54,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from api.layers import layer_api, live, map_pages, ogc, plan_pages
     from api.persistence import Database, migrate
     from api.reports import board_pages, citizen_pages, console_pages, open311, photo_api, photo_decoding, report_api, unit_pages
-    from api.web import assets, errors, front, i18n, openapi, ratelimit, security
+    from api.web import assets, contract, errors, front, i18n, openapi, ratelimit, security
     from api.web.config import body_limits, configure
+    from api.web.schemas import Health
 
     assets.check_installed()
     app = ZonemapFlask(__name__, template_folder="web/templates", static_folder="web/static")  # each feature's templates come with its blueprint
@@ -112,6 +113,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             session.close()
 
     @app.get("/healthz")
+    @contract.operation("Liveness and the zone-layer version", answer=Health, secured=False, errors=())
     def healthz() -> ResponseReturnValue:
         layer = live.current_layer()
         return jsonify({"status": "ok", "zone_version": layer.version, "zones": len(layer.zones), "worker": os.getpid()})

@@ -12,13 +12,16 @@ from api.auth import accounts
 from api.auth.roles import Caller, Role
 from api.auth.sessions import SessionUser, local_path, staff_only
 from api.layers.live import current_layer
-from api.web import ratelimit
+from api.web import contract, ratelimit
 from api.web.forms import AccountSwitchForm, LoginForm, UserForm
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@contract.page("The staff sign-in form", params=[contract.query("next")], method="GET")
+@contract.page("Sign in (a wrong name or password: the form again, saying so)", ("200", "303", "400", "422", "429"), form=contract.form_schema(LoginForm),
+               method="POST")
 def login() -> ResponseReturnValue:
     """The sign-in form; a wrong name or password says so and stores nothing."""
     form = LoginForm(next=request.args.get("next", ""))
@@ -36,6 +39,7 @@ def login() -> ResponseReturnValue:
 
 
 @bp.post("/logout")
+@contract.page("Sign out", ("303", "400"), form={"type": "object", "required": ["csrf_token"], "properties": {"csrf_token": {"type": "string"}}})
 def logout() -> ResponseReturnValue:
     """Sign out (a posted form, its CSRF token checked before this view runs) and go to the front door."""
     logout_user()
@@ -48,6 +52,7 @@ CONSOLES = {Role.DISPATCHER: "console.dispatch_console", Role.PLANNER: "plan.pla
 
 
 @bp.get("/console")
+@contract.page("Each role to its console (a unit to its own page)", ("302", "303", "403"))
 @staff_only(Role.DISPATCHER, Role.PLANNER, Role.UNIT, Role.ADMIN)
 def console() -> ResponseReturnValue:
     """Send each role to its own console."""
@@ -56,6 +61,8 @@ def console() -> ResponseReturnValue:
 
 
 @bp.route("/admin/users", methods=["GET", "POST"])
+@contract.page("The administrator's list of staff accounts", ("200", "302", "403"), method="GET")
+@contract.page("Create a staff account", ("303", "302", "400", "403", "422"), form=contract.form_schema(UserForm), method="POST")
 @staff_only(Role.ADMIN)
 def users() -> ResponseReturnValue:
     """Every account, and a form to create one."""
@@ -88,6 +95,7 @@ def _account_error(err: accounts.AccountError) -> str:
 
 
 @bp.post("/admin/users/<username>/<any(disable, enable):change>")
+@contract.page("Disable or enable a staff account", ("303", "302", "400", "403", "404"), form=contract.form_schema(AccountSwitchForm))
 @staff_only(Role.ADMIN)
 def switch(username: str, change: str) -> ResponseReturnValue:
     """Disable an account (its sessions end at their next request) or enable it again."""

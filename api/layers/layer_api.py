@@ -15,13 +15,14 @@ from werkzeug.datastructures import FileStorage
 
 from api.auth.callers import require
 from api.auth.roles import Role
-from api.layers import drafts, live, upload_reader
+from api.layers import drafts, live, schemas, upload_reader
 from api.layers.live import current_layer
 from api.layers.store import stored_layer
 from api.persistence.models import MAX_ID, LayerDraft, LayerPublication, LayerVersion
-from api.web import parsing
+from api.web import contract, parsing
 from api.web.errors import ApiError
 from api.web.geojson import PRIVATE, features_json
+from api.web.schemas import Feature, FeatureCollection
 from geodata.io import decode_text
 
 bp = Blueprint("layers", __name__, url_prefix="/api/v1")
@@ -42,6 +43,8 @@ def _zones_for(role: Role, unit_id: str | None) -> gpd.GeoDataFrame:
 
 
 @bp.get("/zones")
+@contract.operation("Zones as GeoJSON", answer=FeatureCollection, content=contract.GEOJSON, params=[contract.query("bbox", pattern=f"^{parsing.BBOX}$")],
+                    errors=("401", "403", "422"))
 def zones() -> ResponseReturnValue:
     """Zones as GeoJSON, optionally within ``bbox``."""
     caller = require(Role.DISPATCHER, Role.PLANNER, Role.UNIT)
@@ -53,6 +56,7 @@ def zones() -> ResponseReturnValue:
 
 
 @bp.get("/zones/<zone_id>")
+@contract.operation("One zone as GeoJSON", answer=Feature, content=contract.GEOJSON, errors=("401", "403", "404"))
 def zone(zone_id: str) -> ResponseReturnValue:
     """One zone as a GeoJSON feature."""
     caller = require(Role.DISPATCHER, Role.PLANNER, Role.UNIT)
@@ -64,6 +68,7 @@ def zone(zone_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/test-points")
+@contract.operation("Test points as GeoJSON", answer=FeatureCollection, content=contract.GEOJSON, errors=("401", "403"))
 def test_points() -> ResponseReturnValue:
     """Test points as GeoJSON; a unit sees the ones it adopted."""
     caller = require(Role.DISPATCHER, Role.PLANNER, Role.UNIT)
@@ -90,6 +95,10 @@ def _note() -> str:
 
 
 @bp.post("/layers")
+@contract.operation("Publish a zone layer (GeoPackage with zones, test_points, areas; optional categories and units CSVs)", status="201", answer=schemas.Layer,
+                    body={"type": "object", "required": ["layer"], "properties": {
+                        **{name: {"type": "string", "format": "binary"} for name in ("layer", "categories", "units")}, "note": {"type": "string"}}},
+                    body_type="multipart/form-data", errors=("400", "401", "403", "413", "422"))
 def upload_layer() -> ResponseReturnValue:
     """Publish a new zone layer at once: a GeoPackage (``layer``: zones, test_points, areas and
     optionally scope) and optionally ``categories`` and ``units`` CSVs (default: the current
@@ -124,6 +133,7 @@ def _publication_json(row: LayerPublication) -> dict[str, Any]:
 
 
 @bp.get("/layers")
+@contract.operation("Published zone-layer versions", answer=schemas.Layers, errors=("401", "403"))
 def list_layers() -> ResponseReturnValue:
     """Stored layer versions and the publications that made them current, newest first."""
     require(Role.PLANNER, Role.DISPATCHER)
@@ -151,6 +161,10 @@ def _open_draft(draft_id: int) -> LayerDraft:
 
 
 @bp.post("/layers/drafts")
+@contract.operation("Upload a draft layer (a GeoPackage as layer, and/or zones, test_points, areas, scope files; categories and units tables; "
+                    "a layer left out is kept from the current version); 422 lists every problem by layer, row, feature and field", status="201", answer={},
+                    body={"type": "object", "properties": {name: {"type": "string", "format": "binary"} for name in upload_reader.UPLOAD_FIELDS}},
+                    body_type="multipart/form-data", errors=("400", "401", "403", "413", "422"))
 def create_draft() -> ResponseReturnValue:
     """Upload a draft layer (multipart: ``layer``, a GeoPackage, and/or ``zones``, ``test_points``,
     ``areas``, ``scope`` files, ``categories``, ``units``; a layer left out is kept from the current
@@ -187,6 +201,8 @@ def comparison_json(comparison: drafts.Comparison) -> dict[str, Any]:
 
 
 @bp.get(f"/layers/drafts/<int(max={MAX_ID}):draft_id>")
+@contract.operation("A draft and its comparison with the current version: changes, coverage per sub-district before and after, "
+                    "open reports that would go to another owner", answer={}, errors=("401", "403", "404"))
 def get_draft(draft_id: int) -> ResponseReturnValue:
     """A draft and its comparison with the current version."""
     require(Role.PLANNER, Role.DISPATCHER)
@@ -201,21 +217,17 @@ def get_draft(draft_id: int) -> ResponseReturnValue:
 
 
 @bp.post(f"/layers/drafts/<int(max={MAX_ID}):draft_id>/suggestions")
+@contract.operation("Add the draft's gap-fill suggestions for gap_ids to it as zones (one gap: with an outline and owner of the planner's)", answer={},
+                    body=schemas.GapIds, errors=("401", "403", "404", "409", "422"))
 def accept_suggestions(draft_id: int) -> ResponseReturnValue:
     """Add the draft's gap-fill suggestions for ``gap_ids`` (JSON list) to it as zones; for one gap,
     ``outline`` (a GeoJSON polygon) and ``unit_id`` replace the suggested outline and owner."""
     require(Role.PLANNER)
     draft = _open_draft(draft_id)
-    data = request.get_json(silent=True) or {}
-    gap_ids, outline, unit_id = data.get("gap_ids"), data.get("outline"), data.get("unit_id")
-    if not isinstance(gap_ids, list) or not gap_ids or not all(isinstance(x, str) for x in gap_ids):
-        raise ApiError(422, "gap_ids: a list of gap ids of the draft", errors=[{"field": "gap_ids", "message": "a non-empty list of gap ids"}])
-    if outline is not None and not isinstance(outline, dict):
-        raise ApiError(422, "outline: a GeoJSON geometry", errors=[{"field": "outline", "message": "a GeoJSON geometry object"}])
-    if unit_id is not None and not isinstance(unit_id, str):
-        raise ApiError(422, "unit_id: a unit code", errors=[{"field": "unit_id", "message": "a unit code"}])
+    chosen = parsing.body(request.get_json(silent=True), schemas.GapIds)
     try:
-        drafts.accept_suggestions(draft, gap_ids, live.work(), outline=json.dumps(outline) if outline is not None else None, unit_id=unit_id)
+        drafts.accept_suggestions(draft, chosen.gap_ids, live.work(), outline=json.dumps(chosen.outline) if chosen.outline is not None else None,
+                                  unit_id=chosen.unit_id)
     except KeyError as err:
         raise ApiError(422, f"gap_ids: the draft has no gap {err.args[0]}", errors=[{"field": "gap_ids", "message": f"unknown: {err.args[0]}"}]) from None
     except drafts.SuggestionError as err:
@@ -224,29 +236,26 @@ def accept_suggestions(draft_id: int) -> ResponseReturnValue:
 
 
 @bp.post(f"/layers/drafts/<int(max={MAX_ID}):draft_id>/publish")
+@contract.operation("Publish the draft with a note; the answer lists the open reports it moves", status="201", answer={}, body=schemas.Note,
+                    errors=("401", "403", "404", "409", "422"))
 def publish_draft(draft_id: int) -> ResponseReturnValue:
     """Make the draft the current version (JSON ``note``, required); the answer lists the open
     reports it routes to another owner, for a dispatcher to reassign."""
     caller = require(Role.PLANNER)
     draft = _open_draft(draft_id)
-    note = _required_note()
+    note = parsing.body(request.get_json(silent=True), schemas.Note).note
     publication = drafts.publish_draft(g.db, draft, current_layer(), caller.actor, note, live.work())
     g.db.flush()
     return jsonify(_publication_json(publication)), 201
 
 
-def _required_note() -> str:
-    note = _note()
-    if not note.strip():
-        raise ApiError(422, "note: say why this version is published", errors=[{"field": "note", "message": "is required"}])
-    return note
-
-
 @bp.post("/layers/<version>/rollback")
+@contract.operation("Make an earlier stored version current again, with a note (a new publication)", status="201", answer={}, body=schemas.Note,
+                    errors=("401", "403", "404", "422"))
 def rollback(version: str) -> ResponseReturnValue:
     """Make an earlier stored version current again (JSON ``note``, required): a new publication."""
     caller = require(Role.PLANNER)
-    note = _required_note()
+    note = parsing.body(request.get_json(silent=True), schemas.Note).note
     try:
         publication = drafts.rollback(g.db, version, current_layer(), caller.actor, note, live.work())
     except LookupError:
@@ -256,6 +265,8 @@ def rollback(version: str) -> ResponseReturnValue:
 
 
 @bp.post(f"/layers/publications/<int(max={MAX_ID}):publication_id>/reassign")
+@contract.operation("Reassign chosen open reports a publication moved to their new owners (dispatchers)", answer={}, body=schemas.ReportIds,
+                    errors=("401", "403", "404", "409", "422"))
 def reassign(publication_id: int) -> ResponseReturnValue:
     """Reassign the chosen affected reports (JSON ``report_ids``) of a publication to their new owners."""
     caller = require(Role.DISPATCHER)
@@ -264,8 +275,6 @@ def reassign(publication_id: int) -> ResponseReturnValue:
         raise ApiError(404, f"no publication {publication_id}")
     if publication.version != current_layer().version:
         raise ApiError(409, f"publication {publication_id} is no longer the current version")
-    ids = (request.get_json(silent=True) or {}).get("report_ids")
-    if not isinstance(ids, list) or not all(isinstance(x, int) for x in ids):
-        raise ApiError(422, "report_ids: a list of report numbers", errors=[{"field": "report_ids", "message": "a list of integers"}])
+    ids = parsing.body(request.get_json(silent=True), schemas.ReportIds).report_ids
     done = drafts.reassign(g.db, current_layer(), publication, ids, caller, f"zone layer {publication.version} (publication {publication.id})")
     return jsonify({"moved": done.moved, "skipped": done.skipped})

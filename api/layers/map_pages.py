@@ -17,9 +17,10 @@ from api.auth.roles import Role
 from api.layers import live
 from api.layers.live import current_layer
 from api.persistence.models import Report
-from api.web import parsing
+from api.web import contract, parsing
 from api.web.assets import PAGE_ASSET_DIRS
 from api.web.geojson import features_json
+from api.web.schemas import FeatureCollection
 from api.web.security import html_with_inline_scripts, html_with_policy, page_policy
 from maps.coverage import coverage_map
 from maps.offline import asset_file
@@ -33,6 +34,7 @@ bp = Blueprint("maps", __name__)
 
 
 @bp.get("/assets/<path:path>")
+@contract.operation("Vendored web assets of the maps", content="*/*", secured=False, errors=("404",))
 def asset(path: str) -> ResponseReturnValue:
     """A vendored JS/CSS/image file; paths outside the asset folders are 404."""
     found = asset_file(path, PAGE_ASSET_DIRS)
@@ -42,6 +44,7 @@ def asset(path: str) -> ResponseReturnValue:
 
 
 @bp.get("/maps/coverage")
+@contract.page("The coverage map (offline assets)", ("200", "422", "503"), params=[contract.query("basemap", **contract.BASEMAPS)])
 def coverage() -> ResponseReturnValue:
     """The coverage map; ``?basemap=osm|amap|tianditu|local`` adds tiles (off by default:
     offline); ``local`` is the tile server configured as ``TILE_URL``."""
@@ -63,6 +66,8 @@ def coverage() -> ResponseReturnValue:
 
 
 @bp.get("/maps/orientation.geojson")
+@contract.operation("Streets and place names of the current layer, for maps without tiles (GeoJSON)", answer=FeatureCollection,
+                    content=contract.GEOJSON, secured=False, errors=())
 def orientation() -> ResponseReturnValue:
     """The current layer's streets and place names (GeoJSON, WGS84) for the pages' maps."""
     layer = current_layer()
@@ -78,6 +83,7 @@ def orientation() -> ResponseReturnValue:
 
 
 @bp.get("/maps/coverage/suggestions.geojson")
+@contract.operation("Gap-fill suggestions as a candidate zone layer (GeoJSON)", answer=FeatureCollection, content=contract.GEOJSON, secured=False, errors=())
 def suggestions() -> ResponseReturnValue:
     """The gap-fill suggestions as a candidate zone layer (GeoJSON) a planner can review and upload."""
     result = live.coverage(current_layer())
@@ -102,6 +108,7 @@ def _html(m: Any) -> Response:
 
 
 @bp.get("/maps/reports")
+@contract.page("All reports: heat map and clusters by state (a session or a dispatcher's or planner's token)", ("200", "302", "401", "403"))
 def reports_page() -> ResponseReturnValue:
     """All reports: heat map and clusters by state (dispatchers and planners)."""
     require(Role.DISPATCHER, Role.PLANNER)
@@ -110,6 +117,7 @@ def reports_page() -> ResponseReturnValue:
 
 
 @bp.get("/maps/units/<unit_id>")
+@contract.page("A unit's zones, test points and open reports (a session or a token)", ("200", "302", "401", "403", "404"))
 def unit_page(unit_id: str) -> ResponseReturnValue:
     """A unit's zones, test points and open reports; a unit token sees only its own."""
     caller = require(Role.DISPATCHER, Role.PLANNER, Role.UNIT)
@@ -122,6 +130,7 @@ def unit_page(unit_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/maps/public")
+@contract.operation("The public board map: published results only (HTML)", content="text/html", secured=False, errors=())
 def public_page() -> ResponseReturnValue:
     """The public board map: published results only."""
     rows = g.db.scalars(select(Report).where(Report.state == workflow.State.PUBLISHED.value).order_by(Report.id.desc()).limit(5000)).all()

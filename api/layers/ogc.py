@@ -18,9 +18,10 @@ from api.auth.roles import Role
 from api.layers import live
 from api.layers.live import current_layer
 from api.persistence.models import Report
-from api.web import parsing
+from api.web import contract, parsing
 from api.web.errors import ApiError
 from api.web.geojson import PRIVATE, features_json
+from api.web.schemas import Feature, FeatureCollection
 from zones.config import STORAGE_CRS
 from zones.workflow import State
 
@@ -94,6 +95,7 @@ def _collection_json(collection: str) -> dict[str, Any]:
 
 
 @bp.get("")
+@contract.operation("OGC API – Features landing page", answer={}, secured=False, errors=())
 def landing() -> ResponseReturnValue:
     """The landing page."""
     return _json({
@@ -109,12 +111,14 @@ def landing() -> ResponseReturnValue:
 
 
 @bp.get("/conformance")
+@contract.operation("Conformance classes", answer={}, secured=False, errors=())
 def conformance() -> ResponseReturnValue:
     """The conformance classes implemented."""
     return _json({"conformsTo": CONFORMANCE})
 
 
 @bp.get("/collections")
+@contract.operation("Collections", answer={}, secured=False, errors=())
 def collections() -> ResponseReturnValue:
     """Every collection."""
     return _json({"collections": [_collection_json(c) for c in COLLECTIONS],
@@ -122,6 +126,7 @@ def collections() -> ResponseReturnValue:
 
 
 @bp.get("/collections/<collection>")
+@contract.operation("One collection", answer={}, secured=False, errors=("404",))
 def collection(collection: str) -> ResponseReturnValue:
     """One collection."""
     if collection not in COLLECTIONS:
@@ -130,6 +135,9 @@ def collection(collection: str) -> ResponseReturnValue:
 
 
 @bp.get("/collections/<collection>/items")
+@contract.operation("Features (GeoJSON)", answer=FeatureCollection, content=GEOJSON, secured=False, errors=("404", "422"), params=[
+    contract.query("bbox", pattern=f"^{parsing.BBOX}$"), contract.query("limit", "integer", minimum=1, maximum=10_000),
+    contract.query("offset", "integer", minimum=0, maximum=parsing.MAX_OFFSET)])
 def items(collection: str) -> ResponseReturnValue:
     """Features, filtered by ``bbox`` and paged by ``limit`` (≤ 10,000) and ``offset``."""
     frame, key = _frame(collection)
@@ -147,6 +155,7 @@ def items(collection: str) -> ResponseReturnValue:
 
 
 @bp.get("/collections/<collection>/items/<feature_id>")
+@contract.operation("One feature", answer=Feature, content=GEOJSON, secured=False, errors=("404",))
 def item(collection: str, feature_id: str) -> ResponseReturnValue:
     """One feature."""
     frame, key = _frame(collection)

@@ -23,6 +23,7 @@ from api.layers import coverage_tables, drafts, live, upload_reader
 from api.layers.finding_text import finding_text
 from api.layers.live import current_layer
 from api.persistence.models import MAX_ID, LayerDraft, LayerPublication, LayerVersion, Report
+from api.web import contract
 from api.web.forms import ChoiceForm, LayerUploadForm, NoteForm
 from api.web.geojson import features_json
 from api.web.i18n import subdistrict_names
@@ -53,6 +54,8 @@ def _extent(layer: ZoneLayer, area_id: str | None) -> list[float]:
 
 
 @bp.get("/plan")
+@contract.page("The planners' console: coverage of the scope per sub-district, the map, gaps, overlaps and unadopted test points, downloads",
+               ("200", "302", "403", "503"))
 @staff_only(Role.PLANNER, Role.DISPATCHER)
 def plan_console() -> ResponseReturnValue:
     """Coverage per sub-district, the map, the lists (largest first) and the downloads; ``?area=``
@@ -74,6 +77,7 @@ def plan_console() -> ResponseReturnValue:
 
 
 @bp.get("/plan/map.json")
+@contract.page("The planners' map: gaps, overlaps and unadopted test points", ("302", "403", "503"), data=True)
 @staff_only(Role.PLANNER, Role.DISPATCHER)
 def plan_map() -> ResponseReturnValue:
     """The map's gaps, overlaps and unadopted test points (GeoJSON collections), computed once per version."""
@@ -92,6 +96,8 @@ def plan_map() -> ResponseReturnValue:
 
 
 @bp.get("/plan/downloads/<what>.<fmt>")
+@contract.page("A list as a file (attachment): gaps, suggestions, overlaps, test_points or subdistricts as gpkg, geojson, csv or xlsx",
+               ("200", "302", "403", "404", "503"), path={"what": contract.Param("what", {"type": "string", "enum": list(coverage_tables.DOWNLOADS)}, "path")})
 @staff_only(Role.PLANNER, Role.DISPATCHER)
 def download(what: str, fmt: str) -> ResponseReturnValue:
     """A list as a file: ``gaps``, ``suggestions``, ``overlaps``, ``test_points`` (unadopted) or
@@ -116,6 +122,7 @@ def _layers_page(upload_form: LayerUploadForm, problems: list[dict] | None = Non
 
 
 @bp.get("/layers")
+@contract.page("The zone layer's publications (rollback), open drafts and the upload form", ("200", "302", "403"))
 @staff_only(Role.PLANNER, Role.DISPATCHER)
 def layers() -> ResponseReturnValue:
     """The versions (who, when, note, summary; rollback), the open drafts, and the upload form."""
@@ -123,6 +130,8 @@ def layers() -> ResponseReturnValue:
 
 
 @bp.post("/layers")
+@contract.page("Upload a layer as a draft (errors: the form again with the report by layer, row, feature and field)",
+               ("303", "302", "400", "403", "413", "422"), form=contract.form_schema(LayerUploadForm), multipart=True)
 @staff_only(Role.PLANNER)
 def upload_draft() -> ResponseReturnValue:
     """Upload a layer as a draft; a layer with errors is refused with its report in the page."""
@@ -149,6 +158,8 @@ def _chosen_gaps() -> list[str]:
 
 
 @bp.post("/layers/suggestions")
+@contract.page("Start a draft from the current version with the ticked gaps' suggestions", ("303", "302", "400", "403"),
+               form=contract.form_schema(ChoiceForm, gap_id={"type": "string"}))
 @staff_only(Role.PLANNER)
 def suggestions_to_new_draft() -> ResponseReturnValue:
     """Start a draft from the current version with the chosen gaps' suggestions (the coverage lists)."""
@@ -192,6 +203,7 @@ def _open_draft(draft_id: int) -> LayerDraft:
 
 
 @bp.get(f"/layers/drafts/<int(max={MAX_ID}):draft_id>")
+@contract.page("A draft beside the current version, its gaps, publish and discard", ("200", "302", "403", "404"))
 @staff_only(Role.PLANNER, Role.DISPATCHER)
 def draft(draft_id: int) -> ResponseReturnValue:
     """A draft beside the current version: what changes, coverage per sub-district before and
@@ -216,6 +228,7 @@ def draft(draft_id: int) -> ResponseReturnValue:
 
 
 @bp.get(f"/layers/drafts/<int(max={MAX_ID}):draft_id>/map.json")
+@contract.page("A draft's map: its changed zones, its gaps, the open reports it moves", ("302", "403", "404", "503"), data=True)
 @staff_only(Role.PLANNER, Role.DISPATCHER)
 def draft_map(draft_id: int) -> ResponseReturnValue:
     """The draft's map: its changed zones (a removed one as it was), its gaps, and the open reports it moves."""
@@ -233,6 +246,8 @@ def draft_map(draft_id: int) -> ResponseReturnValue:
 
 
 @bp.post(f"/layers/drafts/<int(max={MAX_ID}):draft_id>/suggestions")
+@contract.page("Add the ticked gaps' suggestions to the draft", ("303", "302", "400", "403", "404"),
+               form=contract.form_schema(ChoiceForm, gap_id={"type": "string"}))
 @staff_only(Role.PLANNER)
 def draft_suggestions(draft_id: int) -> ResponseReturnValue:
     """Add the chosen gaps' suggestions to the draft."""
@@ -248,6 +263,7 @@ def draft_suggestions(draft_id: int) -> ResponseReturnValue:
 
 
 @bp.post(f"/layers/drafts/<int(max={MAX_ID}):draft_id>/publish")
+@contract.page("Publish the draft with a note", ("303", "302", "400", "403", "404"), form=contract.form_schema(NoteForm))
 @staff_only(Role.PLANNER)
 def publish(draft_id: int) -> ResponseReturnValue:
     """Make the draft current, with a note; then a dispatcher chooses about the reports it moved."""
@@ -263,6 +279,7 @@ def publish(draft_id: int) -> ResponseReturnValue:
 
 
 @bp.post(f"/layers/drafts/<int(max={MAX_ID}):draft_id>/discard")
+@contract.page("Discard the draft", ("303", "302", "400", "403", "404"), form=contract.form_schema(ChoiceForm))
 @staff_only(Role.PLANNER)
 def discard(draft_id: int) -> ResponseReturnValue:
     """Drop a draft (kept in the database, marked discarded)."""
@@ -275,6 +292,7 @@ def discard(draft_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/layers/versions/<version>/rollback")
+@contract.page("Make an earlier version current again, with a note", ("303", "302", "400", "403", "404"), form=contract.form_schema(NoteForm))
 @staff_only(Role.PLANNER)
 def rollback(version: str) -> ResponseReturnValue:
     """Make an earlier version current again, with a note: a new publication."""
@@ -292,6 +310,7 @@ def rollback(version: str) -> ResponseReturnValue:
 
 
 @bp.get(f"/layers/publications/<int(max={MAX_ID}):publication_id>")
+@contract.page("A publication: who, when, why, and the open reports it moved", ("200", "302", "403", "404"))
 @staff_only(Role.PLANNER, Role.DISPATCHER)
 def publication(publication_id: int) -> ResponseReturnValue:
     """A publication: who, when, why, what changed, and the open reports it moved (a dispatcher reassigns them)."""
@@ -305,6 +324,8 @@ def publication(publication_id: int) -> ResponseReturnValue:
 
 
 @bp.post(f"/layers/publications/<int(max={MAX_ID}):publication_id>/reassign")
+@contract.page("Reassign the ticked reports to their new owners (dispatchers)", ("303", "302", "400", "403", "404"),
+               form=contract.form_schema(ChoiceForm, report_id={"type": "string"}))
 @staff_only(Role.DISPATCHER)
 def reassign(publication_id: int) -> ResponseReturnValue:
     """Reassign the ticked reports to the owners the publication gives them."""

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from api.layers.live import current_layer
 from api.persistence.clock import now
 from api.reports import citizens
-from api.web import parsing
+from api.web import contract, parsing
 from api.web.i18n import campaign_names, subdistrict_names
 from zones.workflow import State
 
@@ -26,6 +26,8 @@ PERIODS = {"all": (_l("All time"), None), "7d": (_l("Last 7 days"), 7), "30d": (
 
 
 @bp.get("/public")
+@contract.page("The public board (晾晒): published cases as a list and a map; a filter it does not know (area, group, "
+               "period all|7d|30d|365d, page) is left out", params=[contract.query(name) for name in ("area", "group", "period", "page")])
 def board() -> ResponseReturnValue:
     """The list (newest first, in pages) and the map of the published cases the filter shows."""
     layer = current_layer()
@@ -47,6 +49,7 @@ def board() -> ResponseReturnValue:
 
 
 @bp.get("/public/<ref>")
+@contract.page("One published case", ("200", "404"))
 def case(ref: str) -> ResponseReturnValue:
     """One published case."""
     report = citizens.by_ref(g.db, ref)

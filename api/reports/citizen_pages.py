@@ -18,7 +18,7 @@ from api.layers.live import current_layer
 from api.reports import citizens, form_photos, services
 from api.reports.photos import MAX_SIDE
 from api.routing.location import Location
-from api.web import parsing, ratelimit
+from api.web import contract, parsing, ratelimit
 from api.web.config import MAX_PHOTOS
 from api.web.errors import ApiError
 from api.web.forms import ReportForm
@@ -38,12 +38,16 @@ def _form_page(form: ReportForm, photo_errors: list[str], status: int = 200) -> 
 
 
 @bp.get("/report")
+@contract.page("The citizens' form (随手拍): where, what, one to three photos, a few words, an optional phone number")
 def report_form() -> ResponseReturnValue:
     """The form: where, what, photos, a few words, an optional phone number."""
     return _form_page(ReportForm(current_layer(), client_ref=uuid.uuid4().hex), [])
 
 
 @bp.post("/report")
+@contract.page("Send a report (or, with join, a +1 on an open report nearby); the receipt follows", ("303", "400", "404", "413", "422", "429", "503"),
+               multipart=True, form=contract.form_schema(
+                   ReportForm, photos={"type": "array", "maxItems": MAX_PHOTOS, "items": {"type": "string", "format": "binary"}}, join={"type": "string"}))
 def submit() -> ResponseReturnValue:
     """Store, route and dispatch the report, then show its receipt; or join an open report
     nearby (the ``join`` button) as a "+1". Anything wrong: the form again, saying what."""
@@ -90,6 +94,9 @@ def _join(ref: str, form: ReportForm) -> ResponseReturnValue:
 
 
 @bp.get("/report/check")
+@contract.page("A fragment of the form: the unit that takes a report at this spot, and open reports of the same problem nearby "
+               "(a spot or category it cannot read: a hint to mark the spot or choose one)",
+               params=[contract.query(name) for name in ("lon", "lat", "crs", "accuracy_m", "category")])
 def check() -> ResponseReturnValue:
     """A fragment for the form: which unit the spot goes to for this category, and open reports
     of the same problem within the nearby radius (to join instead)."""
@@ -108,6 +115,7 @@ def check() -> ResponseReturnValue:
 
 
 @bp.get("/r")
+@contract.page("Follow a report by its reference, however typed", ("303", "404"), params=[contract.query("ref", required=True)])
 def follow() -> ResponseReturnValue:
     """The front page's "follow a report" box: to the report's page, however the reference was typed."""
     ref = citizens.normalise_ref(request.args.get("ref", ""))
@@ -117,6 +125,7 @@ def follow() -> ResponseReturnValue:
 
 
 @bp.get("/r/<ref>")
+@contract.page("A report's progress by its public reference, without personal data", ("200", "404"))
 def progress(ref: str) -> ResponseReturnValue:
     """A report's progress by its public reference: what happened, when, and which unit has it;
     no reporter, description, photo or exact position."""

@@ -25,7 +25,8 @@ from api.layers.live import current_layer
 from api.persistence.clock import now
 from api.persistence.models import MAX_ID, Report
 from api.reports import citizens, console, form_photos, services
-from api.web import parsing
+from api.web import contract, parsing
+from api.web.config import MAX_PHOTOS
 from api.web.forms import DISPUTE_REASONS, ActionForm
 from api.web.i18n import action_name, campaign_names, category_label, subdistrict_names
 from zones.enums import ReportSource
@@ -45,6 +46,9 @@ CHANGED = _l("This report was changed by someone else meanwhile. Reload it and a
 
 
 @bp.get("/dispatch")
+@contract.page("The dispatchers' console: the queues (each report in one, by precedence) with counts, the list of reports "
+               "with filters, sorting, paging and search, and its map", ("200", "302", "403"), params=[
+                   contract.query(name) for name in ("queue", "state", "unit", "group", "area", "source", "period", "overdue", "q", "sort", "page")])
 @staff_only(Role.DISPATCHER)
 def dispatch_console() -> ResponseReturnValue:
     """The queues with their counts, the list (a queue, or filters) and its map."""
@@ -112,6 +116,8 @@ def _page(report: Report, form: ActionForm, errors: dict[str, str] | None = None
 
 
 @bp.get(f"/reports/<int(max={MAX_ID}):report_id>")
+@contract.page("A report for staff (a unit: its own): photos, map, reason, nearby reports, history, and the caller's actions",
+               ("200", "302", "403", "404"))
 @staff_only(Role.DISPATCHER, Role.PLANNER, Role.UNIT)
 def report_page(report_id: int) -> ResponseReturnValue:
     """A report with everything a dispatcher, planner or its unit needs, and the caller's actions."""
@@ -139,6 +145,10 @@ def _needs(action: Action, form: ActionForm, report: Report) -> tuple[dict[str, 
 
 
 @bp.post(f"/reports/<int(max={MAX_ID}):report_id>")
+@contract.page("Take one action on the report (the form names it and the report's version; a change meanwhile is told)",
+               ("303", "302", "400", "403", "404", "405", "413", "422"), multipart=True, form=contract.form_schema(
+                   ActionForm, public_photos={"type": "array", "items": {"type": "string"}},
+                   photos={"type": "array", "maxItems": MAX_PHOTOS, "items": {"type": "string", "format": "binary"}}))
 @staff_only(Role.DISPATCHER, Role.UNIT)
 def act(report_id: int) -> ResponseReturnValue:
     """Take one action on the report from its page; errors come back in the page, a change made
@@ -191,6 +201,7 @@ def act(report_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/unit")
+@contract.page("A unit's console: its open reports by deadline, its figures beside the district's, its map", ("200", "302", "403"))
 @staff_only(Role.UNIT)
 def unit_console() -> ResponseReturnValue:
     """The unit's open reports, overdue first then by deadline; its figures beside the district's

@@ -20,9 +20,10 @@ from sqlalchemy import select
 from api.layers.live import current_layer
 from api.persistence.models import CODE_LENGTH, CONTACT_LENGTH, MAX_ID, Report
 from api.reports import services
-from api.web import parsing, ratelimit
+from api.web import contract, parsing, ratelimit
 from api.web.errors import ApiError, status_of
 from zones import workflow
+from zones.config import CHINA_LAT, CHINA_LON
 from zones.errors import ZonemapError
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
@@ -30,6 +31,15 @@ JURISDICTIONS = ["370214", "chengyang", "城阳区"]
 REQUEST_IDS = r"\d{1,9}(,\d{1,9})*"
 STATUS_FILTERS = ["open", "closed", "open,closed", "closed,open"]
 CONTACT_PART = (CONTACT_LENGTH - 3) // 4  # first name, last name, email, phone: with their separators, the characters kept
+JURISDICTION = contract.query("jurisdiction_id", enum=JURISDICTIONS)
+#: The form of a new request, as the document declares it.
+NEW_REQUEST = {"type": "object", "properties": {
+    "jurisdiction_id": {"type": "string", "enum": JURISDICTIONS}, "api_key": {"type": "string"}, "service_code": {"type": "string", **contract.CATEGORIES},
+    "lat": {"type": "number", "minimum": CHINA_LAT[0], "maximum": CHINA_LAT[1]}, "long": {"type": "number", "minimum": CHINA_LON[0], "maximum": CHINA_LON[1]},
+    "description": {"type": "string", "maxLength": parsing.MAX_TEXT, "pattern": contract.NO_NUL},
+    "media_url": {"type": "string", "maxLength": parsing.MAX_REF, "pattern": contract.NO_NUL},
+    **{name: {"type": "string", "maxLength": CONTACT_PART, "pattern": contract.NO_NUL} for name in ("first_name", "last_name", "email", "phone")},
+}, "required": ["service_code", "lat", "long"]}
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -87,6 +97,7 @@ def _request_json(report: Report) -> dict[str, Any]:
 
 
 @bp.get("/services.json")
+@contract.operation("Open311 services (the categories)", answer={}, params=[JURISDICTION], errors=("404",), secured=False, error="Open311Errors")
 def services_list() -> ResponseReturnValue:
     """The report categories as Open311 services."""
     layer = current_layer()
@@ -98,6 +109,7 @@ def services_list() -> ResponseReturnValue:
 
 
 @bp.get("/services/<service_code>.json")
+@contract.operation("Open311 service definition", answer={}, params=[JURISDICTION], errors=("404",), secured=False, error="Open311Errors")
 def service_definition(service_code: str) -> ResponseReturnValue:
     """No extra attributes: every category needs only a location and a description."""
     if service_code not in current_layer().category_table:
@@ -106,6 +118,9 @@ def service_definition(service_code: str) -> ResponseReturnValue:
 
 
 @bp.post("/requests.json")
+@contract.operation("Open311 create request (api_key in the form, or an Authorization: Bearer header: a zonemap token)", answer={},
+                    body=NEW_REQUEST, body_type="application/x-www-form-urlencoded", errors=("400", "401", "404", "413", "429"), secured=False,
+                    error="Open311Errors")
 def create_request() -> ResponseReturnValue:
     """Submit a report (``api_key`` = a zonemap token)."""
     caller = g.caller
@@ -131,6 +146,9 @@ def create_request() -> ResponseReturnValue:
 
 
 @bp.get("/requests.json")
+@contract.operation("Open311 requests", answer={}, errors=("400", "404"), secured=False, error="Open311Errors", params=[
+    JURISDICTION, contract.query("service_request_id", pattern=f"^{REQUEST_IDS}$"), contract.query("service_code", pattern=contract.NO_NUL),
+    contract.query("start_date", format="date-time"), contract.query("end_date", format="date-time"), contract.query("status", enum=STATUS_FILTERS)])
 def list_requests() -> ResponseReturnValue:
     """Requests by id (comma list), service code, time range and status; 1000 at most."""
     args = request.args
@@ -159,6 +177,7 @@ def list_requests() -> ResponseReturnValue:
 
 
 @bp.get(f"/requests/<int(max={MAX_ID}):request_id>.json")
+@contract.operation("Open311 request, as a one-element list", answer={}, params=[JURISDICTION], errors=("404",), secured=False, error="Open311Errors")
 def get_request_list(request_id: int) -> ResponseReturnValue:
     """One request as a one-element list (the GeoReport v2 wiki's form)."""
     report = g.db.get(Report, request_id)
@@ -168,6 +187,7 @@ def get_request_list(request_id: int) -> ResponseReturnValue:
 
 
 @bp.get(f"/request/<int(max={MAX_ID}):request_id>.json")
+@contract.operation("Open311 request (singular path of the contract)", answer={}, params=[JURISDICTION], errors=("404",), secured=False, error="Open311Errors")
 def get_request(request_id: int) -> ResponseReturnValue:
     """One request as an object (the v2.1 contract's form)."""
     report = g.db.get(Report, request_id)
@@ -177,6 +197,7 @@ def get_request(request_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/tokens/<token_id>.json")
+@contract.operation("Open311 token lookup", answer={}, params=[JURISDICTION], errors=("404",), secured=False, error="Open311Errors")
 def token(token_id: str) -> ResponseReturnValue:
     """Requests get their id at once, so a token is the id itself."""
     if not re.fullmatch(r"\d{1,9}", token_id) or g.db.get(Report, int(token_id)) is None:

@@ -9,11 +9,11 @@ from sqlalchemy import String, cast, select
 from api.auth.callers import require
 from api.auth.roles import Role
 from api.persistence.models import Photo, Report, Transition
-from api.reports import citizens, services
+from api.reports import citizens, schemas, services
 from api.reports.photo_decoding import decode
 from api.reports.photos import PhotoError, thumbnail
 from api.reports.services import PHOTO_PATH
-from api.web import parsing, ratelimit
+from api.web import contract, parsing, ratelimit
 from api.web.errors import ApiError
 
 bp = Blueprint("photos", __name__, url_prefix="/api/v1")
@@ -31,6 +31,10 @@ def _on_own_report(unit_id: str, ref: str) -> bool:
 
 
 @bp.post("/photos")
+@contract.operation("Upload a photo (JPEG, PNG, WebP); stored without EXIF/GPS; returns its reference", status="201", answer=schemas.Photo,
+                    body={"type": "object", "required": ["photo"], "properties": {"photo": {"type": "string", "format": "binary"}}},
+                    body_type="multipart/form-data",
+                    errors=("400", "401", "403", "413", "422", "429"))
 def upload() -> ResponseReturnValue:
     """Store the photo in the form field ``photo``; EXIF (incl. GPS) is removed first. The
     client's file name is ignored. Returns the reference to put in a report's ``photos``."""
@@ -55,6 +59,9 @@ def upload() -> ResponseReturnValue:
 
 
 @bp.get("/photos/<photo_id>")
+@contract.operation("A stored photo (anyone, when published with a case on the public board; else dispatchers, planners, and the unit of a report "
+                    "showing it); ?size=small: a JPEG at most 480 px a side", content=("image/jpeg", "image/png", "image/webp"),
+                    params=[contract.query("size", enum=["full", "small"])])
 def download(photo_id: str) -> ResponseReturnValue:
     """A stored photo (``?size=small``: its small copy). Anyone may read a photo published with
     a case on the public board; otherwise dispatchers and planners see every one, a unit those

@@ -15,12 +15,13 @@ from api.auth.callers import require
 from api.auth.roles import Caller, Role
 from api.layers.live import current_layer
 from api.persistence.clock import iso, now
-from api.persistence.models import CODE_LENGTH, CONTACT_LENGTH, KEY_LENGTH, MAX_ID, Report
-from api.reports import citizens, services
-from api.web import parsing, ratelimit
+from api.persistence.models import CODE_LENGTH, KEY_LENGTH, MAX_ID, Report
+from api.reports import citizens, schemas, services
+from api.web import contract, parsing, ratelimit
 from api.web.errors import ApiError
 from zones import workflow
-from zones.enums import Status
+from zones.decision import Decision
+from zones.enums import ReportSource, Status
 from zones.workflow import State
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
@@ -64,13 +65,6 @@ def report_json(report: Report, caller: Caller, *, history: bool = False) -> dic
     return out
 
 
-def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiError(400, "the body must be a JSON object", errors=[{"field": "body", "message": "not a JSON object"}])
-    return data
-
-
 def _visible(session: Session, report_id: int, caller: Caller) -> Report:
     report = session.get(Report, report_id)
     if report is None or (caller.role == Role.UNIT and report.unit_id != caller.unit_id) or caller.role == Role.PUBLIC:
@@ -79,19 +73,23 @@ def _visible(session: Session, report_id: int, caller: Caller) -> Report:
 
 
 @bp.post("/reports")
+@contract.operation("Submit a report: validated, routed, stored, dispatched", body=schemas.NewReport, status="201", answer=schemas.Report,
+                    also={"200": "The report stored by an earlier request with the same Idempotency-Key or client_ref"},
+                    params=[contract.Param("Idempotency-Key", {"type": "string", "maxLength": KEY_LENGTH}, "header")],
+                    errors=("400", "401", "403", "409", "413", "422", "429"))
 def submit() -> ResponseReturnValue:
     """Validate, route, store and dispatch a report; a retry with the same key returns it again."""
     caller = require(*ANY)
     ratelimit.check_submission(caller)
-    data = _body()
+    data = parsing.body(request.get_json(silent=True), schemas.NewReport)
     item = services.Submission(
-        location=parsing.location(data, strict=True),
-        category=parsing.text(data.get("category"), "category", max_length=CODE_LENGTH) or "",
-        description=parsing.text(data.get("description"), "description", required=False) or "",
-        photos=parsing.photos(data.get("photos")),
-        source=parsing.source(data.get("source")),
-        reporter_contact=parsing.text(data.get("reporter_contact"), "reporter_contact", required=False, max_length=CONTACT_LENGTH),
-        client_ref=parsing.text(data.get("client_ref"), "client_ref", required=False, max_length=KEY_LENGTH),
+        location=parsing.location(data.location_fields()),
+        category=data.category,
+        description=data.description or "",
+        photos=data.photos or [],
+        source=data.source or ReportSource.CITIZEN.value,
+        reporter_contact=data.reporter_contact,
+        client_ref=data.client_ref,
     )
     key = parsing.idempotency_key(request.headers.get("Idempotency-Key"))
     session: Session = g.db
@@ -106,6 +104,7 @@ def submit() -> ResponseReturnValue:
 
 
 @bp.get(f"/reports/<int(max={MAX_ID}):report_id>")
+@contract.operation("One report with its history", answer=schemas.Report, errors=("401", "403", "404"))
 def get_report(report_id: int) -> ResponseReturnValue:
     """One report with its history."""
     caller = require(*STAFF)
@@ -113,6 +112,11 @@ def get_report(report_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/reports")
+@contract.operation("List reports", answer=schemas.ReportPage, errors=("401", "403", "422"), params=[
+    contract.query("status", enum=State.values()), contract.query("decision", enum=Status.values()),
+    *(contract.query(name, pattern=contract.NO_NUL) for name in ("unit", "category", "area")), contract.query("bbox", pattern=f"^{parsing.BBOX}$"),
+    contract.query("since", format="date-time"), contract.query("until", format="date-time"), contract.query("overdue", enum=["true", "false"]),
+    *parsing.PAGING])
 def list_reports() -> ResponseReturnValue:
     """Reports filtered by state, routing decision, unit, category, sub-district, bbox, time and
     overdue; paged."""
@@ -155,28 +159,28 @@ def _with(args: Any, **changes: Any) -> str:
 
 
 @bp.post(f"/reports/<int(max={MAX_ID}):report_id>/transitions")
+@contract.operation("Move a report through the workflow", body=schemas.Transition, answer=schemas.Report, errors=("400", "401", "403", "404", "409", "422"))
 def move(report_id: int) -> ResponseReturnValue:
     """Apply a workflow action; an illegal one is a 409 naming the state and the allowed actions."""
     caller = require(Role.DISPATCHER, Role.UNIT)
-    data = _body()
-    action = parsing.choice(data.get("action"), "action", workflow.Action.values())
+    step = parsing.body(request.get_json(silent=True), schemas.Transition)
     report = _visible(g.db, report_id, caller)
-    original = None
-    if data.get("duplicate_of") is not None:
-        original = _visible(g.db, parsing.record_id(data["duplicate_of"], "duplicate_of", high=MAX_ID), caller)
+    duplicate_of = getattr(step, "duplicate_of", None)
     services.transition(
-        g.db, current_layer(), report, caller, action,
-        note=parsing.text(data.get("note"), "note", required=False) or "",
-        evidence=parsing.photos(data.get("evidence"), "evidence"),
-        unit_id=parsing.text(data.get("unit_id"), "unit_id", required=False, max_length=CODE_LENGTH),
-        public_photos=parsing.photos(data["public_photos"], "public_photos") if "public_photos" in data else None,
-        duplicate_of=original,
+        g.db, current_layer(), report, caller, step.action,
+        note=step.note or "",
+        evidence=step.evidence or [],
+        unit_id=step.unit_id,
+        public_photos=getattr(step, "public_photos", None),
+        duplicate_of=_visible(g.db, duplicate_of, caller) if duplicate_of is not None else None,
     )
     g.db.flush()
     return jsonify(report_json(report, caller, history=True))
 
 
 @bp.get("/route")
+@contract.operation("The routing decision for a point, stored nowhere", answer=(Decision, schemas.RoutedPoint), errors=("401", "403", "422"),
+                    params=[*parsing.LOCATION, contract.query("category", required=True, **contract.CATEGORIES)])
 def route_point() -> ResponseReturnValue:
     """The routing decision for a point, without storing anything."""
     require(*ANY)
@@ -187,6 +191,7 @@ def route_point() -> ResponseReturnValue:
 
 
 @bp.get("/units")
+@contract.operation("Units ranked by on-time rate", answer=schemas.Units, errors=("401", "403"))
 def units() -> ResponseReturnValue:
     """Units ranked by on-time rate, then fewest overdue."""
     require(Role.DISPATCHER, Role.PLANNER)
@@ -204,6 +209,7 @@ def _figures(f: workflow.UnitFigures) -> dict[str, Any]:
 
 
 @bp.get("/units/<unit_id>")
+@contract.operation("A unit's zones, test points, reports and figures", answer=schemas.Unit, errors=("401", "403", "404"))
 def unit(unit_id: str) -> ResponseReturnValue:
     """A unit's zones, test points, reports and figures; a unit token sees only its own."""
     caller = require(*STAFF)
@@ -229,6 +235,7 @@ def unit(unit_id: str) -> ResponseReturnValue:
 
 
 @bp.get("/public/reports")
+@contract.operation("The public board of published results", answer=schemas.Board, params=parsing.PAGING, secured=False, errors=("422",))
 def public_board() -> ResponseReturnValue:
     """Published results (晾晒): no reporter data, the day only."""
     limit, offset = parsing.paging(request.args)

@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypeAliasType
 
 from api.persistence.models import CODE_LENGTH, CONTACT_LENGTH, KEY_LENGTH, MAX_ID
 from api.reports.services import NEEDS_NOTE
+from api.web.contract import CATEGORIES
 from api.web.parsing import Documented, Finite, Refs, Text
 from geodata.crs import InputCRS
 from zones.config import CHINA_LAT, CHINA_LON
@@ -32,7 +34,7 @@ class NewReport(BaseModel):
     lat: Latitude
     crs: Literal[tuple(InputCRS.values())] | None = None
     accuracy_m: Accuracy = None
-    category: Text(CODE_LENGTH, required=True)
+    category: Annotated[Text(CODE_LENGTH, required=True), Documented(CATEGORIES)]
     description: Text() = None
     photos: Refs | None = None
     source: Literal[tuple(ReportSource.values())] | None = None
@@ -94,7 +96,7 @@ class PublishMove(_Move):
     public_photos: Refs | None = None
 
 
-Transition = Annotated[PlainMove | NotedMove | DuplicateMove | ReassignMove | PublishMove, Field(discriminator="action")]
+Transition = TypeAliasType("Transition", Annotated[PlainMove | NotedMove | DuplicateMove | ReassignMove | PublishMove, Field(discriminator="action")])
 
 
 class Report(BaseModel):
@@ -106,7 +108,7 @@ class Report(BaseModel):
     description: str = ""
     unit_id: str | None = None
     deadline_at: str | None = None
-    created_at: str = Field("", json_schema_extra={"format": "date-time"})
+    created_at: str = Field(json_schema_extra={"format": "date-time"})
     overdue: bool = False
     allowed_actions: list[str] = []
     decision: Decision
@@ -173,7 +175,7 @@ class BoardItem(BaseModel):
 
     id: int = 0
     category: str = ""
-    reported_on: str = Field("", json_schema_extra={"format": "date"})
+    reported_on: str = Field(json_schema_extra={"format": "date"})
 
 
 class Board(BaseModel):

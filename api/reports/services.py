@@ -26,6 +26,7 @@ from zones.config import RoutingConfig
 from zones.decision import Decision
 from zones.enums import Status
 from zones.errors import ConflictError, InvalidInputError, NotAllowedError, ZonemapError
+from zones.intake import refusals_of_one
 from zones.layer import ZoneLayer
 from zones.router import route_one
 from zones.workflow import Action, State
@@ -73,9 +74,12 @@ class Routed:
 
 
 def decide(layer: ZoneLayer, config: RoutingConfig, location: Location, category: str) -> Routed:
-    """Convert the location to WGS84 and route it; unknown categories are refused."""
+    """Convert the location to WGS84 and route it; unknown categories, and places that leave
+    China in the conversion (the edge of a shifted system), are refused."""
     layer.category(category)  # UnknownCategoryError names the known ones
     lon, lat = points_to_wgs84([location.lon], [location.lat], location.crs)
+    for refusal in refusals_of_one(float(lon[0]), float(lat[0]), location.accuracy_m):
+        raise InvalidInputError(f"{refusal.field}: in WGS84, {refusal.message}", field=refusal.field, problems=[f"in WGS84, {refusal.message}"])
     return Routed(float(lon[0]), float(lat[0]), route_one(float(lon[0]), float(lat[0]), category, layer, config, accuracy_m=location.accuracy_m))
 
 

@@ -15,18 +15,22 @@ from api.layers.live import current_layer
 from api.persistence.clock import now
 from api.persistence.models import Report
 from api.reports import services
+from api.web import contract
 from zones import workflow
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 
 
 @bp.get("/coverage")
+@contract.page("Where coverage used to be: to the planners' console", ("301",))
 def coverage_page() -> ResponseReturnValue:
     """Where coverage used to be shown: the planners' console."""
     return redirect(url_for("plan.plan_console"), 301)
 
 
 @bp.get("/units/<unit_id>")
+@contract.page("A unit's page for dispatchers and planners: figures, reports with deadlines, its map (a unit: its own console)",
+               ("200", "302", "303", "403", "404"))
 @staff_only(Role.UNIT, Role.DISPATCHER, Role.PLANNER)
 def unit_page(unit_id: str) -> ResponseReturnValue:
     """A unit's page: its figures, its zones and test points, its reports with deadlines, its map."""

@@ -24,13 +24,16 @@ from wtforms.validators import DataRequired, InputRequired, Length
 JSON = "application/json"
 GEOJSON = "application/geo+json"
 NO_NUL = "^[^\u0000]*$"  # no text column stores a NUL character
+#: Placeholders for values that change with the layer or the settings, filled as the document is built.
+CATEGORIES = {"x-enum": "categories"}  # the current layer's category codes
+BASEMAPS = {"x-enum": "basemaps"}  # the basemaps the maps offer
 PAGE_STATUSES = {
     "200": "The page", "301": "Moved: to the page that replaced it", "302": "Not signed in: to the sign-in form", "303": "Done: to the next page",
     "400": "A page saying what was wrong (a form without its CSRF token, say)", "401": "A page asking to sign in", "403": "A page saying this role may not",
     "404": "A page saying there is no such thing", "405": "A page saying the page cannot be used that way", "413": "A page saying the upload is too large",
     "422": "The form again, saying what to correct", "429": "A page saying to wait (Retry-After)", "503": "A page saying to try again shortly (Retry-After)",
 }
-Schema = type | dict[str, Any]  # a model (a component of the document) or a JSON schema
+Schema = Any  # a model or dataclass (a component of the document), a tuple of them (all of), list[model], or a JSON schema
 View = TypeVar("View", bound=Callable[..., Any])
 
 
@@ -72,17 +75,19 @@ def _declare(view: View, method: str | None, op: Operation) -> View:
     return view
 
 
-def operation(summary: str, *, answer: Schema | None = None, status: str = "200", content: str = JSON, body: Schema | None = None,
+def operation(summary: str, *, answer: Schema | None = None, status: str = "200", content: str | tuple[str, ...] = JSON, body: Schema | None = None,
               body_type: str = JSON, params: Iterable[Param] = (), errors: Iterable[str] = ("401", "403", "404", "422"), error: str = "Problem",
-              secured: bool = True, method: str | None = None, also: Mapping[str, str] | None = None, path: Mapping[str, Param] | None = None) -> Callable[[View], View]:
+              secured: bool = True, method: str | None = None, also: Mapping[str, str] | None = None,
+              path: Mapping[str, Param] | None = None) -> Callable[[View], View]:
     """Declare a JSON (or file) endpoint: it answers ``answer`` with ``status``, and ``errors``
     as problem details (``error``: a component of `responses`); any value holding a NUL character
     is refused, so 422 (400 for Open311) is always among them. ``also``: more successful
     statuses answering the same, with their descriptions."""
     refused = "400" if error == "Open311Errors" else "422"
-    responses: dict[str, tuple[str, Mapping[str, Schema | None]]] = {status: ("OK", {content: answer})}
+    answers = {media: answer for media in ((content,) if isinstance(content, str) else content)}
+    responses: dict[str, tuple[str, Mapping[str, Schema | None]]] = {status: ("OK", answers)}
     for code, description in (also or {}).items():
-        responses[code] = (description, {content: answer})
+        responses[code] = (description, answers)
     for code in (*errors, refused):
         responses[code] = ("#" + error, {})
     op = Operation(summary, responses, tuple(params), {body_type: body} if body is not None else None, secured, path or {})
@@ -126,18 +131,22 @@ def page(summary: str, codes: Iterable[str] = ("200",), *, params: Iterable[Para
     return lambda view: _declare(view, method, op)
 
 
-def declare(app: Flask, endpoint: str, op_decorator: Callable[[View], View]) -> None:
+def declare(app: Flask, endpoint: str, decorator: Callable[[Any], Any]) -> None:
     """Declare the contract of a view the app did not write (Flask's static files)."""
-    op_decorator(app.view_functions[endpoint])
+
+    def view() -> None: ...
+
+    app.extensions.setdefault("contracts", {})[endpoint] = decorator(view).contracts
 
 
 def _path_params(rule: Rule, told: Mapping[str, Param]) -> list[dict[str, Any]]:
     out = []
-    for name, converter in rule._converters.items():  # noqa: SLF001 - werkzeug keeps a rule's converters here, and nowhere public
+    for name, converter in rule._converters.items():
         if name in told:
             out.append(Param(name, told[name].schema, "path", description=told[name].description).spec())
         elif isinstance(converter, IntegerConverter):
-            out.append(Param(name, {"type": "integer", "minimum": max(converter.min or 0, 1), **({"maximum": converter.max} if converter.max else {})}, "path").spec())
+            bounds = {"minimum": max(converter.min or 0, 1), **({"maximum": converter.max} if converter.max else {})}
+            out.append(Param(name, {"type": "integer", **bounds}, "path").spec())
         elif isinstance(converter, AnyConverter):
             out.append(Param(name, {"type": "string", "enum": sorted(converter.items)}, "path").spec())
         else:
@@ -148,18 +157,32 @@ def _path_params(rule: Rule, told: Mapping[str, Param]) -> list[dict[str, Any]]:
 class _Components:
     """The models an operation names, each turned into one schema component."""
 
-    def __init__(self) -> None:
+    def __init__(self, enums: Mapping[str, Iterable[str]]) -> None:
         self.models: dict[str, Any] = {}
+        self.enums = enums
 
     def ref(self, schema: Schema | None) -> dict[str, Any]:
         if schema is None:
             return {}
         if isinstance(schema, dict):
             return schema
+        if isinstance(schema, tuple):
+            return {"allOf": [self.ref(part) for part in schema]}
         if get_origin(schema) is list:
             return {"type": "array", "items": self.ref(get_args(schema)[0])}
         self.models.setdefault(schema.__name__, schema)
         return {"$ref": f"#/components/schemas/{schema.__name__}"}
+
+    def filled(self, schema: Any) -> Any:
+        """``schema`` with each ``x-enum`` placeholder replaced by the values it names."""
+        if isinstance(schema, list):
+            return [self.filled(s) for s in schema]
+        if not isinstance(schema, dict):
+            return schema
+        out = {key: self.filled(value) for key, value in schema.items() if key != "x-enum"}
+        if "x-enum" in schema:
+            out["enum"] = list(self.enums[schema["x-enum"]])
+        return out
 
     def schemas(self) -> dict[str, Any]:
         adapters = [(name, "serialization", TypeAdapter(model)) for name, model in self.models.items()]
@@ -197,23 +220,27 @@ def openapi30(schema: Any) -> Any:
             out = {**({"allOf": [inner]} if "$ref" in inner else inner), **out, "nullable": True}
     if out.get("enum") and None in out["enum"]:
         out["nullable"] = True
+    if out.get("nullable") and "enum" in out and None not in out["enum"]:
+        out["enum"] = [*out["enum"], None]  # in OpenAPI 3.0 an enum wins over nullable
     return out
 
 
 def _response(description: str, contents: Mapping[str, Schema | None], components: _Components) -> dict[str, Any]:
     if description.startswith("#"):
         return {"$ref": f"#/components/responses/{description[1:]}"}
-    return {"description": description, "content": {media: ({"schema": components.ref(schema)} if schema is not None else {}) for media, schema in contents.items()}}
+    content = {media: ({"schema": components.ref(schema)} if schema is not None else {}) for media, schema in contents.items()}
+    return {"description": description, "content": content}
 
 
-def document(app: Flask, *, info: Mapping[str, Any], responses: Mapping[str, tuple[str, str, Schema]]) -> dict[str, Any]:
+def document(app: Flask, *, info: Mapping[str, Any], responses: Mapping[str, tuple[str, str, Schema]], enums: Mapping[str, Iterable[str]]) -> dict[str, Any]:
     """The OpenAPI 3.0 document of every route of ``app``; ``responses``: the shared error
-    answers (name → description, media type, schema). A route without a declared contract
-    raises `LookupError` naming it."""
-    components = _Components()
+    answers (name → description, media type, schema); ``enums``: the values of each ``x-enum``
+    placeholder (what changes with the layer, such as its categories). A route without a
+    declared contract raises `LookupError` naming it."""
+    components = _Components(enums)
     paths: dict[str, dict[str, Any]] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        contracts = getattr(app.view_functions[rule.endpoint], "contracts", {})
+        contracts = getattr(app.view_functions[rule.endpoint], "contracts", None) or app.extensions.get("contracts", {}).get(rule.endpoint, {})
         path = _openapi_path(rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             op = contracts.get(method) or contracts.get("*")
@@ -229,14 +256,15 @@ def document(app: Flask, *, info: Mapping[str, Any], responses: Mapping[str, tup
             if not op.secured:
                 spec["security"] = []
             paths.setdefault(path, {})[method.lower()] = spec
-    shared = {name: {"description": description, "content": {media: {"schema": components.ref(schema)}}} for name, (description, media, schema) in responses.items()}
-    return {
+    shared = {name: {"description": description, "content": {media: {"schema": components.ref(schema)}}}
+              for name, (description, media, schema) in responses.items()}
+    return components.filled({
         "openapi": "3.0.3",
         "info": dict(info),
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "responses": shared, "schemas": components.schemas()},
         "security": [{"bearer": []}],
         "paths": paths,
-    }
+    })
 
 
 def _openapi_path(rule: Rule) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from api.auth.sessions import local_path
 from api.persistence.clock import now
 from api.persistence.models import Report
+from api.web import contract
 from api.web.i18n import LANGUAGES, remember_language
 from zones.workflow import CLOSED_STATES, State
 
@@ -20,6 +21,7 @@ RECENT_DAYS = 30
 
 
 @bp.get("/")
+@contract.page("The front door: what zonemap is for the district, report a problem, the public board, staff sign-in")
 def home() -> ResponseReturnValue:
     """The front door, with the district's figures of the last month."""
     since = now() - timedelta(days=RECENT_DAYS)
@@ -30,6 +32,8 @@ def home() -> ResponseReturnValue:
 
 
 @bp.get("/language/<lang>")
+@contract.page("Switch the pages' language (a cookie) and go back", ("303",),
+               params=[contract.query("next", description="the page to go back to (a path on this site)")])
 def language(lang: str) -> ResponseReturnValue:
     """Switch the pages' language (remembered in a cookie) and go back where one was."""
     target = local_path(request.args.get("next")) or url_for(".home")

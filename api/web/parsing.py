@@ -17,17 +17,18 @@ from pydantic_core import CoreSchema
 
 from api.persistence.models import KEY_LENGTH
 from api.routing.location import Location
+from api.web.contract import NO_NUL, query
 from api.web.errors import ApiError
 from geodata.crs import InputCRS
+from zones.config import CHINA_LAT, CHINA_LON
 from zones.enums import ReportSource
-from zones.intake import refusals_of_one
+from zones.intake import MAX_ACCURACY_M, refusals_of_one
 
 MAX_TEXT = 2000  # characters of a description or a note
 MAX_REF = 500  # characters of a photo reference
 MAX_REFS = 20  # photo references in one list
 MAX_PAGE = 500  # items in one page of a list
 MAX_OFFSET = 10**12
-NO_NUL = "^[^\u0000]*$"  # no text column stores a NUL character
 NOT_BLANK = r"^[^\u0000]*\S[^\u0000]*$"
 
 
@@ -95,6 +96,14 @@ def choice(value: Any, field: str, allowed: list[str], default: str | None = Non
     if value not in allowed:
         raise _bad(field, f"{value!r} is not one of {', '.join(allowed)}")
     return str(value)
+
+
+#: The query parameters `location` reads, as the document declares them.
+LOCATION = (
+    query("lon", "number", required=True, minimum=CHINA_LON[0], maximum=CHINA_LON[1]),
+    query("lat", "number", required=True, minimum=CHINA_LAT[0], maximum=CHINA_LAT[1]),
+    query("crs", enum=InputCRS.values()), query("accuracy_m", "number", minimum=0, maximum=MAX_ACCURACY_M),
+)
 
 
 def location(data: dict[str, Any], *, strict: bool = False) -> Location:
@@ -193,6 +202,10 @@ def page_number(value: str | None) -> int:
     return int(value) if value and value.isdigit() and 0 < int(value) < 10**6 else 1
 
 
+#: The query parameters `paging` reads, as the document declares them.
+PAGING = (query("limit", "integer", minimum=1, maximum=MAX_PAGE), query("offset", "integer", minimum=0, maximum=MAX_OFFSET))
+
+
 def paging(args: dict[str, Any], *, most: int = MAX_PAGE, default: int = 50) -> tuple[int, int]:
     """``limit`` (1–``most``) and ``offset``."""
     return integer(args.get("limit"), "limit", low=1, high=most, default=default), integer(args.get("offset"), "offset", low=0, high=MAX_OFFSET, default=0)
@@ -228,12 +241,16 @@ def _present(value: str) -> str:
     return value.strip()
 
 
-def Text(most: int = MAX_TEXT, *, required: bool = False) -> Any:  # noqa: N802 - a type, spelt as one
+def _optional(value: str | None) -> str | None:
+    return None if value is None else _storable_text(value).strip() or None
+
+
+def Text(most: int = MAX_TEXT, *, required: bool = False) -> Any:
     """A string of at most ``most`` characters without NUL, stripped; ``required``: not blank
     (else blank is no value)."""
     if required:
         return Annotated[str, StringConstraints(max_length=most), AfterValidator(_storable_text), AfterValidator(_present), Documented({"pattern": NOT_BLANK})]
-    return Annotated[str | None, StringConstraints(max_length=most), AfterValidator(lambda v: v and (_storable_text(v).strip() or None)), Documented({"pattern": NO_NUL})]
+    return Annotated[str | None, StringConstraints(max_length=most), AfterValidator(_optional), Documented({"pattern": NO_NUL})]
 
 
 Ref = Annotated[str, StringConstraints(max_length=MAX_REF), AfterValidator(_storable_text), Documented({"pattern": NO_NUL})]

@@ -1,0 +1,56 @@
+"""What the layers' JSON endpoints take and answer: the request models parse the bodies
+(`api.web.parsing.body`), and with the answers they make the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.persistence.models import CODE_LENGTH, MAX_ID
+from api.web.parsing import Ref, Text
+
+MAX_GAPS = 500  # gaps accepted into a draft at once
+MAX_REASSIGNED = 10_000  # reports reassigned at once
+GapId = Annotated[Ref, Field(max_length=32)]
+
+
+class GapIds(BaseModel):
+    """The draft's gaps whose suggestions become zones."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    gap_ids: Annotated[list[GapId], Field(min_length=1, max_length=MAX_GAPS)]
+    outline: dict[str, Any] | None = Field(None, description="one gap only: the zone's outline as a GeoJSON polygon (WGS84) instead of the gap's")
+    unit_id: Text(CODE_LENGTH) = Field(None, description="one gap only: its owner instead of the suggested one")
+
+
+class Note(BaseModel):
+    """Why a version is published or brought back."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: Text(required=True)
+
+
+class ReportIds(BaseModel):
+    """The open reports a publication moved that go to their new owners."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    report_ids: Annotated[list[Annotated[int, Field(ge=1, le=MAX_ID)]], Field(max_length=MAX_REASSIGNED)]
+
+
+class Layers(BaseModel):
+    """The published versions."""
+
+    current: str
+    items: list[dict[str, Any]]
+
+
+class Layer(BaseModel):
+    """A version just published."""
+
+    version: str
+    created_at: str = ""
+    summary: dict[str, Any] = {}
