@@ -21,7 +21,6 @@ from api.web.contract import NO_NUL, query
 from api.web.errors import ApiError
 from geodata.crs import InputCRS
 from zones.config import CHINA_LAT, CHINA_LON
-from zones.enums import ReportSource
 from zones.intake import MAX_ACCURACY_M, refusals_of_one
 
 MAX_TEXT = 2000  # characters of a description or a note
@@ -36,13 +35,13 @@ def _bad(field: str, message: str) -> ApiError:
     return ApiError(422, f"{field}: {message}", errors=[{"field": field, "message": message}])
 
 
-def number(value: Any, field: str, *, low: float | None = None, high: float | None = None, required: bool = True, strict: bool = False) -> float | None:
-    """A finite number within [low, high]; ``strict`` (JSON bodies) refuses numbers in strings."""
+def number(value: Any, field: str, *, low: float | None = None, high: float | None = None, required: bool = True) -> float | None:
+    """A finite number within [low, high]."""
     if value is None or value == "":
         if required:
             raise _bad(field, "is required")
         return None
-    if isinstance(value, bool) or (strict and not isinstance(value, int | float)):
+    if isinstance(value, bool):
         raise _bad(field, f"{value!r} is not a number")
     try:
         out = float(value)
@@ -72,14 +71,11 @@ def text(value: Any, field: str, *, required: bool = True, max_length: int = MAX
 
 
 def _storable(value: str, field: str) -> None:
-    """Refuse text no database column can hold: NUL characters (PostgreSQL) and lone UTF-16
-    surrogates (not encodable as UTF-8)."""
-    if "\x00" in value:
-        raise _bad(field, "contains a NUL character")
+    """Refuse text no database column can hold (`_storable_text`), naming the field."""
     try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise _bad(field, "contains a lone surrogate (\\ud800–\\udfff), which is not text") from None
+        _storable_text(value)
+    except ValueError as err:
+        raise _bad(field, str(err)) from None
 
 
 def idempotency_key(value: str | None) -> str | None:
@@ -106,23 +102,17 @@ LOCATION = (
 )
 
 
-def location(data: dict[str, Any], *, strict: bool = False) -> Location:
+def location(data: dict[str, Any]) -> Location:
     """``lon``, ``lat``, ``crs`` and ``accuracy_m`` of a request, refused as `zones.intake` refuses
-    a row (outside China, swapped, an accuracy beyond its range); ``strict`` for JSON bodies
-    (numbers must be JSON numbers)."""
-    lon = number(data.get("lon"), "lon", strict=strict)
-    lat = number(data.get("lat"), "lat", strict=strict)
+    a row (outside China, swapped, an accuracy beyond its range)."""
+    lon = number(data.get("lon"), "lon")
+    lat = number(data.get("lat"), "lat")
     assert lon is not None and lat is not None
     crs = choice(data.get("crs"), "crs", InputCRS.values(), default=InputCRS.WGS84.value)
-    accuracy = number(data.get("accuracy_m"), "accuracy_m", required=False, strict=strict)
+    accuracy = number(data.get("accuracy_m"), "accuracy_m", required=False)
     for refusal in refusals_of_one(lon, lat, accuracy):
         raise _bad(refusal.field, refusal.message)
     return Location(lon, lat, crs, accuracy)
-
-
-def source(value: Any) -> str:
-    """The "4+1" supervision channel (default ``citizen``)."""
-    return choice(value, "source", ReportSource.values(), default=ReportSource.CITIZEN.value)
 
 
 def key(value: str | None, field: str) -> str | None:
@@ -189,13 +179,6 @@ def integer(value: str | None, field: str, *, low: int, high: int, default: int)
     return out
 
 
-def record_id(value: Any, field: str, *, high: int) -> int:
-    """A JSON whole number naming a record (1 to ``high``)."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
-        raise _bad(field, f"{value!r} is not a record id (a whole number from 1 to {high})")
-    return value
-
-
 def page_number(value: str | None) -> int:
     """A page's number from a page's query string: a whole number from 1, else the first page
     (pages are lenient with what a person typed into the address bar)."""
@@ -226,6 +209,8 @@ class Documented:
 
 
 def _storable_text(value: str) -> str:
+    """Refuse text no database column can hold: NUL characters (PostgreSQL) and lone UTF-16
+    surrogates (not encodable as UTF-8)."""
     if "\x00" in value:
         raise ValueError("contains a NUL character")
     try:
