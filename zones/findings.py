@@ -68,6 +68,7 @@ FINDINGS: dict[str, str] = {
     "not_a_zip": "{name}: not a zip file",
     "zip_shapefiles": "{name}: the zip must hold exactly one shapefile (.shp), it holds {n}",
     "zip_too_large": "{name}: unpacks to more than {mb} MB",
+    "zip_ratio": "{name}: unpacks to more than {ratio} times its size, which no shapefile does",
     "layer_kept": "{layer}: not in the upload; the current version's is kept",
     "no_known_layers": "the GeoPackage holds none of the layers zones, test_points, areas, scope",
     "units_columns": "the units table needs the columns unit_id and unit_name",

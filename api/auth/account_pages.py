@@ -6,11 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
 
 from api.auth import accounts
 from api.auth.roles import Caller, Role
-from api.auth.sessions import SessionUser, local_path, staff_only
+from api.auth.sessions import local_path, sign_in, sign_out, staff_only
 from api.layers.live import current_layer
 from api.web import contract, ratelimit
 from api.web.forms import AccountSwitchForm, LoginForm, UserForm
@@ -34,7 +33,7 @@ def login() -> ResponseReturnValue:
     if user is None:
         ratelimit.count_failed_login(form.username.data)
         return render_template("login.html", form=form, failed=True)
-    login_user(SessionUser(user.id, user.username, user.role, user.unit_id, user.password_hash))
+    sign_in(user)
     return redirect(local_path(form.next.data) or url_for(".console"), 303)
 
 
@@ -42,7 +41,7 @@ def login() -> ResponseReturnValue:
 @contract.page("Sign out", ("303", "400"), form={"type": "object", "required": ["csrf_token"], "properties": {"csrf_token": {"type": "string"}}})
 def logout() -> ResponseReturnValue:
     """Sign out (a posted form, its CSRF token checked before this view runs) and go to the front door."""
-    logout_user()
+    sign_out()
     flash(_("You have signed out."), "info")
     return redirect(url_for("front.home"), 303)
 

@@ -1,21 +1,26 @@
-"""Staff accounts: create, check a password, list, disable and enable; the demo's accounts. No Flask.
+"""Staff accounts: create, check a password, list, disable and enable; their sessions; the demo's
+accounts. No Flask.
 
 Passwords are stored as Werkzeug's salted scrypt hashes and never shown again after they are set.
+A session is a random key the browser's signed cookie holds and the database knows by its
+digest: signing out, disabling the account or giving it a new password ends it on the server,
+so a copy of the cookie opens nothing afterwards.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from api.auth.roles import Role
 from api.persistence.clock import now
-from api.persistence.models import User
+from api.persistence.models import StaffSession, User
 from zones.layer import ZoneLayer
 
 #: Roles a person signs in with (the public needs no account).
@@ -87,20 +92,55 @@ def find(session: Session, username: str) -> User:
 
 
 def set_active(session: Session, username: str, active: bool) -> User:
-    """Disable (sessions end at their next request) or enable an account."""
+    """Disable an account (its sessions end) or enable it (its old sessions stay ended)."""
     user = find(session, username)
     user.active = active
+    if not active:
+        _end_sessions(session, user.id)
     return user
 
 
-def set_password(session: Session, username: str, password: str) -> User:
-    """Give an account a new password (its open sessions end)."""
+def set_password(session: Session, username: str, password: str, *, keep: str | None = None) -> User:
+    """Give an account a new password: its sessions end, but ``keep`` (the session that changed it)."""
     if len(password) < MIN_PASSWORD:
         msg = f"the password needs at least {MIN_PASSWORD} characters"
         raise AccountError(msg, "password")
     user = find(session, username)
     user.password_hash = generate_password_hash(password)
+    _end_sessions(session, user.id, keep=keep)
     return user
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def open_session(session: Session, user: User) -> str:
+    """Start a session of ``user``; the key its cookie holds."""
+    key = secrets.token_urlsafe(32)
+    session.add(StaffSession(user_id=user.id, key_hash=_digest(key), created_at=now(), ended_at=None))
+    return key
+
+
+def session_account(session: Session, user_id: int, key: str) -> User | None:
+    """The account of an open session (``key`` of account ``user_id``), if it is still active."""
+    open_row = select(StaffSession.id).where(StaffSession.key_hash == _digest(key), StaffSession.user_id == user_id, StaffSession.ended_at.is_(None))
+    if session.scalar(open_row) is None:
+        return None
+    user = session.get(User, user_id)
+    return user if user is not None and user.active else None
+
+
+def end_session(session: Session, key: str) -> None:
+    """End the session of ``key`` (signing out)."""
+    session.execute(update(StaffSession).where(StaffSession.key_hash == _digest(key), StaffSession.ended_at.is_(None)).values(ended_at=now()))
+
+
+def _end_sessions(session: Session, user_id: int, *, keep: str | None = None) -> None:
+    ended = update(StaffSession).where(StaffSession.user_id == user_id, StaffSession.ended_at.is_(None))
+    if keep is not None:
+        ended = ended.where(StaffSession.key_hash != _digest(keep))
+    session.execute(ended.values(ended_at=now()))
 
 
 def all_users(session: Session) -> list[User]:

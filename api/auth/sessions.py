@@ -7,7 +7,6 @@ CSRF checks because they never act on a session for anything but reading (see `c
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,12 +14,13 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, g, redirect, request, url_for
-from flask_login import LoginManager, UserMixin, current_user
+from flask import Flask, abort, g, redirect, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.auth import accounts
 from api.auth.roles import Caller, Role
 from api.persistence import Database, insert_or_skip
 from api.persistence.models import Setting, User
@@ -39,32 +39,42 @@ class SessionUser(UserMixin):
     username: str
     role: str
     unit_id: str | None
-    password_hash: str
+    key: str  # the session's key (`accounts.open_session`)
 
     def get_id(self) -> str:
-        """The session's key: the account and a digest of its password hash, so that a new
-        password ends every session signed in with the old one."""
-        return f"{self.id}:{hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]}"
+        """What the cookie holds: the account and the session's key."""
+        return f"{self.id}:{self.key}"
 
 
 def _load(session_id: str) -> SessionUser | None:
-    account, _, _fingerprint = session_id.partition(":")
-    if not account.isdigit():
+    account, _, key = session_id.partition(":")
+    if not account.isdigit() or not key:
         return None
-    user = cast(Session, g.db).get(User, int(account))
-    if user is None or not user.active:
-        return None
-    loaded = SessionUser(user.id, user.username, user.role, user.unit_id, user.password_hash)
-    return loaded if loaded.get_id() == session_id else None  # a new password changes the key: old sessions end
+    user = accounts.session_account(cast(Session, g.db), int(account), key)  # ended (signed out, disabled, new password): None
+    return SessionUser(user.id, user.username, user.role, user.unit_id, key) if user is not None else None
+
+
+def sign_in(user: User) -> None:
+    """Start a server-side session of ``user`` in a fresh cookie (a new form token with it)."""
+    key = accounts.open_session(cast(Session, g.db), user)
+    session.clear()  # nothing of the signed-out session carries over, its form token included
+    login_user(SessionUser(user.id, user.username, user.role, user.unit_id, key))
+
+
+def sign_out() -> None:
+    """End the session on the server too: a copy of its cookie opens nothing afterwards."""
+    if current_user.is_authenticated:
+        accounts.end_session(cast(Session, g.db), current_user.key)
+    logout_user()
 
 
 def signing_key(database: Database) -> str:
     """The key signing sessions and form tokens: made once, kept in the database (every worker,
     on every machine sharing it, signs alike), unless ``SECRET_KEY`` is configured."""
-    with database.session() as session:
-        connection = session.connection()
+    with database.session() as db:
+        connection = db.connection()
         connection.execute(insert_or_skip(connection, Setting.__table__), {"name": SIGNING_KEY, "value": secrets.token_urlsafe(48)})
-        return str(session.scalar(select(Setting.value).where(Setting.name == SIGNING_KEY)))
+        return str(db.scalar(select(Setting.value).where(Setting.name == SIGNING_KEY)))
 
 
 def init_app(app: Flask, database: Database) -> None:

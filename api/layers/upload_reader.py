@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,9 @@ UPLOAD_FIELDS = ("layer", "zones", "test_points", "areas", "scope", "categories"
 LAYER_SUFFIXES = (".gpkg", ".geojson", ".json", ".csv", ".xlsx", ".zip")  # .zip: a zipped shapefile (UTF-8 or GBK)
 #: Most a zipped shapefile may unpack to (bytes): a small zip must not fill the disk.
 MAX_UNZIPPED = 1 << 30
+#: Most bytes a zip may unpack to per byte it holds: shapefiles compress 2 to 20 times, a zip bomb thousands.
+MAX_ZIP_RATIO = 100
+UNZIP_CHUNK = 1 << 20  # members are unpacked to disk this many bytes at a time
 TABLE_SUFFIXES = (".csv", ".xlsx")
 
 
@@ -159,15 +163,47 @@ def _unzip_shapefile(data: bytes, folder: Path, name: str, field: str, report: V
         if len(shapes) != 1:
             report.error("zip_shapefiles", name=name, n=len(shapes), field=field)
             return None
-        if sum(m.file_size for m in members) > MAX_UNZIPPED:
-            report.error("zip_too_large", name=name, mb=MAX_UNZIPPED >> 20, field=field)
-            return None
         stem = Path(shapes[0].filename).stem
+        members = [m for m in members if Path(m.filename).stem == stem]
+        budget = min(MAX_UNZIPPED, MAX_ZIP_RATIO * max(len(data), 1))
+        if sum(m.file_size for m in members) > budget:  # what the zip declares; what it really holds is counted below
+            _refuse_size(report, name, field, len(data))
+            return None
         folder.mkdir()
         for member in members:
-            if Path(member.filename).stem == stem:
-                (folder / f"{field}{Path(member.filename).suffix.lower()}").write_bytes(archive.read(member))
+            try:
+                written = _unpack(archive, member, folder / f"{field}{Path(member.filename).suffix.lower()}", budget)
+            except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError) as err:  # a damaged member, a method zipfile lacks
+                report.error("cannot_read", name=name, detail=str(err), field=field)
+                return None
+            if written is None:
+                _refuse_size(report, name, field, len(data))
+                return None
+            budget -= written
     return folder / f"{field}.shp"
+
+
+def _unpack(archive: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path, budget: int) -> int | None:
+    """Stream ``member`` to ``target`` a chunk at a time; the bytes written, or None (and nothing
+    kept) once it passes ``budget``, whatever its header declared."""
+    written = 0
+    with archive.open(member) as source, target.open("wb") as out:
+        while chunk := source.read(UNZIP_CHUNK):
+            written += len(chunk)
+            if written > budget:
+                break
+            out.write(chunk)
+    if written > budget:
+        target.unlink()
+        return None
+    return written
+
+
+def _refuse_size(report: ValidationReport, name: str, field: str, packed: int) -> None:
+    if MAX_ZIP_RATIO * packed < MAX_UNZIPPED:
+        report.error("zip_ratio", name=name, ratio=MAX_ZIP_RATIO, field=field)
+    else:
+        report.error("zip_too_large", name=name, mb=MAX_UNZIPPED >> 20, field=field)
 
 
 def _named(err: ZonemapError, path: Path, name: str) -> dict[str, str]:

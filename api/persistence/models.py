@@ -170,6 +170,19 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class StaffSession(Base):
+    """One sign-in of a staff account: its cookie names it by a random key (stored here only as a
+    digest); it ends at sign-out, when the account is disabled or its password changes."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class LayerVersion(Base):
     """An uploaded zone layer (zones, test points, areas in one GeoPackage, plus categories)."""
 

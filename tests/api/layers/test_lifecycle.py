@@ -12,6 +12,7 @@ import pytest
 import shapely
 import shapely.geometry
 
+from api.layers import upload_reader
 from tests.api.layers.test_layers import changed_layer, multipart
 from tests.api.reports.test_reports import submit
 
@@ -172,3 +173,26 @@ def test_a_layer_validate_accepts_with_warnings_becomes_a_draft_showing_them(cli
     assert response.status_code == 201, response.get_data(as_text=True)[:500]
     draft = client.get(f"/api/v1/layers/drafts/{response.get_json()['id']}", headers=tokens["planner"]).get_json()
     assert any(w["row"] == 1 and w["field"] == "geometry" for w in draft["warnings"]), draft["warnings"]
+
+
+def test_a_zip_bomb_is_refused_without_being_unpacked(client, tokens, tmp_path):
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
+        out.writestr("a.dbf", b"")
+        with out.open("a.shp", "w") as member:  # 256 MB of zeros in about 1 MB
+            for _ in range(256):
+                member.write(bytes(1 << 20))
+    refused = post_draft(client, tokens["planner"], zones=(bomb.getvalue(), "炸弹.zip"))
+    assert refused.status_code == 422
+    (error,) = refused.get_json()["errors"]
+    assert (error["code"], error["params"]["name"]) == ("zip_ratio", "炸弹.zip"), error
+
+
+def test_a_member_larger_than_its_budget_is_not_kept(tmp_path):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+        out.writestr("a.shp", bytes(5 << 20))
+    with zipfile.ZipFile(archive) as opened:
+        assert upload_reader._unpack(opened, opened.infolist()[0], tmp_path / "a.shp", 1 << 20) is None
+        assert not (tmp_path / "a.shp").exists()
+        assert upload_reader._unpack(opened, opened.infolist()[0], tmp_path / "a.shp", 5 << 20) == 5 << 20

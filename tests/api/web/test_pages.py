@@ -123,6 +123,39 @@ def test_a_disabled_account_or_a_new_password_ends_the_session(app, client):
     assert "用户名或密码错误" in sign_in(client, "dispatcher-x", "another password").get_data(as_text=True)
 
 
+def _session_cookie(client) -> str:
+    return client.get_cookie("zonemap_session").value
+
+
+@SQLITE
+def test_a_session_ends_on_the_server_wherever_its_cookie_was_copied(app, client):
+    signed_in(app, client, "dispatcher")
+    copied = _session_cookie(client)
+    thief = app.test_client()
+    thief.set_cookie("zonemap_session", copied)
+    assert thief.get("/console/dispatch").status_code == 200
+    assert client.post("/logout", data={"csrf_token": csrf(client.get("/").get_data(as_text=True))}).status_code == 303
+    assert thief.get("/console/dispatch").headers["Location"] == "/login?next=/console/dispatch"  # signed out everywhere
+    sign_in(client, "dispatcher-x")
+    copied = _session_cookie(client)
+    with app.extensions["zonemap.db"].session() as session:
+        set_active(session, "dispatcher-x", False)
+        set_active(session, "dispatcher-x", True)
+    thief.set_cookie("zonemap_session", copied)
+    assert thief.get("/console/dispatch").status_code == 302  # enabling again does not revive a session
+    assert client.get("/console/dispatch").status_code == 302
+    assert sign_in(client, "dispatcher-x").status_code == 303 and client.get("/console/dispatch").status_code == 200
+
+
+@SQLITE
+def test_the_form_token_is_new_after_sign_in(app, client):
+    account(app, "wang", "dispatcher")
+    before = csrf(client.get("/login").get_data(as_text=True))
+    sign_in(client, "wang")
+    assert client.post("/logout", data={"csrf_token": before}).status_code == 400  # the token of the page before is dead
+    assert client.post("/logout", data={"csrf_token": csrf(client.get("/").get_data(as_text=True))}).status_code == 303
+
+
 @SQLITE
 def test_a_unit_gets_a_403_page_not_json_on_the_dispatch_console(app, client):
     signed_in(app, client, "unit", "HW01")
