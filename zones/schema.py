@@ -10,8 +10,9 @@ integer, invalid polygons repaired.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -215,23 +216,29 @@ def parse_duties(value: Any) -> tuple[list[str], list[str]]:
     """
     if _is_blank(value):
         return [], []
-    tokens: Iterable[Any]
-    if isinstance(value, (list, tuple, set, np.ndarray)):
-        tokens = value
-    else:
-        tokens = _DUTY_SPLIT.split(str(value).strip())
+    tokens = tuple(str(t) for t in value) if isinstance(value, (list, tuple, set, np.ndarray)) else tuple(_DUTY_SPLIT.split(str(value).strip()))
+    duties, unknown = _parse_tokens(tokens)
+    return list(duties), list(unknown)
+
+
+_DUTIES = tuple(Duty.values())
+
+
+@lru_cache(maxsize=4096)
+def _parse_tokens(tokens: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """`parse_duties` of split tokens (a layer repeats a few duty lists thousands of times)."""
     found: set[str] = set()
     unknown: list[str] = []
     for token in tokens:
-        text = str(token).strip()
+        text = token.strip()
         if not text:
             continue
         name = DUTY_ALIASES.get(text, text.lower())
-        if name in Duty.values():
+        if name in _DUTIES:
             found.add(name)
         else:
             unknown.append(text)
-    return [d for d in Duty.values() if d in found], unknown
+    return tuple(d for d in _DUTIES if d in found), tuple(unknown)
 
 
 def _area_change_m2(before: gpd.GeoSeries, after: np.ndarray) -> np.ndarray:

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.browser import create_user
-from tests.support.server import call, create_token, running, upload_photo
+from tests.support.server import call, make_accounts, running, upload_photo
 
 
 @dataclass
@@ -67,9 +66,8 @@ def site(demo_files, tmp_path_factory):
     database = data / "zonemap.sqlite"
     env = {**os.environ, "ZONEMAP_LAYER_DIR": str(demo_files.root), "DATABASE_URL": f"sqlite:///{database}"}
     with running(env, data) as server:
-        for username, role, unit in (("wang", "dispatcher", None), ("zhao", "dispatcher", None), ("li", "planner", None), ("hw", "unit", "HW01"),
-                                     ("jin", "unit", "P06")):
-            create_user(server.env, data, username, role, unit)
-        yield Site(server.base, database, create_token(server.env, data), create_token(server.env, data, "unit", "P06"))
+        users = [("wang", "dispatcher", None), ("zhao", "dispatcher", None), ("li", "planner", None), ("hw", "unit", "HW01"), ("jin", "unit", "P06")]
+        dispatcher, unit = make_accounts(env["DATABASE_URL"], users, [("dispatcher", None), ("unit", "P06")])
+        yield Site(server.base, database, dispatcher, unit)
 
 

@@ -139,3 +139,25 @@ def upload_photo(base: str, token: str, data: bytes, name: str = "photo.jpg") ->
     status, answer = call("POST", base + "/api/v1/photos", token=token, data=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
     assert status == 201, answer
     return answer["url"]
+
+
+def make_accounts(database_url: str, users: list[tuple[str, str, str | None]], tokens: list[tuple[str, str | None]]) -> list[str]:
+    """Accounts (username, role, unit; the shared test password) and tokens (role, unit) written
+    straight to a running server's database: the use-cases the commands call, without a command's
+    start-up per account (other tests make theirs with the commands, as an operator does). The tokens made."""
+    from api.auth.accounts import create_user
+    from api.auth.callers import create_token as new_token
+    from api.persistence import Database
+    from tests.support.browser import PASSWORD
+
+    database = Database(database_url)
+    try:
+        with database.session() as session:
+            for username, role, unit in users:
+                create_user(session, None, username, role, PASSWORD, unit)
+            made = [new_token(session, role, unit) for role, unit in tokens]
+            session.commit()
+    finally:
+        database.engine.dispose()
+    return made
+

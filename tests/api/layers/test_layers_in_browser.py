@@ -15,8 +15,8 @@ import pytest
 from tests.api.layers.test_layers import changed_layer
 from tests.api.reports.test_reports import REPORT
 from tests.api.web.test_workers import WORKERS, _versions
-from tests.support.browser import DESKTOP, PHONE, another_context, browser_context, create_user, screenshot, sign_in
-from tests.support.server import call, create_token, running
+from tests.support.browser import DESKTOP, PHONE, another_context, browser_context, screenshot, sign_in
+from tests.support.server import call, make_accounts, running
 
 pytestmark = pytest.mark.slow
 SECONDS = 30  # every worker checks the current version at most every second (ZONEMAP_LAYER_CHECK_SECONDS)
@@ -45,9 +45,7 @@ def test_a_planner_drafts_publishes_and_rolls_back_from_the_pages(postgres_url, 
     env = {**os.environ, "ZONEMAP_LAYER_DIR": str(demo_files.root), "DATABASE_URL": postgres_url, "ZONEMAP_LAYER_CHECK_SECONDS": "1"}
     with running(env, tmp_path, workers=WORKERS) as server:
         base = server.base
-        create_user(server.env, tmp_path, "li", "planner")
-        create_user(server.env, tmp_path, "wang", "dispatcher")
-        dispatcher = create_token(server.env, tmp_path)
+        (dispatcher,) = make_accounts(postgres_url, [("li", "planner", None), ("wang", "dispatcher", None)], [("dispatcher", None)])
         status, report = call("POST", base + "/api/v1/reports", REPORT, dispatcher)
         assert status == 201 and report["unit_id"] == "P06"
         first_version = report["decision"]["zone_version"]
