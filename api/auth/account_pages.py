@@ -3,15 +3,15 @@ console) and ``/admin/users`` (the administrator's list of accounts: create, dis
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from api.auth import accounts
+from api.auth import accounts, signin_limits
 from api.auth.roles import Caller, Role
 from api.auth.sessions import local_path, sign_in, sign_out, staff_only
 from api.layers.live import current_layer
-from api.web import contract, ratelimit
+from api.web import contract
 from api.web.forms import AccountSwitchForm, LoginForm, UserForm
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -28,13 +28,14 @@ def login() -> ResponseReturnValue:
         return render_template("login.html", form=form, failed=False)
     if not form.validate():
         return render_template("login.html", form=form, failed=False), 422
-    ratelimit.check_login(form.username.data)
+    signin_limits.attempt(form.username.data)  # counted before the password is checked
     user = accounts.check_password(g.db, form.username.data, form.password.data)
     if user is None:
-        ratelimit.count_failed_login(form.username.data)
         return render_template("login.html", form=form, failed=True)
     sign_in(user)
-    return redirect(local_path(form.next.data) or url_for(".console"), 303)
+    response = redirect(local_path(form.next.data) or url_for(".console"), 303)
+    signin_limits.trust_device(response, user.username)
+    return response
 
 
 @bp.post("/logout")
@@ -93,12 +94,17 @@ def _account_error(err: accounts.AccountError) -> str:
     return messages[err.field]
 
 
-@bp.post("/admin/users/<username>/<any(disable, enable):change>")
-@contract.page("Disable or enable a staff account", ("303", "302", "400", "403", "404"), form=contract.form_schema(AccountSwitchForm))
+@bp.post("/admin/users/<username>/<any(disable, enable, unlock):change>")
+@contract.page("Disable, enable or unlock (clear its sign-in attempts from unknown browsers) a staff account", ("303", "302", "400", "403", "404"),
+               form=contract.form_schema(AccountSwitchForm))
 @staff_only(Role.ADMIN)
 def switch(username: str, change: str) -> ResponseReturnValue:
-    """Disable an account (its sessions end at their next request) or enable it again."""
+    """Disable an account (its sessions end at their next request), enable it again, or unlock it."""
     caller: Caller = g.caller
+    if change == "unlock":
+        signin_limits.unlock(current_app.extensions["zonemap.ratelimit"], current_app.config["LOGIN_LIMIT"], username)
+        flash(_("Account %(name)s unlocked.", name=username), "info")
+        return redirect(url_for(".users"), 303)
     if change == "disable" and username == caller.username:
         flash(_("You cannot disable your own account."), "error")
         return redirect(url_for(".users"), 303)

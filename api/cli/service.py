@@ -121,6 +121,28 @@ def user_password(username: str, password_stdin: bool, data_dir: Path | None) ->
     _change_account(data_dir, lambda session: set_password(session, username, password), f"new password for {username}")
 
 
+@user.command("unlock")
+@click.argument("username")
+@click.option("--data-dir", type=click.Path(path_type=Path))
+def user_unlock(username: str, data_dir: Path | None) -> None:
+    """Clear the count of sign-in attempts on an account from unknown browsers (after an attack)."""
+    from flask import Flask
+    from limits import storage, strategies
+
+    from api.auth.signin_limits import unlock
+    from api.web.config import configure
+
+    settings = Flask("zonemap")
+    configure(settings, {"DATA_DIR": str(data_dir)} if data_dir else None)
+    where = settings.config["RATE_LIMIT_STORAGE"]
+    if where.startswith("memory://"):
+        fail("the counts live in the serving process (ZONEMAP_RATE_LIMIT_STORAGE=memory://): restarting it clears them; "
+             "with redis://... every worker and this command share them", 2)
+    store = storage.storage_from_string(where, key_prefix=settings.config["RATE_LIMIT_PREFIX"])
+    unlock(strategies.MovingWindowRateLimiter(store), settings.config["LOGIN_LIMIT"], username)
+    click.echo(f"unlocked {username}")
+
+
 def _change_account(data_dir: Path | None, change: Callable[[Any], object], done: str) -> None:
     """Apply ``change(session)`` to the accounts, failing with the `AccountError`'s message."""
     from api.auth.accounts import AccountError

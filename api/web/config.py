@@ -36,7 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_PHOTO_BYTES": 10 * 1024 * 1024,  # one uploaded photo
     "PUBLIC_SUBMIT_LIMIT": "20 per minute",  # per client address, for public tokens; a limits string
     "PHOTO_UPLOAD_LIMIT": "30 per minute",  # per token, every role; a limits string
-    "LOGIN_LIMIT": "10 per 15 minutes",  # failed sign-ins per account and per address
+    "LOGIN_LIMIT": "10 per 15 minutes; 30 per day",  # sign-in attempts from unknown browsers per account and per address (windows that grow)
+    "LOGIN_DEVICE_LIMIT": "10 per 15 minutes",  # sign-in attempts from a browser that has signed in to the account before
     "SECRET_KEY": None,  # signs sessions and form tokens; default: made once and kept in the database, shared by every worker
     "SESSION_COOKIE_NAME": "zonemap_session",
     "SESSION_COOKIE_SAMESITE": "Lax",

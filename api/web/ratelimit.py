@@ -1,5 +1,5 @@
 """Rate limits, counted in shared storage: public submissions per client address, photo uploads
-per token, failed sign-ins per account and per address.
+per token, sign-in attempts (`api.auth.signin_limits`).
 
 ``RATE_LIMIT_STORAGE`` names the store (``memory://`` for one process, ``redis://...`` so that
 every worker counts against the same limit); ``PUBLIC_SUBMIT_LIMIT`` is a `limits` string such as
@@ -13,7 +13,7 @@ import math
 import time
 
 from flask import Flask, current_app, request
-from limits import parse, storage, strategies
+from limits import parse, parse_many, storage, strategies
 
 from api.auth.roles import Caller, Role
 from api.web.errors import ApiError
@@ -24,7 +24,8 @@ def init_app(app: Flask) -> None:
     store = storage.storage_from_string(app.config["RATE_LIMIT_STORAGE"], key_prefix=app.config.get("RATE_LIMIT_PREFIX", "zonemap"))
     parse(app.config["PUBLIC_SUBMIT_LIMIT"])
     parse(app.config["PHOTO_UPLOAD_LIMIT"])
-    parse(app.config["LOGIN_LIMIT"])
+    parse_many(app.config["LOGIN_LIMIT"])
+    parse_many(app.config["LOGIN_DEVICE_LIMIT"])
     app.extensions["zonemap.ratelimit"] = strategies.MovingWindowRateLimiter(store)
 
 
@@ -34,37 +35,6 @@ def check_submission(caller: Caller | None) -> None:
     if caller is not None and caller.role != Role.PUBLIC:
         return
     _hit(current_app.config["PUBLIC_SUBMIT_LIMIT"], "submit", request.remote_addr or "unknown", "reports from this address")
-
-
-def _login_keys(username: str) -> list[tuple[str, str]]:
-    return [("login-user", username.strip().lower()), ("login-address", request.remote_addr or "unknown")]
-
-
-def check_login(username: str) -> None:
-    """Refuse (429) a sign-in while this account or this address has used up its failed attempts."""
-    limiter = current_app.extensions["zonemap.ratelimit"]
-    limit = parse(current_app.config["LOGIN_LIMIT"])
-    for scope, key in _login_keys(username):
-        try:
-            if limiter.test(limit, scope, key):
-                continue
-            reset = limiter.get_window_stats(limit, scope, key).reset_time
-        except Exception:
-            current_app.logger.exception("rate-limit store %s unavailable; sign-in allowed", current_app.config["RATE_LIMIT_STORAGE"])
-            return
-        wait = max(1, math.ceil(reset - time.time()))
-        raise ApiError(429, f"too many failed sign-ins: at most {limit}; try again in {wait} s", headers={"Retry-After": str(wait)})
-
-
-def count_failed_login(username: str) -> None:
-    """Count a failed sign-in against the account and the address."""
-    limiter = current_app.extensions["zonemap.ratelimit"]
-    limit = parse(current_app.config["LOGIN_LIMIT"])
-    for scope, key in _login_keys(username):
-        try:
-            limiter.hit(limit, scope, key)
-        except Exception:
-            current_app.logger.exception("rate-limit store %s unavailable", current_app.config["RATE_LIMIT_STORAGE"])
 
 
 def check_photo_upload(caller: Caller) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import io
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -107,6 +108,38 @@ def test_sign_in_attempts_are_limited(app, client):
     blocked = sign_in(client, "wang")  # even the right password, until the window passes
     assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
     assert "操作过于频繁" in blocked.get_data(as_text=True)
+
+
+def _from(app, address: str):
+    """A browser of its own at ``address``."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+@SQLITE
+def test_failures_from_elsewhere_do_not_lock_out_a_browser_that_signed_in_before(app, client):
+    account(app, "wang", "dispatcher")
+    assert sign_in(client, "wang").status_code == 303  # this browser now holds a device cookie for wang
+    client.post("/logout", data={"csrf_token": csrf(client.get("/").get_data(as_text=True))})
+    for attempt in range(20):  # an attacker from 20 addresses
+        stranger = _from(app, f"203.0.113.{attempt}")
+        assert sign_in(stranger, "wang", "guess").status_code in (200, 429)
+    assert sign_in(_from(app, "198.51.100.7"), "wang").status_code == 429  # unknown: locked
+    assert sign_in(client, "wang").status_code == 303  # the known browser: its own allowance
+    admin = signed_in(app, app.test_client(), "admin")
+    assert admin.post("/admin/users/wang/unlock", data={"csrf_token": csrf(admin.get("/admin/users").get_data(as_text=True))}).status_code == 303
+    assert sign_in(_from(app, "198.51.100.8"), "wang").status_code == 303  # unlocked
+
+
+@SQLITE
+def test_parallel_failures_are_each_counted_before_the_password_is_checked(app):
+    account(app, "wang", "dispatcher")
+    clients = [_from(app, f"203.0.113.{n}") for n in range(40)]
+    forms = [{"username": "wang", "password": "guess", "csrf_token": csrf(c.get("/login").get_data(as_text=True))} for c in clients]
+    with ThreadPoolExecutor(40) as pool:
+        statuses = list(pool.map(lambda pair: pair[0].post("/login", data=pair[1]).status_code, zip(clients, forms, strict=True)))
+    assert sorted(statuses) == [200] * 10 + [429] * 30  # ten passwords checked (the account's allowance), thirty refused unchecked
 
 
 @SQLITE
