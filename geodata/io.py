@@ -18,6 +18,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
+from geodata.spreadsheet import as_text_cells
 from zones.errors import LayerReadError
 
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp"}
@@ -273,7 +274,7 @@ def write_layer(gdf: gpd.GeoDataFrame, path: str | Path, *, layer: str | None = 
     if suffix == ".csv":
         table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
         table["wkt"] = shapely.to_wkt(gdf.geometry.to_numpy(), rounding_precision=7)
-        table.to_csv(path, index=False, encoding=encoding or "utf-8")
+        as_text_cells(table).to_csv(path, index=False, encoding=encoding or "utf-8")  # a name like =HYPERLINK(...) stays text
         return
     if suffix not in VECTOR_SUFFIXES:
         msg = f"cannot write {suffix!r}; expected .geojson, .gpkg, .shp or .csv"

@@ -36,6 +36,7 @@ FINDINGS: dict[str, str] = {
     "missing_columns_mapped": "missing required columns {missing}; columns found: {found}. Map your own headers with a column mapping, e.g. 责任单位=unit_id",
     "mapping_unknown_column": "column mapping names {source}, which the file does not have; columns are {columns}",
     "empty_value": "{column} is empty",
+    "bad_identifier": "{column} {value} is not an identifier: use {allowed}",
     "duplicate": "duplicate {column} {value} (first at row {first})",
     "unknown_duties": "unknown duties {unknown}; expected any of {known}",
     "no_duty": "zone holds no duty, so no report will ever be routed to it",

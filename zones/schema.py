@@ -319,9 +319,26 @@ def _objects(values: list[Any], index: pd.Index) -> pd.Series:
     return pd.Series(values, dtype=object, index=index)
 
 
+#: What an identifier may hold (zone, test point, area, scope and unit ids, category codes):
+#: letters, digits, ``_ . -`` and Chinese characters, 1 to 64 of them. No spaces, quotes or markup,
+#: so an id is safe in every page, file, webhook and message that will ever carry it.
+IDENTIFIER = re.compile(r"[A-Za-z0-9_.\-\u3400-\u4dbf\u4e00-\u9fff]{1,64}")
+IDENTIFIER_TEXT = "letters, digits, _ . - or Chinese characters, at most 64"
+
+
+def check_identifiers(values: list[str | None], column: str, ids: list[str | None] | None, report: ValidationReport) -> None:
+    """An error for each value of ``column`` (None: none given) that is not an `IDENTIFIER`."""
+    for pos, value in enumerate(values):
+        if value is not None and not IDENTIFIER.fullmatch(value):
+            report.error("bad_identifier", column=column, value=repr(value), allowed=IDENTIFIER_TEXT, row=pos + 1,
+                         feature_id=ids[pos] if ids is not None else None, field=column)
+
+
 def _check_ids(gdf: gpd.GeoDataFrame, contract: Contract, report: ValidationReport) -> list[str | None]:
     ids = _text_column(gdf, contract.id_column)
     seen: dict[str, int] = {}
+    if contract.kind != LayerKind.REPORTS:  # a report's id is its sender's, never shown as ours
+        check_identifiers(ids, contract.id_column, None, report)
     for pos, value in enumerate(ids):
         if value is None:
             report.error("empty_value", column=contract.id_column, row=pos + 1, field=contract.id_column)
@@ -364,14 +381,16 @@ def _check_zones(gdf: gpd.GeoDataFrame, ids: list[str | None], report: Validatio
             report.warning("unknown_kind", value=repr(value), known=", ".join(ZoneKind.values()), row=pos + 1, feature_id=ids[pos], field="kind")
         kinds.append(kind)
     gdf["kind"] = kinds
-    _require_text(gdf, "unit_id", ids, report)
+    _require_text(gdf, "unit_id", ids, report, identifier=True)
 
 
-def _require_text(gdf: gpd.GeoDataFrame, column: str, ids: list[str | None], report: ValidationReport) -> None:
+def _require_text(gdf: gpd.GeoDataFrame, column: str, ids: list[str | None], report: ValidationReport, *, identifier: bool = False) -> None:
     values = _text_column(gdf, column)
     for pos, value in enumerate(values):
         if value is None:
             report.error("empty_value", column=column, row=pos + 1, feature_id=ids[pos], field=column)
+    if identifier:
+        check_identifiers(values, column, ids, report)
     gdf[column] = _objects(values, gdf.index)
 
 
@@ -385,11 +404,13 @@ def _check_test_points(gdf: gpd.GeoDataFrame, ids: list[str | None], report: Val
             report.warning("unknown_point_type", value=repr(value), known=", ".join(TestPointType.values()), row=pos + 1, feature_id=ids[pos], field="type")
         types.append(kind)
     gdf["type"] = types
-    gdf["unit_id"] = _objects(_text_column(gdf, "unit_id"), gdf.index)
+    adopters = _text_column(gdf, "unit_id")
+    check_identifiers(adopters, "unit_id", ids, report)
+    gdf["unit_id"] = _objects(adopters, gdf.index)
 
 
 def _check_areas(gdf: gpd.GeoDataFrame, ids: list[str | None], report: ValidationReport) -> None:
-    _require_text(gdf, "default_unit_id", ids, report)
+    _require_text(gdf, "default_unit_id", ids, report, identifier=True)
     levels = []
     for pos, value in enumerate(_text_column(gdf, "level")):
         level = (value or "subdistrict").lower()
@@ -487,6 +508,8 @@ def validate_categories(df: pd.DataFrame, *, source: str = "") -> tuple[pd.DataF
             seen[code] = pos + 1
     duties = [_as_text(v) for v in out["duty"].tolist()]
     departments = [_as_text(v) for v in out["department_unit_id"].tolist()]
+    check_identifiers(codes, "code", codes, report)
+    check_identifiers(departments, "department_unit_id", codes, report)
     for pos, (duty, dept) in enumerate(zip(duties, departments, strict=True)):
         if (duty is None) == (dept is None):
             report.error("duty_or_department", row=pos + 1, feature_id=codes[pos], field="duty")

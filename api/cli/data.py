@@ -21,6 +21,7 @@ from geodata.demo.generate import DEFAULT_SEED, load_district
 from geodata.demo.synthetic import synthetic_zones as synthetic_zones_layer
 from geodata.io import read_raw, write_layer
 from geodata.load import LoadedLayer, load_categories, load_layer
+from geodata.spreadsheet import write_csv
 from zones.config import RoutingConfig
 from zones.enums import LayerKind, Status
 from zones.errors import CRSError, LayerReadError, SchemaError
@@ -285,8 +286,8 @@ def coverage(demo: bool, zones_file: Path | None, areas_file: Path | None, point
         for name in ("gaps", "overlaps", "suggestions"):
             write_layer(getattr(result, name), target, layer=name)
         write_layer(result.test_points, target, layer="test_points")
-        result.units.to_csv(out_dir / "units.csv", index=False, encoding="utf-8-sig")
-        result.areas.to_csv(out_dir / "areas.csv", index=False, encoding="utf-8-sig")
+        write_csv(result.units, out_dir / "units.csv")
+        write_csv(result.areas, out_dir / "areas.csv")
         (out_dir / "summary.json").write_text(json.dumps(result.summary, ensure_ascii=False, indent=2), encoding="utf-8")
     s = result.summary
     if as_json:

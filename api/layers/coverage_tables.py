@@ -4,7 +4,6 @@ figures per sub-district), and the same tables as GeoPackage, GeoJSON, CSV or Ex
 
 from __future__ import annotations
 
-import io
 import tempfile
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import shapely
 from flask import Response
 
 from geodata.io import write_layer
+from geodata.spreadsheet import csv_bytes, xlsx_bytes
 from zones.coverage import Coverage
 from zones.layer import ZoneLayer
 
@@ -106,11 +106,9 @@ def attachment(frame: pd.DataFrame, what: str, fmt: str, version: str) -> Respon
     """``frame`` as a file to save (``Content-Disposition: attachment``), named after the layer version."""
     name = f"{what}_{version}.{fmt}"
     if fmt == "csv":
-        body = _plain(frame).to_csv(index=False).encode("utf-8-sig")  # with a BOM: spreadsheet programs read the Chinese
+        body = csv_bytes(_plain(frame))
     elif fmt == "xlsx":
-        buffer = io.BytesIO()
-        _plain(frame).to_excel(buffer, index=False, sheet_name=what)
-        body = buffer.getvalue()
+        body = xlsx_bytes(_plain(frame), what)
     else:
         with tempfile.TemporaryDirectory(prefix="zonemap-download-") as tmp:
             path = Path(tmp) / name

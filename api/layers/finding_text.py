@@ -35,6 +35,7 @@ PAGE: dict[str, LazyString] = {
     "unknown_duty": _l("unknown duty %(value)s; use one of %(known)s"),
     "bad_deadline": _l("deadline_hours %(value)s is not a positive number"),
     "empty_value": _l("%(column)s is empty"),
+    "bad_identifier": _l("%(column)s %(value)s is not a valid code: use letters, digits, _ . - or Chinese characters, at most 64"),
     "coordinates_not_numbers": _l("the coordinates are not numbers: %(text)s"),
     "projected_coordinates": _l("%(n)s rows (rows %(rows)s) have projected coordinates in metres (x=%(x)s, y=%(y)s, say) but the layer is read as %(crs)s: "
                                 "save it in WGS84 or CGCS2000 longitude and latitude, or with its CRS declared (EPSG:4547, say)"),

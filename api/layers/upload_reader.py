@@ -23,7 +23,7 @@ from geodata.load import load_categories, load_layer, load_streets
 from zones.enums import LayerKind
 from zones.errors import ZonemapError
 from zones.layer import ZoneLayer
-from zones.schema import ValidationReport
+from zones.schema import ValidationReport, check_identifiers
 
 #: The files an upload may carry: a GeoPackage with every layer, or the layers one by one (each a
 #: GeoJSON, GeoPackage, CSV or Excel file, as the command line reads them), and the two tables.
@@ -235,6 +235,8 @@ def _units(path: Path, data: bytes, report: ValidationReport) -> pd.DataFrame | 
     if "unit_id" not in frame.columns or "unit_name" not in frame.columns:
         report.error("units_columns", field="units")
         return None
+    unit_ids = [str(v).strip() or None for v in frame["unit_id"].fillna("").tolist()]
+    check_identifiers(unit_ids, "unit_id", unit_ids, report)
     return frame.fillna("")
 
 

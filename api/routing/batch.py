@@ -12,6 +12,7 @@ import pandas as pd
 from geodata.demo import DemoFiles
 from geodata.io import write_layer
 from geodata.load import LoadedLayer, load_categories, load_layer, load_scope, load_streets
+from geodata.spreadsheet import write_csv
 from zones.config import STORAGE_CRS, RoutingConfig
 from zones.enums import LayerKind
 from zones.layer import ZoneLayer
@@ -110,7 +111,7 @@ def write_decisions(decisions: gpd.GeoDataFrame, out: Path) -> None:
             table[column] = table[column].where(table[column].notna(), "")
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
-        table.to_csv(out, index=False, encoding="utf-8-sig")
+        write_csv(table, out)
         return
     geo = gpd.GeoDataFrame(table, geometry=decisions.geometry.to_numpy(), crs=STORAGE_CRS)
     out.unlink(missing_ok=True)

@@ -13,6 +13,7 @@ import shapely
 import shapely.geometry
 
 from api.layers import upload_reader
+from geodata.io import write_layer
 from tests.api.layers.test_layers import changed_layer, multipart
 from tests.api.reports.test_reports import submit
 
@@ -196,3 +197,17 @@ def test_a_member_larger_than_its_budget_is_not_kept(tmp_path):
         assert upload_reader._unpack(opened, opened.infolist()[0], tmp_path / "a.shp", 1 << 20) is None
         assert not (tmp_path / "a.shp").exists()
         assert upload_reader._unpack(opened, opened.infolist()[0], tmp_path / "a.shp", 5 << 20) == 5 << 20
+
+
+def test_identifiers_outside_the_character_set_are_row_errors(client, tokens, demo_files, tmp_path):
+    path = tmp_path / "marked.gpkg"
+    for name in ("zones", "test_points", "areas"):
+        frame = pyogrio.read_dataframe(demo_files.gpkg, layer=name)
+        if name == "zones":
+            frame.loc[2, "unit_id"] = '"><img src=x onerror=alert(1)>'
+            frame.loc[4, "zone_id"] = "Z 0004"
+        write_layer(frame, path, layer=name)
+    refused = post_draft(client, tokens["planner"], layer=(path.read_bytes(), "zones.gpkg"))
+    assert refused.status_code == 422
+    found = {(e["code"], e["field"], e["row"]) for e in refused.get_json()["errors"]}
+    assert found == {("bad_identifier", "unit_id", 3), ("bad_identifier", "zone_id", 5)}, found
