@@ -9,10 +9,11 @@ from flask_babel import gettext as _
 
 from api.auth import accounts, signin_limits
 from api.auth.roles import Caller, Role
-from api.auth.sessions import local_path, sign_in, sign_out, staff_only
+from api.auth.sessions import sign_in, sign_out, staff_only
 from api.layers.live import current_layer
 from api.web import contract
 from api.web.forms import AccountSwitchForm, LoginForm, UserForm
+from api.web.security import local_path
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar, cast
-from urllib.parse import urlsplit
 
 from flask import Flask, abort, g, redirect, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
@@ -98,16 +97,6 @@ def caller() -> Caller | None:
     if not user or not user.is_authenticated:
         return None
     return Caller(Role(user.role), user.unit_id, None, user.username)
-
-
-def local_path(target: str | None) -> str | None:
-    """``target`` if it is a path on this site (never another host: an open redirect)."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    return target
 
 
 def staff_only(*roles: Role) -> Callable[[F], F]:

@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from api.web.security import is_local_path
 from zones.errors import (
     BusyError,
     ConflictError,
@@ -63,7 +64,7 @@ def error_page(status: int, *, headers: dict[str, str] | None = None, title: Any
     mb = current_app.config["MAX_PHOTO_BYTES"] // (1024 * 1024)
     text = str(message or default_message).replace("{seconds}", retry or "30").replace("{mb}", str(mb))
     referrer = urlsplit(request.referrer or "")
-    back = referrer.path if referrer.netloc == request.host and referrer.path.startswith("/") else None  # where the reader came from, on this site
+    back = referrer.path if referrer.netloc == request.host and is_local_path(referrer.path) else None  # where the reader came from, on this site
     body = render_template("error.html", status=status, title=str(title or default_title), message=text, back=back)
     response = Response(body, status=status, mimetype="text/html")
     for key, value in (headers or {}).items():

@@ -9,11 +9,11 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
-from api.auth.sessions import local_path
 from api.persistence.clock import now
 from api.persistence.models import Report
 from api.web import contract
 from api.web.i18n import LANGUAGES, remember_language
+from api.web.security import local_path
 from zones.workflow import CLOSED_STATES, State
 
 bp = Blueprint("front", __name__)

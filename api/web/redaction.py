@@ -1,15 +1,20 @@
-"""What never reaches a log: tokens, reporters' contacts and descriptions in query strings, and
-the headers that carry credentials."""
+"""What never reaches a log: tokens (under any name), reporters' contacts and descriptions, what
+a dispatcher types into the search box, in query strings and in the Referer; and the headers that
+carry credentials."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-#: Query or form fields whose values are secrets or personal data.
+#: Query or form fields whose values are secrets or personal data (``q``: the dispatchers'
+#: search, often a phone number).
 SECRET_FIELDS = frozenset({
     "api_key", "token", "access_token", "password", "reporter_contact", "contact", "description",
-    "first_name", "last_name", "email", "phone", "device_id", "account_id",
+    "first_name", "last_name", "email", "phone", "device_id", "account_id", "q",
 })
+#: A value that looks like a credential whatever its name: a zonemap token, or a long opaque string.
+TOKEN_LIKE = re.compile(r"(zm_|Bearer\s).*|[A-Za-z0-9_\-.~+/=]{32,}", re.IGNORECASE)
 #: Request headers whose values are credentials.
 SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
 REDACTED = "***"
@@ -20,12 +25,20 @@ def redact_query(query: str) -> str:
     if not query:
         return query
     pairs = parse_qsl(query, keep_blank_values=True)
-    if not any(key.lower() in SECRET_FIELDS for key, _ in pairs):
+    secret = [key.lower() in SECRET_FIELDS or bool(TOKEN_LIKE.fullmatch(value)) for key, value in pairs]
+    if not any(secret):
         return query
-    return urlencode([(key, REDACTED if key.lower() in SECRET_FIELDS else value) for key, value in pairs], safe="*,:")
+    return urlencode([(key, REDACTED if hidden else value) for (key, value), hidden in zip(pairs, secret, strict=True)], safe="*,:")
 
 
 def redact_uri(uri: str) -> str:
     """A request target (path and query) with its query redacted."""
     path, sep, query = uri.partition("?")
     return path + sep + redact_query(query) if sep else uri
+
+
+def redact_url(url: str) -> str:
+    """A full URL (a Referer) with its query redacted."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(query=redact_query(parts.query))) if parts.query else url
+

@@ -15,6 +15,7 @@ import re
 from urllib.parse import urlsplit
 
 from flask import Flask, Response
+from werkzeug.exceptions import BadRequest
 
 INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
@@ -62,3 +63,22 @@ def init_app(app: Flask) -> None:
         response.headers["X-Frame-Options"] = "SAMEORIGIN"
         response.headers["Referrer-Policy"] = "same-origin"
         return response
+
+
+def is_local_path(target: str) -> bool:
+    """Whether ``target`` is a path on this site: not another host (``//evil.example``, a scheme,
+    a backslash), no control characters."""
+    parts = urlsplit(target)
+    return (target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc and "\\" not in target
+            and not any(ord(c) < 32 or ord(c) == 127 for c in target))
+
+
+def local_path(target: str | None) -> str | None:
+    """``target`` if it is a path on this site (never another host: an open redirect), else None;
+    a target holding a control character (a CR LF to split the answer's headers) is a bad request."""
+    if not target:
+        return None
+    if any(ord(c) < 32 or ord(c) == 127 for c in target):
+        raise BadRequest("next: a page's path holds no control characters")
+    return target if is_local_path(target) else None
+

@@ -24,7 +24,7 @@ from typing import Any
 
 from gunicorn import glogging
 
-from api.web.redaction import SECRET_HEADERS, redact_query, redact_uri
+from api.web.redaction import SECRET_HEADERS, redact_query, redact_uri, redact_url
 
 _PR_SET_PDEATHSIG = 1  # prctl(2)
 
@@ -43,6 +43,9 @@ class RedactingLogger(glogging.Logger):
                 atoms[key] = uri
         if "{query_string}e" in atoms:
             atoms["{query_string}e"] = atoms["q"]
+        for key in ("f", "{referer}i", "{http_referer}e"):
+            if key in atoms:
+                atoms[key] = redact_url(atoms[key])
         for header in SECRET_HEADERS:
             for key in (f"{{{header}}}i", f"{{http_{header.replace('-', '_')}}}e"):
                 if key in atoms:
@@ -88,7 +91,7 @@ class AccessLog:
         target = environ.get("PATH_INFO", "") + ("?" + redact_query(query) if query else "")
         self.logger.info('%s - - [%s] "%s %s %s" %s %s "%s" "%s" %.0fms', environ.get("REMOTE_ADDR", "-"), time.strftime("%d/%b/%Y:%H:%M:%S %z"),
                          environ.get("REQUEST_METHOD"), target, environ.get("SERVER_PROTOCOL"), seen.get("status", "-"), seen.get("length", "-"),
-                         environ.get("HTTP_REFERER", "-"), environ.get("HTTP_USER_AGENT", "-"), (time.monotonic() - started) * 1000)
+                         redact_url(environ.get("HTTP_REFERER", "-")), environ.get("HTTP_USER_AGENT", "-"), (time.monotonic() - started) * 1000)
         return result
 
 

@@ -39,6 +39,10 @@ def test_the_logs_hold_no_token_and_no_contact(postgres_url, demo_files, tmp_pat
         assert status == 200, created
         assert call("GET", f"{base}/api/v1/reports?reporter_contact=13955556666&description=DESC-L", token=dispatcher)[0] == 200
         secrets |= {"listed contact": "13955556666", "listed description": "DESC-L"}
+        # The dispatchers' search box, a token under a name of the client's own, and both again in the Referer.
+        referer = f"{base}/console/dispatch?q=13944443333&session={dispatcher}"
+        assert call("GET", f"{base}/console/dispatch?q=13944443333&auth={dispatcher}", headers={"Referer": referer})[0] in (200, 302)
+        secrets |= {"searched phone": "13944443333"}
         # An insert PostgreSQL refuses: its error names every value of the failing row.
         engine = sa.create_engine(postgres_url)
         with engine.begin() as connection:

@@ -418,3 +418,19 @@ def test_the_pages_maps_take_configured_tiles(database_url, demo_files, tmp_path
         app.extensions["zonemap.db"].engine.dispose()
     with pytest.raises(ValueError, match="BASEMAP must be one of osm, tianditu, local"):
         create_app({**config, "BASEMAP": "amap"})
+
+
+def test_a_next_path_with_a_line_break_is_a_bad_request(app, client):
+    assert client.get("/language/en?next=/public%0D%0ASet-Cookie:%20x=1").status_code == 400
+    account(app, "wang", "dispatcher")
+    token = csrf(client.get("/login").get_data(as_text=True))
+    refused = client.post("/login", data={"username": "wang", "password": PASSWORD, "csrf_token": token, "next": "/console\r\nSet-Cookie: x=1"})
+    assert refused.status_code == 400 and "Location" not in refused.headers
+    assert not any(cookie.startswith("x=") for cookie in refused.headers.getlist("Set-Cookie"))
+
+
+def test_an_error_page_links_back_only_to_this_site(client):
+    page = client.get("/public/nothing-here", headers={"Referer": "http://localhost//evil.example/x"}).get_data(as_text=True)
+    assert "evil.example" not in page
+    page = client.get("/public/nothing-here", headers={"Referer": "http://localhost/public?page=2"}).get_data(as_text=True)
+    assert 'href="/public"' in page
