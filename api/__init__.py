@@ -74,6 +74,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["zonemap.db"] = database
     with database.session() as session:
         live.init_app(app, session)
+    if not app.config["LAYER_DIR"]:  # the bundled demo: people to sign in as, made by the first worker to start
+        _demo_accounts(app, database)
 
     @app.before_request
     def _open() -> None:
@@ -125,3 +127,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for blueprint in (front.bp, account_pages.bp, citizen_pages.bp, board_pages.bp, unit_pages.bp, console_pages.bp, plan_pages.bp):
         app.register_blueprint(blueprint)
     return app
+
+
+def _demo_accounts(app: Flask, database: Any) -> None:
+    """Create the demo's staff accounts on the first start (one worker of many: under a lock) and
+    show their passwords once, in the service's error output (gunicorn's error log)."""
+    from sqlalchemy.orm import Session
+
+    from api.auth.accounts import create_demo_accounts
+    from api.persistence import one_at_a_time
+
+    with one_at_a_time(database.engine, "first start") as connection, Session(bind=connection) as session:
+        made = create_demo_accounts(session, app.extensions["zonemap.layer"])
+    if made:
+        lines = [f"  {a.username:<12} {a.password:<14} {a.role}{' ' + a.unit_id if a.unit_id else ''}" for a in made]
+        app.logger.warning("Demo accounts (shown only now; sign in at /login):\n%s", "\n".join(lines))
+

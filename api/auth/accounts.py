@@ -165,7 +165,8 @@ DEMO_ACCOUNTS = (("admin", "admin", None), ("dispatcher", "dispatcher", None), (
 
 def create_demo_accounts(session: Session, layer: ZoneLayer) -> list[DemoAccount]:
     """Create the demo's accounts with random passwords when there is no account yet; returns
-    them (empty when accounts exist: they are created once and their passwords shown once)."""
+    them (empty when accounts exist: they are created once and their passwords shown once).
+    Run it under `api.persistence.one_at_a_time`, so that workers starting together make them once."""
     if session.scalar(select(func.count()).select_from(User)):
         return []
     made = []

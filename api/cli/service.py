@@ -26,25 +26,9 @@ def serve(host: str, port: int, data_dir: Path | None, threads: int) -> None:
     app = service_app(data_dir)
     if not os.environ.get("ZONEMAP_BASE_URL"):  # links (OGC) name this server, never the Host a client sends
         app.config["BASE_URL"] = f"http://{host}:{port}"
-    if not app.config["LAYER_DIR"]:  # the bundled demo: people to sign in as, made on the first start
-        _demo_accounts(app, f"http://{host}:{port}/")
     click.echo(f"zonemap serving zone layer {app.extensions['zonemap.layer'].version} on http://{host}:{port} "
                f"(database {app.config['DATABASE_URL'].split('@')[-1]})", err=True)
     serve_one(app, host, port, threads, max_body_bytes=int(app.config["MAX_LAYER_UPLOAD"]))
-
-
-def _demo_accounts(app: Any, home: str) -> None:
-    """Create the demo's staff accounts when there are none, and print them once."""
-    from api.auth.accounts import create_demo_accounts
-
-    with app.extensions["zonemap.db"].session() as session:
-        made = create_demo_accounts(session, app.extensions["zonemap.layer"])
-    if not made:
-        return
-    click.echo(f"Demo accounts (shown only now; sign in at {home}login):")
-    for account in made:
-        click.echo(f"  {account.username:<12} {account.password:<14} {account.role}{' ' + account.unit_id if account.unit_id else ''}")
-    click.echo(f"Front page: {home}")
 
 
 @main.group()

@@ -11,7 +11,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,22 +41,33 @@ def migrate(engine: Engine) -> None:
     start together migrate one at a time, on SQLite as on PostgreSQL."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with _sqlite_migration_lock(engine), engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(727274)")
+    with one_at_a_time(engine, "migrate") as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
 
+#: PostgreSQL advisory lock keys of the work one process does at a time.
+_LOCK_KEYS = {"migrate": 727274, "first start": 727275}
+
+
 @contextmanager
-def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
-    """An exclusive lock on a file beside a SQLite database, held while it is migrated (pysqlite
-    runs DDL outside a transaction, so the database itself does not keep two migrators apart)."""
+def one_at_a_time(engine: Engine, what: str) -> Iterator[Connection]:
+    """A transaction that one process at a time holds, across every worker and host sharing the
+    database: PostgreSQL's advisory lock, or on SQLite an exclusive lock on a file beside the
+    database (pysqlite runs DDL outside a transaction, so the database keeps no two apart)."""
     database = engine.url.database if engine.dialect.name == "sqlite" else None
-    if not database or database == ":memory:":
+    with _file_lock(Path(f"{database}.{what.replace(' ', '-')}-lock") if database and database != ":memory:" else None), engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK_KEYS[what]})")
+        yield connection
+
+
+@contextmanager
+def _file_lock(path: Path | None) -> Iterator[None]:
+    if path is None:
         yield
         return
-    with open(f"{database}.migrate-lock", "a") as handle:
+    with path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,12 +69,24 @@ def write_demo(out_dir: str | Path, *, seed: int | None = None, reports: int = D
 
 
 def ensure_demo(out_dir: str | Path, *, seed: int | None = None) -> DemoFiles:
-    """Return the demo in ``out_dir``, generating it first if it is missing or stale."""
+    """Return the demo in ``out_dir``, generating it first if it is missing or stale. Processes
+    that start together (a server's workers) generate it once: the others wait for it."""
     files = DemoFiles(Path(out_dir))
     want_seed = DEFAULT_SEED if seed is None else seed
-    manifest_path = files.root / MANIFEST
-    if manifest_path.exists() and files.gpkg.exists():
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        if manifest.get("seed") == want_seed and manifest.get("generator_version") == GENERATOR_VERSION:
+    if _current(files, want_seed):
+        return files
+    files.root.parent.mkdir(parents=True, exist_ok=True)
+    with (files.root.parent / f".{files.root.name}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if _current(files, want_seed):  # made by another process meanwhile
             return files
-    return write_demo(out_dir, seed=want_seed)
+        return write_demo(out_dir, seed=want_seed)
+
+
+def _current(files: DemoFiles, seed: int) -> bool:
+    """Whether ``files`` hold a complete demo of ``seed`` (the manifest is written last)."""
+    manifest_path = files.root / MANIFEST
+    if not (manifest_path.exists() and files.gpkg.exists()):
+        return False
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    return bool(manifest.get("seed") == seed and manifest.get("generator_version") == GENERATOR_VERSION)

@@ -56,7 +56,7 @@ def matrix(ids: dict[str, object]) -> dict[tuple[str, str], tuple[dict[str, int]
         ("GET", "/console"): (only(SIGN_IN, 303), {"path": "/console"}),
         ("GET", "/admin/users"): (only(SIGN_IN, 403), {"path": "/admin/users"}),
         ("POST", "/admin/users"): (FORM, {"path": "/admin/users", "data": {"username": "x", "role": "planner", "password": "12345678"}}),
-        ("POST", "/admin/users/<username>/<any(disable, enable):change>"): (FORM, {"path": "/admin/users/dispatcher/disable", "data": {}}),
+        ("POST", "/admin/users/<username>/<any(disable, enable, unlock):change>"): (FORM, {"path": "/admin/users/dispatcher/disable", "data": {}}),
         ("GET", "/report"): (ALL, {"path": "/report"}),
         ("POST", "/report"): (FORM, {"path": "/report", "data": {"lon": REPORT["lon"], "lat": REPORT["lat"], "category": "litter"}}),
         ("GET", "/report/check"): (ALL, {"path": f"/report/check?lon={ids['lon']}&lat={ids['lat']}&category=litter"}),

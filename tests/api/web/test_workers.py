@@ -92,3 +92,26 @@ def test_a_session_made_on_one_worker_holds_on_every_worker(postgres_url, demo_f
             answers = list(pool.map(console, range(60)))
     assert {status for _, status in answers} == {200}  # signed in, whichever worker answers: one signing key for all
     assert len({worker for worker, _ in answers}) == WORKERS
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_three_workers_start_together_on_a_fresh_folder(database, postgres_url, tmp_path):
+    """The README's gunicorn command on an empty data folder: the demo, the schema and the demo's
+    accounts are made once, by whichever worker comes first, and every worker serves."""
+    env = {key: value for key, value in os.environ.items() if key not in ("ZONEMAP_LAYER_DIR", "DATABASE_URL")}
+    if database == "postgresql":
+        env["DATABASE_URL"] = postgres_url
+    with running(env, tmp_path, workers=WORKERS) as server:
+        seen: dict[int, str] = {}
+        deadline = time.monotonic() + 60
+        while len(seen) < WORKERS and time.monotonic() < deadline:
+            seen |= _versions(server.base, 24)
+        assert len(seen) == WORKERS and len(set(seen.values())) == 1, seen
+    log = server.log.read_text(encoding="utf-8", errors="replace")
+    assert log.count("Demo accounts (shown only now") == 1, log[-3000:]
+    assert "Traceback" not in log, log[-3000:]
+    url = postgres_url if database == "postgresql" else f"sqlite:///{tmp_path / 'zonemap.sqlite'}"
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        assert sorted(connection.exec_driver_sql("SELECT username FROM users").scalars()) == ["admin", "dispatcher", "hw01", "jd01", "planner"]
+    engine.dispose()
