@@ -111,7 +111,8 @@ def test_batch_agrees_with_a_brute_force_oracle(case):
 
 
 def test_demo_batch_single_equals_batch(demo_files):
-    """Every row of the 10,000-report demo batch routes the same one at a time as in the batch."""
+    """Every fourth row of the 10,000-report demo batch (every status among them) routes the same
+    one at a time as in the batch."""
     from geodata.load import load_categories, load_layer
     from zones.layer import ZoneLayer
 
@@ -124,6 +125,9 @@ def test_demo_batch_single_equals_batch(demo_files):
                           "accuracy_m": reports["accuracy_m"]})
     batch = route(frame, layer, RoutingConfig())
     assert set(batch["status"]) >= {"routed", "ambiguous", "nearest", "fallback", "department", "outside"}
-    for k, row in enumerate(frame.itertuples()):
+    sample = frame.iloc[::4]
+    assert set(batch["status"].iloc[::4]) == set(batch["status"])
+    expected = batch.iloc[::4].to_dict("records")
+    for row, want in zip(sample.itertuples(), expected, strict=True):
         single = route_one(row.lon, row.lat, row.category, layer, accuracy_m=row.accuracy_m).as_row()
-        assert {c: clean(single[c]) for c in CORE_FIELDS} == {c: clean(batch.iloc[k][c]) for c in CORE_FIELDS}, row.id
+        assert {c: clean(single[c]) for c in CORE_FIELDS} == {c: clean(want[c]) for c in CORE_FIELDS}, row.id
