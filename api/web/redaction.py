@@ -25,10 +25,18 @@ def redact_query(query: str) -> str:
     if not query:
         return query
     pairs = parse_qsl(query, keep_blank_values=True)
-    secret = [key.lower() in SECRET_FIELDS or bool(TOKEN_LIKE.fullmatch(value)) for key, value in pairs]
-    if not any(secret):
+    shown = [(key, _shown(key, value)) for key, value in pairs]
+    if shown == pairs:
         return query
-    return urlencode([(key, REDACTED if hidden else value) for (key, value), hidden in zip(pairs, secret, strict=True)], safe="*,:")
+    return urlencode(shown, safe="*,:")
+
+
+def _shown(key: str, value: str) -> str:
+    """What a log may show of one query value: a page's path with a query of its own (``next``
+    after a sign-in redirect) has that query redacted too."""
+    if key.lower() in SECRET_FIELDS or TOKEN_LIKE.fullmatch(value):
+        return REDACTED
+    return redact_uri(value) if "?" in value else value
 
 
 def redact_uri(uri: str) -> str:
