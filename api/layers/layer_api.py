@@ -179,7 +179,9 @@ def create_draft() -> ResponseReturnValue:
     found = upload_reader.problems(upload.reports)
     if not upload.ok:
         errors = [p for p in found if p["severity"] == "error"]
-        raise ApiError(422, f"the upload has {len(errors)} errors; the first: {errors[0]['layer']} row {errors[0]['row']}: {errors[0]['message']}",
+        first = errors[0]
+        where = f"{first['layer']} row {first['row']}" if first["row"] is not None else first["layer"]
+        raise ApiError(422, f"the upload has {len(errors)} error{'s' if len(errors) > 1 else ''}; the first: {where}: {first['message']}",
                        errors=[{"field": p["field"] or p["layer"], "message": p["message"], "code": p["code"], "params": p["params"],
                                 "layer": p["layer"], "row": p["row"], "feature_id": p["feature_id"]}
                                for p in errors])
