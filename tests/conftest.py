@@ -132,4 +132,4 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def load_size(request: pytest.FixtureRequest) -> int:
     """How many reports the load test submits."""
-    return 5000 if request.config.getoption("--full-load") else 1200
+    return 5000 if request.config.getoption("--full-load") else 800

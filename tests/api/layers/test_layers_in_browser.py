@@ -1,5 +1,5 @@
 """The layer lifecycle in a real browser (Debian's Chromium; requests off the server aborted and
-counted) against 3 gunicorn workers on PostgreSQL: a planner uploads a layer with an error and
+counted) against 2 gunicorn workers on PostgreSQL: a planner uploads a layer with an error and
 sees its row named, uploads a valid one and sees the changes and the open report it moves,
 accepts a gap-fill suggestion and another with its outline adjusted on the map, publishes; every worker serves the new version within seconds and
 the coverage figures change; a rollback restores the earlier figures."""
@@ -14,7 +14,7 @@ import pytest
 
 from tests.api.layers.test_layers import changed_layer
 from tests.api.reports.test_reports import REPORT
-from tests.api.web.test_workers import WORKERS, _versions
+from tests.api.web.test_workers import _versions
 from tests.support.browser import DESKTOP, PHONE, another_context, browser_context, screenshot, sign_in
 from tests.support.server import call, make_accounts, running
 
@@ -25,6 +25,9 @@ SECONDS = 30  # every worker checks the current version at most every second (ZO
 def gap_count(page) -> int:
     """The gap count the planners' console shows."""
     return int(page.locator(".figures div").nth(1).locator("b").inner_text())
+
+
+WORKERS = 2  # two suffice to see a publication reach every worker (tests/api/web/test_workers.py runs three)
 
 
 def gap_km2(page) -> float:
