@@ -17,7 +17,7 @@ from tests.support.server import call, create_token, serving
 
 ST = str(Path(sys.executable).parent / "st")
 CONTRACT = Path(__file__).parents[2] / "contracts" / "georeport_v2-1.yaml"
-EXAMPLES = int(os.environ.get("ZONEMAP_SCHEMATHESIS_EXAMPLES", "6"))  # per operation and phase; more by hand
+EXAMPLES = int(os.environ.get("ZONEMAP_SCHEMATHESIS_EXAMPLES", "4"))  # per operation and phase; more by hand
 pytestmark = pytest.mark.slow
 
 OWN_CONFIG = """

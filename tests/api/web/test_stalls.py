@@ -24,7 +24,7 @@ from tests.support.server import call, create_token, free_port, running
 pytestmark = pytest.mark.slow
 SLOW = 16
 TRICKLE_S = 0.5  # one byte every half second
-SLOW_FOR_S = 12.0
+SLOW_FOR_S = 8.0
 
 
 def _trickle(port: int, head: bytes, tail: bytes, stop: threading.Event) -> None:
