@@ -10,16 +10,14 @@ store, so parallel tries cannot slip past the limit. `unlock` clears an account'
 
 from __future__ import annotations
 
-import math
 import secrets
-import time
 
 from flask import Response, current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
 from limits import parse_many
 from limits.strategies import RateLimiter
 
-from api.web.errors import ApiError
+from api.web import ratelimit
 
 DEVICE_COOKIE = "zonemap_device"
 DEVICE_SECONDS = 365 * 24 * 3600
@@ -55,18 +53,8 @@ def attempt(username: str) -> None:
     else:
         counted = [(current_app.config["LOGIN_LIMIT"], ACCOUNT_SCOPE, _name(username)),
                    (current_app.config["LOGIN_LIMIT"], ADDRESS_SCOPE, request.remote_addr or "unknown")]
-    limiter: RateLimiter = current_app.extensions["zonemap.ratelimit"]
     for setting, scope, key in counted:
-        for limit in parse_many(setting):
-            try:
-                if limiter.hit(limit, scope, key):
-                    continue
-                reset = limiter.get_window_stats(limit, scope, key).reset_time
-            except Exception:
-                current_app.logger.exception("rate-limit store %s unavailable; sign-in allowed", current_app.config["RATE_LIMIT_STORAGE"])
-                return
-            wait = max(1, math.ceil(reset - time.time()))
-            raise ApiError(429, f"too many sign-in attempts: at most {limit}; try again in {wait} s", headers={"Retry-After": str(wait)})
+        ratelimit.hit(setting, scope, key, "sign-in attempts")
 
 
 def trust_device(response: Response, username: str) -> None:

@@ -34,23 +34,25 @@ def check_submission(caller: Caller | None) -> None:
     page); 429 with ``Retry-After`` when over the limit."""
     if caller is not None and caller.role != Role.PUBLIC:
         return
-    _hit(current_app.config["PUBLIC_SUBMIT_LIMIT"], "submit", request.remote_addr or "unknown", "reports from this address")
+    hit(current_app.config["PUBLIC_SUBMIT_LIMIT"], "submit", request.remote_addr or "unknown", "reports from this address")
 
 
 def check_photo_upload(caller: Caller) -> None:
     """Count one photo upload by any token (decoding photos costs memory: staff tokens too)."""
-    _hit(current_app.config["PHOTO_UPLOAD_LIMIT"], "photo", str(caller.token_id) if caller.username is None else caller.actor, "photo uploads with this token")
+    hit(current_app.config["PHOTO_UPLOAD_LIMIT"], "photo", str(caller.token_id) if caller.username is None else caller.actor, "photo uploads with this token")
 
 
-def _hit(setting: str, scope: str, key: str, what: str) -> None:
+def hit(setting: str, scope: str, key: str, what: str) -> None:
+    """Count one request of ``key`` against every window of ``setting`` (``10 per 15 minutes; 30
+    per day``), atomically in the shared store; 429 with ``Retry-After`` once one is used up."""
     limiter = current_app.extensions["zonemap.ratelimit"]
-    limit = parse(setting)
-    try:
-        if limiter.hit(limit, scope, key):
+    for limit in parse_many(setting):
+        try:
+            if limiter.hit(limit, scope, key):
+                continue
+            reset = limiter.get_window_stats(limit, scope, key).reset_time
+        except Exception:
+            current_app.logger.exception("rate-limit store %s unavailable; request allowed", current_app.config["RATE_LIMIT_STORAGE"])
             return
-        reset = limiter.get_window_stats(limit, scope, key).reset_time
-    except Exception:
-        current_app.logger.exception("rate-limit store %s unavailable; request allowed", current_app.config["RATE_LIMIT_STORAGE"])
-        return
-    wait = max(1, math.ceil(reset - time.time()))
-    raise ApiError(429, f"too many {what}: at most {limit}; try again in {wait} s", headers={"Retry-After": str(wait)})
+        wait = max(1, math.ceil(reset - time.time()))
+        raise ApiError(429, f"too many {what}: at most {limit}; try again in {wait} s", headers={"Retry-After": str(wait)})
