@@ -74,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["zonemap.db"] = database
     with database.session() as session:
         live.init_app(app, session)
+    live.start_jobs(app, database)
     if not app.config["LAYER_DIR"]:  # the bundled demo: people to sign in as, made by the first worker to start
         _demo_accounts(app, database)
 

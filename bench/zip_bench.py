@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import signal
 import statistics
@@ -122,14 +123,19 @@ def main() -> None:
             started = time.perf_counter()
             try:
                 with urllib.request.urlopen(request, timeout=300) as answer:
-                    status, text = answer.status, answer.read().decode()
+                    status, text, location = answer.status, answer.read().decode(), answer.headers.get("Location")
             except urllib.error.HTTPError as err:
-                status, text = err.code, err.read().decode()
+                status, text, location = err.code, err.read().decode(), None
+            while status == 202 and json.loads(text)["state"] in ("queued", "processing"):  # the draft, read by a worker process
+                time.sleep(0.2)
+                polled = urllib.request.Request(base + location, headers={"Authorization": f"Bearer {token}"})
+                with urllib.request.urlopen(polled, timeout=30) as answer:
+                    text = answer.read().decode()
             took = time.perf_counter() - started
             stop.set()
             watcher.join()
             after = memory(server.pid)
-            print(f"upload answered {status} in {took:.2f} s: {text[:160]}")
+            print(f"upload answered {status}, processed in {took:.2f} s: {text[:300]}")
             peak = after["VmHWM"] - before["VmHWM"]
             print(f"server resident: {before['VmRSS']:,} -> {after['VmRSS']:,} MiB; peak {before['VmHWM']:,} -> {after['VmHWM']:,} MiB "
                   f"(grew {peak:,} MiB at most; the baseline grew {grew:,} MiB: {grew / max(peak, 1):.0f}x)")

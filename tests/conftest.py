@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from api import create_app
 from api.auth.callers import create_token
+from api.layers.live import stop_jobs
 from api.persistence import make_engine, migrate
 from geodata.demo import DemoFiles, write_demo
 
@@ -103,6 +104,7 @@ def app(database_url, demo_files, tmp_path):
     app = create_app({"DATA_DIR": str(tmp_path), "DATABASE_URL": database_url, "LAYER_DIR": str(demo_files.root), "TESTING": True,
                       "PUBLIC_SUBMIT_LIMIT": "1000 per minute"})
     yield app
+    stop_jobs(app)
     app.extensions["zonemap.db"].engine.dispose()
 
 

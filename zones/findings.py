@@ -70,6 +70,7 @@ FINDINGS: dict[str, str] = {
     "zip_shapefiles": "{name}: the zip must hold exactly one shapefile (.shp), it holds {n}",
     "zip_too_large": "{name}: unpacks to more than {mb} MB",
     "zip_ratio": "{name}: unpacks to more than {ratio} times its size, which no shapefile does",
+    "processing_failed": "the upload could not be processed ({detail}): upload it again; if it fails again, the service's log says why",
     "layer_kept": "{layer}: not in the upload; the current version's is kept",
     "no_known_layers": "the GeoPackage holds none of the layers zones, test_points, areas, scope",
     "units_columns": "the units table needs the columns unit_id and unit_name",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import geopandas as gpd
@@ -38,13 +39,29 @@ KEPT_DRAFT_LAYERS = 3
 KEPT_COMPARISONS = 4
 
 
+class DraftState(StrEnum):
+    """Where a draft is in its life."""
+
+    QUEUED = "queued"  # uploaded, waiting for a worker process (处理中)
+    PROCESSING = "processing"  # a worker process reads and validates it (处理中)
+    REFUSED = "refused"  # the upload has errors: its findings are kept, no layer
+    OPEN = "open"  # a layer to compare, revise, publish or discard
+    PUBLISHED = "published"
+    DISCARDED = "discarded"
+
+    @property
+    def is_pending(self) -> bool:
+        """True while the upload is being processed."""
+        return self in (DraftState.QUEUED, DraftState.PROCESSING)
+
+
 def create_draft(session: Session, upload: Upload, current: ZoneLayer, actor: str, work: LayerWork) -> LayerDraft:
     """Store a valid upload as an open draft, and start its coverage analysis."""
     assert upload.layer is not None
     stamp = now()
     warnings = [p for p in problems(upload.reports) if p["severity"] == "warning"]
     draft = LayerDraft(version="", based_on=current.version, gpkg=stored_gpkg(upload.layer), categories_csv=upload.categories_csv,
-                       units_csv=upload.units_csv, sources=upload.sources, warnings=warnings, accepted_gaps=[], state="open",
+                       units_csv=upload.units_csv, sources=upload.sources, warnings=warnings, accepted_gaps=[], state=DraftState.OPEN,
                        created_by=actor, created_at=stamp, updated_at=stamp)
     _settle(draft, work)
     session.add(draft)
@@ -255,7 +272,7 @@ def publish(session: Session, current: ZoneLayer, layer: ZoneLayer, work: LayerW
                                              for item in affected.astype(object).to_dict("records")])
     session.add(publication)
     if draft is not None:
-        draft.state = "published"
+        draft.state = DraftState.PUBLISHED
         draft.updated_at = publication.published_at
     after_commit(session, lambda: work.install(layer))
     return publication

@@ -51,6 +51,7 @@ PAGE: dict[str, LazyString] = {
     "zip_shapefiles": _l("%(name)s: the zip must hold exactly one shapefile (.shp); it holds %(n)s"),
     "zip_too_large": _l("%(name)s: unpacks to more than %(mb)s MB"),
     "zip_ratio": _l("%(name)s: unpacks to more than %(ratio)s times its size, which no shapefile does"),
+    "processing_failed": _l("the upload could not be processed (%(detail)s): upload it again; if it fails again, the service's log says why"),
     "wrong_suffix": _l("%(name)s: the file must be one of %(allowed)s"),
     "cannot_read_csv": _l("cannot read %(name)s as a CSV table: %(detail)s"),
     "cannot_read_excel": _l("cannot read %(name)s as an Excel workbook: %(detail)s"),

@@ -8,7 +8,7 @@ from typing import Any
 
 import geopandas as gpd
 import shapely
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
@@ -16,6 +16,7 @@ from werkzeug.datastructures import FileStorage
 from api.auth.callers import require
 from api.auth.roles import Role
 from api.layers import drafts, live, schemas, upload_reader
+from api.layers.drafts import DraftState
 from api.layers.live import current_layer
 from api.layers.store import stored_layer
 from api.persistence.models import MAX_ID, LayerDraft, LayerPublication, LayerVersion
@@ -146,9 +147,14 @@ def list_layers() -> ResponseReturnValue:
 
 
 def _draft_json(draft: LayerDraft) -> dict[str, Any]:
-    return {"id": draft.id, "version": draft.version, "based_on": draft.based_on, "state": draft.state, "sources": draft.sources,
-            "warnings": draft.warnings, "accepted_gaps": draft.accepted_gaps, "created_by": draft.created_by,
+    body = {"id": draft.id, "version": draft.version or None, "based_on": draft.based_on, "state": draft.state, "step": draft.step,
+            "sources": draft.sources, "warnings": draft.warnings, "accepted_gaps": draft.accepted_gaps, "created_by": draft.created_by,
             "created_at": draft.created_at.isoformat(), "updated_at": draft.updated_at.isoformat()}
+    if draft.state == DraftState.REFUSED:
+        body["errors"] = [{"field": p["field"] or p["layer"], "message": p["message"], "code": p["code"], "params": p["params"], "layer": p["layer"],
+                           "row": p["row"], "feature_id": p["feature_id"]} for p in draft.problems or [] if p["severity"] == "error"]
+        body["warnings"] = [p for p in draft.problems or [] if p["severity"] == "warning"]
+    return body
 
 
 def _open_draft(draft_id: int) -> LayerDraft:
@@ -162,32 +168,22 @@ def _open_draft(draft_id: int) -> LayerDraft:
 
 @bp.post("/layers/drafts")
 @contract.operation("Upload a draft layer (a GeoPackage as layer, and/or zones, test_points, areas, scope files; categories and units tables; "
-                    "a layer left out is kept from the current version); 422 lists every problem by layer, row, feature and field", status="201", answer={},
+                    "a layer left out is kept from the current version). The draft is created at once, queued; GET it until its state is "
+                    "open (with warnings) or refused (with every problem by layer, row, feature and field)", status="202", answer=schemas.Draft,
                     body={"type": "object", "properties": {name: {"type": "string", "format": "binary"} for name in upload_reader.UPLOAD_FIELDS}},
                     body_type="multipart/form-data", errors=("400", "401", "403", "413", "422"))
 def create_draft() -> ResponseReturnValue:
     """Upload a draft layer (multipart: ``layer``, a GeoPackage, and/or ``zones``, ``test_points``,
     ``areas``, ``scope`` files, ``categories``, ``units``; a layer left out is kept from the current
-    version). 422 lists every problem by layer, row, feature and field; warnings come with the draft."""
+    version). The answer (202) is the draft, queued; a worker process reads and validates it, and
+    ``GET`` of its ``Location`` shows its step, then the draft (open) or every problem (refused)."""
     caller = require(Role.PLANNER)
-    files = upload_reader.uploaded_files(request.files)
-    if not files:
+    draft = live.queue_upload(request.files, caller.actor)
+    if draft is None:
         raise ApiError(422, "attach a GeoPackage as 'layer' or layer files as 'zones', 'test_points', 'areas', 'scope'",
                        errors=[{"field": "layer", "message": "is required"}])
-    current = current_layer()
-    upload = upload_reader.read_upload(files, current, max_vertices=int(current_app.config["MAX_VERTICES"]))
-    found = upload_reader.problems(upload.reports)
-    if not upload.ok:
-        errors = [p for p in found if p["severity"] == "error"]
-        first = errors[0]
-        where = f"{first['layer']} row {first['row']}" if first["row"] is not None else first["layer"]
-        raise ApiError(422, f"the upload has {len(errors)} error{'s' if len(errors) > 1 else ''}; the first: {where}: {first['message']}",
-                       errors=[{"field": p["field"] or p["layer"], "message": p["message"], "code": p["code"], "params": p["params"],
-                                "layer": p["layer"], "row": p["row"], "feature_id": p["feature_id"]}
-                               for p in errors])
-    draft = drafts.create_draft(g.db, upload, current, caller.actor, live.work())
     g.db.flush()
-    return jsonify(_draft_json(draft)), 201
+    return jsonify(_draft_json(draft)), 202, {"Location": url_for(".get_draft", draft_id=draft.id)}
 
 
 def comparison_json(comparison: drafts.Comparison) -> dict[str, Any]:
@@ -203,8 +199,9 @@ def comparison_json(comparison: drafts.Comparison) -> dict[str, Any]:
 
 
 @bp.get(f"/layers/drafts/<int(max={MAX_ID}):draft_id>")
-@contract.operation("A draft and its comparison with the current version: changes, coverage per sub-district before and after, "
-                    "open reports that would go to another owner", answer={}, errors=("401", "403", "404"))
+@contract.operation("A draft: while queued or processing, its step; refused, every error; open, its comparison with the current version "
+                    "(changes, coverage per sub-district before and after, open reports that would go to another owner)", answer=schemas.Draft,
+                    errors=("401", "403", "404", "503"))
 def get_draft(draft_id: int) -> ResponseReturnValue:
     """A draft and its comparison with the current version."""
     require(Role.PLANNER, Role.DISPATCHER)

@@ -17,11 +17,16 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, g
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import FileStorage, MultiDict
 
+from api.layers import jobs
 from api.layers.analysis import Analyses
-from api.layers.store import files_layer, stored_layer
+from api.layers.job_runner import JobRunner, JobSettings
+from api.layers.store import current_stored, stored_layer
+from api.layers.upload_reader import UPLOAD_FIELDS
 from api.layers.work import LayerWork
-from api.persistence.models import LayerVersion
+from api.persistence import Database, after_commit
+from api.persistence.models import LayerDraft, LayerVersion
 from api.routing.batch import LayerFiles
 from api.web.memory import release_free_memory
 from geodata.demo import DemoFiles, ensure_demo
@@ -43,10 +48,43 @@ def init_app(app: Flask, session: Session) -> None:
     """Give the worker its analysis thread and load the current layer now (the uploaded one, else
     the configured files), so a broken layer stops the start rather than the first request."""
     app.extensions["zonemap.analyses"] = Analyses()
-    row = session.scalars(select(LayerVersion).where(LayerVersion.is_current)).first()
-    limit = int(app.config["MAX_VERTICES"])
-    install(app, stored_layer(row, limit) if row else files_layer(layer_files(app), limit))
+    install(app, current_stored(session, layer_files(app), int(app.config["MAX_VERTICES"])))
     app.extensions["zonemap.layer_checked"] = time.monotonic()
+
+
+def start_jobs(app: Flask, database: Database) -> None:
+    """Start this worker's thread that hands queued uploads to child processes (``LAYER_JOBS`` at
+    once per host; none with 0, when another service processes them)."""
+    slots = int(app.config["LAYER_JOBS"])
+    if slots > 0:
+        settings = JobSettings(app.config["DATABASE_URL"], layer_files(app), int(app.config["MAX_VERTICES"]))
+        app.extensions["zonemap.jobs"] = JobRunner(database, settings, slots)
+
+
+def stop_jobs(app: Flask) -> None:
+    """Stop looking for queued uploads (a test's app, say, before its database goes)."""
+    runner: JobRunner | None = app.extensions.pop("zonemap.jobs", None)
+    if runner is not None:
+        runner.close()
+
+
+def queue_upload(files: MultiDict[str, FileStorage], actor: str) -> LayerDraft | None:
+    """The request's upload (`UPLOAD_FIELDS`; empty file inputs left out) stored as a queued
+    draft, to be processed once the request's transaction commits; None when it holds no file."""
+    streams = {}
+    for field in UPLOAD_FIELDS:
+        upload = files.get(field)
+        if upload is not None and (upload.filename or upload.stream.read(1)):
+            upload.stream.seek(0)
+            streams[field] = (upload.filename or "", upload.stream)
+    if not streams:
+        return None
+    session: Session = g.db
+    draft = jobs.enqueue(session, streams, current_layer().version, actor)
+    runner: JobRunner | None = current_app.extensions.get("zonemap.jobs")
+    if runner is not None:
+        after_commit(session, runner.wake)
+    return draft
 
 
 def install(app: Flask, layer: ZoneLayer) -> None:

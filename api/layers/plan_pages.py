@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import timedelta
 from typing import Any
 
 import shapely
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from api.auth.roles import Caller, Role
 from api.auth.sessions import staff_only
 from api.layers import coverage_tables, drafts, live, upload_reader
+from api.layers.drafts import DraftState
 from api.layers.finding_text import finding_text
 from api.layers.live import current_layer
+from api.persistence.clock import now
 from api.persistence.models import MAX_ID, LayerDraft, LayerPublication, LayerVersion, Report
 from api.web import contract
 from api.web.forms import ChoiceForm, LayerUploadForm, NoteForm
@@ -37,6 +40,8 @@ LIST_ROWS = 50
 #: Rows of a draft's zone changes shown in its page.
 CHANGE_ROWS = 200
 #: Why an adjusted suggestion is refused, in the page's language.
+STATE_NAMES = {DraftState.QUEUED: _l("processing"), DraftState.PROCESSING: _l("processing"), DraftState.REFUSED: _l("refused"),
+               DraftState.PUBLISHED: _l("published"), DraftState.DISCARDED: _l("discarded")}
 OUTLINE_PROBLEMS = {"not a GeoJSON geometry": _l("the outline could not be read"), "not a polygon": _l("the outline is not a polygon"),
                     "does not overlap the gap": _l("the outline does not cover any of the gap"),
                     "an outline or an owner is given for one gap at a time": _l("adjust one gap at a time")}
@@ -112,13 +117,19 @@ def _caller() -> Caller:
     return g.caller
 
 
-def _layers_page(upload_form: LayerUploadForm, problems: list[dict] | None = None, status: int = 200) -> ResponseReturnValue:
+#: A refused upload stays in the list of drafts this long, for its report.
+REFUSED_LISTED = timedelta(days=1)
+
+
+def _layers_page(upload_form: LayerUploadForm, status: int = 200) -> ResponseReturnValue:
     layer = current_layer()
     publications = g.db.scalars(select(LayerPublication).order_by(LayerPublication.id.desc()).limit(100)).all()
-    drafts = g.db.scalars(select(LayerDraft).where(LayerDraft.state == "open").order_by(LayerDraft.id.desc())).all()
+    listed = or_(LayerDraft.state.in_([DraftState.QUEUED, DraftState.PROCESSING, DraftState.OPEN]),
+                 (LayerDraft.state == DraftState.REFUSED) & (LayerDraft.created_at > now() - REFUSED_LISTED))
+    drafts = g.db.scalars(select(LayerDraft).where(listed).order_by(LayerDraft.id.desc())).all()
     stored = set(g.db.scalars(select(LayerVersion.version)).all())
     return render_template("console_layers.html", version=layer.version, publications=publications, drafts=drafts, stored=stored,
-                           upload_form=upload_form, note_form=NoteForm(), problems=problems), status
+                           upload_form=upload_form, note_form=NoteForm()), status
 
 
 @bp.get("/layers")
@@ -130,23 +141,19 @@ def layers() -> ResponseReturnValue:
 
 
 @bp.post("/layers")
-@contract.page("Upload a layer as a draft (errors: the form again with the report by layer, row, feature and field)",
-               ("303", "302", "400", "403", "413", "422"), form=contract.form_schema(LayerUploadForm), multipart=True)
+@contract.page("Upload a layer as a draft: it is created at once and processed in the background; its page shows the step, "
+               "then the comparison or the report of errors by layer, row, feature and field", ("303", "302", "400", "403", "413", "422"),
+               form=contract.form_schema(LayerUploadForm), multipart=True)
 @staff_only(Role.PLANNER)
 def upload_draft() -> ResponseReturnValue:
-    """Upload a layer as a draft; a layer with errors is refused with its report in the page."""
+    """Upload a layer as a draft; its page follows its processing."""
     form = LayerUploadForm()
     if not form.validate_on_submit():
         abort(400)
-    files = upload_reader.uploaded_files(request.files)
-    if not files:
+    draft = live.queue_upload(request.files, _caller().actor)
+    if draft is None:
         flash(_("Choose a GeoPackage, or at least one layer file."), "error")
         return _layers_page(form, status=422)
-    current = current_layer()
-    upload = upload_reader.read_upload(files, current, max_vertices=int(current_app.config["MAX_VERTICES"]))
-    if not upload.ok:
-        return _layers_page(form, upload_reader.problems(upload.reports), 422)
-    draft = drafts.create_draft(g.db, upload, current, _caller().actor, live.work())
     g.db.flush()
     return redirect(url_for(".draft", draft_id=draft.id), 303)
 
@@ -196,8 +203,8 @@ def _open_draft(draft_id: int) -> LayerDraft:
     draft = g.db.get(LayerDraft, draft_id)
     if draft is None:
         abort(404)
-    if draft.state != "open":
-        flash(_("Draft %(id)d was already published or discarded.", id=draft_id), "error")
+    if draft.state != DraftState.OPEN:
+        flash(_("Draft %(id)d is not open: it is %(state)s.", id=draft_id, state=STATE_NAMES.get(draft.state, draft.state)), "error")
         abort(redirect(url_for(".draft", draft_id=draft_id), 303))
     return draft
 
@@ -213,13 +220,14 @@ def draft(draft_id: int) -> ResponseReturnValue:
         abort(404)
     current = current_layer()
     comparison = layer = None
-    if row.state == "open":
+    if row.state == DraftState.OPEN:
         work = live.work()
         layer = drafts.draft_layer(row, work)
         comparison = drafts.compare(g.db, current, layer, work)
     publication = g.db.scalars(select(LayerPublication).where(LayerPublication.draft_id == row.id)).first()
     draft_gaps = coverage_tables.gaps(layer, comparison.after).head(LIST_ROWS).to_dict("records") if comparison and layer else []
-    return render_template("console_draft.html", draft=row, current=current.version, comparison=comparison, publication=publication,
+    return render_template("console_draft.html", draft=row, pending=DraftState(row.state).is_pending, current=current.version,
+                           comparison=comparison, publication=publication,
                            counts=comparison.diff.counts() if comparison else None,
                            zone_changes=comparison.diff.zones.head(CHANGE_ROWS).to_dict("records") if comparison else [],
                            point_changes=comparison.diff.test_points.to_dict("records") if comparison else [],
@@ -233,7 +241,7 @@ def draft(draft_id: int) -> ResponseReturnValue:
 def draft_map(draft_id: int) -> ResponseReturnValue:
     """The draft's map: its changed zones (a removed one as it was), its gaps, and the open reports it moves."""
     row = g.db.get(LayerDraft, draft_id)
-    if row is None or row.state != "open":
+    if row is None or row.state != DraftState.OPEN:
         abort(404)
     work = live.work()
     current, layer = current_layer(), drafts.draft_layer(row, work)

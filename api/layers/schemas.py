@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.layers.drafts import DraftState
+from api.layers.jobs import DraftStep
 from api.persistence.models import CODE_LENGTH, MAX_ID
 from api.web.parsing import Ref, Text
 
@@ -54,3 +56,22 @@ class Layer(BaseModel):
     version: str
     created_at: str = ""
     summary: dict[str, Any] = {}
+
+
+class Draft(BaseModel):
+    """A draft layer: while its upload is processed (queued, processing: its step), then open (a
+    layer with its comparison, when asked for one), refused (every error), published or discarded."""
+
+    id: int
+    version: str | None = Field(description="the layer's version, once processed")
+    based_on: str
+    state: DraftState
+    step: DraftStep | None = Field(description="where its processing is, while queued or processing")
+    sources: str
+    warnings: list[dict[str, Any]]
+    accepted_gaps: list[str]
+    created_by: str
+    created_at: str
+    updated_at: str
+    errors: list[dict[str, Any]] | None = Field(None, description="refused: every error by layer, row, feature and field")
+    comparison: dict[str, Any] | None = Field(None, description="open: changes, coverage per sub-district before and after, open reports that would move")

@@ -6,6 +6,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from api.persistence.models import LayerDraft, LayerVersion
 from api.routing.batch import LayerFiles, load_zone_layer
 from geodata.io import write_layer
@@ -37,6 +40,8 @@ def stored_layer(row: LayerVersion | LayerDraft, max_vertices: int) -> ZoneLayer
         return load_zone_layer(LayerFiles(gpkg, gpkg, gpkg, folder / "categories.csv", units, gpkg, gpkg), max_vertices=max_vertices)
 
 
-def files_layer(files: LayerFiles, max_vertices: int) -> ZoneLayer:
-    """The layer of configured files (the one a service starts on before any publication)."""
-    return load_zone_layer(files, max_vertices=max_vertices)
+def current_stored(session: Session, files: LayerFiles, max_vertices: int) -> ZoneLayer:
+    """The current layer: the version published last, else the configured ``files`` (the layer a
+    service starts on before any publication)."""
+    row = session.scalars(select(LayerVersion).where(LayerVersion.is_current)).first()
+    return stored_layer(row, max_vertices) if row else load_zone_layer(files, max_vertices=max_vertices)

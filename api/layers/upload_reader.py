@@ -5,18 +5,18 @@ upload leaves out is taken from the current version. Client file names only give
 
 from __future__ import annotations
 
+import functools
 import io
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-from werkzeug.datastructures import FileStorage
 
 from geodata.io import decode_text, list_layers
 from geodata.load import load_categories, load_layer, load_streets
@@ -54,19 +54,6 @@ class Upload:
         return self.layer is not None
 
 
-def uploaded_files(files: Mapping[str, FileStorage]) -> dict[str, tuple[str, bytes]]:
-    """A request's upload by field (`UPLOAD_FIELDS`), as (the client's file name, the bytes);
-    empty file inputs are left out, every spooled file is closed at once."""
-    found = {}
-    for field in UPLOAD_FIELDS:
-        upload = files.get(field)
-        if upload is None:
-            continue
-        with upload.stream as stream:
-            data = stream.read()
-        if upload.filename or data:
-            found[field] = (upload.filename or "", data)
-    return found
 
 
 def problems(reports: list[ValidationReport]) -> list[dict[str, Any]]:
@@ -85,27 +72,29 @@ def _suffix(name: str, allowed: tuple[str, ...], field: str, report: ValidationR
     return suffix
 
 
-def read_upload(files: Mapping[str, tuple[str, bytes]], current: ZoneLayer, *, max_vertices: int) -> Upload:
-    """Validate an upload: ``files`` maps fields of `UPLOAD_FIELDS` to (file name, bytes).
+def read_upload(files: Mapping[str, tuple[str, Path]], current: Callable[[], ZoneLayer], *, max_vertices: int) -> Upload:
+    """Validate an upload: ``files`` maps fields of `UPLOAD_FIELDS` to (the client's file name, the
+    file as stored on this machine, under a name of ours).
 
-    A layer the upload does not carry is kept from ``current`` (and said so in a warning), so a
-    planner may send a new zones file alone. Client file names only give the format: the files
-    are written under fixed names.
+    A layer the upload does not carry is kept from ``current()`` (and said so in a warning), so a
+    planner may send a new zones file alone; the current layer is loaded only then. Client file
+    names only give the format: files are read under fixed names.
     """
+    current = functools.cache(current)
     reports: list[ValidationReport] = []
     upload = ValidationReport("upload", ", ".join(name for name, _ in files.values()))
     reports.append(upload)
     with tempfile.TemporaryDirectory(prefix="zonemap-upload-") as tmp:
         paths: dict[str, Path] = {}
-        for field, (name, data) in files.items():
+        for field, (name, stored) in files.items():
             suffix = _suffix(name, (".gpkg",) if field == "layer" else TABLE_SUFFIXES if field in ("categories", "units") else LAYER_SUFFIXES, field, upload)
             if suffix == ".zip":
-                shapefile = _unzip_shapefile(data, Path(tmp) / field, name, field, upload)
+                shapefile = _unzip_shapefile(stored, Path(tmp) / field, name, field, upload)
                 if shapefile is not None:
                     paths[field] = shapefile
             elif suffix is not None:
                 paths[field] = Path(tmp) / f"{field}{suffix}"
-                paths[field].write_bytes(data)
+                paths[field].symlink_to(stored.resolve())
         package = paths.get("layer")
         package_layers = _package_layers(package, files["layer"][0], upload) if package else set()
         frames: dict[str, gpd.GeoDataFrame | None] = {}
@@ -113,8 +102,8 @@ def read_upload(files: Mapping[str, tuple[str, bytes]], current: ZoneLayer, *, m
             field = kind.value.replace("-", "_")
             path = paths.get(field) or (package if field in package_layers else None)
             if path is None:
-                frames[field] = getattr(current, field)
-                if kind != LayerKind.SCOPE or current.scope is not None:
+                frames[field] = getattr(current(), field)
+                if kind != LayerKind.SCOPE or current().scope is not None:
                     upload.warning("layer_kept", layer=field, field=field)
                 continue
             try:
@@ -125,8 +114,8 @@ def read_upload(files: Mapping[str, tuple[str, bytes]], current: ZoneLayer, *, m
             loaded.report.source = files[field if field in files else "layer"][0]  # the planner's name for it, not ours
             reports.append(loaded.report)
             frames[field] = loaded.frame
-        streets = load_streets(package) if package and "streets" in package_layers else current.streets
-        categories = current.categories
+        streets = load_streets(package) if package and "streets" in package_layers else current().streets
+        categories = current().categories if "categories" not in paths else None
         if "categories" in paths:
             try:
                 categories, report = load_categories(paths["categories"], strict=False)
@@ -135,11 +124,9 @@ def read_upload(files: Mapping[str, tuple[str, bytes]], current: ZoneLayer, *, m
             else:
                 report.source = files["categories"][0]
                 reports.append(report)
-        units = current.unit_table
-        if "units" in paths:
-            units = _units(paths["units"], files["units"][1], upload)
+        units = _units(paths["units"], upload) if "units" in paths else current().unit_table
     sources = ", ".join(f"{field}: {name}" for field, (name, _) in files.items())
-    if any(r.errors for r in reports) or len(frames) < 4:
+    if any(r.errors for r in reports) or len(frames) < 4 or categories is None:
         return Upload(reports, None, "", None, sources)
     try:
         layer = ZoneLayer.build(frames["zones"], frames["test_points"], frames["areas"], categories, units=units, streets=streets, scope=frames["scope"])
@@ -149,11 +136,12 @@ def read_upload(files: Mapping[str, tuple[str, bytes]], current: ZoneLayer, *, m
     return Upload(reports, layer, categories.to_csv(index=False), units.to_csv(index=False) if units is not None else None, sources)
 
 
-def _unzip_shapefile(data: bytes, folder: Path, name: str, field: str, report: ValidationReport) -> Path | None:
+def _unzip_shapefile(stored: Path, folder: Path, name: str, field: str, report: ValidationReport) -> Path | None:
     """The one shapefile of a zip (with its .dbf, .shx, .prj, .cpg), unpacked into ``folder`` under
     the members' own base names (never their paths); None, with an error, for anything else."""
+    packed = stored.stat().st_size
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(stored)
     except zipfile.BadZipFile:
         report.error("not_a_zip", name=name, field=field)
         return None
@@ -165,9 +153,9 @@ def _unzip_shapefile(data: bytes, folder: Path, name: str, field: str, report: V
             return None
         stem = Path(shapes[0].filename).stem
         members = [m for m in members if Path(m.filename).stem == stem]
-        budget = min(MAX_UNZIPPED, MAX_ZIP_RATIO * max(len(data), 1))
+        budget = min(MAX_UNZIPPED, MAX_ZIP_RATIO * max(packed, 1))
         if sum(m.file_size for m in members) > budget:  # what the zip declares; what it really holds is counted below
-            _refuse_size(report, name, field, len(data))
+            _refuse_size(report, name, field, packed)
             return None
         folder.mkdir()
         for member in members:
@@ -177,7 +165,7 @@ def _unzip_shapefile(data: bytes, folder: Path, name: str, field: str, report: V
                 report.error("cannot_read", name=name, detail=str(err), field=field)
                 return None
             if written is None:
-                _refuse_size(report, name, field, len(data))
+                _refuse_size(report, name, field, packed)
                 return None
             budget -= written
     return folder / f"{field}.shp"
@@ -222,10 +210,10 @@ def _package_layers(path: Path, name: str, report: ValidationReport) -> set[str]
     return names
 
 
-def _units(path: Path, data: bytes, report: ValidationReport) -> pd.DataFrame | None:
+def _units(path: Path, report: ValidationReport) -> pd.DataFrame | None:
     try:
         frame = (pd.read_excel(path, dtype=str) if path.suffix == ".xlsx"
-                 else pd.read_csv(io.StringIO(decode_text(data, "units")), dtype=str, keep_default_na=False))
+                 else pd.read_csv(io.StringIO(decode_text(path.read_bytes(), "units")), dtype=str, keep_default_na=False))
     except ZonemapError as err:
         report.error_of(err, field="units")
         return None

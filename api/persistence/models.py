@@ -214,10 +214,30 @@ class LayerDraft(Base):
     sources: Mapped[str] = mapped_column(Text)  # the uploaded files' names, for people
     warnings: Mapped[list[dict]] = mapped_column(JSON, default=list)  # the validation's warnings (errors refuse the upload)
     accepted_gaps: Mapped[list[str]] = mapped_column(JSON, default=list)  # gap ids whose suggestions were added
-    state: Mapped[str] = mapped_column(String(16), index=True)  # open, published, discarded
+    state: Mapped[str] = mapped_column(String(16), index=True)  # `DraftState`
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())  # also the heartbeat of the worker processing it
+    step: Mapped[str | None] = mapped_column(String(16))  # `DraftStep` while processing
+    problems: Mapped[list[dict] | None] = mapped_column(JSON)  # a refused upload's findings (errors, and warnings)
+    worker: Mapped[str | None] = mapped_column(String(100))  # host:pid of the process that claimed it
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # claims so far (a worker that died is retried, a few times)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LayerUploadChunk(Base):
+    """A piece of a file a planner uploaded, kept until its draft is processed (files are stored
+    in pieces so that no process holds a whole upload in memory to store it)."""
+
+    __tablename__ = "layer_upload_chunks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("layer_drafts.id"), index=True)
+    field: Mapped[str] = mapped_column(String(16))  # `api.layers.upload_reader.UPLOAD_FIELDS`
+    name: Mapped[str] = mapped_column(String(255))  # the client's file name (it only gives the format)
+    part: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class LayerPublication(Base):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -61,14 +62,24 @@ def _findings(demo_files, tmp_path) -> list[dict]:
     return found
 
 
+def _stored(tmp_path, files: dict[str, tuple[str, bytes]]) -> dict[str, tuple[str, Path]]:
+    """An upload's files as a worker process has them: on disk under names of ours."""
+    stored = {}
+    for field, (name, data) in files.items():
+        (tmp_path / f"upload-{field}").write_bytes(data)
+        stored[field] = (name, tmp_path / f"upload-{field}")
+    return stored
+
+
 def test_every_finding_of_a_broken_layer_is_said_in_chinese(app, demo_files, tmp_path):
     findings = _findings(demo_files, tmp_path)
-    upload = upload_reader.read_upload({"zones": ("坏.zip", b"not a zip"), "areas": ("片区.docx", b""), "test_points": ("点位.zip", _two_shapefiles())},
-                                   app.extensions["zonemap.layer"], max_vertices=1000)
+    current = lambda: app.extensions["zonemap.layer"]  # noqa: E731
+    broken = {"zones": ("坏.zip", b"not a zip"), "areas": ("片区.docx", b""), "test_points": ("点位.zip", _two_shapefiles())}
+    upload = upload_reader.read_upload(_stored(tmp_path, broken), current, max_vertices=1000)
     findings += upload_reader.problems(upload.reports)
-    unreadable = upload_reader.read_upload({"zones": ("责任区.gpkg", b"SQLite format 3\x00 but nothing more"), "scope": ("建成区.geojson", b"{not json"),
-                                          "categories": ("类别.csv", "代码,名称\n".encode() + bytes([0xFF, 0xFE, 0x81]) + b"\n")},
-                                         app.extensions["zonemap.layer"], max_vertices=1000)
+    garbled = {"zones": ("责任区.gpkg", b"SQLite format 3\x00 but nothing more"), "scope": ("建成区.geojson", b"{not json"),
+               "categories": ("类别.csv", "代码,名称\n".encode() + bytes([0xFF, 0xFE, 0x81]) + b"\n")}
+    unreadable = upload_reader.read_upload(_stored(tmp_path, garbled), current, max_vertices=1000)
     read_errors = [p for p in upload_reader.problems(unreadable.reports) if p["severity"] == "error"]
     said = " ".join(p["message"] for p in read_errors)
     assert len(read_errors) == 3 and all(name in said for name in ("责任区.gpkg", "建成区.geojson", "类别.csv")), read_errors  # the planner's names

@@ -5,6 +5,7 @@ note; a dispatcher reassigns the open reports it moved; a rollback restores the 
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 
 import pyogrio
@@ -24,19 +25,35 @@ def post_draft(client, headers, **files):
     return client.post("/api/v1/layers/drafts", data=body, content_type=content_type, headers=headers)
 
 
+def upload_draft(client, headers, **files) -> dict:
+    """The draft an upload makes, once a worker process has read it: open, or refused."""
+    response = post_draft(client, headers, **files)
+    assert response.status_code == 202, response.get_data(as_text=True)[:500]
+    queued = response.get_json()
+    assert queued["state"] in ("queued", "processing", "open", "refused") and response.headers["Location"].endswith(f"/layers/drafts/{queued['id']}")
+    deadline = time.monotonic() + 120
+    while True:
+        draft = client.get(response.headers["Location"], headers=headers).get_json()
+        if draft["state"] not in ("queued", "processing"):
+            return draft
+        assert time.monotonic() < deadline, draft
+        time.sleep(0.1)
+
+
 def coverage(client, headers) -> dict:
     return client.get("/ogc/collections/coverage_gaps/items?limit=10000", headers=headers).get_json()
 
 
 def test_a_broken_upload_names_its_row_and_stores_nothing(client, tokens, demo_files, tmp_path):
-    response = post_draft(client, tokens["planner"], layer=(changed_layer(demo_files, tmp_path, break_row=True), "zones.gpkg"))
-    assert response.status_code == 422
-    errors = response.get_json()["errors"]
+    refused = upload_draft(client, tokens["planner"], layer=(changed_layer(demo_files, tmp_path, break_row=True), "zones.gpkg"))
+    assert refused["state"] == "refused" and refused["version"] is None
+    errors = refused["errors"]
     assert any(e["layer"] == "zones" and e["row"] == 4 and e["field"] == "duties" for e in errors), errors
     assert client.get("/api/v1/layers", headers=tokens["planner"]).get_json()["publications"] == []
     assert post_draft(client, tokens["dispatcher"], layer=(changed_layer(demo_files, tmp_path), "zones.gpkg")).status_code == 403
-    wrong = post_draft(client, tokens["planner"], zones=(b"not a table", "zones.docx"))
-    assert wrong.status_code == 422 and "zones.docx" in wrong.get_json()["detail"]
+    wrong = upload_draft(client, tokens["planner"], zones=(b"not a table", "zones.docx"))
+    assert wrong["state"] == "refused" and "zones.docx" in wrong["errors"][0]["message"]
+    assert post_draft(client, tokens["planner"]).status_code == 422  # no file at all: refused at once
 
 
 def test_draft_compare_accept_publish_reassign_and_roll_back(client, tokens, demo_files, tmp_path):
@@ -44,10 +61,8 @@ def test_draft_compare_accept_publish_reassign_and_roll_back(client, tokens, dem
     before_gaps = coverage(client, tokens["planner"])["numberMatched"]
     report = submit(client, tokens["public"]).get_json()
     assert report["unit_id"] == "P06"
-    created = post_draft(client, tokens["planner"], layer=(changed_layer(demo_files, tmp_path), "新图层.gpkg"))
-    assert created.status_code == 201, created.get_json()
-    draft = created.get_json()
-    assert draft["state"] == "open" and draft["based_on"] == before_version
+    draft = upload_draft(client, tokens["planner"], layer=(changed_layer(demo_files, tmp_path), "新图层.gpkg"))
+    assert draft["state"] == "open" and draft["based_on"] == before_version, draft
     assert client.get("/healthz").get_json()["zone_version"] == before_version  # a draft is not current
 
     shown = client.get(f"/api/v1/layers/drafts/{draft['id']}", headers=tokens["planner"]).get_json()["comparison"]
@@ -129,9 +144,9 @@ def test_a_zipped_gbk_shapefile_of_zones_alone_makes_a_draft(client, tokens, dem
     with zipfile.ZipFile(archive, "w") as out:
         for path in folder.iterdir():
             out.write(path, f"图层/{path.name}")
-    created = post_draft(client, tokens["planner"], zones=(archive.getvalue(), "责任区.zip"))
-    assert created.status_code == 201, created.get_json()
-    shown = client.get(f"/api/v1/layers/drafts/{created.get_json()['id']}", headers=tokens["planner"]).get_json()
+    created = upload_draft(client, tokens["planner"], zones=(archive.getvalue(), "责任区.zip"))
+    assert created["state"] == "open", created
+    shown = client.get(f"/api/v1/layers/drafts/{created['id']}", headers=tokens["planner"]).get_json()
     changes = shown["comparison"]["changes"]["zones"]
     assert changes == {"added": 0, "removed": 0, "reshaped": 0, "owner": 1, "duties": 0}, changes
     assert shown["comparison"]["zones"][0]["name"] == zones.loc[moved, "name"]  # the Chinese name read right from GBK
@@ -140,15 +155,15 @@ def test_a_zipped_gbk_shapefile_of_zones_alone_makes_a_draft(client, tokens, dem
     with zipfile.ZipFile(two, "w") as out:
         out.writestr("a.shp", b"x")
         out.writestr("b.shp", b"y")
-    refused = post_draft(client, tokens["planner"], zones=(two.getvalue(), "两个.zip"))
-    assert refused.status_code == 422 and "exactly one shapefile" in refused.get_json()["errors"][0]["message"]
+    refused = upload_draft(client, tokens["planner"], zones=(two.getvalue(), "两个.zip"))
+    assert refused["state"] == "refused" and "exactly one shapefile" in refused["errors"][0]["message"]
 
 
 def _zones(demo_files):
     return pyogrio.read_dataframe(demo_files.gpkg, layer="zones")
 
 
-def test_a_row_error_in_any_format_is_a_422_naming_the_row(client, tokens, demo_files, tmp_path):
+def test_a_row_error_in_any_format_refuses_the_draft_naming_the_row(client, tokens, demo_files, tmp_path):
     zones = _zones(demo_files)
     zones.loc[2, "geometry"] = None
     gpkg = tmp_path / "empty.gpkg"
@@ -157,9 +172,9 @@ def test_a_row_error_in_any_format_is_a_422_naming_the_row(client, tokens, demo_
     xlsx = io.BytesIO()
     zones.assign(wkt=zones.geometry.to_wkt()).drop(columns="geometry").to_excel(xlsx, index=False)
     for content, name in ((gpkg.read_bytes(), "zones.gpkg"), (csv, "zones.csv"), (xlsx.getvalue(), "zones.xlsx")):
-        response = post_draft(client, tokens["planner"], zones=(content, name))
-        assert response.status_code == 422, (name, response.status_code, response.get_data(as_text=True)[:300])
-        errors = response.get_json()["errors"]
+        refused = upload_draft(client, tokens["planner"], zones=(content, name))
+        assert refused["state"] == "refused", (name, refused)
+        errors = refused["errors"]
         assert any(e["layer"] == "zones" and e["row"] == 3 and e["field"] == "geometry" for e in errors), (name, errors)
 
 
@@ -170,9 +185,9 @@ def test_a_layer_validate_accepts_with_warnings_becomes_a_draft_showing_them(cli
     zones.loc[0, "geometry"] = shapely.MultiPolygon([bowtie])
     path = tmp_path / "bowtie.gpkg"
     pyogrio.write_dataframe(zones, path, layer="zones")
-    response = post_draft(client, tokens["planner"], zones=(path.read_bytes(), "zones.gpkg"))
-    assert response.status_code == 201, response.get_data(as_text=True)[:500]
-    draft = client.get(f"/api/v1/layers/drafts/{response.get_json()['id']}", headers=tokens["planner"]).get_json()
+    created = upload_draft(client, tokens["planner"], zones=(path.read_bytes(), "zones.gpkg"))
+    assert created["state"] == "open", created
+    draft = client.get(f"/api/v1/layers/drafts/{created['id']}", headers=tokens["planner"]).get_json()
     assert any(w["row"] == 1 and w["field"] == "geometry" for w in draft["warnings"]), draft["warnings"]
 
 
@@ -183,9 +198,9 @@ def test_a_zip_bomb_is_refused_without_being_unpacked(client, tokens, tmp_path):
         with out.open("a.shp", "w") as member:  # 256 MB of zeros in about 1 MB
             for _ in range(256):
                 member.write(bytes(1 << 20))
-    refused = post_draft(client, tokens["planner"], zones=(bomb.getvalue(), "炸弹.zip"))
-    assert refused.status_code == 422
-    (error,) = refused.get_json()["errors"]
+    refused = upload_draft(client, tokens["planner"], zones=(bomb.getvalue(), "炸弹.zip"))
+    assert refused["state"] == "refused"
+    (error,) = refused["errors"]
     assert (error["code"], error["params"]["name"]) == ("zip_ratio", "炸弹.zip"), error
 
 
@@ -207,7 +222,7 @@ def test_identifiers_outside_the_character_set_are_row_errors(client, tokens, de
             frame.loc[2, "unit_id"] = '"><img src=x onerror=alert(1)>'
             frame.loc[4, "zone_id"] = "Z 0004"
         write_layer(frame, path, layer=name)
-    refused = post_draft(client, tokens["planner"], layer=(path.read_bytes(), "zones.gpkg"))
-    assert refused.status_code == 422
-    found = {(e["code"], e["field"], e["row"]) for e in refused.get_json()["errors"]}
+    refused = upload_draft(client, tokens["planner"], layer=(path.read_bytes(), "zones.gpkg"))
+    assert refused["state"] == "refused"
+    found = {(e["code"], e["field"], e["row"]) for e in refused["errors"]}
     assert found == {("bad_identifier", "unit_id", 3), ("bad_identifier", "zone_id", 5)}, found

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
 import pandas as pd
 from sqlalchemy import func, select
 
-from api.persistence.models import LayerDraft
+from api import create_app
+from api.persistence.models import LayerDraft, LayerPublication
 from tests.api.layers.test_layers import changed_layer, multipart
 from tests.api.reports.test_reports import REPORT, submit
 from tests.support.pages import csrf, signed_in
@@ -63,20 +65,32 @@ def _upload(client, data: bytes, name: str = "layer.gpkg"):
     return client.post("/console/layers", data=token_part + body, content_type=content_type)
 
 
+def _processed(app, client, made) -> str:
+    """The draft page an upload led to, once a worker process has read the upload."""
+    assert made.status_code == 303, made.get_data(as_text=True)[:300]
+    draft_id = int(made.headers["Location"].rsplit("/", 1)[1])
+    deadline = time.monotonic() + 120
+    with app.extensions["zonemap.db"].session() as session:
+        while session.get(LayerDraft, draft_id).state in ("queued", "processing"):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+            session.expire_all()
+    return client.get(made.headers["Location"]).get_data(as_text=True)
+
+
 def test_a_planner_drafts_compares_publishes_and_rolls_back_from_the_pages(app, client, tokens, demo_files, tmp_path):
     report = submit(client, tokens["public"], {**REPORT, "client_ref": "plan-pages"}).get_json()
     signed_in(app, client, "planner", username="li")
-    refused = _upload(client, changed_layer(demo_files, tmp_path, break_row=True))
-    assert refused.status_code == 422
-    html = refused.get_data(as_text=True)
-    assert "zones" in html and "<td>4</td>" in html and "duties" in html  # the layer, the row and the field
+    html = _processed(app, client, _upload(client, changed_layer(demo_files, tmp_path, break_row=True)))
+    assert 'id="problems"' in html and "zones" in html and "<td>4</td>" in html and "duties" in html  # the layer, the row and the field
     with app.extensions["zonemap.db"].session() as session:
-        assert session.scalar(select(func.count()).select_from(LayerDraft)) == 0
+        assert session.scalars(select(LayerDraft.state)).all() == ["refused"]
+        assert session.scalar(select(func.count()).select_from(LayerPublication)) == 0
+    assert "已拒绝" in client.get("/console/layers").get_data(as_text=True)  # listed for a day, with its state
 
     made = _upload(client, changed_layer(demo_files, tmp_path))
-    assert made.status_code == 303
     draft_url = made.headers["Location"]
-    page = client.get(draft_url).get_data(as_text=True)
+    page = _processed(app, client, made)
     assert f'/console/reports/{report["id"]}' in page and "P07" in page  # the affected report, its new owner
     gap = re.search(r'name="gap_id" value="(G\d+)"', page).group(1)
     version = re.search(r'name="version" value="([0-9a-f]+)"', page).group(1)
@@ -127,7 +141,22 @@ def test_a_layer_with_a_repaired_polygon_becomes_a_draft_whose_page_shows_the_wa
     path = tmp_path / "bowtie.gpkg"
     pyogrio.write_dataframe(zones, path, layer="zones")
     signed_in(app, client, "planner", username="li")
-    made = _upload(client, path.read_bytes())
-    assert made.status_code == 303, made.get_data(as_text=True)[:300]
-    page = client.get(made.headers["Location"]).get_data(as_text=True)
+    page = _processed(app, client, _upload(client, path.read_bytes()))
     assert "make_valid" in page or "修复" in page, page[:2000]
+
+
+def test_an_upload_is_a_draft_at_once_whose_page_follows_its_processing(database_url, demo_files, tmp_path):
+    """With no worker process free (none at all here), the draft waits in the queue: its page and
+    the API say so, and the page refreshes itself."""
+    app = create_app({"DATA_DIR": str(tmp_path), "DATABASE_URL": database_url, "LAYER_DIR": str(demo_files.root), "TESTING": True, "LAYER_JOBS": 0})
+    client = app.test_client()
+    signed_in(app, client, "planner", username="li")
+    made = _upload(client, changed_layer(demo_files, tmp_path))
+    assert made.status_code == 303
+    page = client.get(made.headers["Location"]).get_data(as_text=True)
+    assert 'id="processing"' in page and 'http-equiv="refresh"' in page and "处理中" in page and "排队" in page, page[:3000]
+    listed = client.get("/console/layers").get_data(as_text=True)
+    assert made.headers["Location"] in listed and "处理中" in listed
+    shown = client.get(made.headers["Location"].replace("/console/", "/api/v1/")).get_json()
+    assert (shown["state"], shown["step"], shown["version"]) == ("queued", "queued", None)
+    app.extensions["zonemap.db"].engine.dispose()

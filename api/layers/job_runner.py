@@ -1,0 +1,168 @@
+"""Worker processes for planners' uploads (`api.layers.jobs`), the same under ``zonemap serve``
+and gunicorn: every serving process runs one small thread that claims queued drafts while one
+of the host's slots is free and hands each to a child process. A request never parses an upload,
+and the parsing's memory is the child's, returned to the system when it ends.
+
+The slots are file locks shared by every process of the host (``LAYER_JOBS`` of them); the queue
+is the database, shared by every host. Children are forked from a server process that imported
+the readers once (``forkserver``), so a job starts in milliseconds, never from a serving process
+with its threads. No Flask."""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import hashlib
+import logging
+import multiprocessing
+import os
+import socket
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from api.layers import jobs
+from api.layers.store import current_stored
+from api.persistence import Database
+from api.routing.batch import LayerFiles
+
+#: How often a serving process looks for queued drafts (an upload to the same process wakes it at once).
+POLL_SECONDS = 2.0
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """What a child process needs: the database, the layer files a service starts on, the limit of vertices."""
+
+    database_url: str
+    layer_files: LayerFiles
+    max_vertices: int
+
+
+class HostSlots:
+    """``count`` slots shared by every process of this host that serves the same database: an
+    exclusive lock on one of ``count`` files, held while a child processes a draft."""
+
+    def __init__(self, database_url: str, count: int) -> None:
+        self.count = count
+        self.folder = Path(tempfile.gettempdir()) / f"zonemap-jobs-{hashlib.sha256(database_url.encode()).hexdigest()[:12]}"
+        self.folder.mkdir(mode=0o700, exist_ok=True)
+
+    def take(self) -> IO[str] | None:
+        """A free slot, held until it is closed; None when every slot is busy."""
+        for index in range(self.count):
+            handle = (self.folder / f"slot-{index}.lock").open("a")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            return handle
+        return None
+
+
+@functools.cache
+def _children() -> multiprocessing.context.ForkServerContext:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])  # the readers, imported once by the fork server
+    return context
+
+
+def run_child(settings: JobSettings, draft_id: int, worker: str) -> None:
+    """The child's work: process one claimed draft, then exit (its memory goes with it)."""
+    logging.basicConfig(level=logging.INFO, format=f"[draft {draft_id}] %(levelname)s %(message)s")
+    database = Database(settings.database_url)
+    try:
+
+        def current():  # noqa: ANN202 (the current layer, loaded only when the upload leaves a layer out)
+            with database.sessions() as session:
+                return current_stored(session, settings.layer_files, settings.max_vertices)
+
+        state = jobs.process(database.sessions, draft_id, functools.cache(current), settings.max_vertices, worker)
+        log.info("draft %d: %s", draft_id, state)
+    except Exception as err:
+        log.exception("draft %d could not be processed", draft_id)
+        with database.session() as session:
+            jobs.failed(session, draft_id, worker, type(err).__name__)
+    finally:
+        database.engine.dispose()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class JobRunner:
+    """The thread of a serving process that starts a child for each queued draft while a host slot is free."""
+
+    def __init__(self, database: Database, settings: JobSettings, slots: int) -> None:
+        self._database = database
+        self._settings = settings
+        self._slots = HostSlots(settings.database_url, slots)
+        self._worker = jobs.worker_name(os.getpid())
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="zonemap-layer-jobs", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Look for queued drafts now (an upload was just committed)."""
+        self._wake.set()
+
+    def close(self) -> None:
+        """Stop looking for drafts (children already started finish their draft)."""
+        self._stopped.set()
+        self._wake.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stopped.is_set():
+            self._wake.wait(POLL_SECONDS)
+            self._wake.clear()
+            if self._stopped.is_set():
+                return
+            try:
+                self._start_ready()
+            except Exception:
+                log.exception("looking for queued drafts failed; trying again in %s s", POLL_SECONDS)
+
+    def _start_ready(self) -> None:
+        with self._database.session() as session:
+            for draft_id in jobs.recover(session, socket.gethostname(), _alive):
+                log.warning("draft %d: its worker process ended without an answer; queued again or refused", draft_id)
+            if not jobs.is_queued(session):
+                return
+        while (slot := self._slots.take()) is not None:
+            with self._database.session() as session:
+                draft_id = jobs.claim(session, self._worker)
+            if draft_id is None:
+                slot.close()
+                return
+            threading.Thread(target=self._run, args=(draft_id, slot), name=f"zonemap-draft-{draft_id}", daemon=True).start()
+
+    def _run(self, draft_id: int, slot: IO[str]) -> None:
+        try:
+            child = _children().Process(target=run_child, args=(self._settings, draft_id, self._worker), name=f"zonemap-draft-{draft_id}", daemon=True)
+            child.start()
+            child.join()
+            if child.exitcode != 0:
+                log.error("draft %d: its worker process ended with %s", draft_id, child.exitcode)
+                with self._database.session() as session:
+                    jobs.failed(session, draft_id, self._worker, f"its worker process ended with {child.exitcode}")
+        except Exception as err:
+            log.exception("draft %d: the worker process could not run", draft_id)
+            with self._database.session() as session:
+                jobs.failed(session, draft_id, self._worker, type(err).__name__)
+        finally:
+            slot.close()
+            self.wake()  # a slot is free: the next queued draft
