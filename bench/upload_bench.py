@@ -27,6 +27,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -101,54 +102,73 @@ def run(label: str, source: Path | None, folder: Path, upload: bytes, uploads: i
         with Session(engine) as session, session.begin():
             planner, reader = create_token(session, "planner"), create_token(session, "dispatcher")
         engine.dispose()
-        before = memory(server.pid)
-        health: list[float] = []
-        routes: list[float] = []
+        latencies: dict[str, list[float]] = {"/healthz": [], "GET /api/v1/route": []}
         stop = threading.Event()
 
         def other_client() -> None:
             while not stop.is_set():
-                for path, kept in (("/healthz", health), ("/api/v1/route?lon=120.3852&lat=36.3055&category=garbage", routes)):
+                for name, path in (("/healthz", "/healthz"), ("GET /api/v1/route", "/api/v1/route?lon=120.3852&lat=36.3055&category=garbage")):
                     started = time.perf_counter()
                     send("GET", base + path, reader, timeout=120)
-                    kept.append((time.perf_counter() - started) * 1000)
+                    latencies[name].append((time.perf_counter() - started) * 1000)
                 time.sleep(0.02)
 
+        def phase(what: str, work: Callable[[int], None]) -> None:
+            """Run ``work`` for every planner at once while the other client calls; print what was measured."""
+            for kept in latencies.values():
+                kept.clear()
+            stop.clear()
+            watcher = threading.Thread(target=other_client)
+            watcher.start()
+            time.sleep(1)
+            before = memory(server.pid)
+            started = time.perf_counter()
+            planners = [threading.Thread(target=work, args=(index,)) for index in range(uploads)]
+            for thread in planners:
+                thread.start()
+            peak = before["VmRSS"]
+            while any(thread.is_alive() for thread in planners):
+                peak = max(peak, memory(server.pid)["VmRSS"])
+                time.sleep(0.2)
+            took = time.perf_counter() - started
+            stop.set()
+            watcher.join()
+            after = memory(server.pid)
+            print(f"  {what}: {took:.1f} s")
+            for name, values in latencies.items():
+                p50, p99 = statistics.median(values), percentile(values, 0.99)
+                print(f"    {name:18} {len(values):5} calls: p50 {p50:7.1f} ms, p99 {p99:8.1f} ms, max {max(values):8.1f} ms")
+            print(f"    server resident: {before['VmRSS']:,} -> {after['VmRSS']:,} MiB, highest seen {peak:,} MiB: grew {peak - before['VmRSS']:,} MiB")
+
+        drafts: dict[int, str] = {}
         results: list[tuple[int, float, float, str]] = []
 
-        def planner_uploads() -> None:
+        def planner_uploads(index: int) -> None:
             started = time.perf_counter()
             status, answer, headers = send("POST", base + "/api/v1/layers/drafts", planner, upload)
             answered = time.perf_counter() - started
             state = answer.get("state", str(status))
             while status == 202 and state in ("queued", "processing"):
                 time.sleep(0.5)
-                state = send("GET", base + headers["Location"], planner)[1]["state"]
+                state = send("GET", base + headers["Location"] + "?comparison=false", planner)[1]["state"]
+            if state == "open":
+                drafts[index] = headers["Location"]
             results.append((status, answered, time.perf_counter() - started, state))
 
-        watcher = threading.Thread(target=other_client)
-        watcher.start()
-        time.sleep(1)
-        started = time.perf_counter()
-        planners = [threading.Thread(target=planner_uploads) for _ in range(uploads)]
-        for thread in planners:
-            thread.start()
-        peak = before["VmRSS"]
-        while any(thread.is_alive() for thread in planners):
-            peak = max(peak, memory(server.pid)["VmRSS"])
-            time.sleep(0.2)
-        took = time.perf_counter() - started
-        stop.set()
-        watcher.join()
-        after = memory(server.pid)
-        print(f"\n{label}: {uploads} uploads of {len(upload) / (1 << 20):.1f} MiB in {took:.1f} s")
+        def planner_compares(index: int) -> None:
+            if index in drafts:
+                started = time.perf_counter()
+                status, _, headers = send("GET", base + drafts[index], planner)
+                while status == 503:  # being compared: asked again when the answer says
+                    time.sleep(float(headers.get("Retry-After", 1)))
+                    status, _, headers = send("GET", base + drafts[index], planner)
+                print(f"    comparison of {drafts[index]}: {status} in {time.perf_counter() - started:.1f} s")
+
+        print(f"\n{label}: {uploads} planners, each uploading {len(upload) / (1 << 20):.1f} MiB")
+        phase("the uploads, until every draft is processed (the planners poll with comparison=false)", planner_uploads)
         for status, answered, done, state in sorted(results, key=lambda r: r[2]):
-            print(f"  answered {status} in {answered:6.2f} s, {state} after {done:6.1f} s")
-        for name, values in (("/healthz", health), ("GET /api/v1/route", routes)):
-            p50, p99 = statistics.median(values), percentile(values, 0.99)
-            print(f"  {name:18} {len(values):5} calls: p50 {p50:7.1f} ms, p99 {p99:8.1f} ms, max {max(values):8.1f} ms")
-        print(f"  server resident: {before['VmRSS']:,} -> {after['VmRSS']:,} MiB (highest seen {peak:,} MiB: grew {peak - before['VmRSS']:,} MiB); "
-              f"high-water mark {before['VmHWM']:,} -> {after['VmHWM']:,} MiB")
+            print(f"    answered {status} in {answered:6.2f} s, {state} after {done:6.1f} s")
+        phase("then every planner opens its draft's comparison at once", planner_compares)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)

@@ -102,7 +102,7 @@ def _fresh_schema() -> Iterator[str]:
 @pytest.fixture
 def app(database_url, demo_files, tmp_path):
     app = create_app({"DATA_DIR": str(tmp_path), "DATABASE_URL": database_url, "LAYER_DIR": str(demo_files.root), "TESTING": True,
-                      "PUBLIC_SUBMIT_LIMIT": "1000 per minute"})
+                      "PUBLIC_SUBMIT_LIMIT": "1000 per minute", "COMPARISON_WAIT_SECONDS": 120})  # a test reads a draft's comparison at once
     yield app
     stop_jobs(app)
     app.extensions["zonemap.db"].engine.dispose()

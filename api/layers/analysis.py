@@ -62,4 +62,4 @@ def wait(job: Future[T], wait_s: float) -> T:
         return job.result(timeout=wait_s)
     except FutureTimeout:
         retry = max(5, int(wait_s))
-        raise BusyError(f"the coverage analysis of this layer version is still being computed; try again in {retry} s", retry_after_s=retry) from None
+        raise BusyError(f"this is still being computed; try again in {retry} s", retry_after_s=retry) from None

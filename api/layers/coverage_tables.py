@@ -10,7 +10,6 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import shapely
-from flask import Response
 
 from geodata.io import write_layer
 from geodata.spreadsheet import csv_bytes, xlsx_bytes
@@ -102,8 +101,8 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     return plain
 
 
-def attachment(frame: pd.DataFrame, what: str, fmt: str, version: str) -> Response:
-    """``frame`` as a file to save (``Content-Disposition: attachment``), named after the layer version."""
+def download(frame: pd.DataFrame, what: str, fmt: str, version: str) -> tuple[bytes, str, str]:
+    """``frame`` as a file to save: its bytes, media type and name (after the layer version)."""
     name = f"{what}_{version}.{fmt}"
     if fmt == "csv":
         body = csv_bytes(_plain(frame))
@@ -114,4 +113,4 @@ def attachment(frame: pd.DataFrame, what: str, fmt: str, version: str) -> Respon
             path = Path(tmp) / name
             write_layer(frame, path, layer=what if fmt == "gpkg" else None)
             body = path.read_bytes()
-    return Response(body, mimetype=MIMETYPES[fmt], headers={"Content-Disposition": f"attachment; filename={name}"})
+    return body, MIMETYPES[fmt], name

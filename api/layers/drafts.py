@@ -19,6 +19,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.auth.roles import Caller
+from api.layers import coverage_tables
+from api.layers.analysis import wait
 from api.layers.store import stored_gpkg, stored_layer
 from api.layers.upload_reader import Upload, problems
 from api.layers.work import LayerWork
@@ -27,8 +29,8 @@ from api.persistence.clock import now
 from api.persistence.models import LayerDraft, LayerPublication, LayerVersion, Report
 from api.reports import services
 from zones.config import STORAGE_CRS, RoutingConfig
-from zones.coverage import Coverage
-from zones.diff import LayerDiff, diff_layers, rerouted
+from zones.coverage import Coverage, analyse
+from zones.diff import diff_layers, rerouted
 from zones.layer import ZoneLayer
 from zones.summary import summarise
 from zones.workflow import TRANSITIONS, Action
@@ -36,7 +38,8 @@ from zones.workflow import TRANSITIONS, Action
 #: Reports a dispatcher can still give to another unit: the states that allow ``reassign``.
 REASSIGNABLE = tuple(sorted(s.value for s, actions in TRANSITIONS.items() if Action.REASSIGN in actions))
 KEPT_DRAFT_LAYERS = 3
-KEPT_COMPARISONS = 4
+#: Changes and gaps a comparison lists (all are counted).
+LISTED = 2000
 
 
 class DraftState(StrEnum):
@@ -70,12 +73,10 @@ def create_draft(session: Session, upload: Upload, current: ZoneLayer, actor: st
 
 def _settle(draft: LayerDraft, work: LayerWork) -> ZoneLayer:
     """Load the draft's stored content as every worker will (validated again) and take its version:
-    the version a worker computes from the stored GeoPackage is the one that gets published. Its
-    coverage analysis starts at once."""
+    the version a worker computes from the stored GeoPackage is the one that gets published."""
     layer = stored_layer(draft, work.max_vertices)
     draft.version = layer.version
     _remember(work, layer)
-    work.analyses.coverage(layer)
     return layer
 
 
@@ -97,13 +98,17 @@ def draft_layer(draft: LayerDraft, work: LayerWork) -> ZoneLayer:
 
 @dataclass
 class Comparison:
-    """A draft beside the current version."""
+    """A draft beside the current version, computed in a child process: every change counted, the
+    first `LISTED` of each list given (a layer replaced whole changes every zone, and a serving
+    process keeps what a page shows, not a second layer)."""
 
-    diff: LayerDiff
-    before: Coverage
-    after: Coverage
+    counts: dict[str, dict[str, int]]  # `zones.diff.LayerDiff.counts`, of every change
+    zones: pd.DataFrame  # the first `LISTED` zone changes (`zones.diff.LayerDiff.zones`)
+    test_points: pd.DataFrame  # the first `LISTED` test point changes
     areas: list[dict[str, Any]]  # per sub-district: name, gap area and count before and after, coverage before and after
-    affected: pd.DataFrame  # `zones.diff.rerouted` with the report's number and state
+    affected: pd.DataFrame  # `zones.diff.rerouted` with the report's number and state: every open report that moves
+    gaps: gpd.GeoDataFrame  # the draft's `LISTED` largest gaps, with names (`coverage_tables.gaps`)
+    changed: gpd.GeoDataFrame  # the listed zone changes with their outlines (`coverage_tables.changed_zones`)
 
 
 def _gaps_by_area(result: Coverage) -> pd.DataFrame:
@@ -148,26 +153,28 @@ def _moved(reports: pd.DataFrame, before: ZoneLayer, after: ZoneLayer, routing: 
     return moved.merge(reports[["id", "state", "category"]].rename(columns={"id": "report_id"}), on="report_id", how="left")
 
 
-def _changes(session: Session, current: ZoneLayer, layer: ZoneLayer, work: LayerWork) -> tuple[LayerDiff, pd.DataFrame]:
-    """What ``layer`` changes from ``current`` and the open reports it moves: computed once per
-    (draft, current version, open reports as they stand) and kept by the worker, so that the
-    draft's page, its map data and its publication re-route the open reports once, not each time."""
+def open_reports_key(reports: pd.DataFrame) -> str:
+    """A digest of the open reports as they stand: a comparison holds as long as it does."""
+    return hashlib.sha1(pd.util.hash_pandas_object(reports, index=False).to_numpy().tobytes()).hexdigest()
+
+
+def comparison(current: ZoneLayer, layer: ZoneLayer, reports: pd.DataFrame, routing: RoutingConfig) -> Comparison:
+    """``layer`` (a draft's) beside ``current``: changes, coverage per sub-district before and after,
+    the open ``reports`` it moves, its gaps and its changed zones' outlines."""
+    before, after = analyse(current), analyse(layer)
+    diff = diff_layers(current, layer)
+    zones = diff.zones.head(LISTED)
+    return Comparison(diff.counts(), zones, diff.test_points.head(LISTED), coverage_change(before, after), _moved(reports, current, layer, routing),
+                      coverage_tables.gaps(layer, after).head(LISTED), coverage_tables.changed_zones(current, layer, zones))
+
+
+def compare(session: Session, current: ZoneLayer, draft: LayerDraft, work: LayerWork) -> Comparison:
+    """The open ``draft`` beside ``current``, computed in a child process once per (draft, current
+    version, open reports as they stand); waited for at most ``work.compare_wait_s`` (a request
+    thread is not held longer), else a `BusyError` (the work goes on)."""
     reports = open_reports(session)
-    key = (layer.version, current.version, hashlib.sha1(pd.util.hash_pandas_object(reports, index=False).to_numpy().tobytes()).hexdigest())
-    kept = work.kept_comparisons.get(key)
-    if kept is None:
-        kept = (diff_layers(current, layer), _moved(reports, current, layer, work.routing))
-        work.kept_comparisons[key] = kept
-        while len(work.kept_comparisons) > KEPT_COMPARISONS:
-            work.kept_comparisons.pop(next(iter(work.kept_comparisons)))
-    return kept
-
-
-def compare(session: Session, current: ZoneLayer, layer: ZoneLayer, work: LayerWork) -> Comparison:
-    """``layer`` (a draft's) beside ``current``: changes, coverage per sub-district, affected reports."""
-    before, after = work.coverage(current), work.coverage(layer)
-    diff, affected = _changes(session, current, layer, work)
-    return Comparison(diff, before, after, coverage_change(before, after), affected)
+    job = work.comparisons.compare(draft.id, (draft.version, current.version, open_reports_key(reports)), reports, work.routing)
+    return wait(job, work.compare_wait_s)
 
 
 class SuggestionError(ValueError):
@@ -265,7 +272,7 @@ def publish(session: Session, current: ZoneLayer, layer: ZoneLayer, work: LayerW
     session.flush()
     session.execute(update(LayerVersion).values(is_current=False))
     row.is_current = True
-    affected = _changes(session, current, layer, work)[1]
+    affected = _moved(open_reports(session), current, layer, work.routing)
     publication = LayerPublication(version=layer.version, previous_version=current.version, kind=kind, draft_id=draft.id if draft else None,
                                    note=note, published_by=actor, published_at=now(), summary=_summary(layer, current),
                                    affected=[{k: (None if pd.isna(v) else v) for k, v in item.items() if k != "reason"}

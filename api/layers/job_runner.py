@@ -19,17 +19,29 @@ import os
 import socket
 import tempfile
 import threading
+import time
+from collections import OrderedDict
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from api.layers import jobs
-from api.layers.store import current_stored
+import pandas as pd
+
+from api.layers import drafts, jobs
+from api.layers.drafts import Comparison
+from api.layers.store import current_stored, layer_of_version, stored_layer
 from api.persistence import Database
+from api.persistence.models import LayerDraft
 from api.routing.batch import LayerFiles
+from zones.config import RoutingConfig
 
 #: How often a serving process looks for queued drafts (an upload to the same process wakes it at once).
 POLL_SECONDS = 2.0
+#: How often work waiting for one of the host's slots tries again.
+SLOT_POLL_SECONDS = 0.2
+#: Comparisons a serving process keeps (by draft, current version and open reports).
+KEPT_COMPARISONS = 4
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +75,12 @@ class HostSlots:
                 continue
             return handle
         return None
+
+    def wait(self) -> IO[str]:
+        """A free slot, waited for as long as it takes."""
+        while (slot := self.take()) is None:
+            time.sleep(SLOT_POLL_SECONDS)
+        return slot
 
 
 @functools.cache
@@ -166,3 +184,55 @@ class JobRunner:
         finally:
             slot.close()
             self.wake()  # a slot is free: the next queued draft
+
+
+def compare_child(settings: JobSettings, draft_id: int, current_version: str, reports: pd.DataFrame, routing: RoutingConfig) -> Comparison:
+    """A child's work: the stored draft beside the version ``current_version`` (both loaded here, as
+    every worker loads them), with ``reports`` (the open ones) re-routed."""
+    database = Database(settings.database_url)
+    try:
+        with database.sessions() as session:
+            row = session.get(LayerDraft, draft_id)
+            if row is None:
+                msg = f"no draft {draft_id}"
+                raise LookupError(msg)
+            layer = stored_layer(row, settings.max_vertices)
+            current = layer_of_version(session, current_version, settings.layer_files, settings.max_vertices)
+        return drafts.comparison(current, layer, reports, routing)
+    finally:
+        database.engine.dispose()
+
+
+class Comparisons:
+    """Drafts compared with the current version in child processes, one of the host's slots each,
+    on threads of this process that only wait for them; each result computed once per (draft,
+    current version, open reports) and the newest few kept."""
+
+    def __init__(self, settings: JobSettings, slots: int) -> None:
+        self._settings = settings
+        self._slots = HostSlots(settings.database_url, slots) if slots > 0 else None
+        self._pool = ThreadPoolExecutor(2, thread_name_prefix="zonemap-compare")
+        self._lock = threading.Lock()  # guards the table only
+        self._kept: OrderedDict[tuple[str, str, str], Future[Comparison]] = OrderedDict()
+
+    def compare(self, draft_id: int, key: tuple[str, str, str], reports: pd.DataFrame, routing: RoutingConfig) -> Future[Comparison]:
+        """The comparison of the draft whose ``key`` is (its version, the current version, the open
+        reports' digest), started now if it is new (or failed before)."""
+        with self._lock:
+            job = self._kept.get(key)
+            if job is None or (job.done() and job.exception() is not None):
+                job = self._pool.submit(self._run, draft_id, key[1], reports, routing)
+                self._kept[key] = job
+            self._kept.move_to_end(key)
+            while len(self._kept) > KEPT_COMPARISONS:
+                self._kept.popitem(last=False)
+            return job
+
+    def _run(self, draft_id: int, current_version: str, reports: pd.DataFrame, routing: RoutingConfig) -> Comparison:
+        slot = self._slots.wait() if self._slots is not None else None
+        try:
+            with ProcessPoolExecutor(1, mp_context=_children(), max_tasks_per_child=1) as child:
+                return child.submit(compare_child, self._settings, draft_id, current_version, reports, routing).result()
+        finally:
+            if slot is not None:
+                slot.close()

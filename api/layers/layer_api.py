@@ -149,7 +149,8 @@ def list_layers() -> ResponseReturnValue:
 def _draft_json(draft: LayerDraft) -> dict[str, Any]:
     body = {"id": draft.id, "version": draft.version or None, "based_on": draft.based_on, "state": draft.state, "step": draft.step,
             "sources": draft.sources, "warnings": draft.warnings, "accepted_gaps": draft.accepted_gaps, "created_by": draft.created_by,
-            "created_at": draft.created_at.isoformat(), "updated_at": draft.updated_at.isoformat()}
+            "created_at": draft.created_at.isoformat(), "updated_at": draft.updated_at.isoformat(),
+            **{name: moment.isoformat() if moment else None for name, moment in (("started_at", draft.started_at), ("finished_at", draft.finished_at))}}
     if draft.state == DraftState.REFUSED:
         body["errors"] = [{"field": p["field"] or p["layer"], "message": p["message"], "code": p["code"], "params": p["params"], "layer": p["layer"],
                            "row": p["row"], "feature_id": p["feature_id"]} for p in draft.problems or [] if p["severity"] == "error"]
@@ -187,31 +188,37 @@ def create_draft() -> ResponseReturnValue:
 
 
 def comparison_json(comparison: drafts.Comparison) -> dict[str, Any]:
-    """A draft's comparison with the current version as plain data (changes, coverage, affected reports)."""
+    """A draft's comparison with the current version as plain data: changes (every one counted, the first
+    `drafts.LISTED` listed), coverage, affected reports, the draft's largest gaps."""
     return {
-        "changes": comparison.diff.counts(),
-        "zones": comparison.diff.zones.astype(object).where(comparison.diff.zones.notna(), None).to_dict("records"),
-        "test_points": comparison.diff.test_points.astype(object).where(comparison.diff.test_points.notna(), None).to_dict("records"),
+        "changes": comparison.counts,
+        "listed_at_most": drafts.LISTED,
+        "zones": comparison.zones.astype(object).where(comparison.zones.notna(), None).to_dict("records"),
+        "test_points": comparison.test_points.astype(object).where(comparison.test_points.notna(), None).to_dict("records"),
         "coverage": comparison.areas,
         "affected_reports": comparison.affected.astype(object).where(comparison.affected.notna(), None).to_dict("records"),
-        "gaps": {"type": "FeatureCollection", "features": features_json(comparison.after.gaps, "gap_id")},  # the draft's, whose suggestions it can take
+        "gaps": {"type": "FeatureCollection", "features": features_json(comparison.gaps, "gap_id")},  # the draft's, whose suggestions it can take
     }
 
 
 @bp.get(f"/layers/drafts/<int(max={MAX_ID}):draft_id>")
 @contract.operation("A draft: while queued or processing, its step; refused, every error; open, its comparison with the current version "
-                    "(changes, coverage per sub-district before and after, open reports that would go to another owner)", answer=schemas.Draft,
-                    errors=("401", "403", "404", "503"))
+                    "(changes, coverage per sub-district before and after, open reports that would go to another owner); "
+                    "comparison=false leaves it out (a client waiting for the draft)", answer=schemas.Draft,
+                    params=[contract.query("comparison", "boolean", description="include the comparison of an open draft (default true)")],
+                    errors=("401", "403", "404", "422", "503"))
 def get_draft(draft_id: int) -> ResponseReturnValue:
-    """A draft and its comparison with the current version."""
+    """A draft and, when it is open, its comparison with the current version (unless ``comparison=false``)."""
     require(Role.PLANNER, Role.DISPATCHER)
+    wanted = request.args.get("comparison", "true")
+    if wanted not in ("true", "false"):
+        raise ApiError(422, "comparison: true or false", errors=[{"field": "comparison", "message": "true or false"}])
     draft = g.db.get(LayerDraft, draft_id)
     if draft is None:
         raise ApiError(404, f"no draft {draft_id}")
     body = _draft_json(draft)
-    if draft.state == "open":
-        work = live.work()
-        body["comparison"] = comparison_json(drafts.compare(g.db, current_layer(), drafts.draft_layer(draft, work), work))
+    if draft.state == DraftState.OPEN and wanted == "true":
+        body["comparison"] = comparison_json(drafts.compare(g.db, current_layer(), draft, live.work()))
     return jsonify(body)
 
 

@@ -21,7 +21,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 
 from api.layers import jobs
 from api.layers.analysis import Analyses
-from api.layers.job_runner import JobRunner, JobSettings
+from api.layers.job_runner import Comparisons, JobRunner, JobSettings
 from api.layers.store import current_stored, stored_layer
 from api.layers.upload_reader import UPLOAD_FIELDS
 from api.layers.work import LayerWork
@@ -54,10 +54,12 @@ def init_app(app: Flask, session: Session) -> None:
 
 def start_jobs(app: Flask, database: Database) -> None:
     """Start this worker's thread that hands queued uploads to child processes (``LAYER_JOBS`` at
-    once per host; none with 0, when another service processes them)."""
+    once per host; none with 0, when another service processes them), and its comparisons of
+    drafts (in child processes too, within the same slots)."""
     slots = int(app.config["LAYER_JOBS"])
+    settings = JobSettings(app.config["DATABASE_URL"], layer_files(app), int(app.config["MAX_VERTICES"]))
+    app.extensions["zonemap.comparisons"] = Comparisons(settings, slots)
     if slots > 0:
-        settings = JobSettings(app.config["DATABASE_URL"], layer_files(app), int(app.config["MAX_VERTICES"]))
         app.extensions["zonemap.jobs"] = JobRunner(database, settings, slots)
 
 
@@ -81,6 +83,7 @@ def queue_upload(files: MultiDict[str, FileStorage], actor: str) -> LayerDraft |
         return None
     session: Session = g.db
     draft = jobs.enqueue(session, streams, current_layer().version, actor)
+    release_free_memory()  # the chunks' buffers, kept by this thread's arena otherwise
     runner: JobRunner | None = current_app.extensions.get("zonemap.jobs")
     if runner is not None:
         after_commit(session, runner.wake)
@@ -131,8 +134,9 @@ def work() -> LayerWork:
     """The settings and services of the worker serving this request, for the layer's use-cases."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     return LayerWork(max_vertices=int(app.config["MAX_VERTICES"]), routing=app.config["ROUTING"], analyses=app.extensions["zonemap.analyses"],
-                     wait_s=float(app.config["COVERAGE_WAIT_SECONDS"]), kept_drafts=app.extensions.setdefault("zonemap.draft_layers", {}),
-                     kept_comparisons=app.extensions.setdefault("zonemap.draft_comparisons", {}), install=partial(install, app))
+                     wait_s=float(app.config["COVERAGE_WAIT_SECONDS"]), compare_wait_s=float(app.config["COMPARISON_WAIT_SECONDS"]),
+                     kept_drafts=app.extensions.setdefault("zonemap.draft_layers", {}),
+                     comparisons=app.extensions["zonemap.comparisons"], install=partial(install, app))
 
 
 def coverage(layer: ZoneLayer) -> Coverage:

@@ -31,6 +31,7 @@ from api.web.forms import ChoiceForm, LayerUploadForm, NoteForm
 from api.web.geojson import features_json
 from api.web.i18n import subdistrict_names
 from zones.coverage import Coverage
+from zones.errors import BusyError
 from zones.layer import ZoneLayer
 
 bp = Blueprint("plan", __name__, template_folder="templates", url_prefix="/console")
@@ -110,7 +111,8 @@ def download(what: str, fmt: str) -> ResponseReturnValue:
     if fmt not in coverage_tables.DOWNLOADS.get(what, ()):
         abort(404)
     layer = current_layer()
-    return coverage_tables.attachment(coverage_tables.table(what, layer, live.coverage(layer)), what, fmt, layer.version)
+    body, mimetype, name = coverage_tables.download(coverage_tables.table(what, layer, live.coverage(layer)), what, fmt, layer.version)
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
 def _caller() -> Caller:
@@ -219,20 +221,21 @@ def draft(draft_id: int) -> ResponseReturnValue:
     if row is None:
         abort(404)
     current = current_layer()
-    comparison = layer = None
+    comparison, comparing = None, False
     if row.state == DraftState.OPEN:
-        work = live.work()
-        layer = drafts.draft_layer(row, work)
-        comparison = drafts.compare(g.db, current, layer, work)
+        try:
+            comparison = drafts.compare(g.db, current, row, live.work())
+        except BusyError:
+            comparing = True  # the page refreshes itself until it is done
     publication = g.db.scalars(select(LayerPublication).where(LayerPublication.draft_id == row.id)).first()
-    draft_gaps = coverage_tables.gaps(layer, comparison.after).head(LIST_ROWS).to_dict("records") if comparison and layer else []
-    return render_template("console_draft.html", draft=row, pending=DraftState(row.state).is_pending, current=current.version,
-                           comparison=comparison, publication=publication,
-                           counts=comparison.diff.counts() if comparison else None,
-                           zone_changes=comparison.diff.zones.head(CHANGE_ROWS).to_dict("records") if comparison else [],
-                           point_changes=comparison.diff.test_points.to_dict("records") if comparison else [],
+    return render_template("console_draft.html", draft=row, pending=DraftState(row.state).is_pending or comparing, comparing=comparing,
+                           current=current.version, comparison=comparison, publication=publication,
+                           counts=comparison.counts if comparison else None,
+                           zone_changes=comparison.zones.head(CHANGE_ROWS).to_dict("records") if comparison else [],
+                           point_changes=comparison.test_points.head(CHANGE_ROWS).to_dict("records") if comparison else [],
                            affected=comparison.affected.to_dict("records") if comparison else [],
-                           gaps=draft_gaps, list_rows=LIST_ROWS, change_rows=CHANGE_ROWS, note_form=NoteForm(), form=ChoiceForm())
+                           gaps=comparison.gaps.head(LIST_ROWS).to_dict("records") if comparison else [],
+                           list_rows=LIST_ROWS, change_rows=CHANGE_ROWS, note_form=NoteForm(), form=ChoiceForm())
 
 
 @bp.get(f"/layers/drafts/<int(max={MAX_ID}):draft_id>/map.json")
@@ -243,12 +246,9 @@ def draft_map(draft_id: int) -> ResponseReturnValue:
     row = g.db.get(LayerDraft, draft_id)
     if row is None or row.state != DraftState.OPEN:
         abort(404)
-    work = live.work()
-    current, layer = current_layer(), drafts.draft_layer(row, work)
-    comparison = drafts.compare(g.db, current, layer, work)
+    comparison = drafts.compare(g.db, current_layer(), row, live.work())
     reports = g.db.execute(select(Report.id, Report.lon, Report.lat).where(Report.id.in_([int(i) for i in comparison.affected["report_id"]]))).all()
-    body = {"changes": features_json(coverage_tables.changed_zones(current, layer, comparison.diff.zones), "key"),
-            "gaps": features_json(coverage_tables.gaps(layer, comparison.after), "gap_id"), "overlaps": [], "test_points": [],
+    body = {"changes": features_json(comparison.changed, "key"), "gaps": features_json(comparison.gaps, "gap_id"), "overlaps": [], "test_points": [],
             "reports": [{"id": r.id, "lon": r.lon, "lat": r.lat} for r in reports]}
     return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), mimetype="application/json")
 

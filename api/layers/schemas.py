@@ -73,5 +73,7 @@ class Draft(BaseModel):
     created_by: str
     created_at: str
     updated_at: str
+    started_at: str | None = Field(description="when a worker process took it")
+    finished_at: str | None = Field(description="when its processing ended")
     errors: list[dict[str, Any]] | None = Field(None, description="refused: every error by layer, row, feature and field")
     comparison: dict[str, Any] | None = Field(None, description="open: changes, coverage per sub-district before and after, open reports that would move")

@@ -40,6 +40,17 @@ def stored_layer(row: LayerVersion | LayerDraft, max_vertices: int) -> ZoneLayer
         return load_zone_layer(LayerFiles(gpkg, gpkg, gpkg, folder / "categories.csv", units, gpkg, gpkg), max_vertices=max_vertices)
 
 
+def layer_of_version(session: Session, version: str, files: LayerFiles, max_vertices: int) -> ZoneLayer:
+    """The stored ``version``, else the configured ``files`` (the version a service starts on before
+    any publication); `LookupError` when neither is that version."""
+    row = session.scalars(select(LayerVersion).where(LayerVersion.version == version)).first()
+    layer = stored_layer(row, max_vertices) if row else load_zone_layer(files, max_vertices=max_vertices)
+    if layer.version != version:
+        msg = f"no stored layer version {version}"
+        raise LookupError(msg)
+    return layer
+
+
 def current_stored(session: Session, files: LayerFiles, max_vertices: int) -> ZoneLayer:
     """The current layer: the version published last, else the configured ``files`` (the layer a
     service starts on before any publication)."""

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from api.layers.analysis import Analyses
 from zones.config import RoutingConfig
 from zones.coverage import Coverage
 from zones.layer import ZoneLayer
+
+if TYPE_CHECKING:
+    from api.layers.job_runner import Comparisons
 
 
 @dataclass(frozen=True)
@@ -21,8 +24,9 @@ class LayerWork:
     routing: RoutingConfig
     analyses: Analyses  # the analysis thread
     wait_s: float  # how long a request waits for an analysis before it is told to retry
+    compare_wait_s: float  # how long a request waits for a draft's comparison before it is told to retry
     kept_drafts: dict[str, ZoneLayer]  # the draft layers this worker has loaded, by version
-    kept_comparisons: dict[tuple[str, str, str], Any]  # a draft's changes and moved reports, by (draft, current, open reports)
+    comparisons: Comparisons  # drafts compared with the current version, in child processes
     install: Callable[[ZoneLayer], None]  # makes a layer the one this worker routes with
 
     def coverage(self, layer: ZoneLayer) -> Coverage:

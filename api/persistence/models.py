@@ -190,7 +190,7 @@ class LayerVersion(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     version: Mapped[str] = mapped_column(String(32), unique=True)
-    gpkg: Mapped[bytes] = mapped_column(LargeBinary)
+    gpkg: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # read when used: a 100k-zone layer is ~40 MB
     categories_csv: Mapped[str] = mapped_column(Text)
     units_csv: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -208,7 +208,7 @@ class LayerDraft(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     version: Mapped[str] = mapped_column(String(32))  # the content's version, as it would be published
     based_on: Mapped[str] = mapped_column(String(32))  # the current version when it was uploaded
-    gpkg: Mapped[bytes] = mapped_column(LargeBinary)
+    gpkg: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # read when used: a 100k-zone layer is ~40 MB
     categories_csv: Mapped[str] = mapped_column(Text)
     units_csv: Mapped[str | None] = mapped_column(Text)
     sources: Mapped[str] = mapped_column(Text)  # the uploaded files' names, for people

@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_VERTICES": MAX_VERTICES,  # vertices one geometry of a layer may have; more is a validation error naming the row
     "LAYER_JOBS": 2,  # layer uploads read and validated at once per host, each in a process of its own; the rest wait in the queue
     "COVERAGE_WAIT_SECONDS": 30.0,  # a coverage page or map waits this long for the analysis, then answers 503 (the work goes on)
+    "COMPARISON_WAIT_SECONDS": 1.0,  # a draft's page or GET waits this long for its comparison, then says it is being compared (503 in the API)
     "NEAREST_TOLERANCE_M": 30.0,
     "TEST_POINT_RADIUS_M": 50.0,
     "JSON_SORT_KEYS": False,

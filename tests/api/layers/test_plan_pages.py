@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from api import create_app
+from api.layers.live import stop_jobs
 from api.persistence.models import LayerDraft, LayerPublication
 from tests.api.layers.test_layers import changed_layer, multipart
 from tests.api.reports.test_reports import REPORT, submit
@@ -159,4 +160,31 @@ def test_an_upload_is_a_draft_at_once_whose_page_follows_its_processing(database
     assert made.headers["Location"] in listed and "处理中" in listed
     shown = client.get(made.headers["Location"].replace("/console/", "/api/v1/")).get_json()
     assert (shown["state"], shown["step"], shown["version"]) == ("queued", "queued", None)
+    stop_jobs(app)
+    app.extensions["zonemap.db"].engine.dispose()
+
+
+def test_an_open_drafts_page_refreshes_while_it_is_compared(database_url, demo_files, tmp_path):
+    """A request never waits long for a comparison: the page says it is being compared, and
+    shows the comparison once it is done; the API answers 503 with Retry-After meanwhile."""
+    app = create_app({"DATA_DIR": str(tmp_path), "DATABASE_URL": database_url, "LAYER_DIR": str(demo_files.root), "TESTING": True,
+                      "COMPARISON_WAIT_SECONDS": 0})
+    client = app.test_client()
+    signed_in(app, client, "planner", username="li")
+    made = _upload(client, changed_layer(demo_files, tmp_path))
+    page = _processed(app, client, made)
+    assert 'id="processing"' in page and "正在与当前版本比较" in page and 'http-equiv="refresh"' in page, page[:3000]
+    api = made.headers["Location"].replace("/console/", "/api/v1/")
+    busy = client.get(api)
+    assert busy.status_code in (200, 503) and (busy.status_code == 200 or int(busy.headers["Retry-After"]) > 0)
+    deadline = time.monotonic() + 120
+    while 'id="processing"' in page:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+        page = client.get(made.headers["Location"]).get_data(as_text=True)
+    assert 'id="changes"' in page and "P07" in page
+    assert client.get(api).get_json()["comparison"]["changes"]["zones"]["owner"] > 0
+    assert client.get(api + "?comparison=false").get_json().get("comparison") is None
+    assert client.get(api + "?comparison=maybe").status_code == 422
+    stop_jobs(app)
     app.extensions["zonemap.db"].engine.dispose()
