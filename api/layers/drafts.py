@@ -8,6 +8,7 @@ dispatcher chooses which of the affected open reports are reassigned.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -262,17 +263,18 @@ def _keep_current(session: Session, current: ZoneLayer) -> None:
                                  published_at=row.created_at, summary=row.summary, affected=[]))
 
 
-def publish(session: Session, current: ZoneLayer, layer: ZoneLayer, work: LayerWork, *, gpkg: bytes, categories_csv: str, units_csv: str | None,
-            actor: str, kind: str, note: str, draft: LayerDraft | None = None) -> LayerPublication:
+def publish(session: Session, current: ZoneLayer, layer: ZoneLayer, routing: RoutingConfig, install: Callable[[ZoneLayer], None] | None, *,
+            gpkg: bytes, categories_csv: str, units_csv: str | None, actor: str, kind: str, note: str, draft: LayerDraft | None = None) -> LayerPublication:
     """Make ``layer`` the current version in the caller's transaction, recording who, why and which
-    open reports it routes to another owner. This worker installs it once the transaction commits
-    (other workers when they next check the current version); never if it rolls back."""
+    open reports it routes to another owner. ``install`` (this worker's, if it serves) takes it once
+    the transaction commits (other workers when they next check the current version); never if it
+    rolls back."""
     _keep_current(session, current)
     row = _store_version(session, layer, gpkg, categories_csv, units_csv, actor)
     session.flush()
     session.execute(update(LayerVersion).values(is_current=False))
     row.is_current = True
-    affected = _moved(open_reports(session), current, layer, work.routing)
+    affected = _moved(open_reports(session), current, layer, routing)
     publication = LayerPublication(version=layer.version, previous_version=current.version, kind=kind, draft_id=draft.id if draft else None,
                                    note=note, published_by=actor, published_at=now(), summary=_summary(layer, current),
                                    affected=[{k: (None if pd.isna(v) else v) for k, v in item.items() if k != "reason"}
@@ -281,15 +283,16 @@ def publish(session: Session, current: ZoneLayer, layer: ZoneLayer, work: LayerW
     if draft is not None:
         draft.state = DraftState.PUBLISHED
         draft.updated_at = publication.published_at
-    after_commit(session, lambda: work.install(layer))
+    if install is not None:
+        after_commit(session, lambda: install(layer))
     return publication
 
 
 def publish_draft(session: Session, draft: LayerDraft, current: ZoneLayer, actor: str, note: str, work: LayerWork) -> LayerPublication:
     """Publish an open draft."""
     layer = draft_layer(draft, work)
-    return publish(session, current, layer, work, gpkg=draft.gpkg, categories_csv=draft.categories_csv, units_csv=draft.units_csv,
-                   actor=actor, kind="draft", note=note, draft=draft)
+    return publish(session, current, layer, work.routing, work.install, gpkg=draft.gpkg, categories_csv=draft.categories_csv,
+                   units_csv=draft.units_csv, actor=actor, kind="draft", note=note, draft=draft)
 
 
 def rollback(session: Session, version: str, current: ZoneLayer, actor: str, note: str, work: LayerWork) -> LayerPublication:
@@ -298,7 +301,7 @@ def rollback(session: Session, version: str, current: ZoneLayer, actor: str, not
     if row is None:
         raise LookupError(version)
     layer = stored_layer(row, work.max_vertices)
-    return publish(session, current, layer, work, gpkg=row.gpkg, categories_csv=row.categories_csv, units_csv=row.units_csv,
+    return publish(session, current, layer, work.routing, work.install, gpkg=row.gpkg, categories_csv=row.categories_csv, units_csv=row.units_csv,
                    actor=actor, kind="rollback", note=note)
 
 

@@ -38,6 +38,7 @@ from zones.config import RoutingConfig
 
 #: How often a serving process looks for queued drafts (an upload to the same process wakes it at once).
 POLL_SECONDS = 2.0
+MAX_POLL_SECONDS = 60.0  # while the database cannot be reached
 #: How often work waiting for one of the host's slots tries again.
 SLOT_POLL_SECONDS = 0.2
 #: Comparisons a serving process keeps (by draft, current version and open reports).
@@ -53,6 +54,7 @@ class JobSettings:
     database_url: str
     layer_files: LayerFiles
     max_vertices: int
+    routing: RoutingConfig
 
 
 class HostSlots:
@@ -100,7 +102,7 @@ def run_child(settings: JobSettings, draft_id: int, worker: str) -> None:
             with database.sessions() as session:
                 return current_stored(session, settings.layer_files, settings.max_vertices)
 
-        state = jobs.process(database.sessions, draft_id, functools.cache(current), settings.max_vertices, worker)
+        state = jobs.process(database.sessions, draft_id, functools.cache(current), settings.max_vertices, worker, settings.routing)
         log.info("draft %d: %s", draft_id, state)
     except Exception as err:
         log.exception("draft %d could not be processed", draft_id)
@@ -144,15 +146,19 @@ class JobRunner:
         self._thread.join(timeout=10)
 
     def _loop(self) -> None:
+        failures = 0
         while not self._stopped.is_set():
-            self._wake.wait(POLL_SECONDS)
+            self._wake.wait(min(MAX_POLL_SECONDS, POLL_SECONDS * 2**failures))  # longer while the database cannot be reached
             self._wake.clear()
             if self._stopped.is_set():
                 return
             try:
                 self._start_ready()
+                failures = 0
             except Exception:
-                log.exception("looking for queued drafts failed; trying again in %s s", POLL_SECONDS)
+                failures += 1
+                if failures == 1:  # said once per outage, not every poll
+                    log.exception("looking for queued drafts failed; trying again, less and less often")
 
     def _start_ready(self) -> None:
         with self._database.session() as session:

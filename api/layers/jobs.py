@@ -18,11 +18,12 @@ from typing import BinaryIO
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from api.layers.drafts import DraftState
+from api.layers.drafts import DraftState, publish
 from api.layers.store import stored_gpkg, stored_layer
 from api.layers.upload_reader import UPLOAD_FIELDS, problems, read_upload
 from api.persistence.clock import now
 from api.persistence.models import LayerDraft, LayerUploadChunk
+from zones.config import RoutingConfig
 from zones.layer import ZoneLayer
 from zones.schema import ValidationReport
 
@@ -48,13 +49,14 @@ def worker_name(pid: int) -> str:
     return f"{socket.gethostname()}:{pid}"
 
 
-def enqueue(session: Session, files: Mapping[str, tuple[str, BinaryIO]], based_on: str, actor: str) -> LayerDraft:
+def enqueue(session: Session, files: Mapping[str, tuple[str, BinaryIO]], based_on: str, actor: str, *, publish_note: str | None = None) -> LayerDraft:
     """A new draft of the current version ``based_on``, queued, holding the uploaded files (by field
-    of `UPLOAD_FIELDS`: the client's file name and a stream), stored a chunk at a time."""
+    of `UPLOAD_FIELDS`: the client's file name and a stream), stored a chunk at a time; with a
+    ``publish_note``, it is published as soon as it is processed."""
     stamp, sources = now(), ", ".join(f"{field}: {name}" for field, (name, _) in files.items())
     draft = LayerDraft(version="", based_on=based_on, gpkg=b"", categories_csv="", units_csv=None, sources=sources,
                        warnings=[], accepted_gaps=[], state=DraftState.QUEUED, step=DraftStep.QUEUED, attempts=0, created_by=actor,
-                       created_at=stamp, updated_at=stamp)
+                       created_at=stamp, updated_at=stamp, publish_note=publish_note)
     session.add(draft)
     session.flush()
     for field, (name, stream) in files.items():
@@ -151,10 +153,12 @@ def _files(session: Session, draft_id: int) -> Iterator[dict[str, tuple[str, Pat
         yield {field: found[field] for field in UPLOAD_FIELDS if field in found}
 
 
-def process(sessions: Callable[[], Session], draft_id: int, current: Callable[[], ZoneLayer], max_vertices: int, worker: str) -> DraftState:
-    """Read and validate a draft's upload claimed by ``worker`` and store its layer (open), or
-    refuse it with every finding; progress is written as it goes. The state it ends in (a draft
-    claimed again meanwhile, its worker taken for dead, is left to the new claim)."""
+def process(sessions: Callable[[], Session], draft_id: int, current: Callable[[], ZoneLayer], max_vertices: int, worker: str,
+            routing: RoutingConfig) -> DraftState:
+    """Read and validate a draft's upload claimed by ``worker`` and store its layer (open; published
+    at once when it carries a ``publish_note``), or refuse it with every finding; progress is
+    written as it goes. The state it ends in (a draft claimed again meanwhile, its worker taken for
+    dead, is left to the new claim)."""
     _step(sessions, draft_id, DraftStep.READING)
     with sessions() as session, _files(session, draft_id) as files:
         upload = read_upload(files, current, max_vertices=max_vertices)
@@ -173,8 +177,12 @@ def process(sessions: Callable[[], Session], draft_id: int, current: Callable[[]
         if row is None:
             return DraftState.PROCESSING
         row.gpkg, row.categories_csv, row.units_csv = gpkg, upload.categories_csv, upload.units_csv
-        row.version = stored_layer(row, max_vertices).version  # the version every worker computes from what is stored
+        layer = stored_layer(row, max_vertices)
+        row.version = layer.version  # the version every worker computes from what is stored
         row.warnings = [p for p in found if p["severity"] == "warning"]
         row.state, row.step, row.finished_at, row.updated_at = DraftState.OPEN, None, now(), now()
         session.execute(delete(LayerUploadChunk).where(LayerUploadChunk.draft_id == draft_id))
-    return DraftState.OPEN
+        if row.publish_note is not None:  # every worker takes it when it next checks the current version
+            publish(session, current(), layer, routing, None, gpkg=gpkg, categories_csv=row.categories_csv, units_csv=row.units_csv,
+                    actor=row.created_by, kind="upload", note=row.publish_note, draft=row)
+        return DraftState(row.state)

@@ -11,20 +11,17 @@ import shapely
 from flask import Blueprint, Response, g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
-from werkzeug.datastructures import FileStorage
 
 from api.auth.callers import require
 from api.auth.roles import Role
 from api.layers import drafts, live, schemas, upload_reader
 from api.layers.drafts import DraftState
 from api.layers.live import current_layer
-from api.layers.store import stored_layer
 from api.persistence.models import MAX_ID, LayerDraft, LayerPublication, LayerVersion
 from api.web import contract, parsing
 from api.web.errors import ApiError
 from api.web.geojson import PRIVATE, features_json
 from api.web.schemas import Feature, FeatureCollection
-from geodata.io import decode_text
 
 bp = Blueprint("layers", __name__, url_prefix="/api/v1")
 
@@ -79,52 +76,37 @@ def test_points() -> ResponseReturnValue:
     return _collection(points, "point_id")
 
 
-def _read(upload: FileStorage) -> bytes:
-    """The uploaded bytes; the spooled temporary file is closed at once."""
-    with upload.stream as stream:
-        return stream.read()
-
-
-def _text(upload: FileStorage, field: str) -> str:
-    """An uploaded CSV as text (UTF-8 or GBK, as the CLI reads them)."""
-    return decode_text(_read(upload), field)
-
-
 def _note() -> str:
     data = request.get_json(silent=True) if request.is_json else request.form
     return parsing.text((data or {}).get("note", ""), "note", required=False) or ""
 
 
 @bp.post("/layers")
-@contract.operation("Publish a zone layer (GeoPackage with zones, test_points, areas; optional categories and units CSVs)", status="201", answer=schemas.Layer,
+@contract.operation("Publish a zone layer once it is read (GeoPackage with zones, test_points, areas; optional categories and units tables): "
+                    "the answer is the draft it makes, queued; GET it until its state is published, or refused with every error",
+                    status="202", answer=schemas.Draft,
                     body={"type": "object", "required": ["layer"], "properties": {
                         **{name: {"type": "string", "format": "binary"} for name in ("layer", "categories", "units")}, "note": {"type": "string"}}},
                     body_type="multipart/form-data", errors=("400", "401", "403", "413", "422"))
 def upload_layer() -> ResponseReturnValue:
-    """Publish a new zone layer at once: a GeoPackage (``layer``: zones, test_points, areas and
-    optionally scope) and optionally ``categories`` and ``units`` CSVs (default: the current
-    ones) and a ``note``. Every problem is named by layer, row and field; the layer becomes
-    current for every worker at once. (A draft, `/layers/drafts`, is compared before it is published.)"""
+    """Publish a new zone layer without a review: a GeoPackage (``layer``: zones, test_points, areas
+    and optionally scope; a layer it leaves out is kept) and optionally ``categories`` and ``units``
+    tables (CSV or Excel; default: the current ones) and a ``note``. Like a draft, it is read by a
+    worker process; it is published as soon as it is valid (every worker switches when it next
+    checks), or refused with every problem by layer, row and field. (A draft, `/layers/drafts`, is
+    compared before it is published.)"""
     caller = require(Role.PLANNER, Role.DISPATCHER)
     upload = request.files.get("layer")
     if upload is None:
         raise ApiError(422, "layer: attach the GeoPackage as the form field 'layer'", errors=[{"field": "layer", "message": "is required"}])
-    gpkg = _read(upload)  # the client's file name is never used as a path
-    if not gpkg.startswith(b"SQLite format 3\x00"):
+    if not upload.stream.read(16).startswith(b"SQLite format 3\x00"):  # the client's file name is never used as a path
         raise ApiError(422, "layer: not a GeoPackage", errors=[{"field": "layer", "message": "not a GeoPackage (SQLite) file"}])
-    current = current_layer()
-    categories = request.files.get("categories")
-    units = request.files.get("units")
-    categories_csv = _text(categories, "categories") if categories else current.categories.to_csv(index=False)
-    units_csv = _text(units, "units") if units else (current.unit_table.to_csv(index=False) if current.unit_table is not None else None)
-    stored = LayerVersion(gpkg=gpkg, categories_csv=categories_csv, units_csv=units_csv)
-    work = live.work()
-    layer = stored_layer(stored, work.max_vertices)  # raises SchemaError naming every problem
-    publication = drafts.publish(g.db, current, layer, work, gpkg=gpkg, categories_csv=categories_csv, units_csv=units_csv,
-                                 actor=caller.actor, kind="upload", note=_note())
+    upload.stream.seek(0)
+    upload.filename = "layer.gpkg"  # a GeoPackage whatever the client named it
+    draft = live.queue_upload(request.files, caller.actor, publish_note=_note())
+    assert draft is not None
     g.db.flush()
-    return jsonify({"version": layer.version, "created_at": publication.published_at.isoformat(), "summary": publication.summary,
-                    "publication": _publication_json(publication)}), 201
+    return jsonify(_draft_json(draft)), 202, {"Location": url_for(".get_draft", draft_id=draft.id)}
 
 
 def _publication_json(row: LayerPublication) -> dict[str, Any]:

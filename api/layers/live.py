@@ -57,7 +57,7 @@ def start_jobs(app: Flask, database: Database) -> None:
     once per host; none with 0, when another service processes them), and its comparisons of
     drafts (in child processes too, within the same slots)."""
     slots = int(app.config["LAYER_JOBS"])
-    settings = JobSettings(app.config["DATABASE_URL"], layer_files(app), int(app.config["MAX_VERTICES"]))
+    settings = JobSettings(app.config["DATABASE_URL"], layer_files(app), int(app.config["MAX_VERTICES"]), app.config["ROUTING"])
     app.extensions["zonemap.comparisons"] = Comparisons(settings, slots)
     if slots > 0:
         app.extensions["zonemap.jobs"] = JobRunner(database, settings, slots)
@@ -70,9 +70,10 @@ def stop_jobs(app: Flask) -> None:
         runner.close()
 
 
-def queue_upload(files: MultiDict[str, FileStorage], actor: str) -> LayerDraft | None:
+def queue_upload(files: MultiDict[str, FileStorage], actor: str, *, publish_note: str | None = None) -> LayerDraft | None:
     """The request's upload (`UPLOAD_FIELDS`; empty file inputs left out) stored as a queued
-    draft, to be processed once the request's transaction commits; None when it holds no file."""
+    draft, to be processed once the request's transaction commits (and published, with a
+    ``publish_note``); None when it holds no file."""
     streams = {}
     for field in UPLOAD_FIELDS:
         upload = files.get(field)
@@ -82,7 +83,7 @@ def queue_upload(files: MultiDict[str, FileStorage], actor: str) -> LayerDraft |
     if not streams:
         return None
     session: Session = g.db
-    draft = jobs.enqueue(session, streams, current_layer().version, actor)
+    draft = jobs.enqueue(session, streams, current_layer().version, actor, publish_note=publish_note)
     release_free_memory()  # the chunks' buffers, kept by this thread's arena otherwise
     runner: JobRunner | None = current_app.extensions.get("zonemap.jobs")
     if runner is not None:

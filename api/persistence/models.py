@@ -224,6 +224,7 @@ class LayerDraft(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # claims so far (a worker that died is retried, a few times)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    publish_note: Mapped[str | None] = mapped_column(Text)  # publish it once processed, with this note (an API client's direct upload)
 
 
 class LayerUploadChunk(Base):

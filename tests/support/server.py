@@ -48,6 +48,21 @@ def call(method: str, url: str, body: dict | None = None, token: str | None = No
         return status, None
 
 
+def publish_layer(base: str, token: str, body: bytes, content_type: str) -> dict:
+    """A zone layer published through the API (``POST /api/v1/layers``): the draft it made, once a
+    worker process has read and published it."""
+    status, draft = call("POST", base + "/api/v1/layers", None, token, {"Content-Type": content_type}, data=body)
+    assert status == 202, draft
+    deadline = time.monotonic() + 120
+    while draft["state"] in ("queued", "processing"):
+        assert time.monotonic() < deadline, draft
+        time.sleep(0.2)
+        status, draft = call("GET", f"{base}/api/v1/layers/drafts/{draft['id']}?comparison=false", token=token)
+        assert status == 200, draft
+    assert draft["state"] == "published", draft
+    return draft
+
+
 def server_command(port: int, data_dir: Path, workers: int | None) -> list[str]:
     """``zonemap serve`` (one worker), or gunicorn with ``workers`` workers as the README runs it."""
     if workers is None:

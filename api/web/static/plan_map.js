@@ -56,7 +56,7 @@
     owner: {color: '#7e22ce', weight: 2, fillColor: '#d8b4fe', fillOpacity: 0.4},
     duties: {color: '#b45309', weight: 2, fillColor: '#fcd34d', fillOpacity: 0.4}
   };
-  fetch(element.dataset.features, {credentials: 'same-origin'}).then(response => response.json()).then(data => {
+  const draw = data => {
     L.geoJSON(data.gaps, {
       renderer: canvas, style: {color: '#b91c1c', weight: 1, fillColor: '#ef4444', fillOpacity: 0.45},
       onEachFeature: (feature, layer) => {
@@ -99,7 +99,15 @@
     element.dataset.changes = String(changed.getLayers().length);
     element.dataset.gaps = String(data.gaps.length);
     element.dataset.ready = '1';
+  };
+  const load = () => fetch(element.dataset.features, {credentials: 'same-origin'}).then(response => {
+    if (response.status === 503) {  // still being computed (a draft's comparison, a new version's coverage): asked again when the answer says
+      setTimeout(load, 1000 * Math.min(10, Number(response.headers.get('Retry-After')) || 2));
+      return undefined;
+    }
+    return response.json().then(draw);
   });
+  load();
   if (element.dataset.zones) { loadZones(); }
   document.addEventListener('click', event => {
     const link = event.target.closest('a[data-place]');

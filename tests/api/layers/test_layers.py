@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pyogrio
 import pytest
 
 from api import create_app
+from api.layers.live import stop_jobs
 from geodata.io import write_layer
 from tests.api.reports.test_reports import REPORT, submit
 
@@ -39,13 +42,23 @@ def post_layer(client, headers, **files):
     return client.post("/api/v1/layers", data=body, content_type=content_type, headers=headers)
 
 
+def processed(client, headers, response) -> dict:
+    """The draft a 202 answer made, once a worker process has read it (and published it, or refused it)."""
+    assert response.status_code == 202, response.get_data(as_text=True)[:500]
+    deadline = time.monotonic() + 120
+    while (draft := client.get(response.headers["Location"] + "?comparison=false", headers=headers).get_json())["state"] in ("queued", "processing"):
+        assert time.monotonic() < deadline, draft
+        time.sleep(0.1)
+    return draft
+
+
 def test_publish_switches_every_worker_and_keeps_old_versions(app, client, tokens, demo_files, tmp_path, database_url):
     old = submit(client, tokens["public"]).get_json()
     other_worker = create_app({"DATA_DIR": str(tmp_path / "w2"), "DATABASE_URL": database_url, "LAYER_DIR": str(demo_files.root), "LAYER_CHECK_SECONDS": 0})
     app.config["LAYER_CHECK_SECONDS"] = 0
-    upload = post_layer(client, tokens["planner"], layer=(changed_layer(demo_files, tmp_path), "../../etc/passwd"))
-    assert upload.status_code == 201, upload.get_json()
-    version = upload.get_json()["version"]
+    published = processed(client, tokens["planner"], post_layer(client, tokens["planner"], layer=(changed_layer(demo_files, tmp_path), "../../etc/passwd")))
+    assert published["state"] == "published" and published["sources"] == "layer: layer.gpkg", published  # the client's name is never used
+    version = published["version"]
     assert version != old["decision"]["zone_version"]
     new = submit(client, tokens["public"], {**REPORT, "client_ref": "after"}).get_json()
     assert (new["unit_id"], new["decision"]["zone_version"]) == ("P07", version)
@@ -53,6 +66,7 @@ def test_publish_switches_every_worker_and_keeps_old_versions(app, client, token
     assert (again["unit_id"], again["decision"]["zone_version"]) == ("P06", old["decision"]["zone_version"])
     with other_worker.test_client() as second:
         assert second.get("/healthz").get_json()["zone_version"] == version
+    stop_jobs(other_worker)
     other_worker.extensions["zonemap.db"].engine.dispose()
     listed = client.get("/api/v1/layers", headers=tokens["dispatcher"]).get_json()
     assert listed["current"] == version and listed["items"][0]["is_current"]
@@ -60,9 +74,9 @@ def test_publish_switches_every_worker_and_keeps_old_versions(app, client, token
 
 def test_invalid_upload_names_the_row_and_changes_nothing(client, tokens, demo_files, tmp_path):
     before = client.get("/healthz").get_json()["zone_version"]
-    bad = post_layer(client, tokens["planner"], layer=(changed_layer(demo_files, tmp_path, break_row=True), "z.gpkg"))
-    assert bad.status_code == 422
-    assert any(e["field"] == "duties" and "row 4" in e["message"] for e in bad.get_json()["errors"])
+    bad = processed(client, tokens["planner"], post_layer(client, tokens["planner"], layer=(changed_layer(demo_files, tmp_path, break_row=True), "z.gpkg")))
+    assert bad["state"] == "refused"
+    assert any(e["field"] == "duties" and e["row"] == 4 for e in bad["errors"]), bad["errors"]
     not_gpkg = post_layer(client, tokens["planner"], layer=(b"hello", "z.gpkg"))
     assert not_gpkg.status_code == 422
     assert client.post("/api/v1/layers", data={}, headers=tokens["unit_a"], content_type="multipart/form-data").status_code == 403

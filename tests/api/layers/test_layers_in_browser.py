@@ -85,6 +85,7 @@ def test_a_planner_drafts_publishes_and_rolls_back_from_the_pages(postgres_url, 
             gap = page.locator("input[type=checkbox][name=gap_id]").first.get_attribute("value")
             page.locator("input[type=checkbox][name=gap_id]").first.check()
             page.get_by_role("button", name="将勾选的建议采纳到本草稿").click()
+            page.locator("#changes").wait_for()  # compared again: the page refreshes itself meanwhile
             assert f"GAP-{gap}" in page.locator("body").inner_text()
             whole = page.locator("#coverage + .scroll tr.total").inner_text()
             assert f"{before} → {before - 1}" in whole, whole
@@ -107,7 +108,8 @@ def test_a_planner_drafts_publishes_and_rolls_back_from_the_pages(postgres_url, 
             page.locator("#adjust select[name=unit_id]").select_option(index=1)
             page.locator("#plan-map").screenshot(path=str(screenshot(page, "layer-draft-adjust").with_name("layer-draft-adjust-map.png")))
             page.get_by_role("button", name="采纳调整后的建议").click()
-            assert "已将 1 个建议责任区加入草稿" in page.locator(".flashes").inner_text()
+            assert "已将 1 个建议责任区加入草稿" in page.locator("body").inner_text()
+            page.locator("#changes").wait_for()
             added = page.locator("#zone-changes + .scroll tr", has_text=f"GAP-{adjusted}").inner_text()
             assert owner_label in added, added
             after_gaps = int(re.search(r"→ (\d+)", page.locator("#coverage + .scroll tr.total td").nth(1).inner_text()).group(1))

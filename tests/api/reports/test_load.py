@@ -32,13 +32,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from api.auth.callers import create_token
+from api.layers.store import stored_layer
+from api.persistence.models import LayerVersion
 from api.reports import notifications
 from api.routing.batch import LayerFiles, load_zone_layer
 from tests.api.layers.test_layers import changed_layer, multipart
-from tests.support.server import Server, call
+from tests.support.server import Server, call, publish_layer
 from zones.config import RoutingConfig
 from zones.layer import ZoneLayer
 from zones.router import route_one
+from zones.schema import MAX_VERTICES
 from zones.workflow import TRANSITIONS, Action, State
 
 CLIENTS = 32
@@ -76,6 +79,7 @@ class Load:
         self.run = f"{seed}-{time.time_ns()}"
         self.done = 0
         self.deadline = time.monotonic() + 600
+        self.faults_done = threading.Event()  # the last tenth of the reports is sent after every fault
 
     def _send(self, method: str, path: str, body: dict | None, token: str, headers: dict | None = None, *, resend: bool) -> tuple[int, Any]:
         """A request; a lost answer is resent (submissions only) until the server is back."""
@@ -90,6 +94,8 @@ class Load:
                 time.sleep(0.2)
 
     def submit(self, i: int) -> None:
+        if i >= 0.9 * self.count:
+            self.faults_done.wait(timeout=max(0.0, self.deadline - time.monotonic()))
         row = self.sample[i]
         key = f"load-{self.run}-{i}"
         body = {"lon": row["lon"], "lat": row["lat"], "crs": row["crs"], "accuracy_m": row["accuracy_m"], "category": row["category"],
@@ -129,21 +135,22 @@ class Load:
 
     def chaos(self, steps: list[tuple[float, str]], layer_upload: bytes, events: list[str]) -> None:
         """At each share of the submissions done, do one fault: kill a worker, publish a layer,
-        kill the server (and start it again)."""
-        for share, what in steps:
-            while self.done < share * self.count and time.monotonic() < self.deadline:
-                time.sleep(0.05)
-            if what == "kill-worker":
-                workers = Path(f"/proc/{self.server.process.pid}/task/{self.server.process.pid}/children").read_text().split()
-                os.kill(int(workers[0]), 9)
-            elif what == "publish-layer":
-                body, content_type = multipart(layer=(layer_upload, "layer.gpkg"))
-                status, answer = call("POST", self.server.base + "/api/v1/layers", None, self.tokens["planner"], {"Content-Type": content_type}, data=body)
-                assert status == 201, answer
-            elif what == "kill-server":
-                self.server.kill()
-                self.server.start()
-            events.append(f"{what} after {self.done} reports")
+        kill the server (and start it again). The last tenth of the reports waits for them all."""
+        try:
+            for share, what in steps:
+                while self.done < share * self.count and time.monotonic() < self.deadline:
+                    time.sleep(0.05)
+                if what == "kill-worker":
+                    workers = Path(f"/proc/{self.server.process.pid}/task/{self.server.process.pid}/children").read_text().split()
+                    os.kill(int(workers[0]), 9)
+                elif what == "publish-layer":  # read by a worker process while the reports go on
+                    publish_layer(self.server.base, self.tokens["planner"], *multipart(layer=(layer_upload, "layer.gpkg")))
+                elif what == "kill-server":
+                    self.server.kill()
+                    self.server.start()
+                events.append(f"{what} after {self.done} reports")
+        finally:
+            self.faults_done.set()
 
 
 def _history_problems(session: Session) -> list[str]:
@@ -177,8 +184,9 @@ def _recount(session: Session) -> dict[str, tuple[int, int]]:
     return {unit: (d, r) for unit, (d, r) in out.items()}
 
 
-def _layers(demo_files, upload: Path) -> dict[str, ZoneLayer]:
-    layers = [load_zone_layer(LayerFiles(gpkg, gpkg, gpkg, demo_files.categories, demo_files.units, scope=gpkg)) for gpkg in (demo_files.gpkg, upload)]
+def _layers(session: Session, demo_files) -> dict[str, ZoneLayer]:
+    """Every version reports may have been routed by: the demo's files and each stored version, as a worker loads them."""
+    layers = [load_zone_layer(LayerFiles.of_demo(demo_files)), *(stored_layer(row, MAX_VERTICES) for row in session.scalars(sa.select(LayerVersion)))]
     return {layer.version: layer for layer in layers}
 
 
@@ -211,12 +219,12 @@ def run_load(database_url: str, workers: int | None, demo_files, tmp_path: Path,
     ledger = load.ledger
     assert not ledger.unexpected, ledger.unexpected[:20]
     assert len(events) == len(steps), events
-    layers = _layers(demo_files, upload / "upload.gpkg")
     config = RoutingConfig(nearest_tolerance_m=30.0, test_point_radius_m=50.0)
     try:
         with Session(engine) as session:
             rows = session.execute(sa.text("SELECT id, idempotency_key, description, lon, lat, accuracy_m, category, unit_id, zone_id, route_status,"
                                            " zone_version, state FROM reports WHERE idempotency_key LIKE :run"), {"run": f"load-{load.run}-%"}).all()
+            layers = _layers(session, demo_files)
             by_key = {r.idempotency_key: r for r in rows}
             # Every acknowledged report is there exactly once, as first sent; nothing else is.
             assert len(rows) == len(by_key) == len(ledger.acked) == count

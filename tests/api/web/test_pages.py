@@ -407,6 +407,7 @@ def test_a_session_reads_the_api_but_never_writes_through_it(app, client, tokens
 @SQLITE
 def test_the_pages_maps_take_configured_tiles(database_url, demo_files, tmp_path):
     from api import create_app
+    from api.layers.live import stop_jobs
 
     config = {"DATA_DIR": str(tmp_path), "DATABASE_URL": database_url, "LAYER_DIR": str(demo_files.root), "TESTING": True}
     apps = [create_app(config), create_app({**config, "TILE_URL": "http://tiles.intranet:8080/{z}/{x}/{y}.png"})]
@@ -415,6 +416,7 @@ def test_the_pages_maps_take_configured_tiles(database_url, demo_files, tmp_path
     assert 'data-tiles="http://tiles.intranet:8080/{z}/{x}/{y}.png"' in tiled.get_data(as_text=True)
     assert "img-src 'self' data: blob: http://tiles.intranet:8080;" in tiled.headers["Content-Security-Policy"]
     for app in apps:
+        stop_jobs(app)
         app.extensions["zonemap.db"].engine.dispose()
     with pytest.raises(ValueError, match="BASEMAP must be one of osm, tianditu, local"):
         create_app({**config, "BASEMAP": "amap"})

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from api.auth.callers import create_token
 from tests.api.layers.test_layers import changed_layer, multipart
 from tests.api.reports.test_reports import LAT, LON, REPORT
-from tests.support.server import call, running
+from tests.support.server import call, publish_layer, running
 
 pytestmark = pytest.mark.slow
 WORKERS = 3
@@ -49,9 +49,7 @@ def test_workers_switch_layers_and_agree(postgres_url, demo_files, tmp_path):
         assert all(r == reads[0] for r in reads) and reads[0]["unit_id"] == "P06"
         assert all(r == routes[0] for r in routes) and routes[0]["unit_id"] == "P06"
         # A planner publishes a layer on one worker; every worker switches without a restart.
-        body, content_type = multipart(layer=(changed_layer(demo_files, tmp_path), "layer.gpkg"))
-        status, published = call("POST", base + "/api/v1/layers", None, planner, {"Content-Type": content_type}, data=body)
-        assert status == 201, published
+        published = publish_layer(base, planner, *multipart(layer=(changed_layer(demo_files, tmp_path), "layer.gpkg")))
         started, seen = time.monotonic(), {}
         while time.monotonic() - started < 60 and (len(seen) < WORKERS or set(seen.values()) != {published["version"]}):
             seen |= _versions(base, 24)

@@ -23,6 +23,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("attempts", sa.Integer, nullable=False, server_default="0"))
         batch.add_column(sa.Column("started_at", sa.DateTime(timezone=True)))
         batch.add_column(sa.Column("finished_at", sa.DateTime(timezone=True)))
+        batch.add_column(sa.Column("publish_note", sa.Text))
     op.create_table(
         "layer_upload_chunks",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -38,5 +39,5 @@ def downgrade() -> None:
     """Drop them."""
     op.drop_table("layer_upload_chunks")
     with op.batch_alter_table("layer_drafts") as batch:
-        for column in ("finished_at", "started_at", "attempts", "worker", "problems", "step"):
+        for column in ("publish_note", "finished_at", "started_at", "attempts", "worker", "problems", "step"):
             batch.drop_column(column)
