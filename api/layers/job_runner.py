@@ -94,7 +94,8 @@ def _children() -> multiprocessing.context.ForkServerContext:
 
 def run_child(settings: JobSettings, draft_id: int, worker: str) -> None:
     """The child's work: process one claimed draft, then exit (its memory goes with it)."""
-    logging.basicConfig(level=logging.INFO, format=f"[draft {draft_id}] %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, format=f"[draft {draft_id}] %(levelname)s %(message)s")  # the readers' own notes stay quiet
+    log.setLevel(logging.INFO)
     database = Database(settings.database_url)
     try:
 
@@ -167,8 +168,12 @@ class JobRunner:
             if not jobs.is_queued(session):
                 return
         while (slot := self._slots.take()) is not None:
-            with self._database.session() as session:
-                draft_id = jobs.claim(session, self._worker)
+            try:
+                with self._database.session() as session:
+                    draft_id = jobs.claim(session, self._worker)
+            except BaseException:
+                slot.close()
+                raise
             if draft_id is None:
                 slot.close()
                 return
@@ -179,17 +184,20 @@ class JobRunner:
             child = _children().Process(target=run_child, args=(self._settings, draft_id, self._worker), name=f"zonemap-draft-{draft_id}", daemon=True)
             child.start()
             child.join()
-            if child.exitcode != 0:
-                log.error("draft %d: its worker process ended with %s", draft_id, child.exitcode)
-                with self._database.session() as session:
-                    jobs.failed(session, draft_id, self._worker, f"its worker process ended with {child.exitcode}")
+            failure = None if child.exitcode == 0 else f"its worker process ended with {child.exitcode}"
         except Exception as err:
             log.exception("draft %d: the worker process could not run", draft_id)
-            with self._database.session() as session:
-                jobs.failed(session, draft_id, self._worker, type(err).__name__)
+            failure = type(err).__name__
         finally:
             slot.close()
-            self.wake()  # a slot is free: the next queued draft
+        try:
+            if failure is not None:
+                log.error("draft %d: %s", draft_id, failure)
+                with self._database.session() as session:
+                    jobs.failed(session, draft_id, self._worker, failure)
+        except Exception:  # the database is gone: the draft is found again by `jobs.recover`
+            log.exception("draft %d: its failure could not be recorded", draft_id)
+        self.wake()  # a slot is free: the next queued draft
 
 
 def compare_child(settings: JobSettings, draft_id: int, current_version: str, reports: pd.DataFrame, routing: RoutingConfig) -> Comparison:

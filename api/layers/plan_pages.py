@@ -239,14 +239,18 @@ def draft(draft_id: int) -> ResponseReturnValue:
 
 
 @bp.get(f"/layers/drafts/<int(max={MAX_ID}):draft_id>/map.json")
-@contract.page("A draft's map: its changed zones, its gaps, the open reports it moves", ("302", "403", "404", "503"), data=True)
+@contract.page("A draft's map: its changed zones, its gaps, the open reports it moves (202 with Retry-After while it is compared)",
+               ("202", "302", "403", "404"), data=True)
 @staff_only(Role.PLANNER, Role.DISPATCHER)
 def draft_map(draft_id: int) -> ResponseReturnValue:
     """The draft's map: its changed zones (a removed one as it was), its gaps, and the open reports it moves."""
     row = g.db.get(LayerDraft, draft_id)
     if row is None or row.state != DraftState.OPEN:
         abort(404)
-    comparison = drafts.compare(g.db, current_layer(), row, live.work())
+    try:
+        comparison = drafts.compare(g.db, current_layer(), row, live.work())
+    except BusyError as busy:  # the page's script asks again (a 202, not an error in the browser's console)
+        return Response('{"pending":true}', status=202, mimetype="application/json", headers={"Retry-After": str(busy.retry_after_s)})
     reports = g.db.execute(select(Report.id, Report.lon, Report.lat).where(Report.id.in_([int(i) for i in comparison.affected["report_id"]]))).all()
     body = {"changes": features_json(comparison.changed, "key"), "gaps": features_json(comparison.gaps, "gap_id"), "overlaps": [], "test_points": [],
             "reports": [{"id": r.id, "lon": r.lon, "lat": r.lat} for r in reports]}

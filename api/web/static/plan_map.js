@@ -101,7 +101,7 @@
     element.dataset.ready = '1';
   };
   const load = () => fetch(element.dataset.features, {credentials: 'same-origin'}).then(response => {
-    if (response.status === 503) {  // still being computed (a draft's comparison, a new version's coverage): asked again when the answer says
+    if (response.status === 202 || response.status === 503) {  // still being computed (a draft's comparison, a new version's coverage): asked again when the answer says
       setTimeout(load, 1000 * Math.min(10, Number(response.headers.get('Retry-After')) || 2));
       return undefined;
     }

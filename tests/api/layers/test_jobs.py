@@ -19,6 +19,7 @@ from api.layers.job_runner import HostSlots, JobRunner, JobSettings
 from api.persistence import Database, migrate
 from api.persistence.models import LayerDraft, LayerUploadChunk
 from api.routing.batch import LayerFiles
+from zones.config import RoutingConfig
 
 pytestmark = pytest.mark.both_databases  # claims are one atomic UPDATE on either
 
@@ -99,7 +100,7 @@ def test_a_live_worker_keeps_its_claim_and_a_silent_one_loses_it(database):
 
 
 def _settings(database_url: str, demo_files) -> JobSettings:
-    return JobSettings(database_url, LayerFiles.of_demo(demo_files), 50_000)
+    return JobSettings(database_url, LayerFiles.of_demo(demo_files), 50_000, RoutingConfig())
 
 
 def _wait_state(database: Database, draft_id: int, states: tuple[str, ...], seconds: float = 60) -> LayerDraft:

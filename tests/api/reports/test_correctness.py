@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pyogrio
 import pytest
 
-from tests.api.layers.test_layers import post_layer
+from tests.api.layers.test_layers import post_layer, processed
 from tests.api.reports.test_reports import REPORT, submit
 from tests.api.web.test_access import b_location, png
 
@@ -121,12 +121,14 @@ def test_an_overlong_idempotency_key_is_refused_everywhere(client, tokens):
 
 def test_a_layer_upload_with_a_csv_that_is_not_text_is_named(client, tokens, demo_files):
     gpkg = (demo_files.gpkg.read_bytes(), "layer.gpkg")
-    response = post_layer(client, tokens["planner"], layer=gpkg, categories=(b"code,name_zh\nlitter,\x80\xff\n", "categories.csv"))
-    assert response.status_code == 422
-    assert "categories" in response.get_json()["detail"] and "line 2" in response.get_json()["detail"]
+    garbled = (b"code,name_zh\nlitter,\x80\xff\n", "categories.csv")
+    refused = processed(client, tokens["planner"], post_layer(client, tokens["planner"], layer=gpkg, categories=garbled))
+    assert refused["state"] == "refused"
+    (error,) = refused["errors"]
+    assert (error["field"], error["code"]) == ("categories", "cannot_decode") and "categories.csv" in error["message"], error
     gbk = demo_files.categories.read_text(encoding="utf-8-sig").encode("gbk")  # a GBK file is read, as the CLI reads it
-    response = post_layer(client, tokens["planner"], layer=gpkg, categories=(gbk, "categories.csv"))
-    assert response.status_code == 201, response.get_json()
+    published = processed(client, tokens["planner"], post_layer(client, tokens["planner"], layer=gpkg, categories=(gbk, "categories.csv")))
+    assert published["state"] == "published", published
     assert client.get("/open311/v2/services.json").get_json()[0]["service_name"]
 
 
