@@ -69,6 +69,14 @@ def test_a_planner_drafts_publishes_and_rolls_back_from_the_pages(postgres_url, 
             problems = page.locator("#problems").inner_text()
             assert "zones" in problems and "\t4\t" in problems and "duties" in problems, problems  # the layer, the row, the field
             screenshot(page, "layer-upload-refused")
+            planner_phone, planner_phone_watch = another_context(context, base, PHONE)  # the same report on a planner's phone
+            phone = planner_phone_watch.page(planner_phone)
+            sign_in(phone, base, "li")
+            phone.goto(page.url)
+            assert "duties" in phone.locator("#problems").inner_text()
+            assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # the table scrolls in its own box, the page does not
+            screenshot(phone, "layer-upload-refused-phone")
+            planner_phone.close()
 
             page.goto(base + "/console/layers")
             page.locator("input[name=layer]").set_input_files(files=[{"name": "责任区.gpkg", "mimeType": "application/octet-stream", "buffer": valid}])

@@ -83,7 +83,7 @@ def test_a_planner_drafts_compares_publishes_and_rolls_back_from_the_pages(app, 
     report = submit(client, tokens["public"], {**REPORT, "client_ref": "plan-pages"}).get_json()
     signed_in(app, client, "planner", username="li")
     html = _processed(app, client, _upload(client, changed_layer(demo_files, tmp_path, break_row=True)))
-    assert 'id="problems"' in html and "zones" in html and "<td>4</td>" in html and "duties" in html  # the layer, the row and the field
+    assert 'id="problems"' in html and "zones" in html and 'data-label="行">4</td>' in html and "duties" in html  # the layer, the row and the field
     with app.extensions["zonemap.db"].session() as session:
         assert session.scalars(select(LayerDraft.state)).all() == ["refused"]
         assert session.scalar(select(func.count()).select_from(LayerPublication)) == 0
