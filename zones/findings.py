@@ -47,7 +47,8 @@ FINDINGS: dict[str, str] = {
     "bad_accuracy": "accuracy_m {value} is not a number of metres from 0 to {most}",
     "duty_or_department": "give exactly one of duty or department_unit_id",
     "unknown_duty": "unknown duty {value}; expected one of {known}",
-    "bad_deadline": "deadline_hours {value} is not a positive number",
+    "bad_deadline": "{column} {value} is not a positive number",
+    "bad_deadline_unit": "deadline_unit {value} is not one of {known}",
     # files
     "file_not_found": "file not found: {name}",
     "unknown_file_type": "unknown file type {suffix} for {name}; expected one of {known}",

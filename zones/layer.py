@@ -27,6 +27,7 @@ from zones.enums import Duty, Rule, Status
 from zones.errors import CRSError, UnknownCategoryError
 from zones.index import Grid, GridIndex, Segments
 from zones.schema import parse_duties
+from zones.worktime import DeadlineUnit
 
 DUTY_BITS = {duty: bit for bit, duty in enumerate(Duty.values())}
 NO_DUTY = -1
@@ -70,7 +71,13 @@ class Category:
     group_en: str
     duty: str | None
     department_unit_id: str | None
-    deadline_hours: float
+    deadline: float  # counted in deadline_unit
+    deadline_unit: DeadlineUnit
+
+    @property
+    def deadline_hours(self) -> float | None:
+        """The limit in calendar hours; None when it counts working time (the calendar gives the moment)."""
+        return self.deadline if self.deadline_unit == DeadlineUnit.HOURS else None
 
 
 def _require_wgs84(gdf: gpd.GeoDataFrame, what: str) -> None:
@@ -165,7 +172,9 @@ class ZoneLayer:
         for row in self.categories.to_dict("records"):
             code, name_zh, group = str(row["code"]), str(row["name_zh"]), text(row, "group")
             out[code] = Category(code, name_zh, text(row, "name_en") or name_zh, group, text(row, "group_en") or group,
-                                 text(row, "duty") or None, text(row, "department_unit_id") or None, float(row["deadline_hours"]))
+                                 text(row, "duty") or None, text(row, "department_unit_id") or None,
+                                 float(row["deadline"] if "deadline" in row else row["deadline_hours"]),  # a table of the older form: calendar hours
+                                 DeadlineUnit(text(row, "deadline_unit") or DeadlineUnit.HOURS))
         return out
 
     def category(self, code: str) -> Category:
@@ -391,8 +400,8 @@ class ZoneLayer:
 
     @cached_property
     def category_hours(self) -> NDArray[np.float64]:
-        """Deadline in hours of each category."""
-        return np.array([c.deadline_hours for c in self.category_table.values()], dtype=np.float64)
+        """Deadline in calendar hours of each category (NaN where it counts working time)."""
+        return np.array([np.nan if c.deadline_hours is None else c.deadline_hours for c in self.category_table.values()], dtype=np.float64)
 
     status_names = np.array(Status.values(), dtype=object)
     rule_names = np.array(Rule.values(), dtype=object)

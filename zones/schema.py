@@ -25,6 +25,7 @@ from zones.enums import Duty, LayerKind, TestPointType, ZoneKind
 from zones.errors import SchemaError, ZonemapError
 from zones.findings import finding_message, shown
 from zones.intake import accuracy_refusals
+from zones.worktime import DeadlineUnit
 
 Severity = Literal["error", "warning"]
 
@@ -481,19 +482,24 @@ def validate(gdf: gpd.GeoDataFrame, kind: LayerKind | str, *, source: str = "") 
     return out
 
 
-CATEGORY_COLUMNS = ("code", "name_zh", "name_en", "group", "group_en", "duty", "department_unit_id", "deadline_hours")
+CATEGORY_COLUMNS = ("code", "name_zh", "name_en", "group", "group_en", "duty", "department_unit_id", "deadline", "deadline_unit")
 
 
 def validate_categories(df: pd.DataFrame, *, source: str = "") -> tuple[pd.DataFrame, ValidationReport]:
     """Check the categories table: unique ``code``, exactly one of ``duty`` or
-    ``department_unit_id`` per row, a known duty, a positive ``deadline_hours``.
+    ``department_unit_id`` per row, a known duty, a positive ``deadline`` counted in its
+    ``deadline_unit`` (`zones.worktime.DeadlineUnit`; hours when empty). A table of the older
+    form gives ``deadline_hours`` instead: calendar hours.
     """
     report = ValidationReport("categories", source, len(df))
-    missing = [c for c in ("code", "name_zh", "deadline_hours") if c not in df.columns]
+    limit = "deadline" if "deadline" in df.columns else "deadline_hours"
+    missing = [c for c in ("code", "name_zh", limit) if c not in df.columns]
     if missing:
         report.error("missing_columns", missing=missing, found=", ".join(map(str, df.columns)))
         return df, report
     out = df.copy()
+    if limit == "deadline_hours":
+        out = out.rename(columns={"deadline_hours": "deadline"}).assign(deadline_unit=DeadlineUnit.HOURS.value)
     for column in CATEGORY_COLUMNS:
         if column not in out.columns:
             out[column] = None
@@ -515,13 +521,19 @@ def validate_categories(df: pd.DataFrame, *, source: str = "") -> tuple[pd.DataF
             report.error("duty_or_department", row=pos + 1, feature_id=codes[pos], field="duty")
         elif duty is not None and DUTY_ALIASES.get(duty, duty.lower()) not in Duty.values():
             report.error("unknown_duty", value=repr(duty), known=", ".join(Duty.values()), row=pos + 1, feature_id=codes[pos], field="duty")
-    hours = pd.to_numeric(out["deadline_hours"], errors="coerce").to_numpy(dtype=np.float64)
-    for pos in np.flatnonzero(~(hours > 0)).tolist():
-        report.error("bad_deadline", value=repr(out["deadline_hours"].iloc[pos]), row=pos + 1, feature_id=codes[pos], field="deadline_hours")
+    amounts = pd.to_numeric(out["deadline"], errors="coerce").to_numpy(dtype=np.float64)
+    for pos in np.flatnonzero(~(amounts > 0)).tolist():
+        report.error("bad_deadline", column=limit, value=repr(out["deadline"].iloc[pos]), row=pos + 1, feature_id=codes[pos], field=limit)
+    units = [_as_text(v) or DeadlineUnit.HOURS.value for v in out["deadline_unit"].tolist()]
+    for pos, unit in enumerate(units):
+        if unit not in DeadlineUnit.values():
+            report.error("bad_deadline_unit", value=repr(unit), known=", ".join(DeadlineUnit.values()), row=pos + 1, feature_id=codes[pos],
+                         field="deadline_unit")
+    out["deadline"] = amounts
+    out["deadline_unit"] = units
     out["code"] = codes
     out["duty"] = [None if d is None else DUTY_ALIASES.get(d, d.lower()) for d in duties]
     out["department_unit_id"] = departments
-    out["deadline_hours"] = hours
     for column in ("name_zh", "name_en", "group", "group_en"):
         out[column] = [v or "" for v in (_as_text(x) for x in out[column].tolist())]
     return out, report

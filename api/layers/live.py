@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,25 +30,56 @@ from api.persistence import Database, after_commit
 from api.persistence.models import LayerDraft, LayerVersion
 from api.routing.batch import LayerFiles
 from api.web.memory import release_free_memory
+from geodata.calendar import load_calendar as read_calendar
 from geodata.demo import DemoFiles, ensure_demo
 from zones.coverage import Coverage
 from zones.layer import ZoneLayer
 from zones.router import warm
+from zones.worktime import WorkCalendar, parse_hours
 
 _SWAP = threading.Lock()
 
 
+def _folder(app: Flask) -> DemoFiles:
+    root = app.config["LAYER_DIR"]
+    return DemoFiles(Path(root)) if root else ensure_demo(Path(app.config["DATA_DIR"]) / "demo")
+
+
 def layer_files(app: Flask) -> LayerFiles:
     """The configured layer set: ``LAYER_DIR`` (a demo-style folder) or the bundled demo."""
-    root = app.config["LAYER_DIR"]
-    files = DemoFiles(Path(root)) if root else ensure_demo(Path(app.config["DATA_DIR"]) / "demo")
-    return LayerFiles.of_demo(files)
+    return LayerFiles.of_demo(_folder(app))
+
+
+#: A calendar that ends sooner than this from today is said in the log at start.
+CALENDAR_AHEAD = timedelta(days=60)
+
+
+def load_calendar(app: Flask) -> WorkCalendar:
+    """The working calendar: ``calendar.csv`` of the layer folder (holidays and make-up working days;
+    none: Monday to Friday) with ``WORKING_HOURS``. Read at start; a bad row stops the start."""
+    path = _folder(app).calendar
+    days: dict[date, bool] = {}
+    if path.exists():
+        days, report = read_calendar(path)
+        report.raise_if_errors()
+    calendar = WorkCalendar(days, parse_hours(app.config["WORKING_HOURS"]))
+    known = calendar.known
+    if known is None or known[1] < date.today() + CALENDAR_AHEAD:
+        app.logger.warning("the working calendar (%s) ends %s: deadlines after it count Monday to Friday without holidays; add the next year's days",
+                           path, known[1] if known else "before it starts")
+    return calendar
+
+
+def calendar() -> WorkCalendar:
+    """The working calendar deadlines are counted on."""
+    return current_app.extensions["zonemap.calendar"]
 
 
 def init_app(app: Flask, session: Session) -> None:
     """Give the worker its analysis thread and load the current layer now (the uploaded one, else
     the configured files), so a broken layer stops the start rather than the first request."""
     app.extensions["zonemap.analyses"] = Analyses()
+    app.extensions["zonemap.calendar"] = load_calendar(app)
     install(app, current_stored(session, layer_files(app), int(app.config["MAX_VERTICES"])))
     app.extensions["zonemap.layer_checked"] = time.monotonic()
 

@@ -14,6 +14,7 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from flask.typing import ResponseReturnValue
 
 from api.auth.roles import Caller, Role
+from api.layers import live
 from api.layers.live import current_layer
 from api.reports import citizens, form_photos, services
 from api.reports.photos import MAX_SIDE
@@ -70,11 +71,11 @@ def submit() -> ResponseReturnValue:
     )
     config = current_app.config["ROUTING"]
     try:
-        report, _created = services.submit(g.db, layer, config, item, idempotency_key=None, caller=WEB_CITIZEN)
+        report, _created = services.submit(g.db, layer, config, item, idempotency_key=None, caller=WEB_CITIZEN, calendar=live.calendar())
     except ConflictError:
         # The form was sent before with other contents (the back button, then a change): this is a new report.
         report, _created = services.submit(g.db, layer, config, services.Submission(**{**item.__dict__, "client_ref": None}),
-                                           idempotency_key=None, caller=WEB_CITIZEN)
+                                           idempotency_key=None, caller=WEB_CITIZEN, calendar=live.calendar())
     return redirect(url_for(".progress", ref=report.public_ref, new=1), 303)
 
 

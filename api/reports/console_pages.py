@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from api.auth.roles import Caller, Role
 from api.auth.sessions import staff_only
-from api.layers import drafts
+from api.layers import drafts, live
 from api.layers.live import current_layer
 from api.persistence.clock import now
 from api.persistence.models import MAX_ID, Report
@@ -183,7 +183,7 @@ def act(report_id: int) -> ResponseReturnValue:
     public = request.form.getlist("public_photos") if action == Action.PUBLISH else None
     try:
         services.transition(g.db, current_layer(), report, caller, action.value, note=note, evidence=evidence,
-                            unit_id=(form.unit_id.data or "").strip() or None, public_photos=public, duplicate_of=original)
+                            unit_id=(form.unit_id.data or "").strip() or None, public_photos=public, duplicate_of=original, calendar=live.calendar())
         g.db.flush()
     except InvalidInputError as err:
         field = err.field

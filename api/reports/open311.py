@@ -17,6 +17,7 @@ from flask import Blueprint, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from api.layers import live
 from api.layers.live import current_layer
 from api.persistence.models import CODE_LENGTH, CONTACT_LENGTH, MAX_ID, Report
 from api.reports import services
@@ -140,7 +141,7 @@ def create_request() -> ResponseReturnValue:
         client_ref=None,
     )
     key = parsing.idempotency_key(request.headers.get("Idempotency-Key"))
-    report, _ = services.submit(g.db, current_layer(), current_app.config["ROUTING"], item, idempotency_key=key, caller=caller)
+    report, _ = services.submit(g.db, current_layer(), current_app.config["ROUTING"], item, idempotency_key=key, caller=caller, calendar=live.calendar())
     g.db.flush()
     return _json([{"service_request_id": str(report.id), "service_notice": report.reason, "account_id": ""}])
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.callers import require
 from api.auth.roles import Caller, Role
+from api.layers import live
 from api.layers.live import current_layer
 from api.persistence.clock import iso, now
 from api.persistence.models import CODE_LENGTH, KEY_LENGTH, MAX_ID, Report
@@ -93,7 +94,8 @@ def submit() -> ResponseReturnValue:
     )
     key = parsing.idempotency_key(request.headers.get("Idempotency-Key"))
     session: Session = g.db
-    report, created = services.submit(session, current_layer(), current_app.config["ROUTING"], item, idempotency_key=key, caller=caller)
+    report, created = services.submit(session, current_layer(), current_app.config["ROUTING"], item, idempotency_key=key, caller=caller,
+                                       calendar=live.calendar())
     session.flush()
     response = jsonify(report_json(report, caller))
     response.status_code = 201 if created else 200
@@ -173,6 +175,7 @@ def move(report_id: int) -> ResponseReturnValue:
         unit_id=step.unit_id,
         public_photos=getattr(step, "public_photos", None),
         duplicate_of=_visible(g.db, duplicate_of, caller) if duplicate_of is not None else None,
+        calendar=live.calendar(),
     )
     g.db.flush()
     return jsonify(report_json(report, caller, history=True))

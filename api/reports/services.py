@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,8 +32,11 @@ from zones.intake import refusals_of_one
 from zones.layer import ZoneLayer
 from zones.router import route_one
 from zones.workflow import Action, State
+from zones.worktime import WorkCalendar
 
 ROUTER_ACTOR = "router"
+#: The calendar of a call that names none: Monday to Friday, default working hours, no holidays.
+MONDAY_TO_FRIDAY = WorkCalendar()
 NEEDS_NOTE = (Action.DISPUTE, Action.REJECT, Action.MARK_DUPLICATE, Action.REWORK)  # a reason is required
 ASSIGNED = {Status.ROUTED.value, Status.AMBIGUOUS.value, Status.NEAREST.value, Status.FALLBACK.value, Status.DEPARTMENT.value}
 
@@ -137,8 +142,10 @@ def store_photo(session: Session, photo: CleanPhoto, actor: str) -> str:
     return photo_id
 
 
-def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Submission, *, idempotency_key: str | None, caller: Caller) -> tuple[Report, bool]:
-    """Store, route and (when an owner was found) dispatch a report in one transaction.
+def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Submission, *, idempotency_key: str | None, caller: Caller,
+           calendar: WorkCalendar = MONDAY_TO_FRIDAY) -> tuple[Report, bool]:
+    """Store, route and (when an owner was found) dispatch a report in one transaction, its
+    deadline counted on ``calendar`` in the category's unit.
 
     Returns the report and whether it was created now (False: an idempotent retry). The report
     is written once, in its final state, with its history (submit, and dispatch when routed) and
@@ -168,8 +175,9 @@ def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Subm
     if dispatched:
         row["state"] = workflow.apply(State.SUBMITTED.value, Action.DISPATCH).value
         row["unit_id"] = decision.unit_id
-        if decision.deadline_hours:
-            row["deadline_at"] = stamp + timedelta(hours=decision.deadline_hours)
+        limit = layer.category_table.get(item.category)
+        if limit is not None:
+            row["deadline_at"] = calendar.due(stamp, limit.deadline, limit.deadline_unit)
         steps.append({"action": Action.DISPATCH.value, "from_state": State.SUBMITTED.value, "to_state": row["state"], "unit_id": row["unit_id"],
                       "actor": ROUTER_ACTOR, "note": decision.reason or "", "evidence": [], "at": stamp})
     # The report is this transaction's first statement, so a retry costs no extra round trip: a
@@ -191,13 +199,13 @@ def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Subm
 
 
 def _move(session: Session, report: Report, action: Action, actor: str, *, note: str = "", evidence: list[str] | None = None,
-          unit_id: str | None = None, hours: float | None = None, at: datetime | None = None) -> None:
+          unit_id: str | None = None, due: Callable[[datetime], datetime] | None = None, at: datetime | None = None) -> None:
     stamp = at or now()
     target = workflow.apply(report.state, action)
     if action in (Action.DISPATCH, Action.REASSIGN) and unit_id:
         report.unit_id = unit_id
-        if hours:
-            report.deadline_at = stamp + timedelta(hours=hours)
+        if due is not None:
+            report.deadline_at = due(stamp)
     session.add(Transition(report_id=report.id, action=action.value, from_state=report.state, to_state=target.value,
                            unit_id=report.unit_id, actor=actor, note=note, evidence=evidence or [], at=stamp))
     report.state = target.value
@@ -206,7 +214,7 @@ def _move(session: Session, report: Report, action: Action, actor: str, *, note:
 
 
 def transition(session: Session, layer: ZoneLayer, report: Report, caller: Caller, action: str, *, note: str, evidence: list[str], unit_id: str | None,
-               public_photos: list[str] | None = None, duplicate_of: Report | None = None) -> Report:
+               public_photos: list[str] | None = None, duplicate_of: Report | None = None, calendar: WorkCalendar = MONDAY_TO_FRIDAY) -> Report:
     """Apply ``action`` for ``caller``: units only rectify or dispute their own reports.
 
     Publishing shows ``public_photos`` on the public board: any of the report's own photos and
@@ -233,8 +241,9 @@ def transition(session: Session, layer: ZoneLayer, report: Report, caller: Calle
         raise InvalidInputError("duplicate_of: names another report, not itself nor a duplicate, and only with mark_duplicate", field="duplicate_of",
                                 problems=["another report that is no duplicate itself, with mark_duplicate"])
     check_photos(session, evidence, caller, "evidence")
-    hours = layer.category(report.category).deadline_hours if act in (Action.DISPATCH, Action.REASSIGN) else None
-    _move(session, report, act, caller.actor, note=note, evidence=evidence, unit_id=unit_id, hours=hours)
+    limit = layer.category_table.get(report.category) if act in (Action.DISPATCH, Action.REASSIGN) else None
+    due = None if limit is None else functools.partial(calendar.due, amount=limit.deadline, unit=limit.deadline_unit)
+    _move(session, report, act, caller.actor, note=note, evidence=evidence, unit_id=unit_id, due=due)
     if act == Action.PUBLISH:
         _publish_photos(session, report, public_photos)
     if duplicate_of is not None:

@@ -21,7 +21,7 @@ from zones.schema import MAX_VERTICES
 
 OUTPUT_SUFFIXES = (".csv", ".geojson", ".gpkg")
 #: The categories of a layer loaded for coverage alone.
-NO_CATEGORIES = pd.DataFrame(columns=["code", "name_zh", "name_en", "group", "duty", "department_unit_id", "deadline_hours"])
+NO_CATEGORIES = pd.DataFrame(columns=["code", "name_zh", "name_en", "group", "duty", "department_unit_id", "deadline", "deadline_unit"])
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from flask import Flask
 from maps.style import BASEMAPS
 from zones.config import RoutingConfig
 from zones.schema import MAX_VERTICES
+from zones.worktime import WORKING_HOURS
 
 #: Photos a citizen attaches to one report on the page.
 MAX_PHOTOS = 3
@@ -28,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "BASE_URL": "http://127.0.0.1:8000",  # absolute links (OGC API) start with this, never with the request's Host header
     "TILE_URL": None,  # a local tile server for the maps, e.g. /tiles/{z}/{x}/{y}.png
     "MAX_VERTICES": MAX_VERTICES,  # vertices one geometry of a layer may have; more is a validation error naming the row
+    "WORKING_HOURS": WORKING_HOURS,  # the working hours of a working day (Asia/Shanghai) that work_hours and work_days deadlines count
     "LAYER_JOBS": 2,  # layer uploads read and validated at once per host, each in a process of its own; the rest wait in the queue
     "COVERAGE_WAIT_SECONDS": 30.0,  # a coverage page or map waits this long for the analysis, then answers 503 (the work goes on)
     "COMPARISON_WAIT_SECONDS": 1.0,  # a draft's page or GET waits this long for its comparison, then says it is being compared (503 in the API)

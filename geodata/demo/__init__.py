@@ -5,8 +5,10 @@ from __future__ import annotations
 import fcntl
 import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
+from geodata.calendar import national_calendar
 from geodata.demo.generate import DEFAULT_SEED, generate
 from geodata.demo.reports import generate_reports
 from geodata.io import write_layer
@@ -14,7 +16,7 @@ from geodata.io import write_layer
 DEMO_GPKG = "chengyang.gpkg"
 MANIFEST = "manifest.json"
 #: Bumped whenever the generator's output changes, so stale copies are rebuilt.
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 DEFAULT_REPORTS = 10_000
 
 
@@ -40,6 +42,11 @@ class DemoFiles:
         return self.root / "units.csv"
 
     @property
+    def calendar(self) -> Path:
+        """The working calendar: holidays and make-up working days (`geodata.calendar`)."""
+        return self.root / "calendar.csv"
+
+    @property
     def reports(self) -> Path:
         """A batch of generated reports."""
         return self.root / "reports.csv"
@@ -57,6 +64,8 @@ def write_demo(out_dir: str | Path, *, seed: int | None = None, reports: int = D
     write_layer(layers.builtup.assign(scope_id=layers.builtup["area_id"]), files.gpkg, layer="scope")  # zones are required in the towns
     layers.categories.to_csv(files.categories, index=False)
     layers.units.to_csv(files.units, index=False)
+    this_year = date.today().year
+    national_calendar(range(this_year, this_year + 2)).to_csv(files.calendar, index=False)
     generate_reports(layers, reports, seed).to_csv(files.reports, index=False)
     manifest = {
         "seed": seed,

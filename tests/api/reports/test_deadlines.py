@@ -1,0 +1,75 @@
+"""Deadlines in working time on the district's calendar, through the API: a Friday-evening report
+with a 4-working-hour limit is due on Monday, or on the make-up Saturday where the calendar says
+so; a dispatcher's reassignment counts the limit again from its own moment."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from api import create_app
+from api.auth.callers import create_token
+from api.layers.live import stop_jobs
+from tests.api.reports.test_reports import REPORT
+from zones.worktime import TIMEZONE
+
+
+@pytest.fixture
+def district(demo_files, database_url, tmp_path):
+    """An app on the demo whose litter category is due in 4 working hours, with the 2026 calendar's Spring Festival."""
+    folder = tmp_path / "layer"
+    shutil.copytree(demo_files.root, folder)
+    categories = pd.read_csv(folder / "categories.csv", dtype=str, keep_default_na=False)
+    categories = categories.rename(columns={"deadline_hours": "deadline"}).assign(deadline_unit="hours")
+    categories.loc[categories["code"] == "litter", ["deadline", "deadline_unit"]] = ["4", "work_hours"]
+    categories.to_csv(folder / "categories.csv", index=False)
+    pd.DataFrame({"date": ["2026-02-14", "2026-02-16", "2026-02-17"], "workday": ["1", "0", "0"], "name": ["春节调休上班", "春节", "春节"]}).to_csv(
+        folder / "calendar.csv", index=False)
+    app = create_app({"DATA_DIR": str(tmp_path), "DATABASE_URL": database_url, "LAYER_DIR": str(folder), "TESTING": True, "LAYER_JOBS": 0})
+    with app.extensions["zonemap.db"].session() as session:
+        tokens = {role: {"Authorization": f"Bearer {create_token(session, role)}"} for role in ("public", "dispatcher")}
+    yield app, tokens
+    stop_jobs(app)
+    app.extensions["zonemap.db"].engine.dispose()
+
+
+def _at(monkeypatch, *moment: int) -> None:
+    monkeypatch.setattr("api.reports.services.now", lambda: datetime(*moment, tzinfo=TIMEZONE).astimezone(UTC))
+
+
+def _due(report: dict) -> datetime:
+    return datetime.fromisoformat(report["deadline_at"]).astimezone(TIMEZONE)
+
+
+def test_a_friday_evening_report_is_due_on_monday_or_on_a_make_up_saturday(district, monkeypatch):
+    app, tokens = district
+    client = app.test_client()
+    _at(monkeypatch, 2026, 3, 6, 19, 0)  # an ordinary Friday evening
+    report = client.post("/api/v1/reports", json={**REPORT, "client_ref": "friday"}, headers=tokens["public"]).get_json()
+    assert report["state"] == "dispatched" and _due(report) == datetime(2026, 3, 9, 14, 0, tzinfo=TIMEZONE)  # 08:30-12:00, 13:30-14:00
+    _at(monkeypatch, 2026, 2, 13, 19, 0)  # the Friday before the Spring Festival: Saturday 14 February is worked
+    report = client.post("/api/v1/reports", json={**REPORT, "client_ref": "festival"}, headers=tokens["public"]).get_json()
+    assert _due(report) == datetime(2026, 2, 14, 14, 0, tzinfo=TIMEZONE)
+    _at(monkeypatch, 2026, 2, 14, 16, 0)  # reassigned on the make-up Saturday afternoon: 1.5 h that day, then the holidays
+    moved = client.post(f"/api/v1/reports/{report['id']}/transitions", json={"action": "reassign", "unit_id": "HW01", "note": "换单位"},
+                        headers=tokens["dispatcher"])
+    assert moved.status_code == 200, moved.get_json()
+    assert _due(moved.get_json()) == datetime(2026, 2, 18, 11, 0, tzinfo=TIMEZONE)  # Monday and Tuesday are holidays
+
+
+def test_a_category_in_calendar_hours_and_a_bad_unit(district, monkeypatch, demo_files, tmp_path):
+    app, tokens = district
+    _at(monkeypatch, 2026, 3, 6, 19, 0)
+    other = {**REPORT, "category": "overflowing_bin", "client_ref": "bin"}  # 12 calendar hours, as the older tables give them
+    report = app.test_client().post("/api/v1/reports", json=other, headers=tokens["public"]).get_json()
+    assert _due(report) == datetime(2026, 3, 7, 7, 0, tzinfo=TIMEZONE)
+    from geodata.load import load_categories
+
+    table = pd.read_csv(demo_files.categories, dtype=str, keep_default_na=False).rename(columns={"deadline_hours": "deadline"})
+    table["deadline_unit"] = "fortnights"
+    table.to_csv(tmp_path / "bad.csv", index=False)
+    _, found = load_categories(tmp_path / "bad.csv", strict=False)
+    assert {p.code for p in found.problems} == {"bad_deadline_unit"} and found.problems[0].field == "deadline_unit"
