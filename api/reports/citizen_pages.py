@@ -111,8 +111,8 @@ def check() -> ResponseReturnValue:
         return render_template("_report_check.html", decision=None, located=True)
     routed = services.decide(layer, current_app.config["ROUTING"], location, category)
     nearby = citizens.nearby_open(g.db, layer, routed.lon, routed.lat, category)
-    return render_template("_report_check.html", decision=routed.decision, nearby=nearby, located=True, outside=routed.decision.status == Status.OUTSIDE.value,
-                           radius_m=int(NEARBY_REPORT_RADIUS_M))
+    return render_template("_report_check.html", decision=routed.decision, limit=layer.category_table[category], nearby=nearby, located=True,
+                           outside=routed.decision.status == Status.OUTSIDE.value, radius_m=int(NEARBY_REPORT_RADIUS_M))
 
 
 @bp.get("/r")

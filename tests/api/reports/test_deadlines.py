@@ -60,6 +60,15 @@ def test_a_friday_evening_report_is_due_on_monday_or_on_a_make_up_saturday(distr
     assert _due(moved.get_json()) == datetime(2026, 2, 18, 11, 0, tzinfo=TIMEZONE)  # Monday and Tuesday are holidays
 
 
+def test_the_citizen_is_told_the_limit_in_its_unit(district):
+    app, _tokens = district
+    client = app.test_client()
+    said = client.get(f"/report/check?lon={REPORT['lon']}&lat={REPORT['lat']}&accuracy_m=5&category=litter").get_data(as_text=True)
+    assert "4 个工作时" in said, said
+    said = client.get(f"/report/check?lon={REPORT['lon']}&lat={REPORT['lat']}&accuracy_m=5&category=overflowing_bin").get_data(as_text=True)
+    assert "12 小时" in said, said
+
+
 def test_a_category_in_calendar_hours_and_a_bad_unit(district, monkeypatch, demo_files, tmp_path):
     app, tokens = district
     _at(monkeypatch, 2026, 3, 6, 19, 0)
