@@ -100,13 +100,15 @@
     element.dataset.gaps = String(data.gaps.length);
     element.dataset.ready = '1';
   };
+  let again = null;
   const load = () => fetch(element.dataset.features, {credentials: 'same-origin'}).then(response => {
     if (response.status === 202 || response.status === 503) {  // still being computed (a draft's comparison, a new version's coverage): asked again when the answer says
-      setTimeout(load, 1000 * Math.min(10, Number(response.headers.get('Retry-After')) || 2));
+      again = setTimeout(load, 1000 * Math.min(10, Number(response.headers.get('Retry-After')) || 2));
       return undefined;
     }
-    return response.json().then(draw);
+    return response.ok ? response.json().then(draw) : undefined;  // gone meanwhile (a draft published): nothing to draw
   });
+  window.addEventListener('beforeunload', () => clearTimeout(again));  // leaving (publishing the draft, say): ask no more
   load();
   if (element.dataset.zones) { loadZones(); }
   document.addEventListener('click', event => {
