@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
-from service_bench import free_port  # bench/ is on the path when a bench script runs
+from service_bench import free_port, wait_healthy  # bench/ is on the path when a bench script runs
 from sqlalchemy.orm import Session
 
 from api.auth.callers import create_token
@@ -89,15 +89,7 @@ def run(label: str, source: Path | None, folder: Path, upload: bytes, uploads: i
                               start_new_session=True, cwd=folder)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.3)
+        wait_healthy(base, 180)
         engine = sa.create_engine(url)
         with Session(engine) as session, session.begin():
             planner, reader = create_token(session, "planner"), create_token(session, "dispatcher")

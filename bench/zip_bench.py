@@ -28,7 +28,7 @@ import zipfile
 from pathlib import Path
 
 import sqlalchemy as sa
-from service_bench import free_port  # bench/ is on the path when a bench script runs
+from service_bench import free_port, wait_healthy  # bench/ is on the path when a bench script runs
 from sqlalchemy.orm import Session
 
 from api.auth.callers import create_token
@@ -89,15 +89,7 @@ def main() -> None:
                                   start_new_session=True)
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    urllib.request.urlopen(base + "/healthz", timeout=2)
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.3)
+            wait_healthy(base, 120)
             engine = sa.create_engine(url)
             with Session(engine) as session, session.begin():
                 token = create_token(session, "planner")

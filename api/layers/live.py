@@ -41,8 +41,11 @@ _SWAP = threading.Lock()
 
 
 def _folder(app: Flask) -> DemoFiles:
-    root = app.config["LAYER_DIR"]
-    return DemoFiles(Path(root)) if root else ensure_demo(Path(app.config["DATA_DIR"]) / "demo")
+    """The layer folder: ``LAYER_DIR``, or the bundled demo (generated once, then found at once)."""
+    if "zonemap.layer_folder" not in app.extensions:
+        root = app.config["LAYER_DIR"]
+        app.extensions["zonemap.layer_folder"] = DemoFiles(Path(root)) if root else ensure_demo(Path(app.config["DATA_DIR"]) / "demo")
+    return app.extensions["zonemap.layer_folder"]
 
 
 def layer_files(app: Flask) -> LayerFiles:

@@ -41,8 +41,9 @@ LIST_ROWS = 50
 #: Rows of a draft's zone changes shown in its page.
 CHANGE_ROWS = 200
 #: Why an adjusted suggestion is refused, in the page's language.
+#: A draft's state as the pages say it.
 STATE_NAMES = {DraftState.QUEUED: _l("processing"), DraftState.PROCESSING: _l("processing"), DraftState.REFUSED: _l("refused"),
-               DraftState.PUBLISHED: _l("published"), DraftState.DISCARDED: _l("discarded")}
+               DraftState.OPEN: _l("open"), DraftState.PUBLISHED: _l("published"), DraftState.DISCARDED: _l("discarded")}
 OUTLINE_PROBLEMS = {"not a GeoJSON geometry": _l("the outline could not be read"), "not a polygon": _l("the outline is not a polygon"),
                     "does not overlap the gap": _l("the outline does not cover any of the gap"),
                     "an outline or an owner is given for one gap at a time": _l("adjust one gap at a time")}
@@ -131,7 +132,7 @@ def _layers_page(upload_form: LayerUploadForm, status: int = 200) -> ResponseRet
     drafts = g.db.scalars(select(LayerDraft).where(listed).order_by(LayerDraft.id.desc())).all()
     stored = set(g.db.scalars(select(LayerVersion.version)).all())
     return render_template("console_layers.html", version=layer.version, publications=publications, drafts=drafts, stored=stored,
-                           upload_form=upload_form, note_form=NoteForm()), status
+                           upload_form=upload_form, note_form=NoteForm(), state_names=STATE_NAMES), status
 
 
 @bp.get("/layers")

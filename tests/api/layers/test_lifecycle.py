@@ -5,7 +5,6 @@ note; a dispatcher reassigns the open reports it moved; a rollback restores the 
 from __future__ import annotations
 
 import io
-import time
 import zipfile
 
 import pyogrio
@@ -15,7 +14,7 @@ import shapely.geometry
 
 from api.layers import upload_reader
 from geodata.io import write_layer
-from tests.api.layers.test_layers import changed_layer, multipart
+from tests.api.layers.test_layers import changed_layer, multipart, processed
 from tests.api.reports.test_reports import submit
 
 pytestmark = pytest.mark.both_databases  # its SQL differs between the two: queries, locking, retention
@@ -31,13 +30,7 @@ def upload_draft(client, headers, **files) -> dict:
     assert response.status_code == 202, response.get_data(as_text=True)[:500]
     queued = response.get_json()
     assert queued["state"] in ("queued", "processing", "open", "refused") and response.headers["Location"].endswith(f"/layers/drafts/{queued['id']}")
-    deadline = time.monotonic() + 120
-    while True:
-        draft = client.get(response.headers["Location"], headers=headers).get_json()
-        if draft["state"] not in ("queued", "processing"):
-            return draft
-        assert time.monotonic() < deadline, draft
-        time.sleep(0.1)
+    return processed(client, headers, response)
 
 
 def coverage(client, headers) -> dict:
