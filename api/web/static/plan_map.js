@@ -101,14 +101,15 @@
     element.dataset.ready = '1';
   };
   let again = null;
-  const load = () => fetch(element.dataset.features, {credentials: 'same-origin'}).then(response => {
+  const leaving = new AbortController();  // a page left (its draft published, say) drops the answer it still waits for
+  const load = () => fetch(element.dataset.features, {credentials: 'same-origin', signal: leaving.signal}).then(response => {
     if (response.status === 202 || response.status === 503) {  // still being computed (a draft's comparison, a new version's coverage): asked again when the answer says
       again = setTimeout(load, 1000 * Math.min(10, Number(response.headers.get('Retry-After')) || 2));
       return undefined;
     }
-    return response.ok ? response.json().then(draw) : undefined;  // gone meanwhile (a draft published): nothing to draw
-  });
-  window.addEventListener('beforeunload', () => clearTimeout(again));  // leaving (publishing the draft, say): ask no more
+    return response.ok ? response.json().then(draw) : undefined;  // gone meanwhile: nothing to draw
+  }).catch(error => { if (error.name !== 'AbortError') { throw error; } });
+  window.addEventListener('beforeunload', () => { clearTimeout(again); leaving.abort(); });
   load();
   if (element.dataset.zones) { loadZones(); }
   document.addEventListener('click', event => {
