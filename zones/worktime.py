@@ -82,6 +82,13 @@ class WorkCalendar:
                         yield datetime.combine(day, s, self.tz), end
             day += timedelta(days=1)
 
+    def closing(self, day: date) -> datetime:
+        """The end of the working day ``day`` (of the next working day when it is none), in UTC: what
+        a deadline given as a date means."""
+        while not self.is_workday(day):
+            day += timedelta(days=1)
+        return datetime.combine(day, self.hours[-1][1], self.tz).astimezone(ZoneInfo("UTC"))
+
     def due(self, start: datetime, amount: float, unit: DeadlineUnit | str) -> datetime:
         """The moment a limit of ``amount`` ``unit`` that starts at ``start`` (aware) ends, in UTC."""
         unit = DeadlineUnit(unit)

@@ -73,6 +73,8 @@ class Report(Base):
     state: Mapped[str] = mapped_column(String(16), index=True)
     unit_id: Mapped[str | None] = mapped_column(String(CODE_LENGTH), index=True)
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    extension_until: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the deadline the unit asked for, while it waits for the answer
+    review_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a held report's review date
     route_status: Mapped[str] = mapped_column(String(16))
     rule: Mapped[str] = mapped_column(String(16))
     zone_id: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
@@ -123,6 +125,7 @@ class Transition(Base):
     actor: Mapped[str] = mapped_column(String(100))
     note: Mapped[str] = mapped_column(Text, default="")
     evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the date the step set: a deadline, an extension asked for, a hold's review
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     report: Mapped[Report] = relationship(back_populates="transitions")

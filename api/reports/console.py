@@ -25,7 +25,7 @@ from zones.layer import ZoneLayer
 from zones.workflow import OPEN_STATES, Action, State, UnitFigures
 
 #: The dispatchers' queues, in order of precedence: a report is in the first whose condition it meets.
-QUEUES = ("submitted", "disputed", "overdue", "rectified", "verified", "ambiguous", "fallback")
+QUEUES = ("submitted", "disputed", "extension", "overdue", "rectified", "verified", "held", "ambiguous", "fallback")
 #: Actions by which a dispatcher settles what the router decided alone.
 SETTLING = (Action.REASSIGN.value, Action.CONFIRM.value, Action.DISPATCH.value)
 SORTS = {"newest": (Report.id.desc(),), "oldest": (Report.id.asc(),), "deadline": (Report.deadline_at.is_(None), Report.deadline_at.asc(), Report.id.asc())}
@@ -37,8 +37,9 @@ def queue_conditions(at: datetime) -> dict[str, ColumnElement[bool]]:
     """Each queue's condition, exclusive of the queues before it.
 
     ``submitted``: routed to nobody (outside the district). ``disputed``: a unit says it is not
-    theirs. ``overdue``: open past its deadline. ``rectified``: waiting for verification.
-    ``verified``: waiting for publication. ``ambiguous`` and ``fallback``: dispatched by the router
+    theirs. ``extension``: a unit asks for more time. ``overdue``: open past its deadline.
+    ``rectified``: waiting for verification. ``verified``: waiting for publication. ``held``: on
+    hold (挂账) till its review. ``ambiguous`` and ``fallback``: dispatched by the router
     on an uncertain location or to a sub-district for want of a zone, and not yet settled by a
     dispatcher (reassigned, confirmed or dispatched).
     """
@@ -49,9 +50,11 @@ def queue_conditions(at: datetime) -> dict[str, ColumnElement[bool]]:
     return {
         "submitted": Report.state == State.SUBMITTED.value,
         "disputed": Report.state == State.DISPUTED.value,
+        "extension": Report.extension_until.is_not(None),
         "overdue": late,
         "rectified": Report.state == State.RECTIFIED.value,
         "verified": Report.state == State.VERIFIED.value,
+        "held": Report.state == State.HELD.value,
         "ambiguous": and_(unsettled, Report.route_status == Status.AMBIGUOUS.value),
         "fallback": and_(unsettled, Report.route_status == Status.FALLBACK.value),
     }

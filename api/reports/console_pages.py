@@ -31,14 +31,15 @@ from api.web.forms import DISPUTE_REASONS, ActionForm
 from api.web.i18n import action_name, campaign_names, category_label, subdistrict_names
 from zones.enums import ReportSource
 from zones.errors import InvalidInputError
-from zones.workflow import UNIT_ACTIONS, Action, State, allowed_actions
+from zones.workflow import UNIT_ACTIONS, Action, State
 
 bp = Blueprint("console", __name__, template_folder="templates", url_prefix="/console")
 PAGE_SIZE = 50
 PERIODS = {"7d": 7, "30d": 30, "365d": 365}
 QUEUE_NAMES = {
-    "submitted": _l("Not dispatched"), "disputed": _l("Disputed by the unit"), "overdue": _l("Overdue"), "rectified": _l("Waiting for verification"),
-    "verified": _l("Waiting for publication"), "ambiguous": _l("Location uncertain"), "fallback": _l("Coverage gap (sent to the sub-district)"),
+    "submitted": _l("Not dispatched"), "disputed": _l("Disputed by the unit"), "extension": _l("Asking for more time"), "overdue": _l("Overdue"),
+    "rectified": _l("Waiting for verification"), "verified": _l("Waiting for publication"), "held": _l("On hold"), "ambiguous": _l("Location uncertain"),
+    "fallback": _l("Coverage gap (sent to the sub-district)"),
 }
 #: What each action needs from its form beyond the report.
 NEEDS_UNIT = (Action.DISPATCH, Action.REASSIGN)
@@ -92,7 +93,7 @@ def _report(report_id: int) -> Report:
 
 def _actions(caller: Caller, report: Report) -> list[Action]:
     """The actions the caller's role may take on the report now."""
-    allowed = [Action(a) for a in allowed_actions(report.state)]
+    allowed = [Action(a) for a in services.actions_of(report)]
     if caller.role == Role.UNIT:
         return [a for a in allowed if a in UNIT_ACTIONS]
     if caller.role == Role.DISPATCHER:
@@ -141,6 +142,8 @@ def _needs(action: Action, form: ActionForm, report: Report) -> tuple[dict[str, 
             errors["duplicate_of"] = _("Choose the original report (another report, not a duplicate itself).")
     if action == Action.DISPUTE and form.reason.data not in DISPUTE_REASONS:
         errors["reason"] = _("Choose why the report is not yours.")
+    if action in services.NEEDS_DATE and form.day.data is None:
+        errors["day"] = _("Choose the date.")
     return errors, original
 
 
@@ -181,14 +184,17 @@ def act(report_id: int) -> ResponseReturnValue:
     if action == Action.DISPUTE:
         note = f"{DISPUTE_REASONS[form.reason.data]}{'：' + note if note else ''}"
     public = request.form.getlist("public_photos") if action == Action.PUBLISH else None
+    calendar = live.calendar()
+    dated = {services.NEEDS_DATE[action]: calendar.closing(form.day.data)} if action in services.NEEDS_DATE and form.day.data else {}
     try:
         services.transition(g.db, current_layer(), report, caller, action.value, note=note, evidence=evidence,
-                            unit_id=(form.unit_id.data or "").strip() or None, public_photos=public, duplicate_of=original, calendar=live.calendar())
+                            unit_id=(form.unit_id.data or "").strip() or None, public_photos=public, duplicate_of=original, calendar=calendar, **dated)
         g.db.flush()
     except InvalidInputError as err:
-        field = err.field
+        field = "day" if err.field in services.NEEDS_DATE.values() else err.field
         messages = {"unit_id": _("%(unit)s is not a unit of the current zone layer.", unit=form.unit_id.data),
-                    "public_photos": _("Publish only photos of this report and of its fix.")}
+                    "public_photos": _("Publish only photos of this report and of its fix."),
+                    "day": _("Choose a later date: after today and after the present deadline.")}
         return _page(report, form, {field: messages.get(field, _("This cannot be done to the report as it is."))}, 422)
     except StaleDataError:
         g.db.rollback()

@@ -26,7 +26,8 @@ from api.persistence.clock import iso
 from api.persistence.models import OutboxMessage, Report, Webhook
 from zones.workflow import Action
 
-NOTIFIED = {Action.DISPATCH, Action.REASSIGN, Action.ESCALATE, Action.PUBLISH}
+NOTIFIED = {Action.DISPATCH, Action.REASSIGN, Action.ESCALATE, Action.PUBLISH, Action.APPROVE_EXTENSION, Action.REFUSE_EXTENSION, Action.HOLD,
+            Action.RELEASE, Action.OVERRULE}
 PENDING, SENT, FAILED, NO_WEBHOOK = "pending", "sent", "failed", "no_webhook"
 
 
@@ -41,7 +42,7 @@ def message(report: Report, action: Action, at: datetime) -> dict[str, Any]:
     payload = {
         "event": action.value, "report_id": report.id, "unit_id": report.unit_id, "state": report.state,
         "category": report.category, "description": report.description, "lon": report.lon, "lat": report.lat,
-        "decision": report.decision.as_json(), "deadline_at": iso(report.deadline_at), "at": iso(at),
+        "decision": report.decision.as_json(), "deadline_at": iso(report.deadline_at), "review_at": iso(report.review_at), "at": iso(at),
     }
     return {"event": action.value, "report_id": report.id, "unit_id": report.unit_id, "payload": payload, "created_at": at,
             "status": PENDING, "attempts": 0, "next_attempt_at": datetime.now(UTC), "sent_at": None, "last_error": ""}

@@ -48,9 +48,11 @@ def report_json(report: Report, caller: Caller, *, history: bool = False) -> dic
         "created_at": iso(report.created_at),
         "updated_at": iso(report.updated_at),
         "state": report.state,
-        "allowed_actions": workflow.allowed_actions(report.state),
+        "allowed_actions": services.actions_of(report),
         "unit_id": report.unit_id,
         "deadline_at": iso(report.deadline_at),
+        "extension_until": iso(report.extension_until),
+        "review_at": iso(report.review_at),
         "overdue": services.is_overdue(report, at),
         "decision": report.decision.as_json(),
     }
@@ -60,7 +62,7 @@ def report_json(report: Report, caller: Caller, *, history: bool = False) -> dic
         out["supporters"] = citizens.supporters(g.db, [report.id]).get(report.id, 0)
         out["history"] = [
             {"action": t.action, "from_state": t.from_state, "to_state": t.to_state, "unit_id": t.unit_id,
-             "actor": t.actor, "note": t.note, "evidence": t.evidence, "at": iso(t.at)}
+             "actor": t.actor, "note": t.note, "evidence": t.evidence, "due_at": iso(t.due_at), "at": iso(t.at)}
             for t in report.transitions
         ]
     return out
@@ -175,6 +177,8 @@ def move(report_id: int) -> ResponseReturnValue:
         unit_id=step.unit_id,
         public_photos=getattr(step, "public_photos", None),
         duplicate_of=_visible(g.db, duplicate_of, caller) if duplicate_of is not None else None,
+        deadline_at=getattr(step, "deadline_at", None),
+        review_at=getattr(step, "review_at", None),
         calendar=live.calendar(),
     )
     g.db.flush()

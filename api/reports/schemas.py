@@ -9,9 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypeAliasType
 
 from api.persistence.models import CODE_LENGTH, CONTACT_LENGTH, KEY_LENGTH, MAX_ID
-from api.reports.services import NEEDS_NOTE
+from api.reports.services import NEEDS_DATE, NEEDS_NOTE
 from api.web.contract import CATEGORIES
-from api.web.parsing import Documented, Finite, Refs, Text
+from api.web.parsing import Documented, Finite, Refs, Text, Timestamp
 from geodata.crs import InputCRS
 from zones.config import CHINA_LAT, CHINA_LON
 from zones.decision import Decision
@@ -46,8 +46,8 @@ class NewReport(BaseModel):
         return {"lon": self.lon, "lat": self.lat, "crs": self.crs, "accuracy_m": self.accuracy_m}
 
 
-NOTED = tuple(a.value for a in NEEDS_NOTE if a != Action.MARK_DUPLICATE)
-PLAIN = tuple(a for a in Action.values() if a not in {*NOTED, Action.MARK_DUPLICATE.value, Action.REASSIGN.value, Action.PUBLISH.value})
+NOTED = tuple(a.value for a in NEEDS_NOTE if a != Action.MARK_DUPLICATE and a not in NEEDS_DATE)
+PLAIN = tuple(a for a in Action.values() if a not in {*NOTED, *NEEDS_DATE, Action.MARK_DUPLICATE.value, Action.REASSIGN.value, Action.PUBLISH.value})
 Note = Text(required=True)
 UnitId = Text(CODE_LENGTH)
 RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -96,7 +96,24 @@ class PublishMove(_Move):
     public_photos: Refs | None = None
 
 
-Transition = TypeAliasType("Transition", Annotated[PlainMove | NotedMove | DuplicateMove | ReassignMove | PublishMove, Field(discriminator="action")])
+class ExtensionRequest(_Move):
+    """A unit asks for a later deadline, saying why; a dispatcher approves (the deadline moves) or refuses."""
+
+    action: Literal["request_extension"]
+    note: Note
+    deadline_at: Timestamp
+
+
+class HoldMove(_Move):
+    """Park the report (挂账), saying why and when it is looked at again: it is not overdue while held."""
+
+    action: Literal["hold"]
+    note: Note
+    review_at: Timestamp
+
+
+Transition = TypeAliasType("Transition", Annotated[PlainMove | NotedMove | DuplicateMove | ReassignMove | PublishMove | ExtensionRequest | HoldMove,
+                                                   Field(discriminator="action")])
 
 
 class Report(BaseModel):
@@ -108,6 +125,8 @@ class Report(BaseModel):
     description: str = ""
     unit_id: str | None = None
     deadline_at: str | None = None
+    extension_until: str | None = Field(None, description="The deadline the unit asked for, while it waits for the answer")
+    review_at: str | None = Field(None, description="A held report's review date")
     created_at: str = Field(json_schema_extra={"format": "date-time"})
     overdue: bool = False
     allowed_actions: list[str] = []

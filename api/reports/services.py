@@ -37,7 +37,10 @@ from zones.worktime import WorkCalendar
 ROUTER_ACTOR = "router"
 #: The calendar of a call that names none: Monday to Friday, default working hours, no holidays.
 MONDAY_TO_FRIDAY = WorkCalendar()
-NEEDS_NOTE = (Action.DISPUTE, Action.REJECT, Action.MARK_DUPLICATE, Action.REWORK)  # a reason is required
+NEEDS_NOTE = (Action.DISPUTE, Action.REJECT, Action.MARK_DUPLICATE, Action.REWORK, Action.REQUEST_EXTENSION, Action.REFUSE_EXTENSION,
+              Action.HOLD, Action.OVERRULE)  # a reason is required
+#: The date an action must name, by the field that holds it: the deadline an extension asks for, a hold's review.
+NEEDS_DATE = {Action.REQUEST_EXTENSION: "deadline_at", Action.HOLD: "review_at"}
 ASSIGNED = {Status.ROUTED.value, Status.AMBIGUOUS.value, Status.NEAREST.value, Status.FALLBACK.value, Status.DEPARTMENT.value}
 
 
@@ -170,7 +173,7 @@ def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Subm
         "unit_id": None, "deadline_at": None, **decision_values(decision), "row_version": 1, "public_ref": new_public_ref(),
     }
     steps = [{"action": "submit", "from_state": None, "to_state": State.SUBMITTED.value, "unit_id": None, "actor": caller.actor, "note": "",
-              "evidence": [], "at": stamp}]
+              "evidence": [], "due_at": None, "at": stamp}]
     dispatched = decision.status in ASSIGNED and decision.unit_id
     if dispatched:
         row["state"] = workflow.apply(State.SUBMITTED.value, Action.DISPATCH).value
@@ -179,7 +182,7 @@ def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Subm
         if limit is not None:
             row["deadline_at"] = calendar.due(stamp, limit.deadline, limit.deadline_unit)
         steps.append({"action": Action.DISPATCH.value, "from_state": State.SUBMITTED.value, "to_state": row["state"], "unit_id": row["unit_id"],
-                      "actor": ROUTER_ACTOR, "note": decision.reason or "", "evidence": [], "at": stamp})
+                      "actor": ROUTER_ACTOR, "note": decision.reason or "", "evidence": [], "due_at": row["deadline_at"], "at": stamp})
     # The report is this transaction's first statement, so a retry costs no extra round trip: a
     # key or client_ref already stored (or being stored by a concurrent retry, which PostgreSQL
     # waits for) inserts nothing, and the stored report is answered instead.
@@ -199,23 +202,62 @@ def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Subm
 
 
 def _move(session: Session, report: Report, action: Action, actor: str, *, note: str = "", evidence: list[str] | None = None,
-          unit_id: str | None = None, due: Callable[[datetime], datetime] | None = None, at: datetime | None = None) -> None:
+          unit_id: str | None = None, due: Callable[[datetime], datetime] | None = None, until: datetime | None = None,
+          at: datetime | None = None) -> None:
+    """Apply ``action`` to the report and record the step; ``due`` counts a new deadline from the
+    step's moment, ``until`` is the date an extension asks for or a hold is reviewed on."""
     stamp = at or now()
-    target = workflow.apply(report.state, action)
+    target = workflow.apply(report.state, action, extension_requested=report.extension_until is not None)
+    step_due = None
     if action in (Action.DISPATCH, Action.REASSIGN) and unit_id:
         report.unit_id = unit_id
-        if due is not None:
-            report.deadline_at = due(stamp)
+    if action in workflow.SETS_DEADLINE and due is not None and (unit_id or action not in (Action.DISPATCH, Action.REASSIGN)):
+        report.deadline_at = step_due = due(stamp)
+    elif action == Action.APPROVE_EXTENSION:
+        report.deadline_at = step_due = report.extension_until
+    if action not in workflow.KEEPS_REQUEST:
+        report.extension_until = None
+    if action == Action.REQUEST_EXTENSION:
+        report.extension_until = step_due = until
+    if action == Action.HOLD:
+        report.review_at = step_due = until
+    elif report.state == State.HELD.value:
+        report.review_at = None
     session.add(Transition(report_id=report.id, action=action.value, from_state=report.state, to_state=target.value,
-                           unit_id=report.unit_id, actor=actor, note=note, evidence=evidence or [], at=stamp))
+                           unit_id=report.unit_id, actor=actor, note=note, evidence=evidence or [], due_at=step_due, at=stamp))
     report.state = target.value
     report.updated_at = stamp
     notifications.enqueue(session, report, action, stamp)
 
 
+def _dated(report: Report, action: Action, dates: dict[str, datetime | None], at: datetime) -> datetime | None:
+    """The date ``action`` names (`NEEDS_DATE`): an extension asks for a deadline later than the
+    present one and than now, a hold names a review date still to come; no other action takes one."""
+    needed = NEEDS_DATE.get(action)
+    for field, value in dates.items():
+        if value is not None and field != needed:
+            raise InvalidInputError(f"{field}: only {' or '.join(a.value for a, f in NEEDS_DATE.items() if f == field)} takes it", field=field,
+                                    problems=["not with this action"])
+    if needed is None:
+        return None
+    value = dates.get(needed)
+    if value is None:
+        raise InvalidInputError(f"{needed}: {action.value} names a date", field=needed, problems=["is required"])
+    floor = max(at, report.deadline_at) if action == Action.REQUEST_EXTENSION and report.deadline_at else at
+    if value <= floor:
+        raise InvalidInputError(f"{needed}: {value.isoformat()} is not after {floor.isoformat()}", field=needed,
+                                problems=[f"must be after {floor.isoformat()}"])
+    return value
+
+
 def transition(session: Session, layer: ZoneLayer, report: Report, caller: Caller, action: str, *, note: str, evidence: list[str], unit_id: str | None,
-               public_photos: list[str] | None = None, duplicate_of: Report | None = None, calendar: WorkCalendar = MONDAY_TO_FRIDAY) -> Report:
-    """Apply ``action`` for ``caller``: units only rectify or dispute their own reports.
+               public_photos: list[str] | None = None, duplicate_of: Report | None = None, deadline_at: datetime | None = None,
+               review_at: datetime | None = None, calendar: WorkCalendar = MONDAY_TO_FRIDAY) -> Report:
+    """Apply ``action`` for ``caller``: units only rectify, dispute or ask for more time on their
+    own reports.
+
+    A new deadline (dispatch, reassignment, release, overruled dispute) is counted on ``calendar``;
+    an extension request names the ``deadline_at`` it asks for, a hold its ``review_at``.
 
     Publishing shows ``public_photos`` on the public board: any of the report's own photos and
     of its rectification evidence (default: the rectification evidence alone, since the
@@ -225,7 +267,7 @@ def transition(session: Session, layer: ZoneLayer, report: Report, caller: Calle
     act = Action(action)
     if caller.role == Role.UNIT:
         if act not in workflow.UNIT_ACTIONS:
-            raise NotAllowedError(f"a unit may only {' or '.join(sorted(a.value for a in workflow.UNIT_ACTIONS))}")
+            raise NotAllowedError(f"a unit may only {', '.join(sorted(a.value for a in workflow.UNIT_ACTIONS))}")
     elif caller.role != Role.DISPATCHER:
         raise NotAllowedError(f"a {caller.role.value} token may not change reports")
     if act in NEEDS_NOTE and not note:
@@ -240,10 +282,11 @@ def transition(session: Session, layer: ZoneLayer, report: Report, caller: Calle
     if duplicate_of is not None and (act != Action.MARK_DUPLICATE or duplicate_of.id == report.id or duplicate_of.state == State.DUPLICATE.value):
         raise InvalidInputError("duplicate_of: names another report, not itself nor a duplicate, and only with mark_duplicate", field="duplicate_of",
                                 problems=["another report that is no duplicate itself, with mark_duplicate"])
+    until = _dated(report, act, {"deadline_at": deadline_at, "review_at": review_at}, now())
     check_photos(session, evidence, caller, "evidence")
-    limit = layer.category_table.get(report.category) if act in (Action.DISPATCH, Action.REASSIGN) else None
+    limit = layer.category_table.get(report.category) if act in workflow.SETS_DEADLINE else None
     due = None if limit is None else functools.partial(calendar.due, amount=limit.deadline, unit=limit.deadline_unit)
-    _move(session, report, act, caller.actor, note=note, evidence=evidence, unit_id=unit_id, due=due)
+    _move(session, report, act, caller.actor, note=note, evidence=evidence, unit_id=unit_id, due=due, until=until)
     if act == Action.PUBLISH:
         _publish_photos(session, report, public_photos)
     if duplicate_of is not None:
@@ -270,6 +313,11 @@ def _publish_photos(session: Session, report: Report, chosen: list[str] | None) 
                                 problems=[f"{ref} is not a photo of this report" for ref in unknown])
     rows = {ref.removeprefix(PHOTO_PATH): "before" if ref in before else "after" for ref in chosen if ref.startswith(PHOTO_PATH)}
     session.add_all(PublicPhoto(report_id=report.id, photo_id=photo_id, kind=kind) for photo_id, kind in rows.items())
+
+
+def actions_of(report: Report) -> list[str]:
+    """The actions the report's state allows now (an extension request waiting or not)."""
+    return workflow.allowed_actions(report.state, extension_requested=report.extension_until is not None)
 
 
 def is_overdue(report: Report, at: datetime) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import FloatField, HiddenField, PasswordField, SelectField, StringField, TelField, TextAreaField
+from wtforms import DateField, FloatField, HiddenField, PasswordField, SelectField, StringField, TelField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
@@ -90,6 +90,7 @@ class ActionForm(FlaskForm):
     unit_id = StringField(_l("Unit"), validators=[Optional(), Length(max=64)])
     duplicate_of = StringField(_l("The original report (number)"), validators=[Optional(), Regexp(r"\d{1,10}", message=_l("Give the original's number."))])
     reason = SelectField(_l("Why"), choices=[SelectChoice(key) for key in DISPUTE_REASONS], validate_choice=False)
+    day = DateField(_l("Date"), validators=[Optional()])  # an extension's new deadline, a hold's review
 
 
 class UserForm(FlaskForm):

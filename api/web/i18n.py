@@ -46,6 +46,7 @@ STATE_NAMES = {
     State.ESCALATED: _l("Escalated (overdue)"),
     State.REJECTED: _l("Not accepted"),
     State.DUPLICATE: _l("Duplicate"),
+    State.HELD: _l("On hold"),
 }
 #: What each action does, as its button and its line in a report's history say it.
 ACTION_NAMES = {
@@ -60,6 +61,12 @@ ACTION_NAMES = {
     Action.VERIFY: _l("Verify the fix"),
     Action.REWORK: _l("Send back for rework"),
     Action.PUBLISH: _l("Publish"),
+    Action.REQUEST_EXTENSION: _l("Ask for more time"),
+    Action.APPROVE_EXTENSION: _l("Approve the extension"),
+    Action.REFUSE_EXTENSION: _l("Refuse the extension"),
+    Action.HOLD: _l("Put on hold"),
+    Action.RELEASE: _l("Release the hold"),
+    Action.OVERRULE: _l("Overrule the dispute"),
 }
 #: The "4+1" supervision channels.
 SOURCE_NAMES = {

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, GetJsonSchemaHandler, StringConstraints, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BeforeValidator, Field, GetJsonSchemaHandler, StringConstraints, TypeAdapter, ValidationError
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
@@ -151,20 +151,31 @@ def bbox(value: str | None) -> tuple[float, float, float, float] | None:
 RFC3339 = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})"
 
 
-def timestamp(value: str | None, field: str) -> datetime | None:
-    """An RFC 3339 timestamp, e.g. 2026-11-28T08:00:00+08:00 (a leap second counts as :59), in UTC."""
-    if value is None:
-        return None
-    text = value.upper()
+def _rfc3339(value: Any) -> datetime:
+    """An RFC 3339 timestamp, e.g. 2026-11-28T08:00:00+08:00 (a leap second counts as :59), in UTC;
+    ValueError says what is wrong."""
+    text = value.upper() if isinstance(value, str) else ""
     if not re.fullmatch(RFC3339, text):
-        raise _bad(field, f"{value!r} is not an RFC 3339 timestamp such as 2026-11-28T08:00:00+08:00")
+        msg = f"{value!r} is not an RFC 3339 timestamp such as 2026-11-28T08:00:00+08:00"
+        raise ValueError(msg)
     if text[17:19] == "60":
         text = text[:17] + "59" + text[19:]
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError as err:
-        raise _bad(field, f"{value!r}: {err}") from None
+        msg = f"{value!r}: {err}"
+        raise ValueError(msg) from None
     return parsed.astimezone(UTC)  # SQLite keeps UTC without an offset: a +08:00 bound must be compared in UTC
+
+
+def timestamp(value: str | None, field: str) -> datetime | None:
+    """A query's RFC 3339 timestamp (`_rfc3339`), in UTC."""
+    if value is None:
+        return None
+    try:
+        return _rfc3339(value)
+    except ValueError as err:
+        raise _bad(field, str(err)) from None
 
 
 def integer(value: str | None, field: str, *, low: int, high: int, default: int) -> int:
@@ -241,6 +252,8 @@ def Text(most: int = MAX_TEXT, *, required: bool = False) -> Any:
 Ref = Annotated[str, StringConstraints(max_length=MAX_REF), AfterValidator(_storable_text), Documented({"pattern": NO_NUL})]
 Refs = Annotated[list[Ref], Field(max_length=MAX_REFS)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
+#: A moment in a JSON body: an RFC 3339 timestamp with its offset, in UTC.
+Timestamp = Annotated[datetime, BeforeValidator(_rfc3339)]
 
 
 @cache

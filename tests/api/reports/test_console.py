@@ -13,9 +13,11 @@ import sqlalchemy as sa
 
 from api.persistence.clock import now
 from api.persistence.models import Report, Support
+from api.reports import console
 from tests.api.reports.test_reports import LON, REPORT, submit
 from tests.api.web.test_pages import jpeg
 from tests.support.pages import csrf, signed_in
+from zones.worktime import TIMEZONE
 
 pytestmark = pytest.mark.both_databases  # its SQL differs between the two: queries, locking, retention
 
@@ -51,11 +53,12 @@ def test_each_report_is_in_exactly_one_queue_and_leaves_it_once_handled(app, cli
     with app.extensions["zonemap.db"].session() as session:
         session.get(Report, made["late"]).deadline_at = now() - timedelta(hours=3)  # ambiguous, and overdue: overdue wins
     signed_in(app, client, "dispatcher")
-    queues = {q: queue_ids(client, q) for q in ("submitted", "disputed", "overdue", "rectified", "verified", "ambiguous", "fallback")}
+    queues = {q: queue_ids(client, q) for q in console.QUEUES}
     assert queues["ambiguous"] == {made["ambiguous"]} and queues["overdue"] == {made["late"]} and queues["submitted"] == {made["outside"]}
     assert sum(len(ids) for ids in queues.values()) == 3  # the plainly routed report needs nobody
     counts = dict(re.findall(r'queue=(\w+)"[^>]*>[^<]+<b>(\d+)</b>', client.get("/console/dispatch").get_data(as_text=True)))
-    assert counts == {"submitted": "1", "disputed": "0", "overdue": "1", "rectified": "0", "verified": "0", "ambiguous": "1", "fallback": "0"}
+    assert counts == {"submitted": "1", "disputed": "0", "extension": "0", "overdue": "1", "rectified": "0", "verified": "0", "held": "0", "ambiguous": "1",
+                      "fallback": "0"}
     assert act(client, made["ambiguous"], "confirm").status_code == 303  # the router's unit kept: settled
     assert act(client, made["outside"], "dispatch", unit_id="JD01", note="由城阳街道处理").status_code == 303
     assert queue_ids(client, "ambiguous") == set() and queue_ids(client, "submitted") == set()
@@ -146,6 +149,40 @@ def test_every_action_from_its_form(app, client, tokens):
     assert act(dispatcher, fourth, "reject").status_code == 422
     assert act(dispatcher, fourth, "reject", note="不属于城市管理范围").status_code == 303
     assert state(app, fourth)[0] == "rejected"
+
+
+def test_extensions_holds_and_overruled_disputes_from_their_forms(app, client, tokens):
+    first = submit(client, tokens["public"]).get_json()["id"]
+    second = submit(client, tokens["public"], {**REPORT, "client_ref": "second"}).get_json()["id"]
+    dispatcher, unit = app.test_client(), app.test_client()
+    signed_in(app, dispatcher, "dispatcher")
+    signed_in(app, unit, "unit", "P06")
+    later = (now() + timedelta(days=14)).date().isoformat()
+    # The unit asks for more time: a date and a reason; a date before the deadline is refused in words.
+    assert "申请延期" in unit.get(f"/console/reports/{first}").get_data(as_text=True)
+    assert "请选择日期" in act(unit, first, "request_extension", note="需要协调施工").get_data(as_text=True)
+    assert "请选择更晚的日期" in act(unit, first, "request_extension", note="需要协调施工", day=now().date().isoformat()).get_data(as_text=True)
+    assert act(unit, first, "request_extension", note="需要协调施工", day=later).status_code == 303
+    assert queue_ids(dispatcher, "extension") == {first}
+    page = dispatcher.get(f"/console/reports/{first}").get_data(as_text=True)
+    assert "延期申请" in page and "批准延期" in page and "不同意延期" in page
+    assert act(dispatcher, first, "approve_extension").status_code == 303
+    with app.extensions["zonemap.db"].session() as session:
+        report = session.get(Report, first)
+        assert report.deadline_at.astimezone(TIMEZONE).date().isoformat() >= later and report.extension_until is None
+    history = dispatcher.get(f"/console/reports/{first}").get_data(as_text=True)
+    assert "申请延至" in history and history.count("期限 ") >= 2  # the first deadline and the granted one
+    # The dispatcher holds the second report: it leaves every working queue for "held", then comes back.
+    assert "请选择日期" in act(dispatcher, second, "hold", note="纳入改造计划").get_data(as_text=True)
+    assert act(dispatcher, second, "hold", note="纳入改造计划", day=later).status_code == 303
+    assert queue_ids(dispatcher, "held") == {second} and "复查" in dispatcher.get("/console/dispatch?queue=held").get_data(as_text=True)
+    assert act(dispatcher, second, "release", note="已立项").status_code == 303
+    assert state(app, second) == ("dispatched", "P06")
+    # A dispute the dispatcher does not accept goes back to the same unit.
+    assert act(unit, second, "dispute", reason="not_our_zone").status_code == 303
+    assert act(dispatcher, second, "overrule").status_code == 422
+    assert act(dispatcher, second, "overrule", note="该处在贵单位责任区内").status_code == 303
+    assert state(app, second) == ("dispatched", "P06")
 
 
 @SQLITE
