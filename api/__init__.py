@@ -51,6 +51,7 @@ class ZonemapFlask(Flask):
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, database (migrated), the zone layer, auth, blueprints."""
     from api.auth import account_pages, callers, sessions
+    from api.figures import figures_api, stats_pages
     from api.layers import layer_api, live, map_pages, ogc, plan_pages
     from api.persistence import Database, migrate
     from api.reports import board_pages, citizen_pages, console_pages, open311, photo_api, photo_decoding, report_api, unit_pages
@@ -122,10 +123,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         return jsonify({"status": "ok", "zone_version": layer.version, "zones": len(layer.zones), "worker": os.getpid()})
 
     openapi.init_app(app)
-    for blueprint in (report_api.bp, photo_api.bp, layer_api.bp, open311.bp, ogc.bp, map_pages.bp):  # bearer tokens, no forms: no CSRF token
+    for blueprint in (report_api.bp, figures_api.bp, photo_api.bp, layer_api.bp, open311.bp, ogc.bp, map_pages.bp):  # bearer tokens, no forms: no CSRF token
         sessions.csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
-    for blueprint in (front.bp, account_pages.bp, citizen_pages.bp, board_pages.bp, unit_pages.bp, console_pages.bp, plan_pages.bp):
+    for blueprint in (front.bp, account_pages.bp, citizen_pages.bp, board_pages.bp, unit_pages.bp, console_pages.bp, plan_pages.bp, stats_pages.bp):
         app.register_blueprint(blueprint)
     return app
 

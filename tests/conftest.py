@@ -115,7 +115,7 @@ def client(app):
 
 @pytest.fixture
 def tokens(app) -> dict[str, str]:
-    """Authorization headers per role: dispatcher, planner, public, and two units."""
+    """Authorization headers per role: dispatcher, planner, leader, public, and two units."""
     with app.extensions["zonemap.db"].session() as session:
         made = {
             "dispatcher": create_token(session, "dispatcher"),
@@ -123,6 +123,7 @@ def tokens(app) -> dict[str, str]:
             "public": create_token(session, "public"),
             "unit_a": create_token(session, "unit", "P06"),
             "unit_b": create_token(session, "unit", "HW01"),
+            "leader": create_token(session, "leader"),
         }
     return {role: {"Authorization": f"Bearer {value}"} for role, value in made.items()}
 

@@ -316,14 +316,19 @@ class ZoneLayer:
         return np.array(owners + [u for u in dict.fromkeys(extra) if u not in known], dtype=object)
 
     @cached_property
-    def _known_units(self) -> frozenset[str]:
+    def known_units(self) -> tuple[str, ...]:
+        """Every unit of the layer: `unit_ids`, then the units table's others."""
         listed = self.unit_table["unit_id"].astype(str) if self.unit_table is not None else []
-        return frozenset([*map(str, self.unit_ids), *listed])
+        return tuple(dict.fromkeys([*map(str, self.unit_ids), *listed]))
+
+    @cached_property
+    def _known_unit_set(self) -> frozenset[str]:
+        return frozenset(self.known_units)
 
     def knows_unit(self, unit_id: str) -> bool:
         """Whether ``unit_id`` owns a zone, holds an area, a department category or a test point,
         or is listed in the units table."""
-        return unit_id in self._known_units
+        return unit_id in self._known_unit_set
 
     @cached_property
     def unit_labels(self) -> NDArray[np.object_]:

@@ -12,10 +12,6 @@ transitions raise `IllegalTransitionError` naming the current state and the allo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
-
 from zones.enums import StrEnumChecked
 from zones.errors import IllegalTransitionError
 
@@ -112,87 +108,3 @@ def apply(state: State | str, action: Action | str, *, extension_requested: bool
         msg = f"cannot {act.value} a report that is {current.value}{waiting}; allowed: {', '.join(allowed) or 'none (the report is closed)'}"
         raise IllegalTransitionError(msg)
     return TRANSITIONS[current][act]
-
-
-@dataclass(frozen=True)
-class Step:
-    """One recorded transition of a report."""
-
-    report_id: int
-    action: str
-    to_state: str
-    unit_id: str | None
-    at: datetime
-
-
-@dataclass(frozen=True)
-class UnitFigures:
-    """Per-unit performance figures, recomputed from the history alone."""
-
-    unit_id: str
-    dispatched: int
-    rectified: int
-    rectified_on_time: int
-    reworked: int
-    overdue: int
-    mean_hours_to_rectify: float | None
-
-    @property
-    def on_time_rate(self) -> float | None:
-        """Share of rectified reports rectified before their deadline (按期整改率)."""
-        return None if not self.rectified else self.rectified_on_time / self.rectified
-
-    @property
-    def rework_rate(self) -> float | None:
-        """Rework verdicts per rectification."""
-        return None if not self.rectified else self.reworked / self.rectified
-
-
-def unit_figures(steps: Iterable[Step], deadlines: dict[int, datetime | None], states: dict[int, str], now: datetime) -> dict[str, UnitFigures]:
-    """Figures per unit from the transition history (ordered by time per report).
-
-    A report counts for the unit it was dispatched to at each step; the time to rectify runs
-    from the last dispatch to that unit (or release, or overruled dispute) until its rectification.
-    """
-    owner: dict[int, str | None] = {}
-    dispatched_at: dict[int, datetime] = {}
-    counts: dict[str, dict[str, float]] = {}
-
-    def of(unit: str) -> dict[str, float]:
-        return counts.setdefault(unit, {"dispatched": 0, "rectified": 0, "on_time": 0, "reworked": 0, "hours": 0.0})
-
-    for step in steps:
-        if step.action in SETS_DEADLINE and step.unit_id:  # the unit's clock starts (again: a hold released, a dispute overruled)
-            owner[step.report_id] = step.unit_id
-            dispatched_at[step.report_id] = step.at
-            if step.action in (A.DISPATCH.value, A.REASSIGN.value):
-                of(step.unit_id)["dispatched"] += 1
-        unit = owner.get(step.report_id)
-        if unit is None:
-            continue
-        if step.action == A.RECTIFY.value:
-            c = of(unit)
-            c["rectified"] += 1
-            deadline = deadlines.get(step.report_id)
-            if deadline is None or step.at <= deadline:
-                c["on_time"] += 1
-            c["hours"] += (step.at - dispatched_at[step.report_id]).total_seconds() / 3600.0
-        elif step.action == A.REWORK.value:
-            of(unit)["reworked"] += 1
-    overdue: dict[str, int] = {}
-    for report_id, unit in owner.items():
-        deadline = deadlines.get(report_id)
-        if unit and deadline is not None and states.get(report_id) in {s.value for s in OPEN_STATES} and deadline < now:
-            overdue[unit] = overdue.get(unit, 0) + 1
-    return {
-        unit: UnitFigures(
-            unit_id=unit,
-            dispatched=int(c["dispatched"]),
-            rectified=int(c["rectified"]),
-            rectified_on_time=int(c["on_time"]),
-            reworked=int(c["reworked"]),
-            overdue=overdue.get(unit, 0),
-            mean_hours_to_rectify=(c["hours"] / c["rectified"]) if c["rectified"] else None,
-        )
-        for unit, c in counts.items()
-    }

@@ -49,12 +49,13 @@ def logout() -> ResponseReturnValue:
 
 
 #: Where each role works.
-CONSOLES = {Role.DISPATCHER: "console.dispatch_console", Role.PLANNER: "plan.plan_console", Role.UNIT: "console.unit_console", Role.ADMIN: ".users"}
+CONSOLES = {Role.DISPATCHER: "console.dispatch_console", Role.PLANNER: "plan.plan_console", Role.UNIT: "console.unit_console",
+            Role.LEADER: "stats.stats_page", Role.ADMIN: ".users"}
 
 
 @bp.get("/console")
 @contract.page("Each role to its console (a unit to its own page)", ("302", "303", "403"))
-@staff_only(Role.DISPATCHER, Role.PLANNER, Role.UNIT, Role.ADMIN)
+@staff_only(Role.DISPATCHER, Role.PLANNER, Role.UNIT, Role.LEADER, Role.ADMIN)
 def console() -> ResponseReturnValue:
     """Send each role to its own console."""
     caller: Caller = g.caller

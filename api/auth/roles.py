@@ -13,6 +13,7 @@ class Role(StrEnumChecked):
     DISPATCHER = "dispatcher"  # everything
     PLANNER = "planner"  # read all, manage zone layers
     UNIT = "unit"  # only its own zones, test points and reports
+    LEADER = "leader"  # reads the figures, rankings and bulletins (read only)
     PUBLIC = "public"  # submit reports, read the public board
     ADMIN = "admin"  # manages staff accounts (an account role, with no rights over reports)
 

@@ -38,7 +38,7 @@ def user() -> None:
 
 @user.command("create")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["dispatcher", "planner", "unit", "admin"]), required=True)
+@click.option("--role", type=click.Choice(["dispatcher", "planner", "unit", "leader", "admin"]), required=True)
 @click.option("--unit", "unit_id", help="the unit a unit account acts for")
 @click.option("--password-stdin", is_flag=True, required=True, help="read the password from standard input (never from the command line)")
 @click.option("--data-dir", type=click.Path(path_type=Path))
@@ -145,7 +145,7 @@ def token() -> None:
 
 
 @token.command("create")
-@click.option("--role", type=click.Choice(["dispatcher", "planner", "unit", "public"]), required=True)
+@click.option("--role", type=click.Choice(["dispatcher", "planner", "unit", "leader", "public"]), required=True)
 @click.option("--unit", "unit_id", help="the unit a unit token acts for")
 @click.option("--label", default="", help="who the token is for")
 @click.option("--data-dir", type=click.Path(path_type=Path))

@@ -75,6 +75,15 @@ class Report(Base):
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     extension_until: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the deadline the unit asked for, while it waits for the answer
     review_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a held report's review date
+    # Its facts for the figures (`zones.figures.CaseFacts`), kept with each step.
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    clock_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rectified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rectify_hours: Mapped[float | None] = mapped_column(Float)
+    fixed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    fixed_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    reworks: Mapped[int] = mapped_column(Integer, default=0)
+    extensions: Mapped[int] = mapped_column(Integer, default=0)
     route_status: Mapped[str] = mapped_column(String(16))
     rule: Mapped[str] = mapped_column(String(16))
     zone_id: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
@@ -90,7 +99,7 @@ class Report(Base):
 
     transitions: Mapped[list[Transition]] = relationship(back_populates="report", order_by="Transition.id")
 
-    __table_args__ = (Index("ix_reports_category_created", "category", "created_at"),)
+    __table_args__ = (Index("ix_reports_category_created", "category", "created_at"), Index("ix_reports_created", "created_at"))
     __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 (SQLAlchemy reads it once)
 
     @property

@@ -5,7 +5,6 @@ reports nearby), the units a report may go to, and a unit's work beside the dist
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +21,7 @@ from api.reports.services import ROUTER_ACTOR
 from zones.config import METRIC_CRS
 from zones.enums import Status
 from zones.layer import ZoneLayer
-from zones.workflow import OPEN_STATES, Action, State, UnitFigures
+from zones.workflow import OPEN_STATES, Action, State
 
 #: The dispatchers' queues, in order of precedence: a report is in the first whose condition it meets.
 QUEUES = ("submitted", "disputed", "extension", "overdue", "rectified", "verified", "held", "ambiguous", "fallback")
@@ -154,25 +153,6 @@ def open_work(session: Session, unit_id: str, at: datetime) -> list[Report]:
     rows = session.scalars(select(Report).where(Report.unit_id == unit_id, Report.state.in_([s.value for s in OPEN_STATES]))
                            .order_by(late.desc(), Report.deadline_at.is_(None), Report.deadline_at.asc(), Report.id.asc()))
     return list(rows)
-
-
-@dataclass(frozen=True)
-class Standing:
-    """A unit's figures beside the median of the district's units."""
-
-    unit: UnitFigures
-    on_time_median: float | None
-    overdue_median: float
-    rework_median: float | None
-
-
-def standing(figures: dict[str, UnitFigures], unit_id: str) -> Standing:
-    """``unit_id``'s figures and the district's medians (over the units that have any)."""
-    mine = figures.get(unit_id, UnitFigures(unit_id, 0, 0, 0, 0, 0, None))
-    on_time = [f.on_time_rate for f in figures.values() if f.on_time_rate is not None]
-    rework = [f.rework_rate for f in figures.values() if f.rework_rate is not None]
-    return Standing(mine, statistics.median(on_time) if on_time else None, statistics.median([f.overdue for f in figures.values()]) if figures else 0.0,
-                    statistics.median(rework) if rework else None)
 
 
 def latest_notes(session: Session, report_ids: list[int]) -> dict[int, tuple[str, str]]:

@@ -20,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from api.auth.roles import Caller, Role
 from api.auth.sessions import staff_only
+from api.figures import queries
 from api.layers import drafts, live
 from api.layers.live import current_layer
 from api.persistence.clock import now
@@ -32,6 +33,7 @@ from api.web.i18n import action_name, campaign_names, category_label, subdistric
 from zones.enums import ReportSource
 from zones.errors import InvalidInputError
 from zones.workflow import UNIT_ACTIONS, Action, State
+from zones.worktime import TIMEZONE
 
 bp = Blueprint("console", __name__, template_folder="templates", url_prefix="/console")
 PAGE_SIZE = 50
@@ -217,5 +219,6 @@ def unit_console() -> ResponseReturnValue:
     layer, at = current_layer(), now()
     work = console.open_work(g.db, unit_id, at)
     return render_template("console_unit.html", unit_id=unit_id, work=work, late={r.id for r in work if services.is_overdue(r, at)},
-                           standing=console.standing(services.unit_figures(g.db), unit_id),
+                           standing=queries.standing(queries.table(g.db, layer, "unit", queries.all_time(at.astimezone(TIMEZONE).date()), at,
+                                                                   current_app.config["RANKING"]), unit_id),
                            zones=int((layer.zones["unit_id"] == unit_id).sum()), points=int((layer.test_points["unit_id"] == unit_id).sum()))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.callers import require
 from api.auth.roles import Caller, Role
+from api.figures import figures_api, queries
 from api.layers import live
 from api.layers.live import current_layer
 from api.persistence.clock import iso, now
@@ -26,7 +27,7 @@ from zones.enums import ReportSource, Status
 from zones.workflow import State
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
-ANY = (Role.DISPATCHER, Role.PLANNER, Role.UNIT, Role.PUBLIC)
+ANY = (Role.DISPATCHER, Role.PLANNER, Role.UNIT, Role.LEADER, Role.PUBLIC)
 STAFF = (Role.DISPATCHER, Role.PLANNER, Role.UNIT)
 
 
@@ -197,29 +198,11 @@ def route_point() -> ResponseReturnValue:
     return jsonify(services.decide(current_layer(), current_app.config["ROUTING"], location, category).as_json())
 
 
-@bp.get("/units")
-@contract.operation("Units ranked by on-time rate", answer=schemas.Units, errors=("401", "403"))
-def units() -> ResponseReturnValue:
-    """Units ranked by on-time rate, then fewest overdue."""
-    require(Role.DISPATCHER, Role.PLANNER)
-    figures = services.unit_figures(g.db)
-    ranked = sorted(figures.values(), key=lambda f: (-(f.on_time_rate if f.on_time_rate is not None else -1), f.overdue, f.unit_id))
-    return jsonify({"items": [_figures(f) for f in ranked]})
-
-
-def _figures(f: workflow.UnitFigures) -> dict[str, Any]:
-    return {
-        "unit_id": f.unit_id, "unit_name": current_layer().unit_names.get(f.unit_id, ""), "dispatched": f.dispatched,
-        "rectified": f.rectified, "on_time_rate": f.on_time_rate, "mean_hours_to_rectify": f.mean_hours_to_rectify,
-        "rework_rate": f.rework_rate, "overdue": f.overdue,
-    }
-
-
 @bp.get("/units/<unit_id>")
 @contract.operation("A unit's zones, test points, reports and figures", answer=schemas.Unit, errors=("401", "403", "404"))
 def unit(unit_id: str) -> ResponseReturnValue:
     """A unit's zones, test points, reports and figures; a unit token sees only its own."""
-    caller = require(*STAFF)
+    caller = require(*STAFF, Role.LEADER)
     parsing.key(unit_id, "unit_id")
     if caller.role == Role.UNIT and caller.unit_id != unit_id:
         raise ApiError(404, f"no unit {unit_id}")
@@ -229,7 +212,7 @@ def unit(unit_id: str) -> ResponseReturnValue:
     if not len(zones) and unit_id not in layer.unit_names:
         raise ApiError(404, f"no unit {unit_id}")
     reports = g.db.scalars(select(Report).where(Report.unit_id == unit_id).order_by(Report.id.desc()).limit(200)).all()
-    figures = services.unit_figures(g.db).get(unit_id, workflow.UnitFigures(unit_id, 0, 0, 0, 0, 0, None))
+    figures = queries.table(g.db, layer, "unit", queries.all_time(figures_api.today()), now(), current_app.config["RANKING"])
     return jsonify({
         "unit_id": unit_id,
         "unit_name": layer.unit_names.get(unit_id, ""),
@@ -237,7 +220,7 @@ def unit(unit_id: str) -> ResponseReturnValue:
                   for z, n, k, d in zip(zones["zone_id"], zones["name"], zones["kind"], zones["duties"], strict=True)],
         "test_points": [{"point_id": p, "name": n, "type": t} for p, n, t in zip(points["point_id"], points["name"], points["type"], strict=True)],
         "reports": [report_json(r, caller) for r in reports],
-        "figures": _figures(figures),
+        "figures": next({**row, "name": layer.unit_names.get(unit_id, unit_id)} for row in figures.records() if row["key"] == unit_id),
     })
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypeAliasType
 
+from api.figures.schemas import Figures
 from api.persistence.models import CODE_LENGTH, CONTACT_LENGTH, KEY_LENGTH, MAX_ID
 from api.reports.services import NEEDS_DATE, NEEDS_NOTE
 from api.web.contract import CATEGORIES
@@ -160,25 +161,6 @@ class Photo(BaseModel):
     bytes: int = 0
 
 
-class UnitFigures(BaseModel):
-    """A unit's figures."""
-
-    unit_id: str
-    unit_name: str = ""
-    dispatched: int = 0
-    rectified: int = 0
-    on_time_rate: float | None = None
-    mean_hours_to_rectify: float | None = None
-    rework_rate: float | None = None
-    overdue: int = 0
-
-
-class Units(BaseModel):
-    """Units ranked by on-time rate."""
-
-    items: list[UnitFigures]
-
-
 class Unit(BaseModel):
     """A unit's zones, test points, reports and figures."""
 
@@ -186,7 +168,7 @@ class Unit(BaseModel):
     zones: list[dict[str, Any]]
     test_points: list[dict[str, Any]] = []
     reports: list[Report]
-    figures: UnitFigures
+    figures: Figures
 
 
 class BoardItem(BaseModel):

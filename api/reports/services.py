@@ -28,6 +28,7 @@ from zones.config import RoutingConfig
 from zones.decision import Decision
 from zones.enums import Status
 from zones.errors import ConflictError, InvalidInputError, NotAllowedError, ZonemapError
+from zones.figures import FACT_COLUMNS, CaseFacts
 from zones.intake import refusals_of_one
 from zones.layer import ZoneLayer
 from zones.router import route_one
@@ -171,6 +172,7 @@ def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Subm
         "accuracy_m": item.location.accuracy_m, "category": item.category, "description": item.description, "photos": item.photos,
         "source": item.source, "reporter_contact": item.reporter_contact, "created_at": stamp, "updated_at": stamp, "state": State.SUBMITTED.value,
         "unit_id": None, "deadline_at": None, **decision_values(decision), "row_version": 1, "public_ref": new_public_ref(),
+        **CaseFacts().as_row(),
     }
     steps = [{"action": "submit", "from_state": None, "to_state": State.SUBMITTED.value, "unit_id": None, "actor": caller.actor, "note": "",
               "evidence": [], "due_at": None, "at": stamp}]
@@ -181,6 +183,7 @@ def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Subm
         limit = layer.category_table.get(item.category)
         if limit is not None:
             row["deadline_at"] = calendar.due(stamp, limit.deadline, limit.deadline_unit)
+        row.update(CaseFacts().after(Action.DISPATCH.value, stamp, unit_id=decision.unit_id, deadline=row["deadline_at"], calendar=calendar).as_row())
         steps.append({"action": Action.DISPATCH.value, "from_state": State.SUBMITTED.value, "to_state": row["state"], "unit_id": row["unit_id"],
                       "actor": ROUTER_ACTOR, "note": decision.reason or "", "evidence": [], "due_at": row["deadline_at"], "at": stamp})
     # The report is this transaction's first statement, so a retry costs no extra round trip: a
@@ -203,9 +206,10 @@ def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Subm
 
 def _move(session: Session, report: Report, action: Action, actor: str, *, note: str = "", evidence: list[str] | None = None,
           unit_id: str | None = None, due: Callable[[datetime], datetime] | None = None, until: datetime | None = None,
-          at: datetime | None = None) -> None:
-    """Apply ``action`` to the report and record the step; ``due`` counts a new deadline from the
-    step's moment, ``until`` is the date an extension asks for or a hold is reviewed on."""
+          at: datetime | None = None, calendar: WorkCalendar = MONDAY_TO_FRIDAY) -> None:
+    """Apply ``action`` to the report, record the step and keep the report's facts for the figures;
+    ``due`` counts a new deadline from the step's moment, ``until`` is the date an extension asks
+    for or a hold is reviewed on; time to rectify is counted on ``calendar``."""
     stamp = at or now()
     target = workflow.apply(report.state, action, extension_requested=report.extension_until is not None)
     step_due = None
@@ -225,6 +229,9 @@ def _move(session: Session, report: Report, action: Action, actor: str, *, note:
         report.review_at = None
     session.add(Transition(report_id=report.id, action=action.value, from_state=report.state, to_state=target.value,
                            unit_id=report.unit_id, actor=actor, note=note, evidence=evidence or [], due_at=step_due, at=stamp))
+    facts = CaseFacts(**{name: getattr(report, name) for name in FACT_COLUMNS})
+    for name, value in facts.after(action.value, stamp, unit_id=report.unit_id, deadline=report.deadline_at, calendar=calendar).as_row().items():
+        setattr(report, name, value)
     report.state = target.value
     report.updated_at = stamp
     notifications.enqueue(session, report, action, stamp)
@@ -286,7 +293,7 @@ def transition(session: Session, layer: ZoneLayer, report: Report, caller: Calle
     check_photos(session, evidence, caller, "evidence")
     limit = layer.category_table.get(report.category) if act in workflow.SETS_DEADLINE else None
     due = None if limit is None else functools.partial(calendar.due, amount=limit.deadline, unit=limit.deadline_unit)
-    _move(session, report, act, caller.actor, note=note, evidence=evidence, unit_id=unit_id, due=due, until=until)
+    _move(session, report, act, caller.actor, note=note, evidence=evidence, unit_id=unit_id, due=due, until=until, calendar=calendar)
     if act == Action.PUBLISH:
         _publish_photos(session, report, public_photos)
     if duplicate_of is not None:
@@ -337,21 +344,6 @@ def escalate_overdue(session: Session, at: datetime | None = None) -> int:
             _move(session, report, Action.ESCALATE, "escalator", note="整改时限已过，自动督办", at=at)
             count += 1
     return count
-
-
-def unit_figures(session: Session, at: datetime | None = None) -> dict[str, workflow.UnitFigures]:
-    """Per-unit figures recomputed from the whole history."""
-    at = at or now()
-    steps = [
-        workflow.Step(t.report_id, t.action, t.to_state, t.unit_id, t.at)
-        for t in session.scalars(select(Transition).order_by(Transition.report_id, Transition.id))
-    ]
-    deadlines: dict[int, datetime | None] = {}
-    states: dict[int, str] = {}
-    for report_id, deadline, state in session.execute(select(Report.id, Report.deadline_at, Report.state)):
-        deadlines[report_id] = deadline
-        states[report_id] = state
-    return workflow.unit_figures(steps, deadlines, states, at)
 
 
 def erase_contacts(session: Session, older_than_days: float, at: datetime | None = None) -> tuple[int, int]:

@@ -5,18 +5,19 @@ account works from ``/console/unit``)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from api.auth.roles import Caller, Role
 from api.auth.sessions import staff_only
+from api.figures import queries
 from api.layers.live import current_layer
 from api.persistence.clock import now
 from api.persistence.models import Report
 from api.reports import services
 from api.web import contract
-from zones import workflow
+from zones.worktime import TIMEZONE
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 
@@ -31,7 +32,7 @@ def coverage_page() -> ResponseReturnValue:
 @bp.get("/units/<unit_id>")
 @contract.page("A unit's page for dispatchers and planners: figures, reports with deadlines, its map (a unit: its own console)",
                ("200", "302", "303", "403", "404"))
-@staff_only(Role.UNIT, Role.DISPATCHER, Role.PLANNER)
+@staff_only(Role.UNIT, Role.DISPATCHER, Role.PLANNER, Role.LEADER)
 def unit_page(unit_id: str) -> ResponseReturnValue:
     """A unit's page: its figures, its zones and test points, its reports with deadlines, its map."""
     caller: Caller = g.caller
@@ -45,7 +46,7 @@ def unit_page(unit_id: str) -> ResponseReturnValue:
     if not len(zones) and not layer.knows_unit(unit_id):
         abort(404)
     reports = g.db.scalars(select(Report).where(Report.unit_id == unit_id).order_by(Report.id.desc()).limit(200)).all()
-    figures = services.unit_figures(g.db).get(unit_id, workflow.UnitFigures(unit_id, 0, 0, 0, 0, 0, None))
     at = now()
+    figures = queries.table(g.db, layer, "unit", queries.all_time(at.astimezone(TIMEZONE).date()), at, current_app.config["RANKING"]).row(unit_id)
     return render_template("unit.html", unit_id=unit_id, zones=len(zones), points=len(points), figures=figures,
                            reports=[(r, services.is_overdue(r, at)) for r in reports])

@@ -11,6 +11,7 @@ from flask import Flask
 
 from maps.style import BASEMAPS
 from zones.config import RoutingConfig
+from zones.figures import DEFAULT_WEIGHTS, Ranking, parse_weights
 from zones.schema import MAX_VERTICES
 from zones.worktime import WORKING_HOURS
 
@@ -54,6 +55,9 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_STORAGE": "memory://",  # redis://127.0.0.1:6379/0 shares the counts across workers
     "RATE_LIMIT_PREFIX": "zonemap",  # keys in that store; one prefix per deployment
     "TOKEN_CACHE_SECONDS": 60,  # a worker remembers a token this long; a deleted token row stops working within it
+    "RANKING_WEIGHTS": DEFAULT_WEIGHTS,  # the units' score (0-100): weighted on_time_rate, closure_rate, and 1 - rework_rate / extension_rate
+    "RANKING_MINIMUM": 5,  # due reports (应结案) a unit needs in the period before it is ranked
+    "RANKING_BOARD": 3,  # units on the red list (红榜) and on the black list (黑榜) each
 }
 
 
@@ -75,6 +79,9 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         msg = f"MAX_CONTENT_LENGTH must be a positive number of bytes, got {app.config['MAX_CONTENT_LENGTH']!r}"
         raise ValueError(msg)
     app.config["PAGE_TILES"] = page_tiles(app.config["BASEMAP"], app.config["TILE_URL"])
+    weights = app.config["RANKING_WEIGHTS"]
+    app.config["RANKING"] = Ranking(parse_weights(weights) if isinstance(weights, str) else dict(weights), minimum_due=int(app.config["RANKING_MINIMUM"]),
+                                    board=int(app.config["RANKING_BOARD"]))
     app.config["ROUTING"] = RoutingConfig(
         nearest_tolerance_m=float(app.config["NEAREST_TOLERANCE_M"]),
         test_point_radius_m=float(app.config["TEST_POINT_RADIUS_M"]),

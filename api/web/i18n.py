@@ -80,6 +80,7 @@ ROLE_NAMES = {
     "dispatcher": _l("Dispatcher"),
     "planner": _l("Planner"),
     "unit": _l("Responsible unit"),
+    "leader": _l("Leader"),
     "admin": _l("Administrator"),
     "public": _l("Public"),
 }

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Annotated, Any
 
@@ -176,6 +176,18 @@ def timestamp(value: str | None, field: str) -> datetime | None:
         return _rfc3339(value)
     except ValueError as err:
         raise _bad(field, str(err)) from None
+
+
+def day(value: str | None, field: str) -> date | None:
+    """A day written ``YYYY-MM-DD``."""
+    if value is None:
+        return None
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _bad(field, f"{value!r} is not a day such as 2026-12-01") from None
 
 
 def integer(value: str | None, field: str, *, low: int, high: int, default: int) -> int:

@@ -46,3 +46,23 @@ def test_reports_stored_before_public_references_get_one(empty_database_url):
         command.upgrade(config, "head")
         assert connection.exec_driver_sql("SELECT count(*) FROM reports WHERE public_ref IS NOT NULL").scalar() == 3
     engine.dispose()
+
+
+def test_reports_stored_before_their_facts_get_them_from_their_history(empty_database_url):
+    engine = sa.create_engine(empty_database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    steps = [("submit", None, "2026-11-02 01:00:00+00:00", None), ("dispatch", "P06", "2026-11-02 01:00:00+00:00", "2026-11-03 01:00:00+00:00"),
+             ("rectify", "P06", "2026-11-02 03:00:00+00:00", None), ("rework", "P06", "2026-11-02 04:00:00+00:00", None),
+             ("rectify", "P06", "2026-11-02 05:00:00+00:00", None), ("verify", "P06", "2026-11-02 06:00:00+00:00", None)]
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0008")
+        connection.exec_driver_sql(f"INSERT INTO reports ({COLUMNS}, public_ref) VALUES ({VALUES}, 'K7QH-3MXP-9D2A')")
+        for action, unit, at, due in steps:
+            connection.execute(sa.text("INSERT INTO transitions (report_id, action, to_state, unit_id, actor, note, evidence, due_at, at) "
+                                       "VALUES (1, :action, 'x', :unit, 'a', '', '[]', :due, :at)"), {"action": action, "unit": unit, "at": at, "due": due})
+        command.upgrade(config, "head")
+        row = connection.exec_driver_sql("SELECT rectify_hours, reworks, extensions, fixed_on_time, dispatched_at IS NOT NULL FROM reports").one()
+        assert tuple(row) == (2.0, 1, 0, True, True)  # 09:00 to 11:00 on a Monday in Qingdao; fixed by 09:00 the next day
+    engine.dispose()

@@ -75,7 +75,7 @@ def test_full_loop_and_illegal_transitions(client, tokens):
     assert set(board[0]) == {"id", "category", "category_name", "area_id", "unit_id", "unit_name", "reported_on", "lon", "lat", "result"}
     assert "13800000000" not in str(board)
     figures = client.get("/api/v1/units/P06", headers=tokens["unit_a"]).get_json()["figures"]
-    assert (figures["rectified"], figures["rework_rate"], figures["on_time_rate"]) == (2, 0.5, 1.0)
+    assert (figures["fixed"], figures["rework_rate"], figures["on_time_rate"]) == (1, 1.0, 1.0)  # sent back once, then fixed in time
 
 
 def test_dispute_and_reassign(client, tokens):
