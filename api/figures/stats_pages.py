@@ -36,9 +36,14 @@ FIGURE_NAMES = {
     "median_hours": _l("Median working hours to fix"), "open": _l("Open now"), "overdue": _l("Overdue now"), "held": _l("On hold now"),
     "score": _l("Score"), "rank": _l("Rank"),
 }
+#: The orders offered above the chart: the question each answers.
+SORT_NAMES = {"mean_hours": _l("Slowest first"), "on_time_rate": _l("Most on time first"), "overdue": _l("Most overdue first"),
+              "received": _l("Most reports first")}
 PRESETS = {"month": _l("This month"), "last_month": _l("Last month"), "week": _l("This week"), "last_week": _l("Last week")}
 #: Bars the chart shows at most (the table lists every one).
 CHART_BARS = 40
+#: The figures the table sorts by (largest first) and the chart then shows.
+SORTABLE = ("received", "closure_rate", "on_time_rate", "rework_rate", "extension_rate", "mean_hours", "overdue", "held")
 
 
 def preset(name: str, day: date) -> Period:
@@ -93,15 +98,18 @@ def stats_page() -> ResponseReturnValue:
     result = queries.table(g.db, layer, by, period, at, current_app.config["RANKING"])
     district = queries.table(g.db, layer, "district", period, at, current_app.config["RANKING"]).row(DISTRICT)
     sort = request.args.get("sort", "")
+    sort = sort if sort in SORTABLE else ""
     rows = result.records()
-    if sort in COLUMNS:
+    if sort:
         rows.sort(key=lambda r: (r[sort] is None, -(r[sort] or 0)))
+    active = [r for r in rows if r["received"] or r["open"] or r["held"] or by != "unit"]
     names = key_names(by)
-    chart = [{"name": names.get(r["key"], r["key"]), "on_time_rate": r["on_time_rate"], "closure_rate": r["closure_rate"]}
-             for r in rows if r["due"]][:CHART_BARS]
-    return render_template("stats.html", by=by, groups=GROUPS, presets=PRESETS, preset=name, period=period, rows=rows, names=names, district=district,
-                           result=result, figure_names=FIGURE_NAMES, columns=COLUMNS, sort=sort, chart=chart,
-                           chart_labels={"on_time_rate": str(FIGURE_NAMES["on_time_rate"]), "closure_rate": str(FIGURE_NAMES["closure_rate"])})
+    shown = (sort,) if sort else ("on_time_rate", "closure_rate")
+    chart = {"series": [{"key": key, "label": str(FIGURE_NAMES[key]), "percent": key.endswith("_rate")} for key in shown],
+             "rows": [{"name": names.get(r["key"], r["key"]), **{key: r[key] for key in shown}} for r in active if r[shown[0]] is not None][:CHART_BARS]}
+    return render_template("stats.html", by=by, groups=GROUPS, presets=PRESETS, preset=name, period=period, rows=active,
+                           idle=[r["key"] for r in rows if r not in active], names=names, district=district, result=result, figure_names=FIGURE_NAMES,
+                           columns=COLUMNS, sortable=SORTABLE, sort=sort, chart=chart, sort_names=SORT_NAMES)
 
 
 def _title(period: Period) -> str:
