@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from api import create_app
 from api.auth.callers import create_token
 from api.figures import queries
-from api.layers.live import current_layer, stop_jobs
+from api.layers.live import stop_jobs
 from api.persistence.models import Report, Transition
 from geodata.demo import write_demo
 from zones import figures
@@ -133,8 +133,7 @@ def main() -> None:
             url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
         app = create_app({"DATA_DIR": str(work / str(size)), "DATABASE_URL": url, "LAYER_DIR": str(demo.root), "LAYER_JOBS": 0})
         database = app.extensions["zonemap.db"]
-        with app.app_context():
-            layer = current_layer()
+        layer = app.extensions["zonemap.layer"]
         areas = [str(a) for a in queries.keys_of(layer, "area")]
         started = time.perf_counter()
         for first in range(0, size, CHUNK):
@@ -155,7 +154,7 @@ def main() -> None:
             assert response.status_code == 200, (path, response.status_code)
 
         def from_history(period: queries.Period) -> None:
-            with app.app_context(), database.session() as session:
+            with database.session() as session:
                 baseline(session, layer, period, now)
 
         history_all = timed(lambda: from_history(every_day), args.runs)

@@ -8,7 +8,7 @@
   const percent = data.series.every(s => s.percent);
   const format = value => (value === null || value === undefined ? '–' : percent ? `${(value * 100).toFixed(1)}%` : value.toFixed(1));
   const rows = data.rows.slice().reverse();  // the first row on top
-  const chart = window.echarts.init(element, null, {renderer: 'svg'});
+  const chart = window.echarts.init(element, null, {renderer: 'canvas'});
   chart.setOption({
     animation: false,
     color: ['#0f766e', '#94a3b8'],

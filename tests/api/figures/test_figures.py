@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import select
 
 from api.figures import queries
-from api.layers.live import current_layer
 from api.persistence.models import Report, Transition
 from tests.api.reports.test_reports import REPORT
 from tests.support.pages import signed_in
@@ -114,14 +113,14 @@ def test_stored_facts_and_figures_agree_with_the_history(app, client, tokens, mo
     clock, rng = Clock(monkeypatch), random.Random(7)
     _random_history(client, tokens, clock, rng)
     calendar = app.extensions["zonemap.calendar"]  # the demo's: 2026's holidays
-    with app.app_context(), app.extensions["zonemap.db"].session() as session:
+    with app.extensions["zonemap.db"].session() as session:
         for report in session.scalars(select(Report)):
             steps = [Step(t.action, t.at, t.unit_id, t.due_at) for t in report.transitions]
             stored, folded = {name: getattr(report, name) for name in FACT_COLUMNS}, facts_of(steps, calendar).as_row()
             assert stored.pop("rectify_hours") == pytest.approx(folded.pop("rectify_hours")) and stored == folded, report.id
         expected = _reference(session, calendar, clock.at)
         period = queries.Period(START.date(), (clock.at + timedelta(days=1)).astimezone(TIMEZONE).date())
-        table = queries.table(session, current_layer(), "unit", period, clock.at, Ranking(parse_weights(DEFAULT_WEIGHTS), minimum_due=1))
+        table = queries.table(session, app.extensions["zonemap.layer"], "unit", period, clock.at, Ranking(parse_weights(DEFAULT_WEIGHTS), minimum_due=1))
         actions = set(session.scalars(select(Transition.action).distinct()))
     assert {"request_extension", "approve_extension", "hold", "release", "rectify", "rework", "verify"} <= actions  # the history took every turn
     rows = {r["key"]: r for r in table.records()}
@@ -139,8 +138,8 @@ def test_stored_facts_and_figures_agree_with_the_history(app, client, tokens, mo
 
 
 def current_layer_of(app):
-    with app.app_context():
-        return current_layer()
+    """The layer the app routes with (no request to check for a newer one)."""
+    return app.extensions["zonemap.layer"]
 
 
 def test_every_unit_is_listed_on_a_fresh_demo_and_bad_queries_are_named(app, client, tokens):
@@ -181,7 +180,7 @@ def test_the_stats_page_and_the_bulletin_for_a_leader(app, client, tokens, monke
     day = clock.at.astimezone(TIMEZONE).date()
     first = START.date().isoformat()
     page = leader.get(f"/console/stats?from={first}&to={day.isoformat()}&sort=mean_hours").get_data(as_text=True)
-    assert "统计与排名" in page and "按期结案率" in page and "红榜" in page and 'id="stats-chart"' in page
+    assert "统计与排名" in page and "按期结案率" in page and "红黑榜" in page and 'id="stats-chart"' in page
     assert leader.get(f"/console/stats?by=source&from={first}&to={day.isoformat()}").status_code == 200
     workbook = leader.get(f"/console/stats/bulletin.xlsx?from={first}&to={day.isoformat()}&lang=en")
     book = openpyxl.load_workbook(io.BytesIO(workbook.get_data()))
