@@ -14,6 +14,7 @@ from api import create_app
 from api.auth.callers import create_token
 from api.layers.live import stop_jobs
 from tests.api.reports.test_reports import REPORT
+from tests.support.pages import signed_in
 from zones.worktime import TIMEZONE
 
 
@@ -50,6 +51,8 @@ def test_a_friday_evening_report_is_due_on_monday_or_on_a_make_up_saturday(distr
     _at(monkeypatch, 2026, 3, 6, 19, 0)  # an ordinary Friday evening
     report = client.post("/api/v1/reports", json={**REPORT, "client_ref": "friday"}, headers=tokens["public"]).get_json()
     assert report["state"] == "dispatched" and _due(report) == datetime(2026, 3, 9, 14, 0, tzinfo=TIMEZONE)  # 08:30-12:00, 13:30-14:00
+    dispatcher = signed_in(app, app.test_client(), "dispatcher")
+    assert "2026-03-09 14:00" in dispatcher.get(f"/console/reports/{report['id']}").get_data(as_text=True)  # the page says the same
     _at(monkeypatch, 2026, 2, 13, 19, 0)  # the Friday before the Spring Festival: Saturday 14 February is worked
     report = client.post("/api/v1/reports", json={**REPORT, "client_ref": "festival"}, headers=tokens["public"]).get_json()
     assert _due(report) == datetime(2026, 2, 14, 14, 0, tzinfo=TIMEZONE)
