@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 
 from api import create_app
@@ -89,17 +90,27 @@ def history(count: int, units: list[str], areas: list[str], categories: list[str
 
 
 def baseline(session: Any, layer: Any, period: queries.Period, now: datetime) -> None:
-    """The unit figures of ``period`` recomputed from the history: every step of its reports loaded and folded."""
-    frames = queries.frames(session, layer, period)
-    rows = session.execute(sa.select(Transition.report_id, Transition.action, Transition.at, Transition.unit_id, Transition.due_at)
+    """The unit figures of ``period`` recomputed from the history: every step of its reports loaded
+    and folded into facts, counted per unit in pandas, then rated as the service rates them."""
+    rows = session.execute(sa.select(Transition.report_id, Transition.action, Transition.at, Transition.unit_id, Transition.due_at, Report.unit_id,
+                                     Report.state, Report.deadline_at)
                            .join(Report, Report.id == Transition.report_id)
                            .where(Report.created_at >= period.start, Report.created_at < period.end).order_by(Transition.report_id, Transition.id)).all()
-    calendar, trails = WorkCalendar(), {}
-    for report_id, action, at, unit, due in rows:
+    calendar, trails, reports = WorkCalendar(), {}, {}
+    for report_id, action, at, unit, due, owner, state, deadline in rows:
         trails.setdefault(report_id, []).append(Step(action, at, unit, due))
-    facts = [facts_of(trail, calendar).as_row() for trail in trails.values()]
-    assert len(facts) == len(frames["received"])
-    figures.figures(**frames, by="unit", now=now, keys=list(layer.known_units))
+        reports[report_id] = (owner, state, deadline)
+    facts = pd.DataFrame([{"key": reports[r][0], "state": reports[r][1], "deadline_at": reports[r][2], **facts_of(trail, calendar).as_row()}
+                          for r, trail in trails.items()])
+    late = facts["state"].isin(["dispatched", "rework", "escalated"]) & (facts["deadline_at"] < now)
+    fixed = facts["fixed_at"].notna()
+    counts = pd.DataFrame({"key": facts["key"], "received": 1, "dispatched": facts["dispatched_at"].notna(), "fixed": fixed,
+                           "fixed_on_time": fixed & facts["fixed_on_time"].fillna(False).astype(bool), "due": fixed | late,
+                           "rectified": facts["rectified_at"].notna(), "reworked": facts["reworks"] > 0, "extended": facts["extensions"] > 0,
+                           "hours_sum": facts["rectify_hours"].fillna(0.0), "hours_n": facts["rectify_hours"].notna()})
+    empty = queries.frames(session, layer, "unit", queries.Period(queries.EPOCH, queries.EPOCH), now)  # the other inputs' columns, no rows
+    hours = facts.dropna(subset=["rectify_hours"]).assign(bucket=lambda f: (f["rectify_hours"] * figures.QUARTERS_PER_HOUR).astype(int), n=1)
+    figures.figures(counts, hours[["key", "bucket", "n"]], empty["now_counts"], empty["disputes"], "unit", keys=list(layer.known_units))
 
 
 def timed(call: Any, runs: int) -> float:

@@ -15,12 +15,14 @@ A report's facts follow from its steps alone (`CaseFacts.after`, folded over the
   the report elsewhere (reassigned or dispatched to another unit, rejected, a duplicate) or back
   (overruled, dispatched to the same unit); a unit's are those it raised.
 - ``mean_hours`` / ``median_hours``: working hours from the unit's clock start (dispatch,
-  reassignment, release of a hold, overruled dispute) to the first rectification.
+  reassignment, release of a hold, overruled dispute) to the first rectification (the median to
+  the quarter hour).
 - ``open``, ``overdue`` and ``held`` are *now*, whatever the period: the unit still at work, past
   the deadline, and held (挂账, never overdue).
 
 A report counts for its present unit, sub-district, campaign group (of its category) and source,
-and for the whole district (the ``district`` grouping, one row).
+and for the whole district (the ``district`` grouping, one row). The database counts (`COUNTS`):
+`figures` makes the rates and the ranking of them.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from zones.workflow import OPEN_STATES, Action, State
+from zones.workflow import Action
 from zones.worktime import WorkCalendar
 
 #: Groupings the figures are read by → the report's column that holds the key.
@@ -111,52 +113,58 @@ def _rate(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     return (numerator / denominator.where(denominator > 0)).astype(float)
 
 
-def figures(received: pd.DataFrame, backlog: pd.DataFrame, disputes: pd.DataFrame, by: str, *, now: datetime,
+#: What the figures are made of, counted per key over the period's reports (`api.figures.queries`
+#: counts them in the database): reports received, given a unit, fixed, fixed by the deadline, due,
+#: rectified at least once, sent back at least once, extended at least once, and the sum and number
+#: of their working hours to the first rectification.
+COUNTS = ("received", "dispatched", "fixed", "fixed_on_time", "due", "rectified", "reworked", "extended", "hours_sum", "hours_n")
+#: What is counted now, whatever the period, per key: reports open, open past the deadline, held.
+NOW_COUNTS = ("open", "overdue", "held")
+#: The median's resolution: working hours to the first rectification are counted in quarters of an hour.
+QUARTERS_PER_HOUR = 4
+
+
+def median_of(histogram: pd.DataFrame) -> pd.Series:
+    """Per ``key``, the median of the values a histogram counts (``bucket``: whole quarters of an
+    hour, ``n`` reports in it), as the middle of the quarter that holds it."""
+    if histogram.empty:
+        return pd.Series(dtype=float)
+    counted = histogram.groupby(["key", "bucket"], dropna=True)["n"].sum().reset_index().sort_values(["key", "bucket"])
+    running = counted.groupby("key")["n"].cumsum()
+    half = counted.groupby("key")["n"].transform("sum") / 2
+    middle = counted[running >= half].groupby("key")["bucket"].first()
+    return (middle.astype(float) + 0.5) / QUARTERS_PER_HOUR
+
+
+def figures(counts: pd.DataFrame, hours: pd.DataFrame, now_counts: pd.DataFrame, disputes: pd.DataFrame, by: str, *,
             keys: Sequence[str] = ()) -> pd.DataFrame:
     """The figures per ``by`` (a `GROUPINGS` name), one row per key: those of ``keys`` first (every
     unit of the layer, say, zeros included), then any other the reports name.
 
-    ``received``: the reports received in the period with their state, deadline and facts;
-    ``backlog``: every report not closed now (state, deadline); ``disputes``: the period's disputes
-    (``unit_id`` the disputing unit) with the action that answered each and the unit it left the
-    report with (``answer``, ``answer_unit``: empty while unanswered); each with the grouping's column.
+    ``counts``: `COUNTS` per ``key`` (a key may come in several rows, summed); ``hours``: how many
+    rectified reports (``n``) took each ``bucket`` of working hours (`median_of`) by ``key``; ``now_counts``: `NOW_COUNTS` per
+    ``key``; ``disputes``: the period's disputes by ``key``, with the disputing ``unit_id``, the
+    action that answered each and the unit it left the report with (``answer``, ``answer_unit``:
+    empty while unanswered).
     """
-    column = GROUPINGS[by]
-    late = received["state"].isin([s.value for s in OPEN_STATES]) & (received["deadline_at"] < pd.Timestamp(now))
-    fixed = received["fixed_at"].notna()
-    per_report = pd.DataFrame({
-        "key": received[column],
-        "received": 1,
-        "dispatched": received["dispatched_at"].notna().astype(int),
-        "fixed": fixed.astype(int),
-        "fixed_on_time": (fixed & received["fixed_on_time"].fillna(False).astype(bool)).astype(int),
-        "due": (fixed | late).astype(int),
-        "rectified": received["rectified_at"].notna().astype(int),
-        "reworked": (received["reworks"] > 0).astype(int),
-        "extended": (received["extensions"] > 0).astype(int),
-    })
-    sums = per_report.groupby("key", dropna=True).sum()
-    hours = received.assign(key=received[column]).groupby("key", dropna=True)["rectify_hours"]
-    is_open = backlog["state"].isin([s.value for s in OPEN_STATES])
-    now_rows = pd.DataFrame({"key": backlog[column], "open": is_open.astype(int),
-                             "overdue": (is_open & (backlog["deadline_at"] < pd.Timestamp(now))).astype(int),
-                             "held": (backlog["state"] == State.HELD.value).astype(int)}).groupby("key", dropna=True).sum()
+    sums = counts.groupby("key", dropna=True)[list(COUNTS)].sum()
+    now_rows = now_counts.groupby("key", dropna=True)[list(NOW_COUNTS)].sum()
     dispatched_to = disputes["answer"] == Action.DISPATCH.value  # dispatched again: to another unit (upheld) or the same (refused)
     same_unit = disputes["answer_unit"] == disputes["unit_id"]
-    answered = pd.DataFrame({"key": disputes[column], "disputes_upheld": (disputes["answer"].isin(UPHELD) | (dispatched_to & ~same_unit)).astype(int),
+    answered = pd.DataFrame({"key": disputes["key"], "disputes_upheld": (disputes["answer"].isin(UPHELD) | (dispatched_to & ~same_unit)).astype(int),
                              "disputes_refused": (disputes["answer"].isin(REFUSED) | (dispatched_to & same_unit)).astype(int)}
                             ).groupby("key", dropna=True).sum()
     order = list(dict.fromkeys([*keys, *sums.index, *now_rows.index, *answered.index]))
-    table = pd.DataFrame(index=pd.Index(order, name=by))
-    table = table.join(sums).join(now_rows).join(answered)
-    counts = [c for c in table.columns if c not in ("mean_hours", "median_hours")]
-    table[counts] = table[counts].fillna(0).astype(int)
+    table = pd.DataFrame(index=pd.Index(order, name=by)).join(sums).join(now_rows).join(answered)
+    table = table.fillna(0)
     table["closure_rate"] = _rate(table["fixed"], table["due"])
     table["on_time_rate"] = _rate(table["fixed_on_time"], table["due"])
     table["rework_rate"] = _rate(table["reworked"], table["rectified"])
     table["extension_rate"] = _rate(table["extended"], table["dispatched"])
-    table["mean_hours"] = hours.mean().reindex(table.index).astype(float)
-    table["median_hours"] = hours.median().reindex(table.index).astype(float)
+    table["mean_hours"] = _rate(table["hours_sum"], table["hours_n"])
+    table["median_hours"] = median_of(hours).reindex(table.index).astype(float)
+    counted = [c for c in COLUMNS if not c.endswith(("_rate", "_hours"))]
+    table[counted] = table[counted].astype(int)
     return table[list(COLUMNS)]
 
 

@@ -1,6 +1,6 @@
-"""The figures of a period read from storage: the reports received in it with their facts, the
-reports still open or held, the period's disputes and their answers, grouped and ranked by
-`zones.figures`. No Flask."""
+"""The figures of a period counted by the database: over the reports received in it, their facts
+(`zones.figures.COUNTS`) per key; over the reports not closed, what is open, overdue and held now;
+the period's disputes with their answers; then rated and ranked by `zones.figures`. No Flask."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, select
+from sqlalchemy import Integer, Select, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from api.persistence.models import Report, Transition
 from zones import figures
@@ -21,12 +22,19 @@ from zones.workflow import OPEN_STATES, Action, State
 from zones.worktime import TIMEZONE
 
 #: The figures that count (the rest are rates, hours and scores: none without reports).
-COUNTS = frozenset(c for c in COLUMNS if not c.endswith(("_rate", "_hours")))
-#: The report's columns each grouping key comes from (the campaign group is its category's).
-KEY_COLUMNS = (Report.unit_id, Report.area_id, Report.category, Report.source)
-FACTS = (Report.state, Report.deadline_at, Report.dispatched_at, Report.rectified_at, Report.fixed_at, Report.fixed_on_time, Report.rectify_hours,
-         Report.reworks, Report.extensions)
-MOMENTS = ("deadline_at", "dispatched_at", "rectified_at", "fixed_at")
+COUNTED = frozenset(c for c in COLUMNS if not c.endswith(("_rate", "_hours")))
+OPEN = [s.value for s in OPEN_STATES]
+
+
+def _key(by: str) -> ColumnElement[Any]:
+    """The report's column a grouping is counted by (a campaign: its category, mapped after)."""
+    columns: dict[str, ColumnElement[Any]] = {"unit": Report.unit_id, "area": Report.area_id, "group": Report.category, "source": Report.source,
+                                              "district": literal(figures.DISTRICT)}
+    return columns[by].label("key")
+
+
+def _count(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 @dataclass(frozen=True)
@@ -70,35 +78,41 @@ class Period:
         return Period(self.first - length, self.last - length)
 
 
-def _frame(session: Session, query: Select[Any], columns: list[str], groups: dict[str, str]) -> pd.DataFrame:
-    """The query's rows as a frame: the campaign group beside the category, moments in UTC."""
+def _rows(session: Session, query: Select[Any], columns: list[str], layer: ZoneLayer, by: str) -> pd.DataFrame:
+    """The query's rows as a frame; a campaign's key is its category's group."""
     frame = pd.DataFrame(session.execute(query).all(), columns=columns)
-    for name in MOMENTS:
-        if name in frame.columns:
-            frame[name] = pd.to_datetime(frame[name], utc=True)
-    frame["group"] = frame["category"].map(groups)
-    frame["district"] = figures.DISTRICT
+    if by == "group":
+        frame["key"] = frame["key"].map({code: c.group for code, c in layer.category_table.items() if c.group})
     return frame
 
 
-def frames(session: Session, layer: ZoneLayer, period: Period) -> dict[str, pd.DataFrame]:
-    """The inputs of `zones.figures.figures` for ``period``."""
-    groups = {code: c.group for code, c in layer.category_table.items() if c.group}
-    keys = [c.key for c in KEY_COLUMNS]
-    received = _frame(session, select(*KEY_COLUMNS, *FACTS).where(Report.created_at >= period.start, Report.created_at < period.end),
-                      [*keys, *(c.key for c in FACTS)], groups)
-    current = [s.value for s in OPEN_STATES] + [State.HELD.value]
-    backlog = _frame(session, select(*KEY_COLUMNS, Report.state, Report.deadline_at).where(Report.state.in_(current)),
-                     [*keys, "state", "deadline_at"], groups)
+def frames(session: Session, layer: ZoneLayer, by: str, period: Period, now: datetime, unit_id: str | None = None) -> dict[str, pd.DataFrame]:
+    """The inputs of `zones.figures.figures` for ``period`` grouped ``by``, counted by the database
+    (of one unit's reports only, with ``unit_id``)."""
+    key = _key(by)
+    mine = (Report.unit_id == unit_id,) if unit_id is not None else ()
+    received = (Report.created_at >= period.start, Report.created_at < period.end, *mine)
+    fixed, late = Report.fixed_at.is_not(None), and_(Report.state.in_(OPEN), Report.deadline_at < now)
+    quarters = cast(func.floor(Report.rectify_hours * figures.QUARTERS_PER_HOUR), Integer)  # the median's histogram, in the same scan
+    bucket = case((Report.rectify_hours.is_not(None), quarters)).label("bucket")
+    counts = select(key, bucket, func.count(), _count(Report.dispatched_at.is_not(None)), _count(fixed), _count(and_(fixed, Report.fixed_on_time.is_(True))),
+                    _count(or_(fixed, late)), _count(Report.rectified_at.is_not(None)), _count(Report.reworks > 0), _count(Report.extensions > 0),
+                    func.coalesce(func.sum(Report.rectify_hours), 0.0), func.count(Report.rectify_hours)).where(*received).group_by(key, bucket)
+    now_counts = (select(key, _count(Report.state.in_(OPEN)), _count(late), _count(Report.state == State.HELD.value))
+                  .where(Report.state.in_([*OPEN, State.HELD.value]), *mine).group_by(key))
     answer = aliased(Transition)
     following = (select(answer.id).where(answer.report_id == Transition.report_id, answer.id > Transition.id)
                  .order_by(answer.id).limit(1).scalar_subquery())
     answered = aliased(Transition)
-    disputes = _frame(session, select(Transition.unit_id, Report.area_id, Report.category, Report.source, answered.action, answered.unit_id)
-                      .join(Report, Report.id == Transition.report_id).outerjoin(answered, answered.id == following)
-                      .where(Transition.action == Action.DISPUTE.value, Transition.at >= period.start, Transition.at < period.end),
-                      [*keys, "answer", "answer_unit"], groups)
-    return {"received": received, "backlog": backlog, "disputes": disputes}
+    dispute_key = Transition.unit_id.label("key") if by == "unit" else key
+    disputes = (select(dispute_key, Transition.unit_id, answered.action, answered.unit_id).join(Report, Report.id == Transition.report_id)
+                .outerjoin(answered, answered.id == following)
+                .where(Transition.action == Action.DISPUTE.value, Transition.at >= period.start, Transition.at < period.end,
+                       *((Transition.unit_id == unit_id,) if unit_id is not None else ())))
+    counted = _rows(session, counts, ["key", "bucket", *figures.COUNTS], layer, by)
+    return {"counts": counted, "hours": counted.dropna(subset=["bucket"]).rename(columns={"hours_n": "n"})[["key", "bucket", "n"]],
+            "now_counts": _rows(session, now_counts, ["key", *figures.NOW_COUNTS], layer, by),
+            "disputes": _rows(session, disputes, ["key", "unit_id", "answer", "answer_unit"], layer, by)}
 
 
 def keys_of(layer: ZoneLayer, by: str) -> list[str]:
@@ -134,7 +148,7 @@ class FigureTable:
     def row(self, key: str) -> dict[str, Any]:
         """One key's figures as plain values (zeros for a key the table does not hold)."""
         found = next((r for r in self.records() if r["key"] == key), None)
-        return found or {"key": key, **{c: 0 if c in COUNTS else None for c in (*self.rows.columns,)}}
+        return found or {"key": key, **{c: 0 if c in COUNTED else None for c in (*self.rows.columns,)}}
 
 
 @dataclass(frozen=True)
@@ -164,12 +178,28 @@ def table(session: Session, layer: ZoneLayer, by: str, period: Period, now: date
     listed: units ranked, other groupings in the layer's order."""
     if by not in GROUPINGS:
         raise InvalidInputError(f"by: one of {', '.join(GROUPINGS)}, not {by!r}", field="by", problems=[f"one of {', '.join(GROUPINGS)}"])
-    rows = figures.figures(**frames(session, layer, period), by=by, now=now, keys=keys_of(layer, by))
+    rows = figures.figures(**frames(session, layer, by, period, now), by=by, keys=keys_of(layer, by))
     if by != "unit":
         return FigureTable(by, period, rows, [], [], ranking.minimum_due)
     ranked = figures.rank(rows, ranking)
     red, black = figures.boards(ranked, ranking)
     return FigureTable(by, period, ranked, red, black, ranking.minimum_due)
+
+
+def unit_figures(session: Session, layer: ZoneLayer, period: Period, now: datetime, unit_id: str) -> dict[str, Any]:
+    """One unit's figures of ``period``, its reports alone counted (not ranked: that takes them all)."""
+    rows = figures.figures(**frames(session, layer, "unit", period, now, unit_id), by="unit", keys=[unit_id])
+    return FigureTable("unit", period, rows, [], [], 0).row(unit_id)
+
+
+#: The days a unit's console compares it with the district over.
+RECENT_DAYS = 30
+
+
+def recent(today: date, days: int = RECENT_DAYS) -> Period:
+    """The last ``days`` days up to ``today``: what a unit's standing beside the district is read over."""
+    return Period(today - timedelta(days=days - 1), today)
+
 
 
 def all_time(today: date) -> Period:

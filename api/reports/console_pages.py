@@ -219,6 +219,6 @@ def unit_console() -> ResponseReturnValue:
     layer, at = current_layer(), now()
     work = console.open_work(g.db, unit_id, at)
     return render_template("console_unit.html", unit_id=unit_id, work=work, late={r.id for r in work if services.is_overdue(r, at)},
-                           standing=queries.standing(queries.table(g.db, layer, "unit", queries.all_time(at.astimezone(TIMEZONE).date()), at,
-                                                                   current_app.config["RANKING"]), unit_id),
+                           standing=queries.standing(queries.table(g.db, layer, "unit", queries.recent(at.astimezone(TIMEZONE).date()), at,
+                                                                   current_app.config["RANKING"]), unit_id), recent_days=queries.RECENT_DAYS,
                            zones=int((layer.zones["unit_id"] == unit_id).sum()), points=int((layer.test_points["unit_id"] == unit_id).sum()))

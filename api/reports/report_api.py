@@ -212,7 +212,7 @@ def unit(unit_id: str) -> ResponseReturnValue:
     if not len(zones) and unit_id not in layer.unit_names:
         raise ApiError(404, f"no unit {unit_id}")
     reports = g.db.scalars(select(Report).where(Report.unit_id == unit_id).order_by(Report.id.desc()).limit(200)).all()
-    figures = queries.table(g.db, layer, "unit", queries.all_time(figures_api.today()), now(), current_app.config["RANKING"])
+    figures = queries.unit_figures(g.db, layer, queries.all_time(figures_api.today()), now(), unit_id)
     return jsonify({
         "unit_id": unit_id,
         "unit_name": layer.unit_names.get(unit_id, ""),
@@ -220,7 +220,7 @@ def unit(unit_id: str) -> ResponseReturnValue:
                   for z, n, k, d in zip(zones["zone_id"], zones["name"], zones["kind"], zones["duties"], strict=True)],
         "test_points": [{"point_id": p, "name": n, "type": t} for p, n, t in zip(points["point_id"], points["name"], points["type"], strict=True)],
         "reports": [report_json(r, caller) for r in reports],
-        "figures": next({**row, "name": layer.unit_names.get(unit_id, unit_id)} for row in figures.records() if row["key"] == unit_id),
+        "figures": {**figures, "name": layer.unit_names.get(unit_id, unit_id)},
     })
 
 

@@ -5,7 +5,7 @@ account works from ``/console/unit``)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, url_for
+from flask import Blueprint, abort, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -47,6 +47,6 @@ def unit_page(unit_id: str) -> ResponseReturnValue:
         abort(404)
     reports = g.db.scalars(select(Report).where(Report.unit_id == unit_id).order_by(Report.id.desc()).limit(200)).all()
     at = now()
-    figures = queries.table(g.db, layer, "unit", queries.all_time(at.astimezone(TIMEZONE).date()), at, current_app.config["RANKING"]).row(unit_id)
+    figures = queries.unit_figures(g.db, layer, queries.all_time(at.astimezone(TIMEZONE).date()), at, unit_id)
     return render_template("unit.html", unit_id=unit_id, zones=len(zones), points=len(points), figures=figures,
                            reports=[(r, services.is_overdue(r, at)) for r in reports])
