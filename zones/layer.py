@@ -185,6 +185,18 @@ class ZoneLayer:
             msg = f"unknown category {code!r}; known categories: {', '.join(sorted(self.category_table))}"
             raise UnknownCategoryError(msg) from err
 
+    def same_group(self, code: str) -> frozenset[str]:
+        """The categories of ``code``'s campaign group (``code`` alone when it has none, or is
+        unknown): what a new report of ``code`` may duplicate."""
+        return self._groups.get(code, frozenset({code}))
+
+    @cached_property
+    def _groups(self) -> dict[str, frozenset[str]]:
+        members: dict[str, set[str]] = {}
+        for code, category in self.category_table.items():
+            members.setdefault(category.group or f"\0{code}", set()).add(code)
+        return {code: frozenset(members[category.group or f"\0{code}"]) for code, category in self.category_table.items()}
+
     # --- zones -----------------------------------------------------------------------------
 
     @cached_property

@@ -35,7 +35,6 @@ from zones.diff import diff_layers, rerouted
 from zones.layer import ZoneLayer
 from zones.summary import summarise
 from zones.workflow import TRANSITIONS, Action
-from zones.worktime import WorkCalendar
 
 #: Reports a dispatcher can still give to another unit: the states that allow ``reassign``.
 REASSIGNABLE = tuple(sorted(s.value for s, actions in TRANSITIONS.items() if Action.REASSIGN in actions))
@@ -323,7 +322,7 @@ class Reassignment:
 
 
 def reassign(session: Session, layer: ZoneLayer, publication: LayerPublication, report_ids: list[int], caller: Caller, note: str,
-             calendar: WorkCalendar) -> Reassignment:
+             worker: services.WorkerState) -> Reassignment:
     """Give each chosen report of ``publication.affected`` to its new owner, recorded in its history
     with ``note`` (naming the layer version); reports no longer reassignable are skipped."""
     chosen = {item["report_id"]: item for item in publication.affected if item["report_id"] in set(report_ids)}
@@ -333,7 +332,7 @@ def reassign(session: Session, layer: ZoneLayer, publication: LayerPublication, 
         if report is None or report.state not in REASSIGNABLE or report.unit_id == item["to_unit_id"]:
             skipped.append(report_id)
             continue
-        services.transition(session, layer, report, caller, Action.REASSIGN.value, note=note, evidence=[], unit_id=item["to_unit_id"], calendar=calendar)
+        services.transition(session, layer, report, caller, Action.REASSIGN.value, note=note, evidence=[], unit_id=item["to_unit_id"], worker=worker)
         report.zone_id = item["to_zone_id"]
         report.zone_version = publication.version
         moved.append(report_id)

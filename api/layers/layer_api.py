@@ -265,5 +265,5 @@ def reassign(publication_id: int) -> ResponseReturnValue:
         raise ApiError(409, f"publication {publication_id} is no longer the current version")
     ids = parsing.body(request.get_json(silent=True), schemas.ReportIds).report_ids
     done = drafts.reassign(g.db, current_layer(), publication, ids, caller, f"zone layer {publication.version} (publication {publication.id})",
-                           live.calendar())
+                           live.worker())
     return jsonify({"moved": done.moved, "skipped": done.skipped})

@@ -28,6 +28,9 @@ from api.layers.upload_reader import UPLOAD_FIELDS
 from api.layers.work import LayerWork
 from api.persistence import Database, after_commit
 from api.persistence.models import LayerDraft, LayerVersion
+from api.reports import open_reports
+from api.reports.open_reports import OpenReports
+from api.reports.services import WorkerState
 from api.routing.batch import LayerFiles
 from api.web.memory import release_free_memory
 from geodata.calendar import load_calendar as read_calendar
@@ -73,9 +76,14 @@ def load_calendar(app: Flask) -> WorkCalendar:
     return calendar
 
 
-def calendar() -> WorkCalendar:
-    """The working calendar deadlines are counted on."""
-    return current_app.extensions["zonemap.calendar"]
+def open_index() -> OpenReports:
+    """The serving process's index of open reports."""
+    return current_app.extensions[open_reports.EXTENSION]
+
+
+def worker() -> WorkerState:
+    """The serving process's calendar and index of open reports, as the use-cases take them."""
+    return WorkerState(current_app.extensions["zonemap.calendar"], open_index())
 
 
 def init_app(app: Flask, session: Session) -> None:
@@ -83,6 +91,7 @@ def init_app(app: Flask, session: Session) -> None:
     the configured files), so a broken layer stops the start rather than the first request."""
     app.extensions["zonemap.analyses"] = Analyses()
     app.extensions["zonemap.calendar"] = load_calendar(app)
+    app.extensions[open_reports.EXTENSION] = OpenReports(days=float(app.config["DUPLICATE_DAYS"]), radius_m=float(app.config["DUPLICATE_RADIUS_M"]))
     install(app, current_stored(session, layer_files(app), int(app.config["MAX_VERTICES"])))
     app.extensions["zonemap.layer_checked"] = time.monotonic()
 

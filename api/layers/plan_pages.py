@@ -353,6 +353,6 @@ def reassign(publication_id: int) -> ResponseReturnValue:
         return redirect(url_for(".publication", publication_id=publication_id), 303)
     ids = [int(v) for v in request.form.getlist("report_id") if v.isdigit()]
     note = _("Reassigned after zone layer version %(version)s was published", version=row.version)
-    done = drafts.reassign(g.db, layer, row, ids, _caller(), note, live.calendar())
+    done = drafts.reassign(g.db, layer, row, ids, _caller(), note, live.worker())
     flash(_("%(moved)d reports reassigned; %(skipped)d left as they are (closed or moved meanwhile).", moved=len(done.moved), skipped=len(done.skipped)), "ok")
     return redirect(url_for(".publication", publication_id=publication_id), 303)

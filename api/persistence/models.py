@@ -75,6 +75,7 @@ class Report(Base):
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     extension_until: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the deadline the unit asked for, while it waits for the answer
     review_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a held report's review date
+    possible_duplicate_of: Mapped[int | None] = mapped_column(Integer, index=True)  # an open report of its group this close when it came in
     # Its facts for the figures (`zones.figures.CaseFacts`), kept with each step.
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     clock_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -99,7 +100,8 @@ class Report(Base):
 
     transitions: Mapped[list[Transition]] = relationship(back_populates="report", order_by="Transition.id")
 
-    __table_args__ = (Index("ix_reports_category_created", "category", "created_at"), Index("ix_reports_created", "created_at"))
+    __table_args__ = (Index("ix_reports_category_created", "category", "created_at"), Index("ix_reports_created", "created_at"),
+                      Index("ix_reports_updated", "updated_at"))
     __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012 (SQLAlchemy reads it once)
 
     @property

@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 from api.auth.roles import Caller, Role
 from api.layers import live
 from api.layers.live import current_layer
-from api.reports import citizens, form_photos, services
+from api.reports import citizens, form_photos, open_reports, services
 from api.reports.photos import MAX_SIDE
 from api.routing.location import Location
 from api.web import contract, parsing, ratelimit
@@ -71,11 +71,11 @@ def submit() -> ResponseReturnValue:
     )
     config = current_app.config["ROUTING"]
     try:
-        report, _created = services.submit(g.db, layer, config, item, idempotency_key=None, caller=WEB_CITIZEN, calendar=live.calendar())
+        report, _created = services.submit(g.db, layer, config, item, idempotency_key=None, caller=WEB_CITIZEN, worker=live.worker())
     except ConflictError:
         # The form was sent before with other contents (the back button, then a change): this is a new report.
         report, _created = services.submit(g.db, layer, config, services.Submission(**{**item.__dict__, "client_ref": None}),
-                                           idempotency_key=None, caller=WEB_CITIZEN, calendar=live.calendar())
+                                           idempotency_key=None, caller=WEB_CITIZEN, worker=live.worker())
     return redirect(url_for(".progress", ref=report.public_ref, new=1), 303)
 
 
@@ -110,7 +110,7 @@ def check() -> ResponseReturnValue:
     if category not in layer.category_table:
         return render_template("_report_check.html", decision=None, located=True)
     routed = services.decide(layer, current_app.config["ROUTING"], location, category)
-    nearby = citizens.nearby_open(g.db, layer, routed.lon, routed.lat, category)
+    nearby = open_reports.nearby(g.db, live.open_index(), routed.lon, routed.lat, frozenset({category}), limit=5)
     return render_template("_report_check.html", decision=routed.decision, limit=layer.category_table[category], nearby=nearby, located=True,
                            outside=routed.decision.status == Status.OUTSIDE.value, radius_m=int(NEARBY_REPORT_RADIUS_M))
 

@@ -5,7 +5,6 @@ No Flask.
 
 from __future__ import annotations
 
-import math
 import secrets
 from collections import defaultdict
 from collections.abc import Sequence
@@ -18,9 +17,8 @@ from sqlalchemy.orm import Session
 
 from api.persistence.clock import now
 from api.persistence.models import PublicPhoto, Report, Support, Transition
-from zones.config import NEARBY_REPORT_RADIUS_M, PUBLIC_POSITION_DECIMALS
+from zones.config import PUBLIC_POSITION_DECIMALS
 from zones.enums import ReportSource
-from zones.layer import ZoneLayer
 from zones.workflow import Action, State
 
 #: Crockford's base-32 digits: no I, L, O or U to misread when a reference is read out or typed.
@@ -28,7 +26,6 @@ REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 REF_DIGITS = 12  # 60 bits: unguessable, and short enough to read out over the phone
 #: States in which a problem is still being handled: a new report of it joins the open one.
 JOINABLE_STATES = (State.SUBMITTED, State.DISPATCHED, State.REWORK, State.ESCALATED, State.DISPUTED, State.HELD, State.RECTIFIED)
-METRES_PER_DEGREE_LAT = 111_320.0
 
 
 def new_public_ref() -> str:
@@ -58,41 +55,6 @@ class Nearby:
     report: Report
     distance_m: float
     supporters: int
-
-
-def nearby_open(session: Session, layer: ZoneLayer, lon: float, lat: float, category: str, *, limit: int = 5) -> list[Nearby]:
-    """Open reports of ``category`` near the WGS84 point, nearest first: what a citizen may join."""
-    return nearby(session, layer, lon, lat, category, states=JOINABLE_STATES, limit=limit)
-
-
-def nearby(session: Session, layer: ZoneLayer, lon: float, lat: float, category: str, *, states: tuple[State, ...] | None = None,
-           since: datetime | None = None, exclude_id: int | None = None, radius_m: float = NEARBY_REPORT_RADIUS_M, limit: int = 10) -> list[Nearby]:
-    """Reports of ``category`` within ``radius_m`` of the WGS84 point (in ``states``, made
-    ``since``, other than ``exclude_id``), nearest first.
-
-    Notes
-    -----
-    Candidates come from a lon/lat box a little larger than the circle; their distances are
-    measured in the layer's metric CRS (UTM 51N), never in degrees.
-    """
-    margin = 1.5 * radius_m / METRES_PER_DEGREE_LAT
-    lon_margin = margin / max(math.cos(math.radians(lat)), 0.1)
-    query = select(Report).where(Report.category == category, Report.lon.between(lon - lon_margin, lon + lon_margin),
-                                 Report.lat.between(lat - margin, lat + margin))
-    if states is not None:
-        query = query.where(Report.state.in_([s.value for s in states]))
-    if since is not None:
-        query = query.where(Report.created_at >= since)
-    if exclude_id is not None:
-        query = query.where(Report.id != exclude_id)
-    rows = session.scalars(query.limit(200)).all()
-    if not rows:
-        return []
-    xs, ys = layer.to_metric.transform([lon, *(r.lon for r in rows)], [lat, *(r.lat for r in rows)])
-    found = sorted(((math.hypot(x - xs[0], y - ys[0]), r) for x, y, r in zip(xs[1:], ys[1:], rows, strict=True)), key=lambda pair: (pair[0], pair[1].id))
-    close = [(d, r) for d, r in found if d <= radius_m][:limit]
-    counts = supporters(session, [r.id for _, r in close])
-    return [Nearby(r, d, counts.get(r.id, 0)) for d, r in close]
 
 
 def supporters(session: Session, report_ids: list[int]) -> dict[int, int]:

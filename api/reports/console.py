@@ -6,7 +6,7 @@ reports nearby), the units a report may go to, and a unit's work beside the dist
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import geopandas as gpd
@@ -28,8 +28,6 @@ QUEUES = ("submitted", "disputed", "extension", "overdue", "rectified", "verifie
 #: Actions by which a dispatcher settles what the router decided alone.
 SETTLING = (Action.REASSIGN.value, Action.CONFIRM.value, Action.DISPATCH.value)
 SORTS = {"newest": (Report.id.desc(),), "oldest": (Report.id.asc(),), "deadline": (Report.deadline_at.is_(None), Report.deadline_at.asc(), Report.id.asc())}
-#: Reports nearby, shown on a report's page: the same category within this many days.
-NEARBY_DAYS = 30
 
 
 def queue_conditions(at: datetime) -> dict[str, ColumnElement[bool]]:
@@ -109,12 +107,6 @@ def list_reports(session: Session, report_filter: ReportFilter, at: datetime, *,
     return list(rows), total
 
 
-def nearby_reports(session: Session, layer: ZoneLayer, report: Report, at: datetime) -> list[citizens.Nearby]:
-    """Reports of the same category within the nearby radius in the last `NEARBY_DAYS` days,
-    in any state, nearest first (the original a duplicate is marked against is among them)."""
-    return citizens.nearby(session, layer, report.lon, report.lat, report.category, since=at - timedelta(days=NEARBY_DAYS), exclude_id=report.id)
-
-
 def unit_choices(layer: ZoneLayer, report: Report) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """The units a report may go to, as (code, name): first the router's candidates and the
     zone's co-owners, then every other unit of the layer by name."""
@@ -153,6 +145,12 @@ def open_work(session: Session, unit_id: str, at: datetime) -> list[Report]:
     rows = session.scalars(select(Report).where(Report.unit_id == unit_id, Report.state.in_([s.value for s in OPEN_STATES]))
                            .order_by(late.desc(), Report.deadline_at.is_(None), Report.deadline_at.asc(), Report.id.asc()))
     return list(rows)
+
+
+def flagged_duplicates(session: Session, report: Report) -> list[Report]:
+    """The open reports flagged as possible duplicates of ``report`` when they came in, oldest first."""
+    return list(session.scalars(select(Report).where(Report.possible_duplicate_of == report.id,
+                                                     Report.state.in_([s.value for s in citizens.JOINABLE_STATES])).order_by(Report.id)))
 
 
 def latest_notes(session: Session, report_ids: list[int]) -> dict[int, tuple[str, str]]:

@@ -25,13 +25,13 @@ from api.layers import drafts, live
 from api.layers.live import current_layer
 from api.persistence.clock import now
 from api.persistence.models import MAX_ID, Report
-from api.reports import citizens, console, form_photos, services
+from api.reports import citizens, console, form_photos, open_reports, services
 from api.web import contract, parsing
 from api.web.config import MAX_PHOTOS
-from api.web.forms import DISPUTE_REASONS, ActionForm
+from api.web.forms import DISPUTE_REASONS, ActionForm, ChoiceForm
 from api.web.i18n import action_name, campaign_names, category_label, subdistrict_names
 from zones.enums import ReportSource
-from zones.errors import InvalidInputError
+from zones.errors import IllegalTransitionError, InvalidInputError
 from zones.workflow import UNIT_ACTIONS, Action, State
 from zones.worktime import TIMEZONE
 
@@ -110,7 +110,9 @@ def _page(report: Report, form: ActionForm, errors: dict[str, str] | None = None
     first, rest = console.unit_choices(layer, report)
     context: dict[str, Any] = {
         "report": report, "form": form, "errors": errors or {}, "actions": _actions(caller, report), "before": list(report.photos), "after": after,
-        "nearby": console.nearby_reports(g.db, layer, report, at), "surroundings": console.surroundings(layer, report),
+        "nearby": open_reports.nearby(g.db, live.open_index(), report.lon, report.lat, layer.same_group(report.category), exclude=report.id),
+        "surroundings": console.surroundings(layer, report), "flagged": console.flagged_duplicates(g.db, report),
+        "near": {"m": round(live.open_index().radius_m), "days": live.open_index().window.days},
         "units_first": first, "units_rest": rest, "supporters": citizens.supporters(g.db, [report.id]).get(report.id, 0), "dispute_reasons": DISPUTE_REASONS,
         "contact": report.reporter_contact if caller.role == Role.DISPATCHER else None, "at": at, "overdue": services.is_overdue(report, at),
         "limits": {"max_photo_bytes": current_app.config["MAX_PHOTO_BYTES"]},
@@ -186,11 +188,11 @@ def act(report_id: int) -> ResponseReturnValue:
     if action == Action.DISPUTE:
         note = f"{DISPUTE_REASONS[form.reason.data]}{'：' + note if note else ''}"
     public = request.form.getlist("public_photos") if action == Action.PUBLISH else None
-    calendar = live.calendar()
-    dated = {services.NEEDS_DATE[action]: calendar.closing(form.day.data)} if action in services.NEEDS_DATE and form.day.data else {}
+    worker = live.worker()
+    dated = {services.NEEDS_DATE[action]: worker.calendar.closing(form.day.data)} if action in services.NEEDS_DATE and form.day.data else {}
     try:
         services.transition(g.db, current_layer(), report, caller, action.value, note=note, evidence=evidence,
-                            unit_id=(form.unit_id.data or "").strip() or None, public_photos=public, duplicate_of=original, calendar=calendar, **dated)
+                            unit_id=(form.unit_id.data or "").strip() or None, public_photos=public, duplicate_of=original, worker=worker, **dated)
         g.db.flush()
     except InvalidInputError as err:
         field = "day" if err.field in services.NEEDS_DATE.values() else err.field
@@ -205,6 +207,31 @@ def act(report_id: int) -> ResponseReturnValue:
     flash(_("Done: %(action)s.", action=action_name(action.value)), "info")
     if caller.role == Role.UNIT:
         return redirect(url_for(".unit_console"), 303)
+    return redirect(url_for(".report_page", report_id=report.id), 303)
+
+
+@bp.post(f"/reports/<int(max={MAX_ID}):report_id>/merge")
+@contract.page("Merge the ticked possible duplicates into the report: their reporters and +1s count here", ("303", "302", "400", "403", "404"),
+               form=contract.form_schema(ChoiceForm, report_id={"type": "array", "items": {"type": "integer"}}))
+@staff_only(Role.DISPATCHER)
+def merge(report_id: int) -> ResponseReturnValue:
+    """Merge the ticked reports flagged as this one's possible duplicates."""
+    report = _report(report_id)
+    if not ChoiceForm().validate():
+        abort(400)
+    ticked = {int(i) for i in request.form.getlist("report_id") if i.isdigit()}
+    chosen = [r for r in console.flagged_duplicates(g.db, report) if r.id in ticked]
+    if not chosen:
+        flash(_("Tick the reports to merge."), "error")
+        return redirect(url_for(".report_page", report_id=report.id) + "#duplicates", 303)
+    try:
+        merged = services.merge(g.db, current_layer(), report, chosen, g.caller, live.worker())
+        g.db.flush()
+    except (IllegalTransitionError, StaleDataError):
+        g.db.rollback()
+        flash(str(CHANGED), "error")
+        return redirect(url_for(".report_page", report_id=report.id), 303)
+    flash(_("Merged %(n)d reports into this one; their reporters count as +1s here.", n=merged), "info")
     return redirect(url_for(".report_page", report_id=report.id), 303)
 
 

@@ -141,7 +141,7 @@ def create_request() -> ResponseReturnValue:
         client_ref=None,
     )
     key = parsing.idempotency_key(request.headers.get("Idempotency-Key"))
-    report, _ = services.submit(g.db, current_layer(), current_app.config["ROUTING"], item, idempotency_key=key, caller=caller, calendar=live.calendar())
+    report, _ = services.submit(g.db, current_layer(), current_app.config["ROUTING"], item, idempotency_key=key, caller=caller, worker=live.worker())
     g.db.flush()
     return _json([{"service_request_id": str(report.id), "service_notice": report.reason, "account_id": ""}])
 

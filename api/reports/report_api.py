@@ -18,7 +18,7 @@ from api.layers import live
 from api.layers.live import current_layer
 from api.persistence.clock import iso, now
 from api.persistence.models import CODE_LENGTH, KEY_LENGTH, MAX_ID, Report
-from api.reports import citizens, schemas, services
+from api.reports import citizens, console, open_reports, schemas, services
 from api.web import contract, parsing, ratelimit
 from api.web.errors import ApiError
 from zones import workflow
@@ -53,6 +53,7 @@ def report_json(report: Report, caller: Caller, *, history: bool = False) -> dic
         "unit_id": report.unit_id,
         "deadline_at": iso(report.deadline_at),
         "extension_until": iso(report.extension_until),
+        "possible_duplicate_of": report.possible_duplicate_of,
         "review_at": iso(report.review_at),
         "overdue": services.is_overdue(report, at),
         "decision": report.decision.as_json(),
@@ -98,7 +99,7 @@ def submit() -> ResponseReturnValue:
     key = parsing.idempotency_key(request.headers.get("Idempotency-Key"))
     session: Session = g.db
     report, created = services.submit(session, current_layer(), current_app.config["ROUTING"], item, idempotency_key=key, caller=caller,
-                                       calendar=live.calendar())
+                                       worker=live.worker())
     session.flush()
     response = jsonify(report_json(report, caller))
     response.status_code = 201 if created else 200
@@ -180,10 +181,37 @@ def move(report_id: int) -> ResponseReturnValue:
         duplicate_of=_visible(g.db, duplicate_of, caller) if duplicate_of is not None else None,
         deadline_at=getattr(step, "deadline_at", None),
         review_at=getattr(step, "review_at", None),
-        calendar=live.calendar(),
+        worker=live.worker(),
     )
     g.db.flush()
     return jsonify(report_json(report, caller, history=True))
+
+
+@bp.get(f"/reports/<int(max={MAX_ID}):report_id>/nearby")
+@contract.operation("Open reports of the same campaign group within the duplicate radius and window, nearest first", answer=schemas.NearbyReports,
+                    errors=("401", "403", "404"))
+def nearby(report_id: int) -> ResponseReturnValue:
+    """What this report may duplicate, or what may duplicate it: the worker's index of open reports."""
+    caller = require(*STAFF)
+    report = _visible(g.db, report_id, caller)
+    found = open_reports.nearby(g.db, live.open_index(), report.lon, report.lat, current_layer().same_group(report.category), exclude=report.id, limit=100)
+    return jsonify({"items": [{"id": n.report.id, "state": n.report.state, "category": n.report.category, "distance_m": round(n.distance_m, 1),
+                               "created_at": iso(n.report.created_at), "possible_duplicate_of": n.report.possible_duplicate_of, "supporters": n.supporters}
+                              for n in found if caller.role != Role.UNIT or n.report.unit_id == caller.unit_id]})
+
+
+@bp.post(f"/reports/<int(max={MAX_ID}):report_id>/merge")
+@contract.operation("Merge reports into this one as duplicates, their reporters and +1s counted here (default: its flagged possible duplicates)",
+                    body=schemas.Merge, answer=schemas.Report, errors=("400", "401", "403", "404", "409", "422"))
+def merge(report_id: int) -> ResponseReturnValue:
+    """Merge duplicates into the report: each is marked a duplicate of it, in one transaction."""
+    caller = require(Role.DISPATCHER)
+    body = parsing.body(request.get_json(silent=True) or {}, schemas.Merge)
+    original = _visible(g.db, report_id, caller)
+    duplicates = ([_visible(g.db, i, caller) for i in body.report_ids] if body.report_ids is not None else console.flagged_duplicates(g.db, original))
+    services.merge(g.db, current_layer(), original, duplicates, caller, live.worker())
+    g.db.flush()
+    return jsonify(report_json(original, caller, history=True))
 
 
 @bp.get("/route")

@@ -127,11 +127,38 @@ class Report(BaseModel):
     unit_id: str | None = None
     deadline_at: str | None = None
     extension_until: str | None = Field(None, description="The deadline the unit asked for, while it waits for the answer")
+    possible_duplicate_of: int | None = Field(None, description="An open report of its campaign group close by when it came in (never merged by itself)")
     review_at: str | None = Field(None, description="A held report's review date")
     created_at: str = Field(json_schema_extra={"format": "date-time"})
     overdue: bool = False
     allowed_actions: list[str] = []
     decision: Decision
+
+
+class NearbyReport(BaseModel):
+    """An open report of the same campaign group near a report."""
+
+    id: int
+    state: Literal[tuple(State.values())]
+    category: str
+    distance_m: float
+    created_at: str = Field(json_schema_extra={"format": "date-time"})
+    possible_duplicate_of: int | None = None
+    supporters: int = 0
+
+
+class NearbyReports(BaseModel):
+    """Open reports near a report, nearest first."""
+
+    items: list[NearbyReport]
+
+
+class Merge(BaseModel):
+    """Reports to merge into this one as duplicates (default: those flagged as its possible duplicates)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    report_ids: Annotated[list[RecordId], Field(max_length=500)] | None = None
 
 
 class ReportPage(BaseModel):

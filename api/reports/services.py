@@ -6,7 +6,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,11 +15,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from api.auth.roles import Caller, Role
-from api.persistence import insert_or_skip
+from api.persistence import after_commit, insert_or_skip
 from api.persistence.clock import now
 from api.persistence.models import OutboxMessage, Photo, PublicPhoto, Report, Support, Transition, decision_values
 from api.reports import notifications
 from api.reports.citizens import new_public_ref
+from api.reports.open_reports import OpenReports
 from api.reports.photos import CleanPhoto
 from api.routing.location import Location
 from geodata.crs import points_to_wgs84
@@ -36,8 +37,20 @@ from zones.workflow import Action, State
 from zones.worktime import WorkCalendar
 
 ROUTER_ACTOR = "router"
-#: The calendar of a call that names none: Monday to Friday, default working hours, no holidays.
-MONDAY_TO_FRIDAY = WorkCalendar()
+
+
+@dataclass(frozen=True)
+class WorkerState:
+    """What a serving process keeps beside the database for the use-cases: the working calendar
+    deadlines and working hours are counted on, and its index of open reports, in which a new
+    report's possible duplicate is found (none: nothing is flagged)."""
+
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    open_reports: OpenReports | None = None
+
+
+#: The state of a call that names none (the CLI, a script): Monday to Friday at the default hours, no index.
+OFFLINE = WorkerState()
 NEEDS_NOTE = (Action.DISPUTE, Action.REJECT, Action.MARK_DUPLICATE, Action.REWORK, Action.REQUEST_EXTENSION, Action.REFUSE_EXTENSION,
               Action.HOLD, Action.OVERRULE)  # a reason is required
 #: The date an action must name, by the field that holds it: the deadline an extension asks for, a hold's review.
@@ -147,15 +160,17 @@ def store_photo(session: Session, photo: CleanPhoto, actor: str) -> str:
 
 
 def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Submission, *, idempotency_key: str | None, caller: Caller,
-           calendar: WorkCalendar = MONDAY_TO_FRIDAY) -> tuple[Report, bool]:
+           worker: WorkerState = OFFLINE) -> tuple[Report, bool]:
     """Store, route and (when an owner was found) dispatch a report in one transaction, its
-    deadline counted on ``calendar`` in the category's unit.
+    deadline counted on the worker's calendar in the category's unit; an open report of its campaign
+    group close by in the worker's index makes it a possible duplicate of that one (never merged by itself).
 
     Returns the report and whether it was created now (False: an idempotent retry). The report
     is written once, in its final state, with its history (submit, and dispatch when routed) and
     its outbox message: one INSERT per table.
     """
     digest = item.digest(caller.actor)
+    calendar, open_reports = worker.calendar, worker.open_reports
     check_photos(session, item.photos, caller, "photos")
     try:
         routed = decide(layer, config, item.location, item.category)
@@ -172,7 +187,7 @@ def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Subm
         "accuracy_m": item.location.accuracy_m, "category": item.category, "description": item.description, "photos": item.photos,
         "source": item.source, "reporter_contact": item.reporter_contact, "created_at": stamp, "updated_at": stamp, "state": State.SUBMITTED.value,
         "unit_id": None, "deadline_at": None, **decision_values(decision), "row_version": 1, "public_ref": new_public_ref(),
-        **CaseFacts().as_row(),
+        "possible_duplicate_of": None, **CaseFacts().as_row(),
     }
     steps = [{"action": "submit", "from_state": None, "to_state": State.SUBMITTED.value, "unit_id": None, "actor": caller.actor, "note": "",
               "evidence": [], "due_at": None, "at": stamp}]
@@ -186,6 +201,9 @@ def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Subm
         row.update(CaseFacts().after(Action.DISPATCH.value, stamp, unit_id=decision.unit_id, deadline=row["deadline_at"], calendar=calendar).as_row())
         steps.append({"action": Action.DISPATCH.value, "from_state": State.SUBMITTED.value, "to_state": row["state"], "unit_id": row["unit_id"],
                       "actor": ROUTER_ACTOR, "note": decision.reason or "", "evidence": [], "due_at": row["deadline_at"], "at": stamp})
+    if open_reports is not None:  # the index reads other workers' changes at most once a second (`OpenReports.refresh`)
+        open_reports.refresh(session, stamp)
+        row["possible_duplicate_of"] = open_reports.original_near(routed.lon, routed.lat, layer.same_group(item.category))
     # The report is this transaction's first statement, so a retry costs no extra round trip: a
     # key or client_ref already stored (or being stored by a concurrent retry, which PostgreSQL
     # waits for) inserts nothing, and the stored report is answered instead.
@@ -201,12 +219,14 @@ def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Subm
     report = Report(id=report_id, **row)  # not added to the session: it is already stored
     if dispatched:
         connection.execute(insert(OutboxMessage.__table__), notifications.message(report, Action.DISPATCH, stamp))
+    if open_reports is not None:
+        after_commit(session, open_reports.after(report))
     return report, True
 
 
 def _move(session: Session, report: Report, action: Action, actor: str, *, note: str = "", evidence: list[str] | None = None,
           unit_id: str | None = None, due: Callable[[datetime], datetime] | None = None, until: datetime | None = None,
-          at: datetime | None = None, calendar: WorkCalendar = MONDAY_TO_FRIDAY) -> None:
+          at: datetime | None = None, calendar: WorkCalendar = OFFLINE.calendar) -> None:
     """Apply ``action`` to the report, record the step and keep the report's facts for the figures;
     ``due`` counts a new deadline from the step's moment, ``until`` is the date an extension asks
     for or a hold is reviewed on; time to rectify is counted on ``calendar``."""
@@ -241,9 +261,9 @@ def _dated(report: Report, action: Action, dates: dict[str, datetime | None], at
     """The date ``action`` names (`NEEDS_DATE`): an extension asks for a deadline later than the
     present one and than now, a hold names a review date still to come; no other action takes one."""
     needed = NEEDS_DATE.get(action)
-    for field, value in dates.items():
-        if value is not None and field != needed:
-            raise InvalidInputError(f"{field}: only {' or '.join(a.value for a, f in NEEDS_DATE.items() if f == field)} takes it", field=field,
+    for name, value in dates.items():
+        if value is not None and name != needed:
+            raise InvalidInputError(f"{name}: only {' or '.join(a.value for a, f in NEEDS_DATE.items() if f == name)} takes it", field=name,
                                     problems=["not with this action"])
     if needed is None:
         return None
@@ -259,12 +279,12 @@ def _dated(report: Report, action: Action, dates: dict[str, datetime | None], at
 
 def transition(session: Session, layer: ZoneLayer, report: Report, caller: Caller, action: str, *, note: str, evidence: list[str], unit_id: str | None,
                public_photos: list[str] | None = None, duplicate_of: Report | None = None, deadline_at: datetime | None = None,
-               review_at: datetime | None = None, calendar: WorkCalendar = MONDAY_TO_FRIDAY) -> Report:
+               review_at: datetime | None = None, worker: WorkerState = OFFLINE) -> Report:
     """Apply ``action`` for ``caller``: units only rectify, dispute or ask for more time on their
     own reports.
 
-    A new deadline (dispatch, reassignment, release, overruled dispute) is counted on ``calendar``;
-    an extension request names the ``deadline_at`` it asks for, a hold its ``review_at``.
+    A new deadline (dispatch, reassignment, release, overruled dispute) is counted on the worker's
+    calendar; an extension request names the ``deadline_at`` it asks for, a hold its ``review_at``.
 
     Publishing shows ``public_photos`` on the public board: any of the report's own photos and
     of its rectification evidence (default: the rectification evidence alone, since the
@@ -292,13 +312,26 @@ def transition(session: Session, layer: ZoneLayer, report: Report, caller: Calle
     until = _dated(report, act, {"deadline_at": deadline_at, "review_at": review_at}, now())
     check_photos(session, evidence, caller, "evidence")
     limit = layer.category_table.get(report.category) if act in workflow.SETS_DEADLINE else None
-    due = None if limit is None else functools.partial(calendar.due, amount=limit.deadline, unit=limit.deadline_unit)
-    _move(session, report, act, caller.actor, note=note, evidence=evidence, unit_id=unit_id, due=due, until=until, calendar=calendar)
+    due = None if limit is None else functools.partial(worker.calendar.due, amount=limit.deadline, unit=limit.deadline_unit)
+    _move(session, report, act, caller.actor, note=note, evidence=evidence, unit_id=unit_id, due=due, until=until, calendar=worker.calendar)
     if act == Action.PUBLISH:
         _publish_photos(session, report, public_photos)
     if duplicate_of is not None:
         _merge(session, report, duplicate_of)
+    if worker.open_reports is not None:
+        after_commit(session, worker.open_reports.after(report))
     return report
+
+
+def merge(session: Session, layer: ZoneLayer, original: Report, duplicates: list[Report], caller: Caller, worker: WorkerState = OFFLINE) -> int:
+    """Mark each of ``duplicates`` a duplicate of ``original`` (their reporters and +1s count
+    there); how many. A report that is not open, or is the original, is refused by name."""
+    for duplicate in duplicates:
+        if duplicate.id == original.id:
+            raise InvalidInputError(f"report_ids: {original.id} is the report merged into", field="report_ids", problems=["the original itself"])
+        transition(session, layer, duplicate, caller, Action.MARK_DUPLICATE.value, note=f"合并到 #{original.id}", evidence=[], unit_id=None,
+                   duplicate_of=original, worker=worker)
+    return len(duplicates)
 
 
 def _merge(session: Session, duplicate: Report, original: Report) -> None:

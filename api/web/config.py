@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 
 from maps.style import BASEMAPS
-from zones.config import RoutingConfig
+from zones.config import NEARBY_REPORT_RADIUS_M, RoutingConfig
 from zones.figures import DEFAULT_WEIGHTS, Ranking, parse_weights
 from zones.schema import MAX_VERTICES
 from zones.worktime import WORKING_HOURS
@@ -55,6 +55,8 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_STORAGE": "memory://",  # redis://127.0.0.1:6379/0 shares the counts across workers
     "RATE_LIMIT_PREFIX": "zonemap",  # keys in that store; one prefix per deployment
     "TOKEN_CACHE_SECONDS": 60,  # a worker remembers a token this long; a deleted token row stops working within it
+    "DUPLICATE_RADIUS_M": NEARBY_REPORT_RADIUS_M,  # a new report this close to an open one of its campaign group is flagged as its possible duplicate
+    "DUPLICATE_DAYS": 7,  # ... when that one came in within this many days
     "RANKING_WEIGHTS": DEFAULT_WEIGHTS,  # the units' score (0-100): weighted on_time_rate, closure_rate, and 1 - rework_rate / extension_rate
     "RANKING_MINIMUM": 5,  # due reports (应结案) a unit needs in the period before it is ranked
     "RANKING_BOARD": 3,  # units on the red list (红榜) and on the black list (黑榜) each

@@ -106,6 +106,10 @@ def matrix(ids: dict[str, object]) -> dict[tuple[str, str], tuple[dict[str, int]
         ("GET", "/api/v1/reports/<int(max=2147483647):report_id>"): (B_ONLY, {"path": f"/api/v1/reports/{rb}"}),
         ("POST", "/api/v1/reports/<int(max=2147483647):report_id>/transitions"): (
             only({"dispatcher": 409, "unit_a": 404, "none": 401}, 403), {"path": f"/api/v1/reports/{rb}/transitions", "json": {"action": "verify"}}),
+        ("GET", "/api/v1/reports/<int(max=2147483647):report_id>/nearby"): (B_ONLY, {"path": f"/api/v1/reports/{rb}/nearby"}),
+        ("POST", "/api/v1/reports/<int(max=2147483647):report_id>/merge"): (
+            only({"dispatcher": 200, "none": 401}, 403), {"path": f"/api/v1/reports/{rb}/merge", "json": {}}),
+        ("POST", "/console/reports/<int(max=2147483647):report_id>/merge"): (FORM, {"path": f"/console/reports/{rb}/merge", "data": {"report_id": "1"}}),
         ("GET", "/api/v1/route"): (only({"none": 401}, 200), {"path": f"/api/v1/route?lon={ids['lon']}&lat={ids['lat']}&category=litter"}),
         ("GET", "/api/v1/test-points"): (STAFF, {"path": "/api/v1/test-points"}),
         ("GET", "/api/v1/units"): (FIGURES, {"path": "/api/v1/units"}),
