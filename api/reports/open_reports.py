@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -104,8 +104,18 @@ class OpenReports:
         since = now - self.window if self._read_until is None else self._read_until - OVERLAP
         rows = session.execute(select(Report.id, Report.lon, Report.lat, Report.category, Report.created_at, Report.possible_duplicate_of, Report.state)
                                .where(Report.updated_at >= since)).all()
+        self.load(rows, now)
+
+    def load(self, rows: Iterable[tuple[int, float, float, str, datetime, int | None, str]], now: datetime) -> None:
+        """Take reports as they are at ``now`` (id, lon, lat, category, received, possible duplicate
+        of, state): hold the open ones of the window, drop the others and those the window left."""
         oldest = now - self.window
         with self._lock:
+            if not self._entries:  # the first read: the tree is packed at once (bulk loading), not grown entry by entry
+                kept = [Entry(i, x, y, c, at, d) for i, x, y, c, at, d, state in rows if state in OPEN and at >= oldest]
+                self._entries = {e.report_id: e for e in kept}
+                self._tree = index.Index((e.report_id, (e.lon, e.lat, e.lon, e.lat), None) for e in self._entries.values()) if kept else index.Index()
+                rows = []
             for report_id, lon, lat, category, created_at, duplicate_of, state in rows:
                 keep = state in OPEN and created_at >= oldest
                 self._put(Entry(report_id, lon, lat, category, created_at, duplicate_of) if keep else None, report_id)
