@@ -20,7 +20,8 @@ A report's facts follow from its steps alone (`CaseFacts.after`, folded over the
 - ``open``, ``overdue`` and ``held`` are *now*, whatever the period: the unit still at work, past
   the deadline, and held (挂账, never overdue).
 
-A report counts for its present unit, sub-district, campaign group (of its category) and source,
+A report counts for its present unit, sub-district, campaign group and national class (大类 of its
+category's ``std_code``) and source,
 and for the whole district (the ``district`` grouping, one row). The database counts (`COUNTS`):
 `figures` makes the rates and the ranking of them.
 """
@@ -37,7 +38,7 @@ from zones.workflow import Action
 from zones.worktime import WorkCalendar
 
 #: Groupings the figures are read by → the report's column that holds the key.
-GROUPINGS = {"unit": "unit_id", "area": "area_id", "group": "group", "source": "source", "district": "district"}
+GROUPINGS = {"unit": "unit_id", "area": "area_id", "group": "group", "std": "std_class", "source": "source", "district": "district"}
 #: The one key of the ``district`` grouping: the whole district's figures.
 DISTRICT = "district"
 #: The figures' columns, in the order tables show them.

@@ -49,6 +49,7 @@ FINDINGS: dict[str, str] = {
     "unknown_duty": "unknown duty {value}; expected one of {known}",
     "bad_deadline": "{column} {value} is not a positive number",
     "bad_deadline_unit": "deadline_unit {value} is not one of {known}",
+    "bad_std_code": "std_code {value} is not a code of the national 城市管理事项 classes: 2 digits of the class and 3 of the subclass, e.g. 01001",
     # files
     "file_not_found": "file not found: {name}",
     "unknown_file_type": "unknown file type {suffix} for {name}; expected one of {known}",

@@ -73,6 +73,12 @@ class Category:
     department_unit_id: str | None
     deadline: float  # counted in deadline_unit
     deadline_unit: DeadlineUnit
+    std_code: str = ""  # the national 城市管理事项 code (2-digit class, 3-digit subclass); empty when the table gives none
+
+    @property
+    def std_class(self) -> str:
+        """The national class (大类) of its standard code; empty without one."""
+        return self.std_code[:2]
 
     @property
     def deadline_hours(self) -> float | None:
@@ -174,7 +180,7 @@ class ZoneLayer:
             out[code] = Category(code, name_zh, text(row, "name_en") or name_zh, group, text(row, "group_en") or group,
                                  text(row, "duty") or None, text(row, "department_unit_id") or None,
                                  float(row["deadline"] if "deadline" in row else row["deadline_hours"]),  # a table of the older form: calendar hours
-                                 DeadlineUnit(text(row, "deadline_unit") or DeadlineUnit.HOURS))
+                                 DeadlineUnit(text(row, "deadline_unit") or DeadlineUnit.HOURS), text(row, "std_code"))
         return out
 
     def category(self, code: str) -> Category:

@@ -482,13 +482,16 @@ def validate(gdf: gpd.GeoDataFrame, kind: LayerKind | str, *, source: str = "") 
     return out
 
 
-CATEGORY_COLUMNS = ("code", "name_zh", "name_en", "group", "group_en", "duty", "department_unit_id", "deadline", "deadline_unit")
+CATEGORY_COLUMNS = ("code", "name_zh", "name_en", "group", "group_en", "duty", "department_unit_id", "deadline", "deadline_unit", "std_code")
+#: A national 城市管理事项 code: 2 digits of the class (大类), 3 of the subclass (小类).
+STD_CODE = re.compile(r"\d{5}")
 
 
 def validate_categories(df: pd.DataFrame, *, source: str = "") -> tuple[pd.DataFrame, ValidationReport]:
     """Check the categories table: unique ``code``, exactly one of ``duty`` or
     ``department_unit_id`` per row, a known duty, a positive ``deadline`` counted in its
-    ``deadline_unit`` (`zones.worktime.DeadlineUnit`; hours when empty). A table of the older
+    ``deadline_unit`` (`zones.worktime.DeadlineUnit`; hours when empty), an optional ``std_code``
+    (`STD_CODE`; a spreadsheet's number loses its leading zero, given back). A table of the older
     form gives ``deadline_hours`` instead: calendar hours.
     """
     report = ValidationReport("categories", source, len(df))
@@ -529,8 +532,13 @@ def validate_categories(df: pd.DataFrame, *, source: str = "") -> tuple[pd.DataF
         if unit not in DeadlineUnit.values():
             report.error("bad_deadline_unit", value=repr(unit), known=", ".join(DeadlineUnit.values()), row=pos + 1, feature_id=codes[pos],
                          field="deadline_unit")
+    std_codes = [None if (c := _as_text(v)) is None else c.zfill(5) if c.isdigit() and len(c) == 4 else c for v in out["std_code"].tolist()]
+    for pos, std in enumerate(std_codes):
+        if std is not None and not STD_CODE.fullmatch(std):
+            report.error("bad_std_code", value=repr(std), row=pos + 1, feature_id=codes[pos], field="std_code")
     out["deadline"] = amounts
     out["deadline_unit"] = units
+    out["std_code"] = [s or "" for s in std_codes]
     out["code"] = codes
     out["duty"] = [None if d is None else DUTY_ALIASES.get(d, d.lower()) for d in duties]
     out["department_unit_id"] = departments

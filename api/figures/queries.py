@@ -27,9 +27,9 @@ OPEN = [s.value for s in OPEN_STATES]
 
 
 def _key(by: str) -> ColumnElement[Any]:
-    """The report's column a grouping is counted by (a campaign: its category, mapped after)."""
-    columns: dict[str, ColumnElement[Any]] = {"unit": Report.unit_id, "area": Report.area_id, "group": Report.category, "source": Report.source,
-                                              "district": literal(figures.DISTRICT)}
+    """The report's column a grouping is counted by (a campaign or a national class: its category, mapped after)."""
+    columns: dict[str, ColumnElement[Any]] = {"unit": Report.unit_id, "area": Report.area_id, "group": Report.category, "std": Report.category,
+                                              "source": Report.source, "district": literal(figures.DISTRICT)}
     return columns[by].label("key")
 
 
@@ -79,10 +79,12 @@ class Period:
 
 
 def _rows(session: Session, query: Select[Any], columns: list[str], layer: ZoneLayer, by: str) -> pd.DataFrame:
-    """The query's rows as a frame; a campaign's key is its category's group."""
+    """The query's rows as a frame; a campaign's key is its category's group, a national class its category's."""
     frame = pd.DataFrame(session.execute(query).all(), columns=columns)
     if by == "group":
         frame["key"] = frame["key"].map({code: c.group for code, c in layer.category_table.items() if c.group})
+    elif by == "std":
+        frame["key"] = frame["key"].map({code: c.std_class for code, c in layer.category_table.items() if c.std_class})
     return frame
 
 
@@ -117,7 +119,7 @@ def frames(session: Session, layer: ZoneLayer, by: str, period: Period, now: dat
 
 def keys_of(layer: ZoneLayer, by: str) -> list[str]:
     """Every key of the grouping the layer knows, so that none is left out for having no reports:
-    its units, sub-districts or campaign groups (sources are the reports' own)."""
+    its units, sub-districts, campaign groups or national classes (sources are the reports' own)."""
     if by == "unit":
         return list(layer.known_units)
     if by == "area":
@@ -125,6 +127,8 @@ def keys_of(layer: ZoneLayer, by: str) -> list[str]:
         return [str(a) for a in areas["area_id"]]
     if by == "group":
         return list(dict.fromkeys(c.group for c in layer.category_table.values() if c.group))
+    if by == "std":
+        return sorted({c.std_class for c in layer.category_table.values() if c.std_class})
     return [figures.DISTRICT] if by == "district" else []
 
 

@@ -22,12 +22,12 @@ from api.layers import live
 from api.layers.live import current_layer
 from api.persistence.clock import now
 from api.web import contract
-from api.web.i18n import SOURCE_NAMES, campaign_names, subdistrict_names, unit_label
+from api.web.i18n import SOURCE_NAMES, campaign_names, category_label, subdistrict_names, unit_label
 from zones.figures import COLUMNS, DISTRICT
 
 bp = Blueprint("stats", __name__, template_folder="templates", url_prefix="/console/stats")
 #: The groupings the page offers, in its order, with their names.
-GROUPS = {"unit": _l("Units"), "area": _l("Sub-districts"), "group": _l("Campaigns"), "source": _l("Sources (4+1)")}
+GROUPS = {"unit": _l("Units"), "area": _l("Sub-districts"), "group": _l("Campaigns"), "std": _l("National classes"), "source": _l("Sources (4+1)")}
 #: The figures' names (the page's headers, the bulletin's in Chinese).
 FIGURE_NAMES = {
     "received": _l("Received"), "dispatched": _l("Dispatched"), "fixed": _l("Closed (结案)"), "due": _l("Due (应结案)"),
@@ -75,6 +75,12 @@ def key_names(by: str) -> dict[str, str]:
         return subdistrict_names(layer)
     if by == "group":
         return campaign_names(layer)
+    if by == "std":
+        classes: dict[str, list[str]] = {}
+        for category in layer.category_table.values():
+            if category.std_class:
+                classes.setdefault(category.std_class, []).append(category_label(layer, category.code))
+        return {key: f"{key} · {'、'.join(names)}" for key, names in classes.items()}
     if by == "source":
         return {key: str(name) for key, name in SOURCE_NAMES.items()}
     return {DISTRICT: _("The whole district")}

@@ -34,6 +34,7 @@ PAGE: dict[str, LazyString] = {
     "duty_or_department": _l("give either duty or department_unit_id, not both and not neither"),
     "unknown_duty": _l("unknown duty %(value)s; use one of %(known)s"),
     "bad_deadline": _l("%(column)s %(value)s is not a positive number"),
+    "bad_std_code": _l("std_code %(value)s is not a national 城市管理事项 code: 2 digits of the class and 3 of the subclass, e.g. 01001"),
     "bad_deadline_unit": _l("deadline_unit %(value)s is not one of %(known)s: hours, work_hours (工作时) or work_days (工作日)"),
     "empty_value": _l("%(column)s is empty"),
     "bad_identifier": _l("%(column)s %(value)s is not a valid code: use letters, digits, _ . - or Chinese characters, at most 64"),

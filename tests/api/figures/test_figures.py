@@ -184,7 +184,7 @@ def test_the_stats_page_and_the_bulletin_for_a_leader(app, client, tokens, monke
     assert leader.get(f"/console/stats?by=source&from={first}&to={day.isoformat()}").status_code == 200
     workbook = leader.get(f"/console/stats/bulletin.xlsx?from={first}&to={day.isoformat()}&lang=en")
     book = openpyxl.load_workbook(io.BytesIO(workbook.get_data()))
-    assert book.sheetnames == ["概要", "单位", "街道", "整治类别", "问题来源（4+1）"]
+    assert book.sheetnames == ["概要", "单位", "街道", "整治类别", "国标事项大类", "问题来源（4+1）"]
     assert f"（{first} 至 {day.isoformat()}）" in book["单位"]["A1"].value and book["单位"]["B2"].value == "已受理"
     assert book["单位"].max_row - 2 == len(current_layer_of(app).known_units)
     printable = leader.get(f"/console/stats/bulletin?from={first}&to={day.isoformat()}").get_data(as_text=True)
@@ -196,3 +196,45 @@ def test_a_period_is_a_month_or_a_week_of_local_days():
     assert queries.Period.month_of(date(2026, 2, 14)) == queries.Period(date(2026, 2, 1), date(2026, 2, 28))
     assert queries.Period.week_of(date(2026, 12, 6)) == queries.Period(date(2026, 11, 30), date(2026, 12, 6))
     assert queries.Period(date(2026, 12, 1), date(2026, 12, 1)).end - queries.Period(date(2026, 12, 1), date(2026, 12, 1)).start == timedelta(days=1)
+
+
+def test_categories_carry_national_codes_and_figures_read_by_class(demo_files, database_url, tmp_path):
+    import shutil
+
+    import pandas as pd
+
+    from api import create_app
+    from api.auth.callers import create_token
+    from api.layers.live import stop_jobs
+    from geodata.load import load_categories
+
+    folder = tmp_path / "layer"
+    shutil.copytree(demo_files.root, folder)
+    table = pd.read_csv(folder / "categories.csv", dtype=str, keep_default_na=False)
+    table["std_code"] = ""
+    table.loc[table["code"] == "litter", "std_code"] = "01001"
+    table.loc[table["code"] == "overflowing_bin", "std_code"] = "01002"
+    table.loc[table["code"] == "illegal_parking", "std_code"] = "05012"
+    table.to_csv(folder / "categories.csv", index=False)
+    bad = table.copy()
+    bad.loc[bad["code"] == "dead_trees", "std_code"] = "1A"
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    _, found = load_categories(tmp_path / "bad.csv", strict=False)
+    [problem] = found.problems
+    assert (problem.code, problem.field, problem.feature_id) == ("bad_std_code", "std_code", "dead_trees")
+    spreadsheet = table.assign(std_code=table["std_code"].map(lambda c: int(c) if c else None))  # what Excel makes of 01001
+    spreadsheet.to_excel(tmp_path / "categories.xlsx", index=False)
+    read, report = load_categories(tmp_path / "categories.xlsx", strict=False)
+    assert not report.errors and read.set_index("code").loc["litter", "std_code"] == "01001"
+    app = create_app({"DATA_DIR": str(tmp_path), "DATABASE_URL": database_url, "LAYER_DIR": str(folder), "TESTING": True, "LAYER_JOBS": 0})
+    try:
+        with app.extensions["zonemap.db"].session() as session:
+            headers = {"Authorization": f"Bearer {create_token(session, 'dispatcher')}"}
+        client = app.test_client()
+        for category in ("litter", "overflowing_bin", "illegal_parking"):
+            assert client.post("/api/v1/reports", json={**REPORT, "category": category, "client_ref": category}, headers=headers).status_code == 201
+        classes = client.get("/api/v1/figures?by=std", headers=headers).get_json()["items"]
+        assert [(c["key"], c["received"]) for c in classes] == [("01", 2), ("05", 1)]
+    finally:
+        stop_jobs(app)
+        app.extensions["zonemap.db"].engine.dispose()

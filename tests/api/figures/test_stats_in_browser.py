@@ -48,7 +48,7 @@ def test_a_leader_finds_the_slowest_unit_on_a_phone_and_a_desk(site):
         with page.expect_download() as download:
             page.get_by_role("link", name="通报（Excel）").click()
         book = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes()))
-        assert book.sheetnames[1:] == ["单位", "街道", "整治类别", "问题来源（4+1）"] and "通报" in book["单位"]["A1"].value
+        assert book.sheetnames[1:] == ["单位", "街道", "整治类别", "国标事项大类", "问题来源（4+1）"] and "通报" in book["单位"]["A1"].value
         page.get_by_role("link", name="通报（可打印）").click()
         assert "本期共受理问题" in page.locator("main").inner_text()
         screenshot(page, "bulletin-desktop")
