@@ -110,6 +110,7 @@ def _page(report: Report, form: ActionForm, errors: dict[str, str] | None = None
     first, rest = console.unit_choices(layer, report)
     context: dict[str, Any] = {
         "report": report, "form": form, "errors": errors or {}, "actions": _actions(caller, report), "before": list(report.photos), "after": after,
+        "verified_photos": services.verified_evidence(report),
         "nearby": open_reports.nearby(g.db, live.open_index(), report.lon, report.lat, layer.same_group(report.category), exclude=report.id),
         "surroundings": console.surroundings(layer, report), "flagged": console.flagged_duplicates(g.db, report),
         "near": {"m": round(live.open_index().radius_m), "days": live.open_index().window.days},

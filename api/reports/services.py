@@ -287,8 +287,9 @@ def transition(session: Session, layer: ZoneLayer, report: Report, caller: Calle
     calendar; an extension request names the ``deadline_at`` it asks for, a hold its ``review_at``.
 
     Publishing shows ``public_photos`` on the public board: any of the report's own photos and
-    of its rectification evidence (default: the rectification evidence alone, since the
-    reporter's photos may show people and need a dispatcher's choice). Marking a duplicate of
+    of its rectification evidence (default: the evidence of the rectification that was verified
+    alone, since the reporter's photos may show people and need a dispatcher's choice, and a
+    rectification sent back did not fix it). Marking a duplicate of
     ``duplicate_of`` merges the report into it: its reporter and its +1s count there.
     """
     act = Action(action)
@@ -341,12 +342,18 @@ def _merge(session: Session, duplicate: Report, original: Report) -> None:
     session.add(Support(report_id=original.id, created_at=duplicate.created_at, reporter_contact=duplicate.reporter_contact, source=duplicate.source))
 
 
+def verified_evidence(report: Report) -> list[str]:
+    """The photos of the rectification a dispatcher verified (the last one): those sent back are not the fix."""
+    fixes = [t for t in report.transitions if t.action == Action.RECTIFY.value]
+    return list(fixes[-1].evidence) if fixes else []
+
+
 def _publish_photos(session: Session, report: Report, chosen: list[str] | None) -> None:
     """Record which of the report's photos (before) and rectification evidence (after) the
     public board shows; a reference that is neither is refused (422)."""
     before = list(report.photos)
     after = [ref for t in report.transitions if t.action == Action.RECTIFY.value for ref in t.evidence]
-    chosen = after if chosen is None else chosen
+    chosen = verified_evidence(report) if chosen is None else chosen
     unknown = [ref for ref in chosen if ref not in before and ref not in after]
     if unknown:
         raise InvalidInputError(f"public_photos: {unknown[0]} is neither a photo of this report nor of its rectification", field="public_photos",

@@ -43,7 +43,7 @@ STATE_NAMES = {
     State.VERIFIED: _l("Verified"),
     State.PUBLISHED: _l("Published"),
     State.DISPUTED: _l("Disputed by the unit"),
-    State.ESCALATED: _l("Escalated (overdue)"),
+    State.ESCALATED: _l("Escalated (督办)"),  # overdue or not: the time left says which
     State.REJECTED: _l("Not accepted"),
     State.DUPLICATE: _l("Duplicate"),
     State.HELD: _l("On hold"),

@@ -125,10 +125,12 @@ def test_every_action_from_its_form(app, client, tokens):
     assert act(unit, first, "rectify", photos=[jpeg((30, 150, 50))]).status_code == 303
     assert act(dispatcher, first, "verify").status_code == 303
     page = dispatcher.get(f"/console/reports/{first}").get_data(as_text=True)
+    offered = re.findall(r'name="public_photos" value="([^"]+)"', page)
     after = re.findall(r'name="public_photos" value="([^"]+)" checked', page)
-    assert len(after) == 2  # the photos of both rectifications, offered checked
-    assert act(dispatcher, first, "publish", public_photos=after[-1:]).status_code == 303
-    assert state(app, first)[0] == "published" and client.get(after[-1]).status_code == 200 and client.get(after[0]).status_code == 401
+    assert len(offered) == 2 and after == offered[1:]  # both fixes' photos offered, the verified one ticked
+    assert page.count("被退回的整改") == 1  # the one sent back is marked
+    assert act(dispatcher, first, "publish", public_photos=after).status_code == 303
+    assert state(app, first)[0] == "published" and client.get(after[0]).status_code == 200 and client.get(offered[0]).status_code == 401
     # A dispute with its reason reaches the dispatchers with the unit's note; reassigning settles it.
     assert act(unit, second, "dispute", reason="not_our_zone", note="这里是学校门口").status_code == 303
     listed = dispatcher.get("/console/dispatch?queue=disputed").get_data(as_text=True)
