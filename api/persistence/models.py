@@ -141,6 +141,8 @@ class Transition(Base):
 
     report: Mapped[Report] = relationship(back_populates="transitions")
 
+    __table_args__ = (Index("ix_transitions_action_at", "action", "at"),)
+
 
 class Support(Base):
     """A "+1": someone else reported the same problem and joined this report instead of filing

@@ -1,5 +1,6 @@
 """Possible duplicates: the open report of the same campaign group a new report came in close to,
-and an index on when a report last changed (what each worker's index of open reports reads).
+and an index on when a report last changed (what each worker's index of open reports reads); an
+index on steps by action and moment (a period's disputes, for the figures).
 
 Revision ID: 0010
 Revises: 0009
@@ -20,10 +21,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("possible_duplicate_of", sa.Integer))
     op.create_index("ix_reports_possible_duplicate_of", "reports", ["possible_duplicate_of"])
     op.create_index("ix_reports_updated", "reports", ["updated_at"])
+    op.create_index("ix_transitions_action_at", "transitions", ["action", "at"])
 
 
 def downgrade() -> None:
     """Drop the indexes and the column."""
+    op.drop_index("ix_transitions_action_at", "transitions")
     op.drop_index("ix_reports_updated", "reports")
     op.drop_index("ix_reports_possible_duplicate_of", "reports")
     with op.batch_alter_table("reports") as batch:
