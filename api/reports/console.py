@@ -6,7 +6,7 @@ reports nearby), the units a report may go to, and a unit's work beside the dist
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import geopandas as gpd
@@ -145,6 +145,20 @@ def open_work(session: Session, unit_id: str, at: datetime) -> list[Report]:
     rows = session.scalars(select(Report).where(Report.unit_id == unit_id, Report.state.in_([s.value for s in OPEN_STATES]))
                            .order_by(late.desc(), Report.deadline_at.is_(None), Report.deadline_at.asc(), Report.id.asc()))
     return list(rows)
+
+
+#: A unit's reports that wait on others: its fix to be verified or published, its dispute answered, a hold released.
+HANDED_OVER = (State.RECTIFIED, State.VERIFIED, State.DISPUTED, State.HELD)
+#: How long a unit's published reports stay in its list of handled work.
+HANDLED_DAYS = 30
+
+
+def handled_work(session: Session, unit_id: str, at: datetime) -> list[Report]:
+    """A unit's reports that wait on others (`HANDED_OVER`) and those published in the last
+    `HANDLED_DAYS` days, the latest change first."""
+    recent = and_(Report.state == State.PUBLISHED.value, Report.updated_at >= at - timedelta(days=HANDLED_DAYS))
+    waiting = Report.state.in_([s.value for s in HANDED_OVER])
+    return list(session.scalars(select(Report).where(Report.unit_id == unit_id, or_(waiting, recent)).order_by(Report.updated_at.desc()).limit(200)))
 
 
 def flagged_duplicates(session: Session, report: Report) -> list[Report]:

@@ -237,16 +237,19 @@ def merge(report_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/unit")
-@contract.page("A unit's console: its open reports by deadline, its figures beside the district's, its map", ("200", "302", "403"))
+@contract.page("A unit's console: its open reports by deadline (or, tab=handled, those it handed over and those published lately), "
+               "its figures beside the district's, its map", ("200", "302", "403"), params=[contract.query("tab", enum=["handled"])])
 @staff_only(Role.UNIT)
 def unit_console() -> ResponseReturnValue:
-    """The unit's open reports, overdue first then by deadline; its figures beside the district's
-    medians; its zones and test points on the map."""
+    """The unit's open reports, overdue first then by deadline, or what it handled and waits on;
+    its figures beside the district's medians; its zones and test points on the map."""
     caller: Caller = g.caller
     unit_id = caller.unit_id or ""
     layer, at = current_layer(), now()
     work = console.open_work(g.db, unit_id, at)
+    handled = console.handled_work(g.db, unit_id, at)
     return render_template("console_unit.html", unit_id=unit_id, work=work, late={r.id for r in work if services.is_overdue(r, at)},
+                           handled=handled, tab="handled" if request.args.get("tab") == "handled" else "", handled_days=console.HANDLED_DAYS,
                            standing=queries.standing(queries.table(g.db, layer, "unit", queries.recent(at.astimezone(TIMEZONE).date()), at,
                                                                    current_app.config["RANKING"]), unit_id), recent_days=queries.RECENT_DAYS,
                            zones=int((layer.zones["unit_id"] == unit_id).sum()), points=int((layer.test_points["unit_id"] == unit_id).sum()))

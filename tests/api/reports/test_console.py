@@ -215,3 +215,16 @@ def test_the_units_console_lists_its_work_overdue_first(app, client, tokens):
     assert "已超期 2 天" in page and "还剩 4 小时" in page and "全区中位数" in page
     english = client.get("/console/unit?lang=en").get_data(as_text=True)
     assert "2 days overdue" in english and "4 hours left" in english
+
+
+@SQLITE
+def test_a_unit_keeps_sight_of_what_it_handed_over(app, client, tokens):
+    fixed, disputed, open_one = (submit(client, tokens["public"], {**REPORT, "client_ref": f"h{i}"}).get_json()["id"] for i in range(3))
+    unit = signed_in(app, app.test_client(), "unit", "P06")
+    assert act(unit, fixed, "rectify", photos=[jpeg((40, 160, 60))]).status_code == 303
+    assert act(unit, disputed, "dispute", reason="not_our_zone").status_code == 303
+    page = unit.get("/console/unit").get_data(as_text=True)
+    assert "待整改（1）" in page and "已处理（2）" in page
+    handled = unit.get("/console/unit?tab=handled").get_data(as_text=True)
+    ids = [int(i) for i in re.findall(r'href="/console/reports/(\d+)"', handled)]
+    assert ids == [disputed, fixed] and "单位有异议" in handled and open_one not in ids
