@@ -28,8 +28,8 @@ PERIOD = (contract.query("from", format="date", description="The period's first 
 
 
 def period_of(args: Any, default: Period) -> Period:
-    """The period ``from`` and ``to`` name (days, both included), else ``default``."""
-    first, last = parsing.day(args.get("from"), "from"), parsing.day(args.get("to"), "to")
+    """The period ``from`` and ``to`` name (days, both included; one left empty: ``default``'s)."""
+    first, last = parsing.day(args.get("from") or None, "from"), parsing.day(args.get("to") or None, "to")
     return Period(first or default.first, last or default.last)
 
 

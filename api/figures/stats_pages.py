@@ -40,6 +40,7 @@ FIGURE_NAMES = {
 SORT_NAMES = {"mean_hours": _l("Slowest first"), "on_time_rate": _l("Most on time first"), "overdue": _l("Most overdue first"),
               "received": _l("Most reports first")}
 PRESETS = {"month": _l("This month"), "last_month": _l("Last month"), "week": _l("This week"), "last_week": _l("Last week")}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Bars the chart shows at most (the table lists every one).
 CHART_BARS = 40
 #: The figures the table sorts by (largest first) and the chart then shows.
@@ -137,7 +138,7 @@ def bulletin_page() -> ResponseReturnValue:
 
 @bp.get("/bulletin.xlsx")
 @contract.page("The bulletin of a period as an Excel workbook: a summary sheet and one sheet per grouping, Chinese headers, the period in the title",
-               ("200", "302", "403", "422"), params=[contract.query(name) for name in ("period", "from", "to")], data=True)
+               ("200", "302", "403", "422"), params=[contract.query(name) for name in ("period", "from", "to")], download=XLSX)
 @staff_only(*READERS)
 def bulletin_workbook() -> ResponseReturnValue:
     """The bulletin as a workbook, in Chinese whatever the page's language."""
@@ -155,5 +156,5 @@ def bulletin_workbook() -> ResponseReturnValue:
         sheets = [(str(GROUPS[by]), tables[by], key_names(by)) for by in GROUPS]
         body = bulletin.workbook(_title(period), sheets, headers, summary, boards)
     filename = f"bulletin-{period.first.isoformat()}-{period.last.isoformat()}.xlsx"
-    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return Response(body, mimetype=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

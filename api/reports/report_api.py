@@ -206,7 +206,7 @@ def nearby(report_id: int) -> ResponseReturnValue:
 def merge(report_id: int) -> ResponseReturnValue:
     """Merge duplicates into the report: each is marked a duplicate of it, in one transaction."""
     caller = require(Role.DISPATCHER)
-    body = parsing.body(request.get_json(silent=True) or {}, schemas.Merge)
+    body = parsing.body(request.get_json(silent=True), schemas.Merge)
     original = _visible(g.db, report_id, caller)
     duplicates = ([_visible(g.db, i, caller) for i in body.report_ids] if body.report_ids is not None else console.flagged_duplicates(g.db, original))
     services.merge(g.db, current_layer(), original, duplicates, caller, live.worker())

@@ -118,14 +118,17 @@ def form_schema(form: type[FlaskForm], **more: dict[str, Any]) -> dict[str, Any]
 
 
 def page(summary: str, codes: Iterable[str] = ("200",), *, params: Iterable[Param] = (), form: Schema | None = None, multipart: bool = False,
-         data: bool = False, method: str | None = None, path: Mapping[str, Param] | None = None) -> Callable[[View], View]:
+         data: bool = False, download: str | None = None, method: str | None = None, path: Mapping[str, Param] | None = None) -> Callable[[View], View]:
     """Declare a page for people (HTML): every answer, errors included, is a page in the reader's
     language. ``form``: what it takes when posted (`form_schema`). ``data``: the JSON a page's
-    script fetches (with the page's session or a token)."""
+    script fetches (with the page's session or a token). ``download``: the media type of the file
+    it answers instead of a page."""
     responses: dict[str, tuple[str, Mapping[str, Schema | None]]] = {code: (PAGE_STATUSES[code], {"text/html": None}) for code in codes}
     if data:
         summary += " (a session or a token)"
         responses["200"] = ("OK", {JSON: {}})
+    if download:
+        responses["200"] = ("The file (an attachment)", {download: {"type": "string", "format": "binary"}})
     lang = query("lang", description="the page's language: zh or en (anything else: the language cookie, else Chinese)")
     body = {"multipart/form-data" if multipart else "application/x-www-form-urlencoded": form} if form is not None else None
     op = Operation(summary, responses, (lang, *params), body, False, path or {})

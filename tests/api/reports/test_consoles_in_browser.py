@@ -164,8 +164,8 @@ def test_the_dispatchers_other_actions_from_the_report_page(site):
             (ambiguous, "confirm", {}),
             (outside, "dispatch", {"select[name=unit_id]": "JD01", "textarea": "区外上报，转城阳街道"}),
             (late, "escalate", {"textarea": "请立即整改"}),
+            (twin, "mark_duplicate", {"select[name=duplicate_of]": str(junk["id"]), "textarea": "同一处垃圾"}),  # offered while junk is open
             (junk, "reject", {"textarea": "不属于城市管理范围"}),
-            (twin, "mark_duplicate", {"select[name=duplicate_of]": str(junk["id"]), "textarea": "同一处垃圾"}),
             (redo, "rework", {"textarea": "照片看不清"}),
         ]
         for report, action, fields in steps:

@@ -176,12 +176,10 @@ def _history_problems(session: Session) -> list[str]:
 
 
 def _recount(session: Session) -> dict[str, tuple[int, int]]:
-    """Dispatched and rectified per unit, counted in SQL from the transitions."""
-    out: dict[str, list[int]] = {}
-    for unit, action, n in session.execute(sa.text(
-            "SELECT unit_id, action, count(*) FROM transitions WHERE action IN ('dispatch', 'reassign', 'rectify') GROUP BY unit_id, action")):
-        out.setdefault(unit, [0, 0])[0 if action in ("dispatch", "reassign") else 1] += n
-    return {unit: (d, r) for unit, (d, r) in out.items()}
+    """Reports received and dispatched per present unit, counted in SQL from the reports and their steps."""
+    dispatched = "EXISTS (SELECT 1 FROM transitions t WHERE t.report_id = r.id AND t.action IN ('dispatch', 'reassign') AND t.unit_id IS NOT NULL)"
+    rows = session.execute(sa.text(f"SELECT r.unit_id, count(*), sum(CASE WHEN {dispatched} THEN 1 ELSE 0 END) FROM reports r GROUP BY r.unit_id"))
+    return {unit: (int(received), int(sent)) for unit, received, sent in rows}
 
 
 def _layers(session: Session, demo_files) -> dict[str, ZoneLayer]:
@@ -238,7 +236,7 @@ def run_load(database_url: str, workers: int | None, demo_files, tmp_path: Path,
             recount = _recount(session)
     finally:
         engine.dispose()
-    served = {item["unit_id"]: (item["dispatched"], item["rectified"]) for item in units["items"]}
+    served = {item["key"]: (item["received"], item["dispatched"]) for item in units["items"] if item["received"]}
     assert served == {unit: counts for unit, counts in recount.items() if unit}
     # Each report was routed by one whole layer version: re-routing it with that version agrees.
     versions = Counter(r.zone_version for r in rows)
