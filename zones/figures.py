@@ -78,6 +78,8 @@ class CaseFacts:
             return replace(self, fixed_at=at, fixed_on_time=on_time)
         if action == Action.REWORK.value:
             return replace(self, reworks=self.reworks + 1)
+        if action == Action.REOPEN.value:  # the fix did not hold: not fixed until verified again
+            return replace(self, fixed_at=None, fixed_on_time=None)
         if action == Action.APPROVE_EXTENSION.value:
             return replace(self, extensions=self.extensions + 1)
         return self

@@ -4,7 +4,9 @@
 ``verified`` (or ``rework`` back to the unit) → ``published``. Side exits: ``disputed`` (the
 unit says "not my zone"; a dispatcher reassigns), ``escalated`` (overdue), ``rejected`` and
 ``duplicate`` (closed with a reason), ``held`` (挂账: parked with a reason and a review date, not
-overdue; released back to the unit with a new deadline). While the unit works on it, it may ask
+overdue; released back to the unit with a new deadline). A published report may be ``reopened``
+by a reporter who says it is not fixed (整改不满意); a dispatcher sends it back for rework,
+publishes it again or rejects the complaint. While the unit works on it, it may ask
 for an extension (延期) of its deadline, which a dispatcher approves (the deadline moves) or
 refuses; a dispute the dispatcher does not accept is overruled: back to the same unit. Illegal
 transitions raise `IllegalTransitionError` naming the current state and the allowed actions.
@@ -30,6 +32,7 @@ class State(StrEnumChecked):
     REJECTED = "rejected"
     DUPLICATE = "duplicate"
     HELD = "held"
+    REOPENED = "reopened"  # a reporter says the published fix did not hold: back to the dispatchers
 
 
 class Action(StrEnumChecked):
@@ -52,6 +55,7 @@ class Action(StrEnumChecked):
     HOLD = "hold"  # 挂账: parked with a reason and a review date
     RELEASE = "release"  # back to the unit, its deadline counted again from now
     OVERRULE = "overrule"  # the dispute is not accepted: back to the same unit, its deadline counted again from now
+    REOPEN = "reopen"  # 整改不满意: a reporter, holding the reference, says it is not fixed (within days of publication)
 
 
 S, A = State, Action
@@ -74,7 +78,8 @@ TRANSITIONS: dict[State, dict[Action, State]] = {
     S.HELD: {A.RELEASE: S.DISPATCHED, A.REASSIGN: S.DISPATCHED, A.REJECT: S.REJECTED, A.MARK_DUPLICATE: S.DUPLICATE},
     S.RECTIFIED: {A.VERIFY: S.VERIFIED, A.REWORK: S.REWORK},
     S.VERIFIED: {A.PUBLISH: S.PUBLISHED},
-    S.PUBLISHED: {},
+    S.PUBLISHED: {A.REOPEN: S.REOPENED},
+    S.REOPENED: {A.REWORK: S.REWORK, A.PUBLISH: S.PUBLISHED, A.REJECT: S.REJECTED},
     S.REJECTED: {},
     S.DUPLICATE: {},
 }
@@ -82,7 +87,9 @@ TRANSITIONS: dict[State, dict[Action, State]] = {
 UNIT_ACTIONS = frozenset({A.RECTIFY, A.DISPUTE, A.REQUEST_EXTENSION})
 #: States in which the owner still has to act: they count towards "overdue".
 OPEN_STATES = frozenset({S.DISPATCHED, S.REWORK, S.ESCALATED})
-CLOSED_STATES = frozenset({S.PUBLISHED, S.REJECTED, S.DUPLICATE})
+CLOSED_STATES = frozenset({S.PUBLISHED, S.REJECTED, S.DUPLICATE})  # published: unless a reporter reopens it
+#: Actions taken by a reporter holding the reference, not by staff.
+REPORTER_ACTIONS = frozenset({A.REOPEN})
 #: Actions that answer an extension request: allowed only while one waits, as asking is only while none does.
 ANSWERS = frozenset({A.APPROVE_EXTENSION, A.REFUSE_EXTENSION})
 #: Actions after which an extension request still waits for its answer (the report stays with its unit).

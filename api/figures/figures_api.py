@@ -23,14 +23,14 @@ from zones.worktime import TIMEZONE
 bp = Blueprint("figures", __name__, url_prefix="/api/v1")
 #: Who reads the figures.
 READERS = (Role.DISPATCHER, Role.PLANNER, Role.LEADER)
-PERIOD = (contract.query("from", format="date", description="The period's first day (default: the first of this month)"),
+PERIOD = (contract.query("from", format="date", description="The period's first day (default: the first of this month; from and to in either order)"),
           contract.query("to", format="date", description="The period's last day, included (default: today)"))
 
 
 def period_of(args: Any, default: Period) -> Period:
-    """The period ``from`` and ``to`` name (days, both included; one left empty: ``default``'s)."""
-    first, last = parsing.day(args.get("from") or None, "from"), parsing.day(args.get("to") or None, "to")
-    return Period(first or default.first, last or default.last)
+    """The period ``from`` and ``to`` name (days, both included, in either order; one not given: ``default``'s)."""
+    first, last = parsing.day(args.get("from"), "from"), parsing.day(args.get("to"), "to")
+    return Period.between(first or default.first, last or default.last)
 
 
 def today() -> date:

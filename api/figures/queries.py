@@ -57,6 +57,11 @@ class Period:
         monday = day - timedelta(days=day.weekday())
         return cls(monday, monday + timedelta(days=6))
 
+    @classmethod
+    def between(cls, one: date, other: date) -> Period:
+        """The days from the earlier of two days to the later."""
+        return cls(min(one, other), max(one, other))
+
     def __post_init__(self) -> None:
         if self.last < self.first:
             raise InvalidInputError(f"to: a period ends on or after its first day, not {self.first} to {self.last}", field="to",

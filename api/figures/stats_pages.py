@@ -16,12 +16,13 @@ from flask_babel import lazy_gettext as _l
 
 from api.auth.sessions import staff_only
 from api.figures import bulletin, queries
-from api.figures.figures_api import READERS, period_of, today
+from api.figures.figures_api import READERS, today
 from api.figures.queries import FigureTable, Period
 from api.layers import live
 from api.layers.live import current_layer
 from api.persistence.clock import now
-from api.web import contract
+from api.web import contract, parsing
+from api.web.errors import ApiError
 from api.web.i18n import SOURCE_NAMES, campaign_names, category_label, subdistrict_names, unit_label
 from zones.figures import COLUMNS, DISTRICT
 
@@ -58,13 +59,23 @@ def preset(name: str, day: date) -> Period:
     return Period(Period.month_of(day).first, day)
 
 
+def _day(name: str) -> date | None:
+    """A day the address gives, or None for one missing or mistyped (a page is lenient with what a person typed)."""
+    try:
+        return parsing.day(request.args.get(name) or None, name)
+    except ApiError:
+        return None
+
+
 def chosen_period() -> tuple[str, Period]:
-    """The preset the query names (``period``) or the days it gives (``from``, ``to``)."""
+    """The preset the query names (``period``) or the days it gives (``from``, ``to``, in either order)."""
     name = request.args.get("period", "month")
     name = name if name in PRESETS else "month"
-    period = period_of(request.args, preset(name, today()))
-    custom = "from" in request.args or "to" in request.args
-    return ("" if custom else name), period
+    default = preset(name, today())
+    first, last = _day("from"), _day("to")
+    if first is None and last is None:
+        return name, default
+    return "", Period.between(first or default.first, last or default.last)
 
 
 def key_names(by: str) -> dict[str, str]:

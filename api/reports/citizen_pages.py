@@ -9,23 +9,28 @@ re-encoded without their metadata before anything is stored, and an error stores
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from api.auth.roles import Caller, Role
 from api.layers import live
 from api.layers.live import current_layer
+from api.persistence.clock import now
+from api.persistence.models import Report
 from api.reports import citizens, form_photos, open_reports, services
 from api.reports.photos import MAX_SIDE
 from api.routing.location import Location
 from api.web import contract, parsing, ratelimit
 from api.web.config import MAX_PHOTOS
 from api.web.errors import ApiError
-from api.web.forms import ReportForm
+from api.web.forms import ReopenForm, ReportForm
 from zones.config import NEARBY_REPORT_RADIUS_M
 from zones.enums import ReportSource, Status
 from zones.errors import ConflictError
+from zones.workflow import Action, State
 
 bp = Blueprint("citizens", __name__, template_folder="templates")
 #: Who the history names as the sender of a report from this page.
@@ -125,14 +130,56 @@ def follow() -> ResponseReturnValue:
     return redirect(url_for(".progress", ref=ref), 303)
 
 
+def _reopenable(report: Report) -> bool:
+    """Whether a reporter may still say the published fix did not hold."""
+    published = [t.at for t in report.transitions if t.action == Action.PUBLISH.value]
+    days = float(current_app.config["REOPEN_DAYS"])
+    return report.state == State.PUBLISHED.value and bool(published) and now() - published[-1] <= timedelta(days=days)
+
+
+def _progress_page(report: Report, form: ReopenForm, errors: list[str], status: int = 200) -> ResponseReturnValue:
+    supporters = citizens.supporters(g.db, [report.id]).get(report.id, 0)
+    return render_template("progress.html", report=report, steps=citizens.progress(report), supporters=supporters, form=form, errors=errors,
+                           reopenable=_reopenable(report), reopen_days=current_app.config["REOPEN_DAYS"], max_photos=MAX_PHOTOS,
+                           new=request.args.get("new") == "1", joined=request.args.get("joined") == "1",
+                           reopened=request.args.get("reopened") == "1"), status
+
+
 @bp.get("/r/<ref>")
-@contract.page("A report's progress by its public reference, without personal data", ("200", "404"))
+@contract.page("A report's progress by its public reference, without personal data; within days of its publication, a form to say it is not fixed",
+               ("200", "404"))
 def progress(ref: str) -> ResponseReturnValue:
     """A report's progress by its public reference: what happened, when, and which unit has it;
     no reporter, description, photo or exact position."""
     report = citizens.by_ref(g.db, ref)
     if report is None:
         abort(404)
-    supporters = citizens.supporters(g.db, [report.id]).get(report.id, 0)
-    return render_template("progress.html", report=report, steps=citizens.progress(report), supporters=supporters,
-                           new=request.args.get("new") == "1", joined=request.args.get("joined") == "1")
+    return _progress_page(report, ReopenForm(), [])
+
+
+@bp.post("/r/<ref>/reopen")
+@contract.page("整改不满意: say the published fix did not hold (a reason, photos optional); the report goes back to the dispatchers",
+               ("303", "400", "404", "409", "413", "422", "429"), multipart=True, form=contract.form_schema(
+                   ReopenForm, photos={"type": "array", "maxItems": MAX_PHOTOS, "items": {"type": "string", "format": "binary"}}))
+def reopen(ref: str) -> ResponseReturnValue:
+    """A reporter says the fix did not hold: with a reason and optional photos, within the days
+    after publication; anything wrong: the page again, saying what."""
+    report = citizens.by_ref(g.db, ref)
+    if report is None:
+        abort(404)
+    form = ReopenForm()
+    if not _reopenable(report):
+        return _progress_page(report, form, [_("This report can no longer be reopened: it is not published, or was published more than %(n)d days ago.",
+                                                  n=current_app.config["REOPEN_DAYS"])], 409)
+    if not form.validate():
+        return _progress_page(report, form, [m for errs in form.errors.values() for m in errs], 422)
+    ratelimit.check_submission(None)
+    refs: list[str] = []
+    if any(f and f.filename for f in request.files.getlist(form_photos.FIELD)):
+        photos, problems = form_photos.attached()
+        good, more = form_photos.cleaned(photos) if not problems else ([], [])
+        if problems or more:
+            return _progress_page(report, form, problems + more, 422)
+        refs = form_photos.store(g.db, good, WEB_CITIZEN.actor)
+    services.reopen(g.db, report, form.reason.data or "", refs, days=float(current_app.config["REOPEN_DAYS"]), worker=live.worker())
+    return redirect(url_for(".progress", ref=report.public_ref, reopened=1), 303)

@@ -25,7 +25,7 @@ from zones.workflow import Action, State
 REF_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 REF_DIGITS = 12  # 60 bits: unguessable, and short enough to read out over the phone
 #: States in which a problem is still being handled: a new report of it joins the open one.
-JOINABLE_STATES = (State.SUBMITTED, State.DISPATCHED, State.REWORK, State.ESCALATED, State.DISPUTED, State.HELD, State.RECTIFIED)
+JOINABLE_STATES = (State.SUBMITTED, State.DISPATCHED, State.REWORK, State.ESCALATED, State.DISPUTED, State.HELD, State.RECTIFIED, State.REOPENED)
 
 
 def new_public_ref() -> str:

@@ -24,7 +24,7 @@ from zones.layer import ZoneLayer
 from zones.workflow import OPEN_STATES, Action, State
 
 #: The dispatchers' queues, in order of precedence: a report is in the first whose condition it meets.
-QUEUES = ("submitted", "disputed", "extension", "overdue", "rectified", "verified", "held", "ambiguous", "fallback")
+QUEUES = ("submitted", "reopened", "disputed", "extension", "overdue", "rectified", "verified", "held", "ambiguous", "fallback")
 #: Actions by which a dispatcher settles what the router decided alone.
 SETTLING = (Action.REASSIGN.value, Action.CONFIRM.value, Action.DISPATCH.value)
 SORTS = {"newest": (Report.id.desc(),), "oldest": (Report.id.asc(),), "deadline": (Report.deadline_at.is_(None), Report.deadline_at.asc(), Report.id.asc())}
@@ -33,7 +33,8 @@ SORTS = {"newest": (Report.id.desc(),), "oldest": (Report.id.asc(),), "deadline"
 def queue_conditions(at: datetime) -> dict[str, ColumnElement[bool]]:
     """Each queue's condition, exclusive of the queues before it.
 
-    ``submitted``: routed to nobody (outside the district). ``disputed``: a unit says it is not
+    ``submitted``: routed to nobody (outside the district). ``reopened``: a reporter says the
+    published fix did not hold. ``disputed``: a unit says it is not
     theirs. ``extension``: a unit asks for more time. ``overdue``: open past its deadline.
     ``rectified``: waiting for verification. ``verified``: waiting for publication. ``held``: on
     hold (挂账) till its review. ``ambiguous`` and ``fallback``: dispatched by the router
@@ -46,6 +47,7 @@ def queue_conditions(at: datetime) -> dict[str, ColumnElement[bool]]:
     unsettled = and_(Report.state == State.DISPATCHED.value, ~settled, in_time)
     return {
         "submitted": Report.state == State.SUBMITTED.value,
+        "reopened": Report.state == State.REOPENED.value,
         "disputed": Report.state == State.DISPUTED.value,
         "extension": Report.extension_until.is_not(None),
         "overdue": late,

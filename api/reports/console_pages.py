@@ -39,8 +39,9 @@ bp = Blueprint("console", __name__, template_folder="templates", url_prefix="/co
 PAGE_SIZE = 50
 PERIODS = {"7d": 7, "30d": 30, "365d": 365}
 QUEUE_NAMES = {
-    "submitted": _l("Not dispatched"), "disputed": _l("Disputed by the unit"), "extension": _l("Asking for more time"), "overdue": _l("Overdue"),
-    "rectified": _l("Waiting for verification"), "verified": _l("Waiting for publication"), "held": _l("On hold"), "ambiguous": _l("Location uncertain"),
+    "submitted": _l("Not dispatched"), "reopened": _l("Not fixed, say reporters"), "disputed": _l("Disputed by the unit"),
+    "extension": _l("Asking for more time"), "overdue": _l("Overdue"), "rectified": _l("Waiting for verification"),
+    "verified": _l("Waiting for publication"), "held": _l("On hold"), "ambiguous": _l("Location uncertain"),
     "fallback": _l("Coverage gap (sent to the sub-district)"),
 }
 #: What each action needs from its form beyond the report.

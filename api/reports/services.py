@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -37,6 +37,8 @@ from zones.workflow import Action, State
 from zones.worktime import WorkCalendar
 
 ROUTER_ACTOR = "router"
+#: Who the history names for a reporter's own step (reopening a published report).
+REPORTER_ACTOR = "public@web"
 
 
 @dataclass(frozen=True)
@@ -293,6 +295,8 @@ def transition(session: Session, layer: ZoneLayer, report: Report, caller: Calle
     ``duplicate_of`` merges the report into it: its reporter and its +1s count there.
     """
     act = Action(action)
+    if act in workflow.REPORTER_ACTIONS:
+        raise NotAllowedError(f"{act.value} is a reporter's, from the report's public page")
     if caller.role == Role.UNIT:
         if act not in workflow.UNIT_ACTIONS:
             raise NotAllowedError(f"a unit may only {', '.join(sorted(a.value for a in workflow.UNIT_ACTIONS))}")
@@ -319,6 +323,22 @@ def transition(session: Session, layer: ZoneLayer, report: Report, caller: Calle
         _publish_photos(session, report, public_photos)
     if duplicate_of is not None:
         _merge(session, report, duplicate_of)
+    if worker.open_reports is not None:
+        after_commit(session, worker.open_reports.after(report))
+    return report
+
+
+def reopen(session: Session, report: Report, reason: str, photos: list[str], *, days: float, worker: WorkerState = OFFLINE) -> Report:
+    """整改不满意: a reporter (anyone holding the reference) says the published fix did not hold,
+    within ``days`` of its publication; the report goes back to the dispatchers with the reason and
+    photos, and its fix no longer counts as done."""
+    published = [t.at for t in report.transitions if t.action == Action.PUBLISH.value]
+    if report.state != State.PUBLISHED.value or not published or now() - published[-1] > timedelta(days=days):
+        raise ConflictError(f"report {report.public_ref} can be reopened only within {days:g} days of its publication", field="state",
+                            problem="not published lately")
+    if not reason.strip():
+        raise InvalidInputError("reason: say what is still wrong", field="reason", problems=["is required"])
+    _move(session, report, Action.REOPEN, REPORTER_ACTOR, note=reason.strip(), evidence=photos, calendar=worker.calendar)
     if worker.open_reports is not None:
         after_commit(session, worker.open_reports.after(report))
     return report
@@ -359,6 +379,7 @@ def _publish_photos(session: Session, report: Report, chosen: list[str] | None) 
         raise InvalidInputError(f"public_photos: {unknown[0]} is neither a photo of this report nor of its rectification", field="public_photos",
                                 problems=[f"{ref} is not a photo of this report" for ref in unknown])
     rows = {ref.removeprefix(PHOTO_PATH): "before" if ref in before else "after" for ref in chosen if ref.startswith(PHOTO_PATH)}
+    session.execute(delete(PublicPhoto).where(PublicPhoto.report_id == report.id))  # published again after a reopening: the new choice
     session.add_all(PublicPhoto(report_id=report.id, photo_id=photo_id, kind=kind) for photo_id, kind in rows.items())
 
 

@@ -31,7 +31,8 @@ PAGE_STATUSES = {
     "200": "The page", "202": "Still being computed: ask again after Retry-After",
     "301": "Moved: to the page that replaced it", "302": "Not signed in: to the sign-in form", "303": "Done: to the next page",
     "400": "A page saying what was wrong (a form without its CSRF token, say)", "401": "A page asking to sign in", "403": "A page saying this role may not",
-    "404": "A page saying there is no such thing", "405": "A page saying the page cannot be used that way", "413": "A page saying the upload is too large",
+    "404": "A page saying there is no such thing", "405": "A page saying the page cannot be used that way",
+    "409": "The page again, saying the thing is no longer in a state to allow it", "413": "A page saying the upload is too large",
     "422": "The form again, saying what to correct", "429": "A page saying to wait (Retry-After)", "503": "A page saying to try again shortly (Retry-After)",
 }
 Schema = Any  # a model or dataclass (a component of the document), a tuple of them (all of), list[model], or a JSON schema

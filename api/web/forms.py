@@ -93,6 +93,12 @@ class ActionForm(FlaskForm):
     day = DateField(_l("Date"), validators=[Optional()])  # an extension's new deadline, a hold's review
 
 
+class ReopenForm(FlaskForm):
+    """A reporter says a published fix did not hold (整改不满意)."""
+
+    reason = TextAreaField(_l("What is still wrong"), validators=[DataRequired(), Length(max=2000)], render_kw={"rows": 3})
+
+
 class UserForm(FlaskForm):
     """An administrator creates a staff account."""
 

@@ -47,6 +47,7 @@ STATE_NAMES = {
     State.REJECTED: _l("Not accepted"),
     State.DUPLICATE: _l("Duplicate"),
     State.HELD: _l("On hold"),
+    State.REOPENED: _l("Not fixed, says a reporter"),
 }
 #: What each action does, as its button and its line in a report's history say it.
 ACTION_NAMES = {
@@ -67,6 +68,7 @@ ACTION_NAMES = {
     Action.HOLD: _l("Put on hold"),
     Action.RELEASE: _l("Release the hold"),
     Action.OVERRULE: _l("Overrule the dispute"),
+    Action.REOPEN: _l("Not fixed (a reporter)"),
 }
 #: The "4+1" supervision channels.
 SOURCE_NAMES = {

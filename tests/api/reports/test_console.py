@@ -57,8 +57,8 @@ def test_each_report_is_in_exactly_one_queue_and_leaves_it_once_handled(app, cli
     assert queues["ambiguous"] == {made["ambiguous"]} and queues["overdue"] == {made["late"]} and queues["submitted"] == {made["outside"]}
     assert sum(len(ids) for ids in queues.values()) == 3  # the plainly routed report needs nobody
     counts = dict(re.findall(r'queue=(\w+)"[^>]*>[^<]+<b>(\d+)</b>', client.get("/console/dispatch").get_data(as_text=True)))
-    assert counts == {"submitted": "1", "disputed": "0", "extension": "0", "overdue": "1", "rectified": "0", "verified": "0", "held": "0", "ambiguous": "1",
-                      "fallback": "0"}
+    assert counts == {"submitted": "1", "reopened": "0", "disputed": "0", "extension": "0", "overdue": "1", "rectified": "0", "verified": "0",
+                      "held": "0", "ambiguous": "1", "fallback": "0"}
     assert act(client, made["ambiguous"], "confirm").status_code == 303  # the router's unit kept: settled
     assert act(client, made["outside"], "dispatch", unit_id="JD01", note="由城阳街道处理").status_code == 303
     assert queue_ids(client, "ambiguous") == set() and queue_ids(client, "submitted") == set()
@@ -228,3 +228,29 @@ def test_a_unit_keeps_sight_of_what_it_handed_over(app, client, tokens):
     handled = unit.get("/console/unit?tab=handled").get_data(as_text=True)
     ids = [int(i) for i in re.findall(r'href="/console/reports/(\d+)"', handled)]
     assert ids == [disputed, fixed] and "单位有异议" in handled and open_one not in ids
+
+
+def test_a_reporter_says_a_published_fix_did_not_hold(app, client, tokens, monkeypatch):
+    rid = submit(client, tokens["public"]).get_json()["id"]
+    move = f"/api/v1/reports/{rid}/transitions"
+    for action, headers in (("rectify", tokens["unit_a"]), ("verify", tokens["dispatcher"]), ("publish", tokens["dispatcher"])):
+        assert client.post(move, json={"action": action}, headers=headers).status_code == 200
+    ref = client.get(f"/api/v1/reports/{rid}", headers=tokens["dispatcher"]).get_json()["public_ref"]
+    page = client.get(f"/r/{ref}").get_data(as_text=True)
+    assert "整改不满意？（公开后 7 天内）" in page
+    assert client.post(f"/r/{ref}/reopen", data={"csrf_token": csrf(page), "reason": ""}).status_code == 422
+    again = [(io.BytesIO(jpeg((90, 90, 90))), "again.jpg")]
+    done = client.post(f"/r/{ref}/reopen", data={"csrf_token": csrf(page), "reason": "垃圾又堆起来了", "photos": again}, content_type="multipart/form-data")
+    assert done.status_code == 303 and "问题已退回指挥中心" in client.get(done.headers["Location"]).get_data(as_text=True)
+    body = client.get(f"/api/v1/reports/{rid}", headers=tokens["dispatcher"]).get_json()
+    assert body["state"] == "reopened" and body["history"][-1]["note"] == "垃圾又堆起来了" and len(body["history"][-1]["evidence"]) == 1
+    signed_in(app, client, "dispatcher")
+    assert queue_ids(client, "reopened") == {rid}
+    assert client.get("/api/v1/public/reports").get_json()["items"] == []  # off the public board until published again
+    assert act(client, rid, "rework", note="群众反映未整改到位").status_code == 303
+    figures = client.get("/api/v1/units/P06", headers=tokens["unit_a"]).get_json()["figures"]
+    assert (figures["rework_rate"], figures["fixed"]) == (1.0, 0)  # counted in 返工率; no longer fixed
+    assert client.post(move, json={"action": "reopen"}, headers=tokens["dispatcher"]).status_code == 403  # a reporter's, not staff's
+    monkeypatch.setattr("api.reports.citizen_pages.now", lambda: now() + timedelta(days=30))
+    late = client.get(f"/r/{ref}").get_data(as_text=True)
+    assert "整改不满意？" not in late

@@ -75,6 +75,7 @@ def matrix(ids: dict[str, object]) -> dict[tuple[str, str], tuple[dict[str, int]
         ("GET", "/report/check"): (ALL, {"path": f"/report/check?lon={ids['lon']}&lat={ids['lat']}&category=litter"}),
         ("GET", "/r"): (only({}, 303), {"path": f"/r?ref={ref_b.lower()}"}),
         ("GET", "/r/<ref>"): (ALL, {"path": f"/r/{ref_b}"}),
+        ("POST", "/r/<ref>/reopen"): (FORM, {"path": f"/r/{ref_b}/reopen", "data": {"reason": "还是脏"}}),
         ("GET", "/public"): (ALL, {"path": "/public"}),
         ("GET", "/public/<ref>"): (only({}, 404), {"path": f"/public/{ref_b}"}),  # not published (yet)
         ("GET", "/maps/orientation.geojson"): (ALL, {"path": "/maps/orientation.geojson"}),
