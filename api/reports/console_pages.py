@@ -61,6 +61,8 @@ def dispatch_console() -> ResponseReturnValue:
     chosen = {key: args.get(key) or "" for key in ("queue", "state", "unit", "group", "area", "source", "period", "q", "sort")}
     chosen["overdue"] = "1" if args.get("overdue") == "1" else ""
     counts = console.queue_counts(g.db, at)
+    if chosen["q"]:  # a number or a reference names one report, wherever it is: shown under its own state, not a queue's name
+        chosen["queue"] = ""
     if chosen["queue"] not in console.QUEUES:  # filters: the list; nothing chosen: the first queue with work in it
         filtering = any(chosen[k] for k in ("state", "unit", "group", "area", "source", "period", "q", "overdue"))
         chosen["queue"] = "" if filtering else next((q for q in console.QUEUES if counts[q]), console.QUEUES[0])

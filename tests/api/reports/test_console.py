@@ -80,6 +80,8 @@ def test_the_list_filters_searches_sorts_and_pages(app, client, tokens):
     assert listed("group=违法建筑&unit=D-ZF") == [ids[3]["id"]]  # illegal construction goes to the enforcement bureau
     assert listed(f"q={ids[2]['id']}") == [ids[2]["id"]]
     assert listed(f"q={ids[2]['public_ref'].lower()}") == [ids[2]["id"]]
+    found = client.get(f"/console/dispatch?queue=submitted&q={ids[2]['public_ref']}").get_data(as_text=True)  # searched from a queue's view
+    assert listed(f"queue=submitted&q={ids[2]['public_ref']}") == [ids[2]["id"]] and "待派单:" not in found and "已派单" in found
     assert listed("source=leader") == [] and listed("overdue=1") == []
     assert "共 4 件" in client.get("/console/dispatch?period=7d").get_data(as_text=True)
 
