@@ -11,7 +11,9 @@ from pathlib import Path
 
 import chinese_calendar
 import pandas as pd
+import pyogrio
 
+from geodata.io import list_layers
 from zones.schema import ValidationReport
 
 log = logging.getLogger(__name__)
@@ -39,24 +41,40 @@ def national_calendar(years: range) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
-def load_calendar(path: Path) -> tuple[dict[date, bool], ValidationReport]:
-    """A calendar file's days (date → working day or not), with a report naming every bad row."""
+#: Where a GeoPackage keeps its calendar: an attribute table of this name beside the layers.
+LAYER = "calendar"
+
+
+def has_calendar(path: Path) -> bool:
+    """Whether a GeoPackage holds a calendar table."""
+    return LAYER in list_layers(path)
+
+
+def load_calendar(path: Path, *, strict: bool = True) -> tuple[pd.DataFrame, ValidationReport]:
+    """A calendar file (CSV, or a GeoPackage's ``calendar`` table) as a table of days (``date``
+    YYYY-MM-DD, ``workday`` 1 or 0, ``name``), with a report naming every bad row."""
     report = ValidationReport("calendar", path.name)
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    if path.suffix.lower() == ".gpkg":
+        frame = pyogrio.read_dataframe(path, layer=LAYER, read_geometry=False).astype(str)
+    else:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     missing = [c for c in ("date", "workday") if c not in frame.columns]
     if missing:
         report.error("missing_columns", missing=missing, found=", ".join(frame.columns))
-        return {}, report
-    days: dict[date, bool] = {}
-    for pos, (text, flag) in enumerate(zip(frame["date"], frame["workday"], strict=True), start=1):
+        frame = frame.iloc[0:0]
+    rows = []
+    names = frame["name"] if "name" in frame.columns else pd.Series([""] * len(frame))
+    for pos, (text, flag, name) in enumerate(zip(frame.get("date", []), frame.get("workday", []), names, strict=True), start=1):
         try:
-            day = date.fromisoformat(text.strip())
+            day = date.fromisoformat(str(text).strip())
         except ValueError:
             report.error("as_written", text=f"date {text!r} is not YYYY-MM-DD", row=pos, field="date")
             continue
-        value = flag.strip().lower()
+        value = str(flag).strip().lower()
         if value not in _TRUE | _FALSE:
             report.error("as_written", text=f"workday {flag!r} is not 1 or 0", row=pos, field="workday")
             continue
-        days[day] = value in _TRUE
-    return days, report
+        rows.append({"date": day.isoformat(), "workday": int(value in _TRUE), "name": "" if name in ("nan", "None") else str(name)})
+    if strict:
+        report.raise_if_errors()
+    return pd.DataFrame(rows, columns=list(COLUMNS)).drop_duplicates("date", keep="last").sort_values("date").reset_index(drop=True), report

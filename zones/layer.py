@@ -12,6 +12,7 @@ import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -93,8 +94,8 @@ def _require_wgs84(gdf: gpd.GeoDataFrame, what: str) -> None:
 
 
 def content_version(zones: gpd.GeoDataFrame, test_points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, categories: pd.DataFrame,
-                    scope: gpd.GeoDataFrame | None = None) -> str:
-    """A 12-hex-digit digest of everything a routing decision and the coverage analysis depend on."""
+                    scope: gpd.GeoDataFrame | None = None, calendar: pd.DataFrame | None = None) -> str:
+    """A 12-hex-digit digest of everything a routing decision, its deadline and the coverage analysis depend on."""
     digest = hashlib.sha256()
     for frame in (zones, test_points, areas, *([scope] if scope is not None else [])):
         digest.update(b"\x00".join(shapely.to_wkb(frame.geometry.to_numpy(), hex=False)))
@@ -102,6 +103,8 @@ def content_version(zones: gpd.GeoDataFrame, test_points: gpd.GeoDataFrame, area
         digest.update(pd.util.hash_pandas_object(attrs, index=False).to_numpy().tobytes())
         digest.update("\x1f".join(map(str, attrs.columns)).encode())
     digest.update(pd.util.hash_pandas_object(categories.astype(str), index=False).to_numpy().tobytes())
+    if calendar is not None and len(calendar):
+        digest.update(b"calendar" + pd.util.hash_pandas_object(calendar.astype(str), index=False).to_numpy().tobytes())
     return digest.hexdigest()[:12]
 
 
@@ -121,6 +124,7 @@ class ZoneLayer:
     unit_table: pd.DataFrame | None = None
     streets: gpd.GeoDataFrame | None = None  # named street lines in WGS84, for finding one's way on maps; never routed on
     scope: gpd.GeoDataFrame | None = None  # where zones are required (建成区); None: the whole district
+    calendar: pd.DataFrame | None = None  # holidays and make-up working days (date, workday, name); None: Monday to Friday
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _by_radius: dict[tuple[str, float], Any] = field(default_factory=dict, repr=False)
 
@@ -135,6 +139,7 @@ class ZoneLayer:
         units: pd.DataFrame | None = None,
         streets: gpd.GeoDataFrame | None = None,
         scope: gpd.GeoDataFrame | None = None,
+        calendar: pd.DataFrame | None = None,
         metric_crs: str = METRIC_CRS,
     ) -> ZoneLayer:
         """Assemble a layer from validated frames (see `zones.schema`), all in WGS84.
@@ -144,6 +149,8 @@ class ZoneLayer:
         drawn on maps so that people can find their way offline; they take no part in routing
         and do not change the version. ``scope`` (polygons) is where zones are required: coverage
         gaps are measured inside it (default: the whole district); it is part of the version.
+        ``calendar`` (``date``, ``workday``, ``name``: the days that differ from a Monday–Friday
+        week) is what deadlines in working time count on; it is part of the version too.
         """
         for frame, what in ((zones, "zones"), (test_points, "test points"), (areas, "areas"), (streets, "streets"), (scope, "scope")):
             if frame is not None:
@@ -154,8 +161,16 @@ class ZoneLayer:
         zones, test_points, areas = (f.reset_index(drop=True) for f in (zones, test_points, areas))
         categories = categories.reset_index(drop=True)
         scope = None if scope is None or not len(scope) else scope.reset_index(drop=True)
-        version = content_version(zones, test_points, areas, categories, scope)
-        return cls(zones, test_points, areas, categories, version, metric_crs, units, streets, scope)
+        calendar = None if calendar is None or not len(calendar) else calendar.reset_index(drop=True)
+        version = content_version(zones, test_points, areas, categories, scope, calendar)
+        return cls(zones, test_points, areas, categories, version, metric_crs, units, streets, scope, calendar)
+
+    @cached_property
+    def calendar_days(self) -> dict[date, bool]:
+        """The calendar's days: a holiday (False) or a make-up working day (True)."""
+        if self.calendar is None:
+            return {}
+        return {date.fromisoformat(str(d)): bool(int(w)) for d, w in zip(self.calendar["date"], self.calendar["workday"], strict=True)}
 
     def _cached(self, key: tuple[str, float], make: Callable[[], T]) -> T:
         """Build once per key (thread-safe) what depends on a configured radius."""

@@ -82,16 +82,16 @@ def _note() -> str:
 
 
 @bp.post("/layers")
-@contract.operation("Publish a zone layer once it is read (GeoPackage with zones, test_points, areas; optional categories and units tables): "
+@contract.operation("Publish a zone layer once it is read (GeoPackage with zones, test_points, areas; optional categories, units and calendar tables): "
                     "the answer is the draft it makes, queued; GET it until its state is published, or refused with every error",
                     status="202", answer=schemas.Draft,
                     body={"type": "object", "required": ["layer"], "properties": {
-                        **{name: {"type": "string", "format": "binary"} for name in ("layer", "categories", "units")}, "note": {"type": "string"}}},
+                        **{name: {"type": "string", "format": "binary"} for name in ("layer", "categories", "units", "calendar")}, "note": {"type": "string"}}},
                     body_type="multipart/form-data", errors=("400", "401", "403", "413", "422"))
 def upload_layer() -> ResponseReturnValue:
     """Publish a new zone layer without a review: a GeoPackage (``layer``: zones, test_points, areas
     and optionally scope; a layer it leaves out is kept) and optionally ``categories`` and ``units``
-    tables (CSV or Excel; default: the current ones) and a ``note``. Like a draft, it is read by a
+    tables (CSV or Excel; default: the current ones), a ``calendar`` (CSV: date, workday, name) and a ``note``. Like a draft, it is read by a
     worker process; it is published as soon as it is valid (every worker switches when it next
     checks), or refused with every problem by layer, row and field. (A draft, `/layers/drafts`, is
     compared before it is published.)"""
@@ -151,13 +151,14 @@ def _open_draft(draft_id: int) -> LayerDraft:
 
 @bp.post("/layers/drafts")
 @contract.operation("Upload a draft layer (a GeoPackage as layer, and/or zones, test_points, areas, scope files; categories and units tables; "
+                    "the working calendar; "
                     "a layer left out is kept from the current version). The draft is created at once, queued; GET it until its state is "
                     "open (with warnings) or refused (with every problem by layer, row, feature and field)", status="202", answer=schemas.Draft,
                     body={"type": "object", "properties": {name: {"type": "string", "format": "binary"} for name in upload_reader.UPLOAD_FIELDS}},
                     body_type="multipart/form-data", errors=("400", "401", "403", "413", "422"))
 def create_draft() -> ResponseReturnValue:
     """Upload a draft layer (multipart: ``layer``, a GeoPackage, and/or ``zones``, ``test_points``,
-    ``areas``, ``scope`` files, ``categories``, ``units``; a layer left out is kept from the current
+    ``areas``, ``scope`` files, ``categories``, ``units``, ``calendar``; a layer left out is kept from the current
     version). The answer (202) is the draft, queued; a worker process reads and validates it, and
     ``GET`` of its ``Location`` shows its step, then the draft (open) or every problem (refused)."""
     caller = require(Role.PLANNER)

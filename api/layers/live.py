@@ -33,7 +33,6 @@ from api.reports.open_reports import OpenReports
 from api.reports.services import WorkerState
 from api.routing.batch import LayerFiles
 from api.web.memory import release_free_memory
-from geodata.calendar import load_calendar as read_calendar
 from geodata.demo import DemoFiles, ensure_demo
 from zones.coverage import Coverage
 from zones.layer import ZoneLayer
@@ -60,19 +59,14 @@ def layer_files(app: Flask) -> LayerFiles:
 CALENDAR_AHEAD = timedelta(days=60)
 
 
-def load_calendar(app: Flask) -> WorkCalendar:
-    """The working calendar: ``calendar.csv`` of the layer folder (holidays and make-up working days;
-    none: Monday to Friday) with ``WORKING_HOURS``. Read at start; a bad row stops the start."""
-    path = _folder(app).calendar
-    days: dict[date, bool] = {}
-    if path.exists():
-        days, report = read_calendar(path)
-        report.raise_if_errors()
-    calendar = WorkCalendar(days, parse_hours(app.config["WORKING_HOURS"]))
+def calendar_of(app: Flask, layer: ZoneLayer) -> WorkCalendar:
+    """The working calendar deadlines count on: the layer's holidays and make-up working days (none:
+    Monday to Friday) with ``WORKING_HOURS``; a calendar that ends within `CALENDAR_AHEAD` is said in the log."""
+    calendar = WorkCalendar(layer.calendar_days, parse_hours(app.config["WORKING_HOURS"]))
     known = calendar.known
     if known is None or known[1] < date.today() + CALENDAR_AHEAD:
-        app.logger.warning("the working calendar (%s) ends %s: deadlines after it count Monday to Friday without holidays; add the next year's days",
-                           path, known[1] if known else "before it starts")
+        app.logger.warning("the working calendar of layer %s ends %s: deadlines after it count Monday to Friday without holidays; "
+                           "upload the next year's days with the layer (calendar.csv)", layer.version, known[1] if known else "before it starts")
     return calendar
 
 
@@ -90,7 +84,6 @@ def init_app(app: Flask, session: Session) -> None:
     """Give the worker its analysis thread and load the current layer now (the uploaded one, else
     the configured files), so a broken layer stops the start rather than the first request."""
     app.extensions["zonemap.analyses"] = Analyses()
-    app.extensions["zonemap.calendar"] = load_calendar(app)
     app.extensions[open_reports.EXTENSION] = OpenReports(days=float(app.config["DUPLICATE_DAYS"]), radius_m=float(app.config["DUPLICATE_RADIUS_M"]))
     install(app, current_stored(session, layer_files(app), int(app.config["MAX_VERTICES"])))
     app.extensions["zonemap.layer_checked"] = time.monotonic()
@@ -139,6 +132,7 @@ def install(app: Flask, layer: ZoneLayer) -> None:
     """Make ``layer`` the one this worker routes with, its indexes built beforehand, and hand
     the memory the build used for scratch back to the system."""
     warm(layer, app.config["ROUTING"])
+    app.extensions["zonemap.calendar"] = calendar_of(app, layer)
     app.extensions["zonemap.layer"] = layer
     release_free_memory()
 

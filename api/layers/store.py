@@ -1,16 +1,18 @@
-"""Layers as the service stores them: a version or a draft as one GeoPackage with its tables,
-read back (and validated again) as every worker reads it. No Flask."""
+"""Layers as the service stores them: a version or a draft as one GeoPackage with its tables (the
+calendar as one of its tables), read back (and validated again) as every worker reads it. No Flask."""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
+import pyogrio
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.persistence.models import LayerDraft, LayerVersion
 from api.routing.batch import LayerFiles, load_zone_layer
+from geodata import calendar
 from geodata.io import write_layer
 from zones.layer import ZoneLayer
 
@@ -23,6 +25,8 @@ def stored_gpkg(layer: ZoneLayer) -> bytes:
             frame = getattr(layer, name)
             if frame is not None:
                 write_layer(frame, path, layer=name)
+        if layer.calendar is not None:  # an attribute table beside the layers
+            pyogrio.write_dataframe(layer.calendar, path, layer=calendar.LAYER)
         return path.read_bytes()
 
 
@@ -37,7 +41,8 @@ def stored_layer(row: LayerVersion | LayerDraft, max_vertices: int) -> ZoneLayer
             units = folder / "units.csv"
             units.write_text(row.units_csv, encoding="utf-8")
         gpkg = folder / "layer.gpkg"
-        return load_zone_layer(LayerFiles(gpkg, gpkg, gpkg, folder / "categories.csv", units, gpkg, gpkg), max_vertices=max_vertices)
+        days = gpkg if calendar.has_calendar(gpkg) else None
+        return load_zone_layer(LayerFiles(gpkg, gpkg, gpkg, folder / "categories.csv", units, gpkg, gpkg, days), max_vertices=max_vertices)
 
 
 def layer_of_version(session: Session, version: str, files: LayerFiles, max_vertices: int) -> ZoneLayer:

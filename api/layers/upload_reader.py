@@ -18,6 +18,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from geodata.calendar import load_calendar
 from geodata.io import decode_text, list_layers
 from geodata.load import load_categories, load_layer, load_streets
 from zones.enums import LayerKind
@@ -27,7 +28,7 @@ from zones.schema import ValidationReport, check_identifiers
 
 #: The files an upload may carry: a GeoPackage with every layer, or the layers one by one (each a
 #: GeoJSON, GeoPackage, CSV or Excel file, as the command line reads them), and the two tables.
-UPLOAD_FIELDS = ("layer", "zones", "test_points", "areas", "scope", "categories", "units")
+UPLOAD_FIELDS = ("layer", "zones", "test_points", "areas", "scope", "categories", "units", "calendar")  # calendar: holidays and make-up days
 LAYER_SUFFIXES = (".gpkg", ".geojson", ".json", ".csv", ".xlsx", ".zip")  # .zip: a zipped shapefile (UTF-8 or GBK)
 #: Most a zipped shapefile may unpack to (bytes): a small zip must not fill the disk.
 MAX_UNZIPPED = 1 << 30
@@ -35,6 +36,8 @@ MAX_UNZIPPED = 1 << 30
 MAX_ZIP_RATIO = 100
 UNZIP_CHUNK = 1 << 20  # members are unpacked to disk this many bytes at a time
 TABLE_SUFFIXES = (".csv", ".xlsx")
+#: The files each field takes, where not a layer's (`LAYER_SUFFIXES`).
+SUFFIXES = {"layer": (".gpkg",), "categories": TABLE_SUFFIXES, "units": TABLE_SUFFIXES, "calendar": (".csv",)}
 
 
 @dataclass
@@ -87,7 +90,7 @@ def read_upload(files: Mapping[str, tuple[str, Path]], current: Callable[[], Zon
     with tempfile.TemporaryDirectory(prefix="zonemap-upload-") as tmp:
         paths: dict[str, Path] = {}
         for field, (name, stored) in files.items():
-            suffix = _suffix(name, (".gpkg",) if field == "layer" else TABLE_SUFFIXES if field in ("categories", "units") else LAYER_SUFFIXES, field, upload)
+            suffix = _suffix(name, SUFFIXES.get(field, LAYER_SUFFIXES), field, upload)
             if suffix == ".zip":
                 shapefile = _unzip_shapefile(stored, Path(tmp) / field, name, field, upload)
                 if shapefile is not None:
@@ -125,11 +128,18 @@ def read_upload(files: Mapping[str, tuple[str, Path]], current: Callable[[], Zon
                 report.source = files["categories"][0]
                 reports.append(report)
         units = _units(paths["units"], upload) if "units" in paths else current().unit_table
+        calendar = current().calendar
+        days = paths.get("calendar") or (package if "calendar" in package_layers else None)
+        if days is not None:
+            calendar, report = load_calendar(days, strict=False)
+            report.source = files["calendar" if "calendar" in files else "layer"][0]
+            reports.append(report)
     sources = ", ".join(f"{field}: {name}" for field, (name, _) in files.items())
     if any(r.errors for r in reports) or len(frames) < 4 or categories is None:
         return Upload(reports, None, "", None, sources)
     try:
-        layer = ZoneLayer.build(frames["zones"], frames["test_points"], frames["areas"], categories, units=units, streets=streets, scope=frames["scope"])
+        layer = ZoneLayer.build(frames["zones"], frames["test_points"], frames["areas"], categories, units=units, streets=streets, scope=frames["scope"],
+                                calendar=calendar)
     except ZonemapError as err:
         upload.error_of(err)
         return Upload(reports, None, "", None, sources)

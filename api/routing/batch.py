@@ -9,6 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from geodata.calendar import load_calendar
 from geodata.demo import DemoFiles
 from geodata.io import write_layer
 from geodata.load import LoadedLayer, load_categories, load_layer, load_scope, load_streets
@@ -35,11 +36,13 @@ class LayerFiles:
     units: Path | None = None
     streets: Path | None = None  # a GeoPackage whose ``streets`` layer, if any, is drawn on maps
     scope: Path | None = None  # where zones are required: a layer file, or a GeoPackage with a ``scope`` layer
+    calendar: Path | None = None  # holidays and make-up working days: a CSV, or a GeoPackage with a ``calendar`` table
 
     @classmethod
     def of_demo(cls, files: DemoFiles) -> LayerFiles:
-        """The layers of a demo-style folder: one GeoPackage, categories and units tables."""
-        return cls(files.gpkg, files.gpkg, files.gpkg, files.categories, files.units if files.units.exists() else None, files.gpkg, files.gpkg)
+        """The layers of a demo-style folder: one GeoPackage, categories and units tables, the calendar."""
+        return cls(files.gpkg, files.gpkg, files.gpkg, files.categories, files.units if files.units.exists() else None, files.gpkg, files.gpkg,
+                   files.calendar if files.calendar.exists() else None)
 
 
 def load_zone_layer(files: LayerFiles, *, max_vertices: int = MAX_VERTICES) -> ZoneLayer:
@@ -52,7 +55,8 @@ def load_zone_layer(files: LayerFiles, *, max_vertices: int = MAX_VERTICES) -> Z
     units = pd.read_csv(files.units, dtype=str, keep_default_na=False) if files.units else None
     streets = load_streets(files.streets) if files.streets else None
     scope = load_scope(files.scope, max_vertices=max_vertices) if files.scope else None
-    return ZoneLayer.build(zones, test_points, areas, categories, units=units, streets=streets, scope=scope)
+    calendar = load_calendar(files.calendar)[0] if files.calendar else None
+    return ZoneLayer.build(zones, test_points, areas, categories, units=units, streets=streets, scope=scope, calendar=calendar)
 
 
 def route_file(

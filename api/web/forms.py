@@ -128,6 +128,7 @@ class LayerUploadForm(FlaskForm):
     scope = FileField(_l("Coverage scope (built-up area)"))
     categories = FileField(_l("Categories table"))
     units = FileField(_l("Units table"))
+    calendar = FileField(_l("Working calendar (calendar.csv: date, workday, name)"))
 
 
 class NoteForm(FlaskForm):

@@ -85,3 +85,36 @@ def test_a_category_in_calendar_hours_and_a_bad_unit(district, monkeypatch, demo
     table.to_csv(tmp_path / "bad.csv", index=False)
     _, found = load_categories(tmp_path / "bad.csv", strict=False)
     assert {p.code for p in found.problems} == {"bad_deadline_unit"} and found.problems[0].field == "deadline_unit"
+
+
+def test_a_planner_publishes_next_years_calendar_with_the_layer(district, monkeypatch):
+    import io
+
+    from tests.api.layers.test_layers import processed
+
+    app, tokens = district
+    client = app.test_client()
+    with app.extensions["zonemap.db"].session() as session:
+        planner = {"Authorization": f"Bearer {create_token(session, 'planner')}"}
+    app.config["LAYER_CHECK_SECONDS"] = 0
+    stop_jobs(app)
+    from api.layers.live import start_jobs
+
+    app.config["LAYER_JOBS"] = 1
+    start_jobs(app, app.extensions["zonemap.db"])
+    _at(monkeypatch, 2027, 1, 29, 19, 0)  # the Friday before the 2027 Spring Festival, a year chinese-calendar does not know
+    before = client.post("/api/v1/reports", json={**REPORT, "client_ref": "before"}, headers=tokens["public"]).get_json()
+    assert _due(before) == datetime(2027, 2, 1, 14, 0, tzinfo=TIMEZONE)  # Monday: no holiday known
+    bad = io.BytesIO("date,workday,name\n2027-02-01,maybe,春节\n".encode())
+    refused = processed(client, planner, client.post("/api/v1/layers/drafts", data={"calendar": (bad, "calendar.csv")}, headers=planner,
+                                                     content_type="multipart/form-data"))
+    assert refused["state"] == "refused" and any(e["layer"] == "calendar" and e["row"] == 1 and e["field"] == "workday" for e in refused["errors"]), refused
+    days = io.BytesIO("date,workday,name\n2027-02-01,0,春节\n2027-02-02,0,春节\n2027-01-30,1,春节调休上班\n".encode())
+    draft = processed(client, planner, client.post("/api/v1/layers/drafts", data={"calendar": (days, "calendar.csv")}, headers=planner,
+                                                   content_type="multipart/form-data"))
+    assert draft["state"] == "open", draft
+    published = client.post(f"/api/v1/layers/drafts/{draft['id']}/publish", json={"note": "2027 年节假日"}, headers=planner)
+    assert published.status_code in (200, 201), published.get_json()
+    after = client.post("/api/v1/reports", json={**REPORT, "client_ref": "after"}, headers=tokens["public"]).get_json()
+    assert after["decision"]["zone_version"] != before["decision"]["zone_version"]  # the calendar is part of the version
+    assert _due(after) == datetime(2027, 1, 30, 14, 0, tzinfo=TIMEZONE)  # the make-up Saturday the new calendar names
