@@ -94,7 +94,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def _names() -> dict[str, Any]:
         layer = live.current_layer()
         return {"district_name": live.district_name(layer), "district_bounds": [round(float(b), 5) for b in layer.areas.total_bounds],
-                "page_tiles": app.config["PAGE_TILES"], "assets": assets, **i18n.template_helpers(layer)}
+                "page_tiles": app.config["PAGE_TILES"], "assets": assets,
+                **i18n.template_helpers(layer, live.worker().calendar)}
 
     @app.after_request
     def _finish(response: Response) -> Response:

@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from api.persistence.clock import now
 from zones.layer import Category, ZoneLayer
 from zones.workflow import Action, State
+from zones.worktime import DeadlineUnit, WorkCalendar
 
 #: The pages' languages, the first one the default.
 LANGUAGES = ("zh", "en")
@@ -119,7 +120,7 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_DEFAULT_TIMEZONE"] = TIMEZONE
     Babel(app, locale_selector=language)
     app.jinja_env.filters.update(local_time=local_time, local_date=local_date, state_name=state_name, role_name=role_name, action_name=action_name,
-                                 actor_name=actor_name, time_left=time_left, source_name=source_name)
+                                 actor_name=actor_name, source_name=source_name)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, LANGUAGE_NAMES=LANGUAGE_NAMES, current_language=lambda: str(get_locale() or LANGUAGES[0]))
 
 
@@ -244,9 +245,37 @@ def campaign_names(layer: ZoneLayer) -> dict[str, str]:
     return {c.group: group_name(c) for c in layer.category_table.values() if c.group}
 
 
-def template_helpers(layer: ZoneLayer) -> dict[str, Any]:
-    """The layer-dependent names the templates show, bound to ``layer``."""
+def working_time_left(deadline: datetime | None, calendar: WorkCalendar) -> str:
+    """``3 working hours left`` or ``2 working days overdue``, counted in the calendar's working time:
+    hours under two working days, working days beyond."""
+    if deadline is None:
+        return ""
+    at = now()
+    left = deadline >= at
+    hours = (calendar.working_time(at, deadline) if left else calendar.working_time(deadline, at)).total_seconds() / 3600
+    day = calendar.day_length.total_seconds() / 3600
+    if left:
+        hours = math.ceil(hours)
+        if hours < 2 * day:
+            return ngettext("%(num)d working hour left", "%(num)d working hours left", hours)
+        return ngettext("%(num)d working day left", "%(num)d working days left", int(hours // day))
+    if hours < 2 * day:
+        return ngettext("%(num)d working hour overdue", "%(num)d working hours overdue", int(hours))
+    return ngettext("%(num)d working day overdue", "%(num)d working days overdue", int(hours // day))
+
+
+def deadline_left(layer: ZoneLayer, calendar: WorkCalendar, report: Any) -> str:
+    """The time left to a report's deadline in its category's terms: calendar hours, or working time."""
+    category = layer.category_table.get(report.category)
+    if category is None or category.deadline_unit == DeadlineUnit.HOURS:
+        return time_left(report.deadline_at)
+    return working_time_left(report.deadline_at, calendar)
+
+
+def template_helpers(layer: ZoneLayer, calendar: WorkCalendar) -> dict[str, Any]:
+    """The layer-dependent names the templates show, bound to ``layer`` (and deadlines to ``calendar``)."""
     return {
+        "time_left_of": lambda report: deadline_left(layer, calendar, report),
         "category_label": lambda code: category_label(layer, code),
         "unit_label": lambda unit_id: unit_label(layer, unit_id),
         "unit_name": lambda unit_id: unit_name(layer, unit_id),

@@ -52,7 +52,11 @@ def test_a_friday_evening_report_is_due_on_monday_or_on_a_make_up_saturday(distr
     report = client.post("/api/v1/reports", json={**REPORT, "client_ref": "friday"}, headers=tokens["public"]).get_json()
     assert report["state"] == "dispatched" and _due(report) == datetime(2026, 3, 9, 14, 0, tzinfo=TIMEZONE)  # 08:30-12:00, 13:30-14:00
     dispatcher = signed_in(app, app.test_client(), "dispatcher")
-    assert "2026-03-09 14:00" in dispatcher.get(f"/console/reports/{report['id']}").get_data(as_text=True)  # the page says the same
+    monkeypatch.setattr("api.web.i18n.now", lambda: datetime(2026, 3, 6, 19, 0, tzinfo=TIMEZONE).astimezone(UTC))
+    page = dispatcher.get(f"/console/reports/{report['id']}").get_data(as_text=True)
+    assert "2026-03-09 14:00" in page and "还剩 4 个工作小时" in page  # the page says the same, in working time (not "67 hours")
+    monkeypatch.setattr("api.web.i18n.now", lambda: datetime(2026, 3, 9, 16, 0, tzinfo=TIMEZONE).astimezone(UTC))
+    assert "已超期 2 个工作小时" in dispatcher.get(f"/console/reports/{report['id']}").get_data(as_text=True)
     _at(monkeypatch, 2026, 2, 13, 19, 0)  # the Friday before the Spring Festival: Saturday 14 February is worked
     report = client.post("/api/v1/reports", json={**REPORT, "client_ref": "festival"}, headers=tokens["public"]).get_json()
     assert _due(report) == datetime(2026, 2, 14, 14, 0, tzinfo=TIMEZONE)
