@@ -110,6 +110,16 @@ class Comparison:
     affected: pd.DataFrame  # `zones.diff.rerouted` with the report's number and state: every open report that moves
     gaps: gpd.GeoDataFrame  # the draft's `LISTED` largest gaps, with names (`coverage_tables.gaps`)
     changed: gpd.GeoDataFrame  # the listed zone changes with their outlines (`coverage_tables.changed_zones`)
+    calendar: dict[str, Any]  # the working calendar before and after (`calendar_change`)
+
+
+def calendar_change(current: ZoneLayer, layer: ZoneLayer) -> dict[str, Any]:
+    """The working calendars of two layers: how many days each lists, its last day, and whether they differ."""
+
+    def summary(days: dict[Any, bool]) -> dict[str, Any]:
+        return {"days": len(days), "holidays": sum(not w for w in days.values()), "last": max(days).isoformat() if days else ""}
+
+    return {"before": summary(current.calendar_days), "after": summary(layer.calendar_days), "changed": current.calendar_days != layer.calendar_days}
 
 
 def _gaps_by_area(result: Coverage) -> pd.DataFrame:
@@ -166,7 +176,7 @@ def comparison(current: ZoneLayer, layer: ZoneLayer, reports: pd.DataFrame, rout
     diff = diff_layers(current, layer)
     zones = diff.zones.head(LISTED)
     return Comparison(diff.counts(), zones, diff.test_points.head(LISTED), coverage_change(before, after), _moved(reports, current, layer, routing),
-                      coverage_tables.gaps(layer, after).head(LISTED), coverage_tables.changed_zones(current, layer, zones))
+                      coverage_tables.gaps(layer, after).head(LISTED), coverage_tables.changed_zones(current, layer, zones), calendar_change(current, layer))
 
 
 def compare(session: Session, current: ZoneLayer, draft: LayerDraft, work: LayerWork) -> Comparison:

@@ -172,13 +172,14 @@ def create_draft() -> ResponseReturnValue:
 
 def comparison_json(comparison: drafts.Comparison) -> dict[str, Any]:
     """A draft's comparison with the current version as plain data: changes (every one counted, the first
-    `drafts.LISTED` listed), coverage, affected reports, the draft's largest gaps."""
+    `drafts.LISTED` listed), coverage, the working calendar, affected reports, the draft's largest gaps."""
     return {
         "changes": comparison.counts,
         "listed_at_most": drafts.LISTED,
         "zones": comparison.zones.astype(object).where(comparison.zones.notna(), None).to_dict("records"),
         "test_points": comparison.test_points.astype(object).where(comparison.test_points.notna(), None).to_dict("records"),
         "coverage": comparison.areas,
+        "calendar": comparison.calendar,
         "affected_reports": comparison.affected.astype(object).where(comparison.affected.notna(), None).to_dict("records"),
         "gaps": {"type": "FeatureCollection", "features": features_json(comparison.gaps, "gap_id")},  # the draft's, whose suggestions it can take
     }

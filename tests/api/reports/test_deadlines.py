@@ -5,6 +5,7 @@ so; a dispatcher's reassignment counts the limit again from its own moment."""
 from __future__ import annotations
 
 import shutil
+import time
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -117,6 +118,14 @@ def test_a_planner_publishes_next_years_calendar_with_the_layer(district, monkey
     draft = processed(client, planner, client.post("/api/v1/layers/drafts", data={"calendar": (days, "calendar.csv")}, headers=planner,
                                                    content_type="multipart/form-data"))
     assert draft["state"] == "open", draft
+    deadline = time.monotonic() + 120
+    while (compared := client.get(f"/api/v1/layers/drafts/{draft['id']}", headers=planner)).status_code == 503:  # being compared
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    calendar = compared.get_json()["comparison"]["calendar"]
+    assert calendar["changed"] and (calendar["after"]["days"], calendar["after"]["holidays"], calendar["after"]["last"]) == (3, 2, "2027-02-02")
+    page = signed_in(app, app.test_client(), "planner").get(f"/console/layers/drafts/{draft['id']}").get_data(as_text=True)
+    assert "本草稿 3 个（其中休息日 2 天，至 2027-02-02）" in page  # the planner sees the calendar change before publishing
     published = client.post(f"/api/v1/layers/drafts/{draft['id']}/publish", json={"note": "2027 年节假日"}, headers=planner)
     assert published.status_code in (200, 201), published.get_json()
     after = client.post("/api/v1/reports", json={**REPORT, "client_ref": "after"}, headers=tokens["public"]).get_json()
