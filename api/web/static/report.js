@@ -47,6 +47,16 @@
     }, () => { status.textContent = status.dataset.denied; }, {enableHighAccuracy: true, timeout: 15000, maximumAge: 60000});
   }
   document.getElementById('locate').addEventListener('click', locate);
+  // Choosing the problem brings the answer (who handles this spot, what is already reported) into
+  // view on a small screen; moving the pin does not scroll the map away from under a finger.
+  const check = document.getElementById('check');
+  let showAnswer = false;
+  document.getElementById('category').addEventListener('change', () => { showAnswer = true; });
+  document.body.addEventListener('htmx:afterSwap', event => {
+    if (event.target !== check || !showAnswer || !check.textContent.trim()) { return; }
+    showAnswer = false;
+    check.scrollIntoView({block: 'nearest', behavior: 'smooth'});
+  });
   // Someone who already allowed this site their location is located at once (never asked unprompted).
   if (!lon.value && navigator.permissions) {
     navigator.permissions.query({name: 'geolocation'}).then(state => { if (state.state === 'granted') { locate(); } }).catch(() => {});

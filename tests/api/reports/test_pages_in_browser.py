@@ -27,6 +27,8 @@ def test_citizen_reports_from_a_phone_and_follows_it(site):
         page.get_by_text("已定位，误差约 9 米").wait_for()
         page.get_by_label("问题类别").select_option("litter")
         page.locator("#check .who").get_by_text(P06).wait_for()  # the unit the router picks, before sending
+        page.wait_for_function("() => { const r = document.querySelector('#check .who').getBoundingClientRect(); "
+                               "return r.top >= 0 && r.bottom <= window.innerHeight; }")  # brought into view on the phone, no scrolling by hand
         photo = page.locator("input[name=photos]").first
         photo.set_input_files(files=[{"name": "problem.jpg", "mimeType": "image/jpeg", "buffer": jpeg(size=(4000, 3000), note="GPS")}])
         page.wait_for_function("input => input.dataset.bytes !== undefined", arg=photo.element_handle())
