@@ -28,8 +28,8 @@ from api.persistence.models import MAX_ID, Report
 from api.reports import citizens, console, form_photos, open_reports, services
 from api.web import contract, parsing
 from api.web.config import MAX_PHOTOS
-from api.web.forms import DISPUTE_REASONS, ActionForm, ChoiceForm
-from api.web.i18n import action_name, campaign_names, category_label, subdistrict_names
+from api.web.forms import DISPUTE_REASONS, ActionForm, BulkForm, ChoiceForm
+from api.web.i18n import action_name, campaign_names, category_label, state_name, subdistrict_names
 from zones.enums import ReportSource
 from zones.errors import IllegalTransitionError, InvalidInputError
 from zones.workflow import UNIT_ACTIONS, Action, State
@@ -78,11 +78,55 @@ def dispatch_console() -> ResponseReturnValue:
     rows, total = console.list_reports(g.db, report_filter, at, sort=sort, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     points = [{"lon": r.lon, "lat": r.lat, "name": f"{r.id} · {category_label(layer, r.category)}", "url": url_for(".report_page", report_id=r.id)}
               for r in rows]
-    return render_template("console_dispatch.html", counts=counts, queue_names=QUEUE_NAMES, rows=rows, total=total,
+    names = layer.unit_names
+    return render_template("console_dispatch.html", bulk_form=BulkForm(back=request.full_path.rstrip("?")), bulk_actions=BULK_ACTIONS,
+                           all_units=sorted(((u, names.get(u, u)) for u in layer.known_units), key=lambda pair: (pair[1], pair[0])),
+                           counts=counts, queue_names=QUEUE_NAMES, rows=rows, total=total,
                            notes=console.latest_notes(g.db, [r.id for r in rows]), page=page, pages=max(1, -(-total // PAGE_SIZE)), chosen=chosen, sort=sort,
                            groups=groups, area_choices=area_choices,
                            sources=ReportSource.values(), states=State.values(), points=points, at=at,
                            publication=drafts.awaiting_reassignment(g.db, layer.version))
+
+
+#: What a dispatcher may do to many reports at once from the list.
+BULK_ACTIONS = (Action.CONFIRM, Action.ESCALATE, Action.REASSIGN)
+
+
+@bp.post("/dispatch/bulk")
+@contract.page("Take one action (confirm, escalate, reassign) on the ticked reports of the list; each that cannot take it is named",
+               ("303", "302", "400", "403"), form=contract.form_schema(BulkForm, report_id={"type": "array", "items": {"type": "integer"}}))
+@staff_only(Role.DISPATCHER)
+def bulk() -> ResponseReturnValue:
+    """Apply the chosen action to every ticked report, each on its own: one that cannot take it
+    (its state moved on, a unit missing) is named and left as it is; the list is shown again."""
+    form = BulkForm()
+    if not form.validate():
+        abort(400)
+    back = form.back.data or ""
+    back = back if back.startswith("/console/dispatch") and "//" not in back else url_for(".dispatch_console")  # the list as it was, never off the site
+    action = Action(form.action.data)
+    unit_id = (form.unit_id.data or "").strip() or None
+    ids = sorted({int(i) for i in request.form.getlist("report_id") if i.isdigit() and 0 < int(i) <= MAX_ID})
+    if not ids or (action == Action.REASSIGN and not unit_id):
+        flash(_("Tick the reports, and for a reassignment choose the unit."), "error")
+        return redirect(back, 303)
+    done, refused = 0, []
+    for report_id in ids:
+        report = g.db.get(Report, report_id)
+        if report is None:
+            continue
+        try:
+            with g.db.begin_nested():
+                services.transition(g.db, current_layer(), report, g.caller, action.value, note=(form.note.data or "").strip(), evidence=[],
+                                    unit_id=unit_id if action == Action.REASSIGN else None, worker=live.worker())
+            done += 1
+        except (IllegalTransitionError, InvalidInputError):
+            g.db.refresh(report)
+            refused.append(f"{report_id}（{state_name(report.state)}）")
+    flash(_("Done: %(action)s on %(n)d reports.", action=action_name(action.value), n=done), "info")
+    if refused:
+        flash(_("Not done, as they are now: %(reports)s", reports="、".join(refused)), "error")
+    return redirect(back, 303)
 
 
 def _report(report_id: int) -> Report:

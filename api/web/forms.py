@@ -93,6 +93,15 @@ class ActionForm(FlaskForm):
     day = DateField(_l("Date"), validators=[Optional()])  # an extension's new deadline, a hold's review
 
 
+class BulkForm(FlaskForm):
+    """One action on the ticked reports of the dispatchers' list (the rows come as repeated ``report_id``)."""
+
+    action = SelectField(_l("Action"), choices=[SelectChoice(a) for a in ("confirm", "escalate", "reassign")], validators=[DataRequired()])
+    unit_id = StringField(_l("Unit"), validators=[Optional(), Length(max=64)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 1})
+    back = HiddenField()
+
+
 class ReopenForm(FlaskForm):
     """A reporter says a published fix did not hold (整改不满意)."""
 

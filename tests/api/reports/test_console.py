@@ -256,3 +256,24 @@ def test_a_reporter_says_a_published_fix_did_not_hold(app, client, tokens, monke
     monkeypatch.setattr("api.reports.citizen_pages.now", lambda: now() + timedelta(days=30))
     late = client.get(f"/r/{ref}").get_data(as_text=True)
     assert "整改不满意？" not in late
+
+
+def test_a_dispatcher_acts_on_many_reports_at_once(app, client, tokens):
+    ids = [submit(client, tokens["public"], {**REPORT, "client_ref": f"b{i}"}).get_json()["id"] for i in range(3)]
+    outside = submit(client, tokens["public"], {**REPORT, "lon": 121.2, "lat": 36.9, "client_ref": "far"}).get_json()["id"]
+    signed_in(app, client, "dispatcher")
+    page = client.get("/console/dispatch?state=dispatched").get_data(as_text=True)
+    assert 'name="report_id" value="%d" form="bulk"' % ids[0] in page
+    back = "/console/dispatch?state=dispatched"
+    done = client.post("/console/dispatch/bulk", data={"csrf_token": csrf(page), "action": "escalate", "note": "集中督办", "back": back,
+                                                         "report_id": [str(ids[0]), str(ids[1]), str(outside)]})
+    assert done.status_code == 303 and done.headers["Location"] == back
+    shown = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "已执行：督办 2 件" in shown and f"{outside}（已受理）" in shown  # the one that cannot be escalated is named
+    assert [state(app, i)[0] for i in ids] == ["escalated", "escalated", "dispatched"]
+    moved = client.post("/console/dispatch/bulk", data={"csrf_token": csrf(page), "action": "reassign", "unit_id": "HW01", "back": "//evil.example",
+                                                          "report_id": [str(ids[1]), str(ids[2])]})
+    assert moved.headers["Location"] == "/console/dispatch"  # never off the site
+    assert [state(app, i) for i in ids[1:]] == [("dispatched", "HW01"), ("dispatched", "HW01")]
+    assert client.post("/console/dispatch/bulk", data={"csrf_token": csrf(page), "action": "reassign", "report_id": [str(ids[0])]}).status_code == 303
+    assert state(app, ids[0]) == ("escalated", "P06")  # a reassignment without a unit does nothing
