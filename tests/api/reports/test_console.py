@@ -263,7 +263,7 @@ def test_a_dispatcher_acts_on_many_reports_at_once(app, client, tokens):
     outside = submit(client, tokens["public"], {**REPORT, "lon": 121.2, "lat": 36.9, "client_ref": "far"}).get_json()["id"]
     signed_in(app, client, "dispatcher")
     page = client.get("/console/dispatch?state=dispatched").get_data(as_text=True)
-    assert 'name="report_id" value="%d" form="bulk"' % ids[0] in page
+    assert f'name="report_id" value="{ids[0]}" form="bulk"' in page
     back = "/console/dispatch?state=dispatched"
     done = client.post("/console/dispatch/bulk", data={"csrf_token": csrf(page), "action": "escalate", "note": "集中督办", "back": back,
                                                          "report_id": [str(ids[0]), str(ids[1]), str(outside)]})
