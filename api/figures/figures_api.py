@@ -62,8 +62,7 @@ def table_json(result: FigureTable, layer: ZoneLayer) -> dict[str, Any]:
 def figures() -> ResponseReturnValue:
     """The figures of the period (default: this month so far) grouped ``by``."""
     require(*READERS)
-    this_month = Period.month_of(today())
-    period = period_of(request.args, Period(this_month.first, today()))
+    period = period_of(request.args, Period.month_so_far(today()))
     result = queries.table(g.db, current_layer(), request.args.get("by", "unit"), period, now(), current_app.config["RANKING"])
     return jsonify(table_json(result, current_layer()))
 

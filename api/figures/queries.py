@@ -52,6 +52,11 @@ class Period:
         return cls(start, following - timedelta(days=1))
 
     @classmethod
+    def month_so_far(cls, day: date) -> Period:
+        """The first of ``day``'s month up to ``day``."""
+        return cls(day.replace(day=1), day)
+
+    @classmethod
     def week_of(cls, day: date) -> Period:
         """The week (Monday to Sunday) holding ``day``."""
         monday = day - timedelta(days=day.weekday())

@@ -56,7 +56,7 @@ def preset(name: str, day: date) -> Period:
         return Period(Period.week_of(day).first, day)
     if name == "last_week":
         return Period.week_of(day - timedelta(days=7))
-    return Period(Period.month_of(day).first, day)
+    return Period.month_so_far(day)
 
 
 def _day(name: str) -> date | None:

@@ -9,7 +9,6 @@ re-encoded without their metadata before anything is stored, and an error stores
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -30,7 +29,6 @@ from api.web.forms import ReopenForm, ReportForm
 from zones.config import NEARBY_REPORT_RADIUS_M
 from zones.enums import ReportSource, Status
 from zones.errors import ConflictError
-from zones.workflow import Action, State
 
 bp = Blueprint("citizens", __name__, template_folder="templates")
 #: Who the history names as the sender of a report from this page.
@@ -131,10 +129,7 @@ def follow() -> ResponseReturnValue:
 
 
 def _reopenable(report: Report) -> bool:
-    """Whether a reporter may still say the published fix did not hold."""
-    published = [t.at for t in report.transitions if t.action == Action.PUBLISH.value]
-    days = float(current_app.config["REOPEN_DAYS"])
-    return report.state == State.PUBLISHED.value and bool(published) and now() - published[-1] <= timedelta(days=days)
+    return services.reopenable(report, float(current_app.config["REOPEN_DAYS"]), now())
 
 
 def _progress_page(report: Report, form: ReopenForm, errors: list[str], status: int = 200) -> ResponseReturnValue:

@@ -328,12 +328,17 @@ def transition(session: Session, layer: ZoneLayer, report: Report, caller: Calle
     return report
 
 
+def reopenable(report: Report, days: float, at: datetime) -> bool:
+    """Whether a reporter may still say the published fix did not hold: published, and not more than ``days`` ago."""
+    published = [t.at for t in report.transitions if t.action == Action.PUBLISH.value]
+    return report.state == State.PUBLISHED.value and bool(published) and at - published[-1] <= timedelta(days=days)
+
+
 def reopen(session: Session, report: Report, reason: str, photos: list[str], *, days: float, worker: WorkerState = OFFLINE) -> Report:
     """整改不满意: a reporter (anyone holding the reference) says the published fix did not hold,
     within ``days`` of its publication; the report goes back to the dispatchers with the reason and
     photos, and its fix no longer counts as done."""
-    published = [t.at for t in report.transitions if t.action == Action.PUBLISH.value]
-    if report.state != State.PUBLISHED.value or not published or now() - published[-1] > timedelta(days=days):
+    if not reopenable(report, days, now()):
         raise ConflictError(f"report {report.public_ref} can be reopened only within {days:g} days of its publication", field="state",
                             problem="not published lately")
     if not reason.strip():
