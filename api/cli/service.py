@@ -211,21 +211,26 @@ def webhook() -> None:
 
 
 @webhook.command("set")
-@click.option("--unit", "unit_id", required=True)
+@click.option("--unit", "unit_id", help="the unit that receives its reports' steps")
+@click.option("--reporters", is_flag=True, help="instead: the SMS gateway or WeChat relay that tells reporters who left a phone number")
 @click.option("--url", required=True, help="http(s) URL that receives a POST per notification")
 @click.option("--secret", help="signs each body: X-Zonemap-Signature: sha256=HMAC(secret, body)")
 @click.option("--data-dir", type=click.Path(path_type=Path))
-def webhook_set(unit_id: str, url: str, secret: str | None, data_dir: Path | None) -> None:
-    """Configure a unit's webhook (replacing any earlier one)."""
+def webhook_set(unit_id: str | None, reporters: bool, url: str, secret: str | None, data_dir: Path | None) -> None:
+    """Configure a unit's webhook, or the reporters' (replacing any earlier one)."""
     from api.reports import notifications
 
+    if reporters == (unit_id is not None):
+        fail("name either --unit or --reporters", 2)
+    recipient = notifications.REPORTERS if reporters else unit_id
     app = service_app(data_dir)
     with app.extensions["zonemap.db"].session() as session:
         try:
-            notifications.set_webhook(session, unit_id, url, secret)
+            notifications.set_webhook(session, recipient, url, secret)
         except ValueError as err:
             fail(str(err), 2)
-    click.echo(f"unit {unit_id} notifications go to {url}")
+    who = "reporters'" if reporters else f"unit {unit_id}"
+    click.echo(f"{who} notifications go to {url}")
 
 
 @webhook.command("list")

@@ -29,6 +29,7 @@ from api.layers.work import LayerWork
 from api.persistence import Database, after_commit
 from api.persistence.models import LayerDraft, LayerVersion
 from api.reports import open_reports
+from api.reports.notifications import ReporterNews
 from api.reports.open_reports import OpenReports
 from api.reports.services import WorkerState
 from api.routing.batch import LayerFiles
@@ -77,7 +78,8 @@ def open_index() -> OpenReports:
 
 def worker() -> WorkerState:
     """The serving process's calendar and index of open reports, as the use-cases take them."""
-    return WorkerState(current_app.extensions["zonemap.calendar"], open_index())
+    config = current_app.config
+    return WorkerState(current_app.extensions["zonemap.calendar"], open_index(), ReporterNews(config["BASE_URL"], float(config["REOPEN_DAYS"])))
 
 
 def init_app(app: Flask, session: Session) -> None:

@@ -1,7 +1,10 @@
-"""Notifications to units through a transactional outbox.
+"""Notifications to units, and to reporters who left a phone number, through a transactional outbox.
 
 `enqueue` writes a message in the same transaction as the dispatch, escalation or publication
-that causes it, so a message exists exactly when its cause was committed. `deliver_due` (run by
+that causes it, so a message exists exactly when its cause was committed. A unit's messages go to
+its webhook; a reporter's (accepted, not accepted, merged, done) go to the one webhook configured
+under `REPORTERS`, an SMS gateway or a WeChat template-message relay, each with the phone number,
+a template name, its parameters and the text ready to send. `deliver_due` (run by
 ``zonemap deliver``) posts each pending message to its unit's webhook: a message is marked sent
 only after a 2xx answer; failures are retried with exponential backoff; a crash between sending
 and marking sends that one message again (receivers deduplicate on the ``Idempotency-Key``
@@ -23,18 +26,68 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.persistence.clock import iso
-from api.persistence.models import OutboxMessage, Report, Webhook
+from api.persistence.models import OutboxMessage, Report, Support, Webhook
 from zones.workflow import Action
+from zones.worktime import TIMEZONE
 
 NOTIFIED = {Action.DISPATCH, Action.REASSIGN, Action.ESCALATE, Action.PUBLISH, Action.APPROVE_EXTENSION, Action.REFUSE_EXTENSION, Action.HOLD,
             Action.RELEASE, Action.OVERRULE}
 PENDING, SENT, FAILED, NO_WEBHOOK = "pending", "sent", "failed", "no_webhook"
 
+#: The webhook, kept beside the units' under a name no unit id can take, that carries the
+#: messages to reporters; without it reporters are told nothing (and no phone number is copied).
+REPORTERS = "@reporters"
+#: What a reporter is told, by the step that tells it: the template's name and its text (the
+#: gateway may send its own approved template by that name, with the same parameters).
+TOLD_TO_REPORTERS: dict[Action, tuple[str, str]] = {
+    Action.DISPATCH: ("accepted", "您反映的问题（编号 {ref}）已受理，已交责任单位办理，时限至 {deadline}。进度：{url}"),
+    Action.REJECT: ("not_accepted", "您反映的问题（编号 {ref}）未予受理：{note}。详情：{url}"),
+    Action.MARK_DUPLICATE: ("merged", "您反映的问题（编号 {ref}）与他人已反映的同一问题合并办理，办结时将告知您。"),
+    Action.PUBLISH: ("done", "您反映的问题（编号 {ref}）已办结，结果已公开：{url}。如仍未解决，可在 {days} 日内在该页反映“整改不满意”。"),
+}
 
-def enqueue(session: Session, report: Report, action: Action, at: datetime) -> None:
-    """Write the message for ``action`` on ``report`` (no-op for actions units are not told of)."""
-    if action in NOTIFIED:
-        session.add(OutboxMessage(**message(report, action, at)))
+
+@dataclass(frozen=True)
+class ReporterNews:
+    """What a reporter's message needs besides the report: the service's address for the
+    case's link, and how long a reporter may say a fix did not hold."""
+
+    base_url: str
+    reopen_days: float
+
+
+def enqueue(session: Session, report: Report, action: Action, at: datetime, *, note: str = "", news: ReporterNews | None = None) -> None:
+    """Write the messages for ``action`` on ``report``: the unit's, and its reporters' when
+    ``news`` is given (no-op for steps nobody is told of)."""
+    session.add_all(OutboxMessage(**row) for row in rows(session, report, action, at, note=note, news=news))
+
+
+def rows(session: Session, report: Report, action: Action, at: datetime, *, note: str = "", news: ReporterNews | None = None,
+         new: bool = False) -> list[dict[str, Any]]:
+    """The outbox rows ``action`` on ``report`` writes; ``new``: the report is being stored now,
+    so it has no +1s to ask for."""
+    out = [message(report, action, at)] if action in NOTIFIED else []
+    if news is None or action not in TOLD_TO_REPORTERS:
+        return out
+    phones = [report.reporter_contact] if report.reporter_contact else []
+    if not new:
+        phones += session.scalars(select(Support.reporter_contact).where(Support.report_id == report.id, Support.reporter_contact.is_not(None))
+                                  .order_by(Support.id)).all()
+    if phones and session.get(Webhook, REPORTERS) is not None:
+        out += [reporter_message(report, action, at, phone, note, news) for phone in dict.fromkeys(phones)]
+    return out
+
+
+def reporter_message(report: Report, action: Action, at: datetime, phone: str, note: str, news: ReporterNews) -> dict[str, Any]:
+    """The outbox row telling the reporter at ``phone`` what ``action`` did to their report."""
+    template, text = TOLD_TO_REPORTERS[action]
+    deadline = report.deadline_at.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M") if report.deadline_at else "另行告知"
+    params = {"ref": report.public_ref, "deadline": deadline, "note": note or "不属于受理范围", "days": f"{news.reopen_days:g}",
+              "url": f"{news.base_url.rstrip('/')}/r/{report.public_ref}"}
+    payload = {"event": f"reporter.{template}", "phone": phone, "template": template, "params": params, "text": text.format(**params),
+               "report_ref": report.public_ref, "at": iso(at)}
+    return {"event": f"reporter.{template}", "report_id": report.id, "unit_id": REPORTERS, "payload": payload, "created_at": at,
+            "status": PENDING, "attempts": 0, "next_attempt_at": datetime.now(UTC), "sent_at": None, "last_error": ""}
 
 
 def message(report: Report, action: Action, at: datetime) -> dict[str, Any]:
@@ -49,7 +102,7 @@ def message(report: Report, action: Action, at: datetime) -> dict[str, Any]:
 
 
 def set_webhook(session: Session, unit_id: str, url: str, secret: str | None) -> None:
-    """Configure (or replace) a unit's webhook; only http and https URLs."""
+    """Configure (or replace) a unit's webhook, or the reporters' (`REPORTERS`); only http and https URLs."""
     if not url.startswith(("http://", "https://")):
         msg = f"webhook URL must start with http:// or https://, got {url!r}"
         raise ValueError(msg)
@@ -100,7 +153,7 @@ def deliver_one(session: Session, policy: Policy, at: datetime | None = None) ->
         return None
     hook = session.get(Webhook, message.unit_id) if message.unit_id else None
     if hook is None:
-        message.status, message.last_error = NO_WEBHOOK, f"unit {message.unit_id} has no webhook"
+        message.status, message.last_error = NO_WEBHOOK, f"{_recipient(message.unit_id)} has no webhook"
         return message
     message.attempts += 1
     try:
@@ -115,6 +168,21 @@ def deliver_one(session: Session, policy: Policy, at: datetime | None = None) ->
         return message
     message.status, message.sent_at, message.last_error = SENT, datetime.now(UTC), ""
     return message
+
+
+def _recipient(unit_id: str | None) -> str:
+    return "the reporters' channel" if unit_id == REPORTERS else f"unit {unit_id}"
+
+
+def erase_phones(session: Session, cutoff: datetime) -> int:
+    """Remove the phone number from reporters' messages written before ``cutoff`` (the contact
+    retention); how many."""
+    erased = 0
+    for row in session.scalars(select(OutboxMessage).where(OutboxMessage.unit_id == REPORTERS, OutboxMessage.created_at < cutoff)):
+        if row.payload.get("phone"):
+            row.payload = {**row.payload, "phone": None}
+            erased += 1
+    return erased
 
 
 def _describe(err: BaseException) -> str:

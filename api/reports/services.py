@@ -45,10 +45,12 @@ REPORTER_ACTOR = "public@web"
 class WorkerState:
     """What a serving process keeps beside the database for the use-cases: the working calendar
     deadlines and working hours are counted on, and its index of open reports, in which a new
-    report's possible duplicate is found (none: nothing is flagged)."""
+    report's possible duplicate is found (none: nothing is flagged), and what reporters' messages
+    need (none: reporters are not told)."""
 
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     open_reports: OpenReports | None = None
+    news: notifications.ReporterNews | None = None
 
 
 #: The state of a call that names none (the CLI, a script): Monday to Friday at the default hours, no index.
@@ -220,7 +222,7 @@ def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Subm
     connection.execute(insert(Transition.__table__), [{"report_id": report_id, **step} for step in steps])
     report = Report(id=report_id, **row)  # not added to the session: it is already stored
     if dispatched:
-        connection.execute(insert(OutboxMessage.__table__), notifications.message(report, Action.DISPATCH, stamp))
+        connection.execute(insert(OutboxMessage.__table__), notifications.rows(session, report, Action.DISPATCH, stamp, news=worker.news, new=True))
     if open_reports is not None:
         after_commit(session, open_reports.after(report))
     return report, True
@@ -228,10 +230,11 @@ def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Subm
 
 def _move(session: Session, report: Report, action: Action, actor: str, *, note: str = "", evidence: list[str] | None = None,
           unit_id: str | None = None, due: Callable[[datetime], datetime] | None = None, until: datetime | None = None,
-          at: datetime | None = None, calendar: WorkCalendar = OFFLINE.calendar) -> None:
-    """Apply ``action`` to the report, record the step and keep the report's facts for the figures;
-    ``due`` counts a new deadline from the step's moment, ``until`` is the date an extension asks
-    for or a hold is reviewed on; time to rectify is counted on ``calendar``."""
+          at: datetime | None = None, calendar: WorkCalendar = OFFLINE.calendar, news: notifications.ReporterNews | None = None) -> None:
+    """Apply ``action`` to the report, record the step, keep the report's facts for the figures
+    and write its notifications (its reporters' with ``news``); ``due`` counts a new deadline from
+    the step's moment, ``until`` is the date an extension asks for or a hold is reviewed on; time to
+    rectify is counted on ``calendar``."""
     stamp = at or now()
     target = workflow.apply(report.state, action, extension_requested=report.extension_until is not None)
     step_due = None
@@ -256,7 +259,7 @@ def _move(session: Session, report: Report, action: Action, actor: str, *, note:
         setattr(report, name, value)
     report.state = target.value
     report.updated_at = stamp
-    notifications.enqueue(session, report, action, stamp)
+    notifications.enqueue(session, report, action, stamp, note=note, news=news)
 
 
 def _dated(report: Report, action: Action, dates: dict[str, datetime | None], at: datetime) -> datetime | None:
@@ -318,7 +321,8 @@ def transition(session: Session, layer: ZoneLayer, report: Report, caller: Calle
     check_photos(session, evidence, caller, "evidence")
     limit = layer.category_table.get(report.category) if act in workflow.SETS_DEADLINE else None
     due = None if limit is None else functools.partial(worker.calendar.due, amount=limit.deadline, unit=limit.deadline_unit)
-    _move(session, report, act, caller.actor, note=note, evidence=evidence, unit_id=unit_id, due=due, until=until, calendar=worker.calendar)
+    _move(session, report, act, caller.actor, note=note, evidence=evidence, unit_id=unit_id, due=due, until=until, calendar=worker.calendar,
+          news=worker.news)
     if act == Action.PUBLISH:
         _publish_photos(session, report, public_photos)
     if duplicate_of is not None:
@@ -413,8 +417,8 @@ def escalate_overdue(session: Session, at: datetime | None = None) -> int:
 
 
 def erase_contacts(session: Session, older_than_days: float, at: datetime | None = None) -> tuple[int, int]:
-    """Remove the reporter's contact from every report, and every +1, made more than
-    ``older_than_days`` ago; how many of each."""
+    """Remove the reporter's contact from every report, every +1 and every message to a reporter
+    made more than ``older_than_days`` ago; how many reports and +1s."""
     if older_than_days < 0:
         msg = f"the retention age must not be negative, got {older_than_days:g} days"
         raise ValueError(msg)
@@ -424,4 +428,5 @@ def erase_contacts(session: Session, older_than_days: float, at: datetime | None
         result = session.execute(update(table).where(table.created_at < cutoff, table.reporter_contact.is_not(None)).values(reporter_contact=None)
                                  .execution_options(synchronize_session=False))
         erased.append(int(result.rowcount or 0))
+    notifications.erase_phones(session, cutoff)
     return erased[0], erased[1]
