@@ -54,7 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from api.figures import figures_api, stats_pages
     from api.layers import layer_api, live, map_pages, ogc, plan_pages
     from api.persistence import Database, migrate
-    from api.reports import board_pages, citizen_pages, console_pages, open311, photo_api, photo_decoding, report_api, unit_pages
+    from api.reports import board_pages, citizen_pages, console_pages, open311, photo_api, photo_decoding, reply_pages, report_api, unit_pages
     from api.web import assets, contract, errors, front, i18n, openapi, ratelimit, security
     from api.web.config import body_limits, configure
     from api.web.schemas import Health
@@ -127,7 +127,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for blueprint in (report_api.bp, figures_api.bp, photo_api.bp, layer_api.bp, open311.bp, ogc.bp, map_pages.bp):  # bearer tokens, no forms: no CSRF token
         sessions.csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
-    for blueprint in (front.bp, account_pages.bp, citizen_pages.bp, board_pages.bp, unit_pages.bp, console_pages.bp, plan_pages.bp, stats_pages.bp):
+    pages = (front.bp, account_pages.bp, citizen_pages.bp, board_pages.bp, unit_pages.bp, console_pages.bp, reply_pages.bp, plan_pages.bp, stats_pages.bp)
+    for blueprint in pages:
         app.register_blueprint(blueprint)
     return app
 

@@ -44,6 +44,7 @@ class Base(DeclarativeBase):
 KEY_LENGTH = 200  # characters of a client_ref or an Idempotency-Key
 CODE_LENGTH = 64  # characters of a code: a category, a unit, a zone, a test point, an area
 CONTACT_LENGTH = 200  # characters of a reporter's contact
+REPLY_LENGTH = 500  # characters of a reply template
 MAX_ID = 2**31 - 1  # the largest row id (a 32-bit integer column on every database)
 PUBLIC_REF_LENGTH = 14  # characters of a report's public reference, e.g. K7QH-3MXP-9D2A
 
@@ -316,6 +317,18 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class ReplyTemplate(Base):
+    """A reply the district keeps for an action's note (常用回复), offered beside the note field."""
+
+    __tablename__ = "reply_templates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    text: Mapped[str] = mapped_column(String(REPLY_LENGTH))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Webhook(Base):

@@ -25,7 +25,7 @@ from api.layers import drafts, live
 from api.layers.live import current_layer
 from api.persistence.clock import now
 from api.persistence.models import MAX_ID, Report
-from api.reports import citizens, console, form_photos, open_reports, services
+from api.reports import citizens, console, form_photos, open_reports, replies, services
 from api.web import contract, parsing
 from api.web.config import MAX_PHOTOS
 from api.web.forms import DISPUTE_REASONS, ActionForm, BulkForm, ChoiceForm
@@ -163,7 +163,7 @@ def _page(report: Report, form: ActionForm, errors: dict[str, str] | None = None
         "near": {"m": round(live.open_index().radius_m), "days": live.open_index().window.days},
         "units_first": first, "units_rest": rest, "supporters": citizens.supporters(g.db, [report.id]).get(report.id, 0), "dispute_reasons": DISPUTE_REASONS,
         "contact": report.reporter_contact if caller.role == Role.DISPATCHER else None, "at": at, "overdue": services.is_overdue(report, at),
-        "limits": {"max_photo_bytes": current_app.config["MAX_PHOTO_BYTES"]},
+        "limits": {"max_photo_bytes": current_app.config["MAX_PHOTO_BYTES"]}, "replies": replies.by_action(g.db),
     }
     return render_template("console_report.html", **context), status
 
@@ -221,6 +221,7 @@ def act(report_id: int) -> ResponseReturnValue:
         return redirect(url_for(".report_page", report_id=report.id), 303)
     if not form.validate():
         return _page(report, form, {name: "; ".join(errs) for name, errs in form.errors.items()}, 422)
+    form.note.data = replies.compose(g.db, action.value, form.reply.data, form.note.data or "")
     errors, original = _needs(action, form, report)
     evidence: list[str] = []
     if action == Action.RECTIFY:

@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from api.auth.accounts import ACCOUNT_ROLES, MIN_PASSWORD, USERNAME
+from api.persistence.models import REPLY_LENGTH
 from api.web.i18n import category_name, group_name, role_name
 from geodata.crs import InputCRS
 from zones.config import CHINA_LAT, CHINA_LON
@@ -91,6 +92,7 @@ class ActionForm(FlaskForm):
     duplicate_of = StringField(_l("The original report (number)"), validators=[Optional(), Regexp(r"\d{1,10}", message=_l("Give the original's number."))])
     reason = SelectField(_l("Why"), choices=[SelectChoice(key) for key in DISPUTE_REASONS], validate_choice=False)
     day = DateField(_l("Date"), validators=[Optional()])  # an extension's new deadline, a hold's review
+    reply = StringField(validators=[Optional(), Regexp(r"\d{1,10}")])  # a kept reply (常用回复), put before the note: a select on the page
 
 
 class BulkForm(FlaskForm):
@@ -100,6 +102,13 @@ class BulkForm(FlaskForm):
     unit_id = StringField(_l("Unit"), validators=[Optional(), Length(max=64)])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 1})
     back = HiddenField()
+
+
+class ReplyForm(FlaskForm):
+    """A reply the district keeps for an action (常用回复)."""
+
+    action = SelectField(_l("For"), validators=[DataRequired()])
+    text = TextAreaField(_l("Reply"), validators=[DataRequired(), Length(max=REPLY_LENGTH)], render_kw={"rows": 2, "maxlength": REPLY_LENGTH})
 
 
 class ReopenForm(FlaskForm):

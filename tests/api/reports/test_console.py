@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from api.persistence.clock import now
-from api.persistence.models import Report, Support
+from api.persistence.models import Report, Support, Transition
 from api.reports import console
 from tests.api.reports.test_reports import LON, REPORT, submit
 from tests.api.web.test_pages import jpeg
@@ -277,3 +277,36 @@ def test_a_dispatcher_acts_on_many_reports_at_once(app, client, tokens):
     assert [state(app, i) for i in ids[1:]] == [("dispatched", "HW01"), ("dispatched", "HW01")]
     assert client.post("/console/dispatch/bulk", data={"csrf_token": csrf(page), "action": "reassign", "report_id": [str(ids[0])]}).status_code == 303
     assert state(app, ids[0]) == ("escalated", "P06")  # a reassignment without a unit does nothing
+
+
+def test_kept_replies_are_edited_by_dispatchers_and_offered_beside_notes(app, client, tokens):
+    report_id = submit(client, tokens["public"]).get_json()["id"]
+    dispatcher = signed_in(app, app.test_client(), "dispatcher")
+    page = dispatcher.get("/console/replies").get_data(as_text=True)
+    assert "不属于城市管理事项" in page  # the starters
+    token = csrf(page)
+    kept = dispatcher.post("/console/replies", data={"csrf_token": token, "action": "reject", "text": "  已由12345热线 转办 "})
+    assert kept.status_code == 303
+    again = dispatcher.post("/console/replies", data={"csrf_token": token, "action": "reject", "text": "已由12345热线 转办"})
+    assert again.status_code == 422 and "已保存过" in again.get_data(as_text=True)
+    assert dispatcher.post("/console/replies", data={"csrf_token": token, "action": "nonsense", "text": "x"}).status_code == 422
+    # The report page offers the action's replies beside its note; a chosen one comes before what is typed.
+    report_page = dispatcher.get(f"/console/reports/{report_id}").get_data(as_text=True)
+    offered = dict((text, rid) for rid, text in re.findall(r'<option value="(\d+)">([^<]+)</option>', report_page))
+    assert "已由12345热线 转办" in offered and 'id="reply-reject"' in report_page
+    assert act(dispatcher, report_id, "reject", reply=offered["已由12345热线 转办"], note="市民已知悉").status_code == 303
+    with app.extensions["zonemap.db"].session() as session:
+        notes = session.scalars(sa.select(Transition.note).where(Transition.report_id == report_id, Transition.action == "reject")).all()
+    assert notes == ["已由12345热线 转办；市民已知悉"]
+    # A reply alone is a note; one kept for another action is not used.
+    other = submit(client, tokens["public"], {**REPORT, "client_ref": "other"}).get_json()["id"]
+    rework_reply = re.search(r'<span>整改不彻底[^<]*</span>\s*<form class="inline" method="post" action="/console/replies/(\d+)/delete"',
+                             dispatcher.get("/console/replies").get_data(as_text=True)).group(1)
+    assert act(dispatcher, other, "reject", reply=rework_reply).status_code == 422
+    assert act(dispatcher, other, "reject", reply=offered["位置不在本区范围内"]).status_code == 303
+    # Removed, it is no longer offered.
+    page = dispatcher.get("/console/replies").get_data(as_text=True)
+    assert dispatcher.post(f"/console/replies/{offered['已由12345热线 转办']}/delete", data={"csrf_token": csrf(page)}).status_code == 303
+    third = submit(client, tokens["public"], {**REPORT, "client_ref": "third"}).get_json()["id"]
+    offered_now = dispatcher.get(f"/console/reports/{third}").get_data(as_text=True)
+    assert "位置不在本区范围内" in offered_now and "已由12345热线 转办" not in offered_now

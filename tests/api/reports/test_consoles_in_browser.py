@@ -165,7 +165,7 @@ def test_the_dispatchers_other_actions_from_the_report_page(site):
             (outside, "dispatch", {"select[name=unit_id]": "JD01", "textarea": "区外上报，转城阳街道"}),
             (late, "escalate", {"textarea": "请立即整改"}),
             (twin, "mark_duplicate", {"select[name=duplicate_of]": str(junk["id"]), "textarea": "同一处垃圾"}),  # offered while junk is open
-            (junk, "reject", {"textarea": "不属于城市管理范围"}),
+            (junk, "reject", {"select[name=reply]": "位置不在本区范围内"}),  # a kept reply fills the note
             (redo, "rework", {"textarea": "照片看不清"}),
         ]
         for report, action, fields in steps:
@@ -173,10 +173,16 @@ def test_the_dispatchers_other_actions_from_the_report_page(site):
             form = open_action(page, action)
             for selector, value in fields.items():
                 field = form.locator(selector)
-                field.select_option(value) if selector.startswith("select") else field.fill(value)
+                if selector == "select[name=reply]":
+                    field.select_option(label=value)
+                    assert form.locator("textarea").input_value() == value and field.input_value() == ""
+                else:
+                    field.select_option(value) if selector.startswith("select") else field.fill(value)
             form.locator("button[type=submit]").click()
             page.wait_for_load_state()
             assert "已执行" in page.locator(".flashes").inner_text(), action
+            if note := fields.get("select[name=reply]", fields.get("textarea")):
+                assert page.locator(".timeline li").last.inner_text().count(note) == 1, action
         screenshot(page, "dispatcher-actions-desktop")
         watch.clean()
     assert [site.state(r["id"]) for r in (ambiguous, outside, late, junk, twin, redo)] == [

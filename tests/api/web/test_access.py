@@ -79,6 +79,9 @@ def matrix(ids: dict[str, object]) -> dict[tuple[str, str], tuple[dict[str, int]
         ("GET", "/public"): (ALL, {"path": "/public"}),
         ("GET", "/public/<ref>"): (only({}, 404), {"path": f"/public/{ref_b}"}),  # not published (yet)
         ("GET", "/maps/orientation.geojson"): (ALL, {"path": "/maps/orientation.geojson"}),
+        ("GET", "/console/replies"): (only({**SIGN_IN, "planner": 403, "unit_a": 403, "unit_b": 403}, 200), {"path": "/console/replies"}),
+        ("POST", "/console/replies"): (FORM, {"path": "/console/replies", "data": {"action": "reject", "text": "不属于"}}),
+        ("POST", "/console/replies/<int(max=2147483647):reply_id>/delete"): (FORM, {"path": "/console/replies/1/delete", "data": {}}),
         ("POST", "/console/dispatch/bulk"): (FORM, {"path": "/console/dispatch/bulk", "data": {"action": "confirm", "report_id": "1"}}),
         ("GET", "/console/dispatch"): (only({**SIGN_IN, "planner": 403, "unit_a": 403, "unit_b": 403}, 200), {"path": "/console/dispatch?state=dispatched"}),
         ("GET", "/console/reports/<int(max=2147483647):report_id>"): (only({**SIGN_IN, "unit_a": 403}, 200), {"path": f"/console/reports/{rb}"}),
