@@ -22,9 +22,8 @@ from geodata.crs import to_display
 from maps.offline import local_plugin
 from zones.config import STORAGE_CRS
 from zones.layer import ZoneLayer
+from zones.places import PLACE_TYPES
 
-#: Test points whose names help a person find their way (a toilet or a bus stop rarely does).
-PLACE_TYPES = ("station", "market", "school", "hospital", "park", "plaza")
 #: Street lines are simplified to this (degrees, ~1 m) for drawing.
 SIMPLIFY_DEG = 1e-5
 #: Outlines of the district and sub-districts, drawn for orientation only (degrees, ~30 m).

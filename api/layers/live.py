@@ -37,6 +37,7 @@ from api.web.memory import release_free_memory
 from geodata.demo import DemoFiles, ensure_demo
 from zones.coverage import Coverage
 from zones.layer import ZoneLayer
+from zones.places import Gazetteer, gazetteer
 from zones.router import warm
 from zones.worktime import WorkCalendar, parse_hours
 
@@ -69,6 +70,12 @@ def calendar_of(app: Flask, layer: ZoneLayer) -> WorkCalendar:
         app.logger.warning("the working calendar of layer %s ends %s: deadlines after it count Monday to Friday without holidays; "
                            "upload the next year's days with the layer (calendar.csv)", layer.version, known[1] if known else "before it starts")
     return calendar
+
+
+def places() -> Gazetteer:
+    """The current layer's places by name (sub-districts, streets, named places)."""
+    current_layer()
+    return current_app.extensions["zonemap.places"]
 
 
 def open_index() -> OpenReports:
@@ -135,6 +142,7 @@ def install(app: Flask, layer: ZoneLayer) -> None:
     the memory the build used for scratch back to the system."""
     warm(layer, app.config["ROUTING"])
     app.extensions["zonemap.calendar"] = calendar_of(app, layer)
+    app.extensions["zonemap.places"] = gazetteer(layer)
     app.extensions["zonemap.layer"] = layer
     release_free_memory()
 

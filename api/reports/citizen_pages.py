@@ -26,26 +26,44 @@ from api.web import contract, parsing, ratelimit
 from api.web.config import MAX_PHOTOS
 from api.web.errors import ApiError
 from api.web.forms import ReopenForm, ReportForm
+from api.web.i18n import PLACE_KIND_NAMES
 from zones.config import NEARBY_REPORT_RADIUS_M
 from zones.enums import ReportSource, Status
 from zones.errors import ConflictError
+from zones.places import MAX_QUERY
 
 bp = Blueprint("citizens", __name__, template_folder="templates")
 #: Who the history names as the sender of a report from this page.
 WEB_CITIZEN = Caller(Role.PUBLIC, username="web")
 
 
-def _form_page(form: ReportForm, photo_errors: list[str], status: int = 200) -> ResponseReturnValue:
+def _form_page(form: ReportForm, photo_errors: list[str], status: int = 200, query: str = "") -> ResponseReturnValue:
     limits = {"max_photo_bytes": current_app.config["MAX_PHOTO_BYTES"], "max_photos": MAX_PHOTOS, "max_side": MAX_SIDE,
               "retention_days": current_app.config["CONTACT_RETENTION_DAYS"], "radius_m": int(NEARBY_REPORT_RADIUS_M)}
-    return render_template("report.html", form=form, photo_errors=photo_errors, limits=limits), status
+    return render_template("report.html", form=form, photo_errors=photo_errors, limits=limits, **_places(query)), status
+
+
+def _places(query: str) -> dict[str, object]:
+    """What the place search shows for ``query``: the places found, best first."""
+    return {"query": query.strip()[:MAX_QUERY], "found": live.places().find(query), "kind_names": PLACE_KIND_NAMES}
 
 
 @bp.get("/report")
-@contract.page("The citizens' form (随手拍): where, what, one to three photos, a few words, an optional phone number")
+@contract.page("The citizens' form (随手拍): where, what, one to three photos, a few words, an optional phone number; "
+               "a place found by name (place) or a spot chosen from it (lon, lat) marks where", params=[contract.query(n) for n in ("place", "lon", "lat")])
 def report_form() -> ResponseReturnValue:
-    """The form: where, what, photos, a few words, an optional phone number."""
-    return _form_page(ReportForm(current_layer(), client_ref=uuid.uuid4().hex), [])
+    """The form: where, what, photos, a few words, an optional phone number. Without scripts, the
+    place search comes back here with the places it found, and a chosen one fills the spot in."""
+    spot = {name: value for name in ("lon", "lat") if (value := request.args.get(name, type=float)) is not None}
+    return _form_page(ReportForm(current_layer(), client_ref=uuid.uuid4().hex, **spot), [], query=request.args.get("place", ""))
+
+
+@bp.get("/report/places")
+@contract.page("A fragment of the form: the streets, sub-districts and places a name or its pinyin initials find, each moving the pin",
+               params=[contract.query("place")])
+def places() -> ResponseReturnValue:
+    """The places the search box names (Chinese or pinyin), as links that mark the spot."""
+    return render_template("_places.html", **_places(request.args.get("place", "")))
 
 
 @bp.post("/report")

@@ -25,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 
 from api.persistence.clock import now
 from zones.layer import Category, ZoneLayer
+from zones.places import Kind
 from zones.workflow import Action, State
 from zones.worktime import DeadlineUnit, WorkCalendar
 
@@ -36,6 +37,7 @@ TIMEZONE = "Asia/Shanghai"
 CATALOGUES = Path(__file__).parent / "translations"
 
 #: What a state means to the people following a report.
+PLACE_KIND_NAMES = {Kind.SUBDISTRICT: _l("Sub-district"), Kind.STREET: _l("Street"), Kind.PLACE: _l("Place")}
 STATE_NAMES = {
     State.SUBMITTED: _l("Received"),
     State.DISPATCHED: _l("Dispatched"),

@@ -339,6 +339,15 @@ def _make_gaps(rng: np.random.Generator, zones: gpd.GeoDataFrame, builtup_area: 
     return keep
 
 
+def _station_name(where: shapely.Point, label: str, streets_m: gpd.GeoDataFrame, taken: set[str]) -> str:
+    """A name for a station OpenStreetMap leaves unnamed, as such stations are named: by the
+    nearest street, or by the two nearest where that is taken (长城路正阳路站), numbered last."""
+    first, second = (str(streets_m["name"].iloc[k]) for k in np.argsort(shapely.distance(streets_m.geometry.to_numpy(), where))[:2])
+    names = [f"{first}{label}", f"{first}{second}{label}"]
+    names += (f"{first}{second}{label}{n}" for n in range(2, len(taken) + 3))
+    return next(name for name in names if name not in taken)
+
+
 def _test_points(rng: np.random.Generator, blocks: list[dict[str, object]], zones_m: gpd.GeoDataFrame, builtup: shapely.Geometry, stations_m: gpd.GeoDataFrame,
                  streets_m: gpd.GeoDataFrame, units: pd.DataFrame) -> gpd.GeoDataFrame:
     rows: list[dict[str, object]] = []
@@ -352,9 +361,11 @@ def _test_points(rng: np.random.Generator, blocks: list[dict[str, object]], zone
         rows.append({"point_id": f"TP{len(rows) + 1:04d}", "name": name, "type": kind.value, "unit_id": adopter})
         geoms.append(geom)
 
-    for k, st in enumerate(stations_m.itertuples(), start=1):
+    taken: set[str] = set()
+    for st in stations_m.itertuples():
         label = {"subway": "地铁站", "tram_stop": "有轨电车站", "tram": "有轨电车站", "train": "火车站"}.get(st.station, "站点")
-        name = f"{st.name}{label}" if isinstance(st.name, str) and st.name else f"{st.subdistrict}{label}（OSM未命名 {k}）"
+        name = f"{st.name}{label}" if isinstance(st.name, str) and st.name else _station_name(st.geometry, label, streets_m, taken)
+        taken.add(name)
         add(st.geometry, TestPointType.STATION, name, "D-JT")
     by_use: dict[str, list[dict[str, object]]] = {}
     for block in blocks:

@@ -36,6 +36,20 @@
     document.body.dispatchEvent(new CustomEvent('pinmoved'));
   }
 
+  // A place found by name (no GPS, or a spot elsewhere) moves the pin there; the person then
+  // moves it to the exact spot.
+  document.getElementById('place-results').addEventListener('click', event => {
+    const link = event.target.closest('a.place');
+    if (!link) { return; }
+    event.preventDefault();
+    const latlng = L.latLng(parseFloat(link.dataset.lat), parseFloat(link.dataset.lon));
+    place(latlng, 17);
+    moved(latlng, null);
+    link.closest('ul').querySelectorAll('a.place').forEach(other => other.removeAttribute('aria-current'));
+    link.setAttribute('aria-current', 'true');
+    mapElement.scrollIntoView({block: 'nearest', behavior: 'smooth'});
+  });
+
   function locate() {
     if (!navigator.geolocation) { status.textContent = status.dataset.denied; return; }
     status.textContent = status.dataset.locating;

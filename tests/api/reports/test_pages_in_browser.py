@@ -53,6 +53,25 @@ def test_citizen_reports_from_a_phone_and_follows_it(site):
     assert (mine["lon"], mine["lat"], mine["accuracy_m"], mine["unit_id"]) == (pytest.approx(LON), pytest.approx(LAT), 9.0, "P06")
 
 
+def test_a_citizen_without_gps_finds_the_street_by_its_pinyin(site):
+    with browser_context(site.base, PHONE) as (context, watch):
+        page = watch.page(context)
+        page.goto(site.base + "/report")
+        page.get_by_label("查找道路或地点").fill("zyj")  # 正阳街, typed as its pinyin initials
+        first = page.locator("#place-results a.place").first
+        first.wait_for()
+        assert first.inner_text() == "正阳街"
+        first.click()
+        assert page.url == site.base + "/report"  # the pin moved; the page stayed
+        lon, lat = float(page.locator("#lon").input_value()), float(page.locator("#lat").input_value())
+        assert (lon, lat) == (float(first.get_attribute("data-lon")), float(first.get_attribute("data-lat")))
+        assert page.locator("#accuracy_m").input_value() == ""  # a place is not a GPS fix
+        page.get_by_label("问题类别").select_option("litter")
+        page.locator("#check .who").wait_for()
+        screenshot(page, "citizen-place-search-phone")
+        watch.clean()
+
+
 def test_a_second_citizen_joins_the_open_report_nearby_with_a_plus_one(site):
     status, first = call("POST", site.base + "/api/v1/reports", {**REPORT, "lon": LON + 0.0002, "category": "overflowing_bin"}, site.dispatcher)
     assert status == 201

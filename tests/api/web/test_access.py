@@ -72,6 +72,7 @@ def matrix(ids: dict[str, object]) -> dict[tuple[str, str], tuple[dict[str, int]
         ("POST", "/admin/users/<username>/<any(disable, enable, unlock):change>"): (FORM, {"path": "/admin/users/dispatcher/disable", "data": {}}),
         ("GET", "/report"): (ALL, {"path": "/report"}),
         ("POST", "/report"): (FORM, {"path": "/report", "data": {"lon": REPORT["lon"], "lat": REPORT["lat"], "category": "litter"}}),
+        ("GET", "/report/places"): (ALL, {"path": "/report/places?place=cy"}),
         ("GET", "/report/check"): (ALL, {"path": f"/report/check?lon={ids['lon']}&lat={ids['lat']}&category=litter"}),
         ("GET", "/r"): (only({}, 303), {"path": f"/r?ref={ref_b.lower()}"}),
         ("GET", "/r/<ref>"): (ALL, {"path": f"/r/{ref_b}"}),

@@ -85,6 +85,21 @@ def test_each_role_signs_in_to_its_own_console(app, client):
     assert sign_in(client, "wang", next_path="//evil.example/x").headers["Location"] == "/console"
 
 
+def test_a_citizen_without_gps_finds_the_spot_by_name(client):
+    found = client.get("/report/places?place=zyj").get_data(as_text=True)  # pinyin initials of 正阳街
+    links = re.findall(r'<a class="place" href="(/report\?lon=[\d.]+&amp;lat=[\d.]+)" data-lon="([\d.]+)" data-lat="([\d.]+)">([^<]+)</a>', found)
+    assert links and links[0][3] == "正阳街" and "道路 · " in found
+    assert "没有找到" in client.get("/report/places?place=不存在的路名").get_data(as_text=True)
+    assert client.get("/report/places?place=").get_data(as_text=True).strip() == ""
+    # Without scripts: the search comes back to the form with the places, and one chosen fills the spot in.
+    page = client.get("/report?place=正阳街").get_data(as_text=True)
+    assert 'value="正阳街"' in page and ">正阳街</a>" in page
+    href, lon, lat, _name = links[0]
+    chosen = client.get(href.replace("&amp;", "&")).get_data(as_text=True)
+    assert f'value="{lon}"' in chosen and f'value="{lat}"' in chosen
+    assert 'value="abc"' not in client.get("/report?lon=abc&lat=36.3").get_data(as_text=True)  # not a number: nothing filled in
+
+
 @SQLITE
 def test_wrong_password_and_missing_form_token_are_clear_pages_in_chinese(app, client):
     account(app, "wang", "dispatcher")
