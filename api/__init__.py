@@ -76,6 +76,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     with database.session() as session:
         live.init_app(app, session)
     live.start_jobs(app, database)
+    page_attribution = " · ".join(part for part in (live.map_attribution(app), app.config["PAGE_TILES_ATTRIBUTION"]) if part)
     if not app.config["LAYER_DIR"]:  # the bundled demo: people to sign in as, made by the first worker to start
         _demo_accounts(app, database)
 
@@ -94,7 +95,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def _names() -> dict[str, Any]:
         layer = live.current_layer()
         return {"district_name": live.district_name(layer), "district_bounds": [round(float(b), 5) for b in layer.areas.total_bounds],
-                "page_tiles": app.config["PAGE_TILES"], "assets": assets,
+                "page_tiles": app.config["PAGE_TILES"], "page_attribution": page_attribution, "assets": assets,
                 **i18n.template_helpers(layer, live.worker().calendar)}
 
     @app.after_request

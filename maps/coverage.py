@@ -43,7 +43,8 @@ def _display(frame: gpd.GeoDataFrame, datum: str | None) -> dict:
     return shown[~shown.geometry.is_empty].to_geo_dict(show_bbox=False, drop_id=False)  # a bbox per feature is a sixth of the page
 
 
-def coverage_map(layer: ZoneLayer, coverage: Coverage, *, asset_prefix: str, basemap: str | None = None, private: bool = False) -> folium.Map:
+def coverage_map(layer: ZoneLayer, coverage: Coverage, *, asset_prefix: str, basemap: str | None = None, private: bool = False,
+                 attribution: str = "") -> folium.Map:
     """Build the coverage map.
 
     Parameters
@@ -58,13 +59,16 @@ def coverage_map(layer: ZoneLayer, coverage: Coverage, *, asset_prefix: str, bas
         (``/tiles/{z}/{x}/{y}.png`` or ``http://...``, WGS84 tiles).
     private
         Show person and phone in tooltips (planners and dispatchers only).
+    attribution
+        Who made the layer's data drawn (the tiles name their own).
     """
     datum = None
     bounds = layer.areas.total_bounds
-    m = offline_map(asset_prefix, location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=12, control_scale=True, prefer_canvas=True)
+    m = offline_map(asset_prefix, location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=12, prefer_canvas=True,
+                     attribution=attribution)
     if basemap is not None:
-        url, attribution, datum = style.BASEMAPS.get(basemap) or (basemap, "本地瓦片 local tiles", "wgs84")
-        folium.TileLayer(url, attr=attribution, name="底图 basemap", subdomains="1234").add_to(m)
+        url, tiles_by, datum = style.BASEMAPS.get(basemap) or (basemap, "本地瓦片 local tiles", "wgs84")
+        folium.TileLayer(url, attr=tiles_by, name="底图 basemap", subdomains="1234").add_to(m)
     add_orientation(m, layer, asset_prefix, None if datum == "wgs84" else datum)
     areas = _display(layer.areas[layer.areas["level"] == "subdistrict"][["area_id", "name", "default_unit_id", "geometry"]], datum)
     areas_layer = folium.GeoJson(areas, name="街道 sub-districts", style_function=lambda _f: style.AREA_STYLE)

@@ -12,6 +12,9 @@ from pathlib import Path
 import folium
 import xstatic.pkg.leaflet
 import xstatic.pkg.leaflet_markercluster
+from branca.element import MacroElement
+from jinja2 import Template
+from markupsafe import escape
 
 #: URL folder → directory on disk.
 ASSET_DIRS = {
@@ -57,11 +60,30 @@ COMPACT_JSON = {"sort_keys": True, "ensure_ascii": False, "separators": (",", ":
 MAX_ZOOM = 19
 
 
-def offline_map(prefix: str, **kwargs: object) -> folium.Map:
+class MapFrame(MacroElement):
+    """What frames every map: a metric scale bar, and an attribution that names Leaflet and the
+    data drawn (the tiles add their own), as text."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
+{{ this._parent.get_name() }}.attributionControl.setPrefix("Leaflet");
+{% if this.attribution %}{{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.attribution|tojson }});{% endif %}
+{% endmacro %}
+""")
+
+    def __init__(self, attribution: str) -> None:
+        super().__init__()
+        self._name = "MapFrame"
+        self.attribution = str(escape(attribution))
+
+
+def offline_map(prefix: str, *, attribution: str = "", **kwargs: object) -> folium.Map:
     """A ``folium.Map`` whose scripts and styles all come from ``prefix`` (no CDN), embedding its
-    data as compact UTF-8 JSON."""
+    data as compact UTF-8 JSON, with a metric scale bar and ``attribution`` naming the data drawn."""
     folium.GeoJson._template.environment.policies["json.dumps_kwargs"] = COMPACT_JSON  # one environment serves every folium template
     m = folium.Map(tiles=None, maxZoom=MAX_ZOOM, **kwargs)  # without tiles Leaflet has no maxZoom, and marker clusters refuse to work
     m.default_js = [(name, prefix + path) for name, path in JS]
     m.default_css = [(name, prefix + path) for name, path in CSS]
+    m.add_child(MapFrame(attribution))
     return m

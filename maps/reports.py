@@ -23,9 +23,9 @@ CLUSTER_JS = [("markerclusterjs", "markercluster/leaflet.markercluster.js")]
 CLUSTER_CSS = [("markerclustercss", "markercluster/MarkerCluster.css"), ("markerclusterdefaultcss", "markercluster/MarkerCluster.Default.css")]
 
 
-def _base(layer: ZoneLayer, prefix: str) -> folium.Map:
+def _base(layer: ZoneLayer, prefix: str, attribution: str) -> folium.Map:
     bounds = layer.areas.total_bounds
-    m = offline_map(prefix, location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=12, control_scale=True)
+    m = offline_map(prefix, location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], zoom_start=12, attribution=attribution)
     add_orientation(m, layer, prefix)
     outlines = layer.areas[layer.areas["level"] == "subdistrict"][["name", "geometry"]]
     folium.GeoJson(outlines, name="街道 sub-districts", style_function=lambda _f: style.AREA_STYLE).add_to(m)
@@ -50,12 +50,12 @@ def _markers(reports: pd.DataFrame, prefix: str, name: str, *, public: bool) -> 
     return cluster
 
 
-def reports_map(layer: ZoneLayer, reports: pd.DataFrame, *, asset_prefix: str) -> folium.Map:
+def reports_map(layer: ZoneLayer, reports: pd.DataFrame, *, asset_prefix: str, attribution: str = "") -> folium.Map:
     """Every report: a heat map of where they come from, and markers clustered, coloured by state.
 
     ``reports`` has ``lon, lat, state, category_name, unit_id, unit_name, deadline_at``.
     """
-    m = _base(layer, asset_prefix)
+    m = _base(layer, asset_prefix, attribution)
     if len(reports):
         local_plugin(HeatMap(reports[["lat", "lon"]].to_numpy().tolist(), name="热力 heat map", radius=12), asset_prefix, HEAT_JS).add_to(m)
         _markers(reports, asset_prefix, "问题 reports", public=False).add_to(m)
@@ -63,9 +63,9 @@ def reports_map(layer: ZoneLayer, reports: pd.DataFrame, *, asset_prefix: str) -
     return m
 
 
-def unit_map(layer: ZoneLayer, unit_id: str, reports: pd.DataFrame, *, asset_prefix: str) -> folium.Map:
+def unit_map(layer: ZoneLayer, unit_id: str, reports: pd.DataFrame, *, asset_prefix: str, attribution: str = "") -> folium.Map:
     """One unit's zones and adopted test points, and its open reports with their deadlines."""
-    m = _base(layer, asset_prefix)
+    m = _base(layer, asset_prefix, attribution)
     zones = layer.zones[layer.zones["unit_id"] == unit_id]
     colour = style.unit_colour(unit_id)
     if len(zones):
@@ -85,9 +85,9 @@ def unit_map(layer: ZoneLayer, unit_id: str, reports: pd.DataFrame, *, asset_pre
     return m
 
 
-def public_map(layer: ZoneLayer, published: pd.DataFrame, *, asset_prefix: str) -> folium.Map:
+def public_map(layer: ZoneLayer, published: pd.DataFrame, *, asset_prefix: str, attribution: str = "") -> folium.Map:
     """The public board (晾晒): published results only, no reporter data, positions rounded."""
-    m = _base(layer, asset_prefix)
+    m = _base(layer, asset_prefix, attribution)
     if len(published):
         rounded = published.assign(lon=published["lon"].round(4), lat=published["lat"].round(4))
         _markers(rounded, asset_prefix, "已整改 published", public=True).add_to(m)

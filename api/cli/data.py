@@ -16,6 +16,7 @@ from tqdm import tqdm
 from api.cli.common import DATA_DIR_ENV, default_data_dir, fail, main
 from api.routing.batch import OUTPUT_SUFFIXES, LayerFiles, load_zone_layer, route_file, write_decisions
 from geodata.crs import InputCRS
+from geodata.demo import ATTRIBUTION as DEMO_ATTRIBUTION
 from geodata.demo import DEFAULT_REPORTS, DemoFiles, ensure_demo, write_demo
 from geodata.demo.generate import DEFAULT_SEED, load_district
 from geodata.demo.synthetic import synthetic_zones as synthetic_zones_layer
@@ -322,7 +323,7 @@ def map_coverage(out_file: Path, data_dir: Path | None, basemap: str | None) -> 
 
     files = _demo_files(data_dir)
     layer = load_zone_layer(LayerFiles.of_demo(files))
-    _save(coverage_map(layer, analyse(layer), asset_prefix="assets/", basemap=basemap, private=True), out_file)
+    _save(coverage_map(layer, analyse(layer), asset_prefix="assets/", basemap=basemap, private=True, attribution=DEMO_ATTRIBUTION), out_file)
 
 
 def _routed_demo(data_dir: Path | None) -> tuple[Any, pd.DataFrame]:
@@ -364,7 +365,7 @@ def map_reports(out_file: Path, data_dir: Path | None) -> None:
     from maps.reports import reports_map
 
     layer, frame = _routed_demo(data_dir)
-    _save(reports_map(layer, frame, asset_prefix="assets/"), out_file)
+    _save(reports_map(layer, frame, asset_prefix="assets/", attribution=DEMO_ATTRIBUTION), out_file)
 
 
 @map_group.command("unit")
@@ -378,4 +379,4 @@ def map_unit(unit_id: str, out_file: Path, data_dir: Path | None) -> None:
     layer, frame = _routed_demo(data_dir)
     if unit_id not in set(layer.zones["unit_id"]) and unit_id not in layer.unit_names:
         fail(f"unknown unit {unit_id!r}", 2)
-    _save(unit_map(layer, unit_id, frame[frame["unit_id"] == unit_id], asset_prefix="assets/"), out_file)
+    _save(unit_map(layer, unit_id, frame[frame["unit_id"] == unit_id], asset_prefix="assets/", attribution=DEMO_ATTRIBUTION), out_file)

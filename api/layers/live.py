@@ -57,6 +57,14 @@ def layer_files(app: Flask) -> LayerFiles:
     return LayerFiles.of_demo(_folder(app))
 
 
+def map_attribution(app: Flask) -> str:
+    """Who made the data the maps draw: ``MAP_ATTRIBUTION``, else the layer folder's attribution.txt (the demo's names its sources)."""
+    if app.config["MAP_ATTRIBUTION"] is None:
+        path = _folder(app).attribution
+        app.config["MAP_ATTRIBUTION"] = " ".join(path.read_text(encoding="utf-8").split()) if path.is_file() else ""
+    return str(app.config["MAP_ATTRIBUTION"])
+
+
 #: A calendar that ends sooner than this from today is said in the log at start.
 CALENDAR_AHEAD = timedelta(days=60)
 

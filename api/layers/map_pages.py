@@ -56,9 +56,10 @@ def coverage() -> ResponseReturnValue:
     layer = current_layer()
     private = g.caller is not None and g.caller.role in (Role.DISPATCHER, Role.PLANNER)
     tiles = BASEMAPS[basemap][0] if basemap in BASEMAPS else basemap
+    attribution = live.map_attribution(current_app)
 
     def render(result: Coverage) -> tuple[str, str]:  # the page and its policy, both computed once
-        html = coverage_map(layer, result, asset_prefix="/assets/", basemap=basemap, private=private).get_root().render()
+        html = coverage_map(layer, result, asset_prefix="/assets/", basemap=basemap, private=private, attribution=attribution).get_root().render()
         return html, page_policy(html, tile_url=tiles)
 
     html, csp = live.rendered(layer, ("coverage map", basemap, private), render)
@@ -113,7 +114,7 @@ def reports_page() -> ResponseReturnValue:
     """All reports: heat map and clusters by state (dispatchers and planners)."""
     require(Role.DISPATCHER, Role.PLANNER)
     rows = g.db.scalars(select(Report).order_by(Report.id.desc()).limit(50_000)).all()
-    return _html(reports_map(current_layer(), _report_frame(rows), asset_prefix="/assets/"))
+    return _html(reports_map(current_layer(), _report_frame(rows), asset_prefix="/assets/", attribution=live.map_attribution(current_app)))
 
 
 @bp.get("/maps/units/<unit_id>")
@@ -126,7 +127,7 @@ def unit_page(unit_id: str) -> ResponseReturnValue:
         abort(404)
     open_states = [s.value for s in workflow.OPEN_STATES]
     rows = g.db.scalars(select(Report).where(Report.unit_id == unit_id, Report.state.in_(open_states))).all()
-    return _html(unit_map(current_layer(), unit_id, _report_frame(rows), asset_prefix="/assets/"))
+    return _html(unit_map(current_layer(), unit_id, _report_frame(rows), asset_prefix="/assets/", attribution=live.map_attribution(current_app)))
 
 
 @bp.get("/maps/public")
@@ -134,4 +135,4 @@ def unit_page(unit_id: str) -> ResponseReturnValue:
 def public_page() -> ResponseReturnValue:
     """The public board map: published results only."""
     rows = g.db.scalars(select(Report).where(Report.state == workflow.State.PUBLISHED.value).order_by(Report.id.desc()).limit(5000)).all()
-    return _html(public_map(current_layer(), _report_frame(rows), asset_prefix="/assets/"))
+    return _html(public_map(current_layer(), _report_frame(rows), asset_prefix="/assets/", attribution=live.map_attribution(current_app)))

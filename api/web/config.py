@@ -29,6 +29,7 @@ DEFAULTS: dict[str, Any] = {
     "LAYER_CHECK_SECONDS": 2.0,  # how often a worker asks whether a new layer was published
     "BASE_URL": "http://127.0.0.1:8000",  # absolute links (OGC API) start with this, never with the request's Host header
     "TILE_URL": None,  # a local tile server for the maps, e.g. /tiles/{z}/{x}/{y}.png
+    "MAP_ATTRIBUTION": None,  # who made the layer's data the maps draw (text); default: attribution.txt of the layer folder, if any
     "MAX_VERTICES": MAX_VERTICES,  # vertices one geometry of a layer may have; more is a validation error naming the row
     "WORKING_HOURS": WORKING_HOURS,  # the working hours of a working day (Asia/Shanghai) that work_hours and work_days deadlines count
     "LAYER_JOBS": 2,  # layer uploads read and validated at once per host, each in a process of its own; the rest wait in the queue
@@ -82,6 +83,8 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
         msg = f"MAX_CONTENT_LENGTH must be a positive number of bytes, got {app.config['MAX_CONTENT_LENGTH']!r}"
         raise ValueError(msg)
     app.config["PAGE_TILES"] = page_tiles(app.config["BASEMAP"], app.config["TILE_URL"])
+    tiles_by = BASEMAPS[app.config["BASEMAP"]][1] if app.config["BASEMAP"] in BASEMAPS else ("本地瓦片 local tiles" if app.config["PAGE_TILES"] else "")
+    app.config["PAGE_TILES_ATTRIBUTION"] = tiles_by
     weights = app.config["RANKING_WEIGHTS"]
     app.config["RANKING"] = Ranking(parse_weights(weights) if isinstance(weights, str) else dict(weights), minimum_due=int(app.config["RANKING_MINIMUM"]),
                                     board=int(app.config["RANKING_BOARD"]))

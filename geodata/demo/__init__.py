@@ -16,8 +16,10 @@ from geodata.io import write_layer
 DEMO_GPKG = "chengyang.gpkg"
 MANIFEST = "manifest.json"
 #: Bumped whenever the generator's output changes, so stale copies are rebuilt.
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 DEFAULT_REPORTS = 10_000
+#: Who made what the demo's maps draw (sources/PROVENANCE.md), written beside its layers for the maps' attribution.
+ATTRIBUTION = "站点 © OpenStreetMap 贡献者 · 区界 © 高德 · 其余为演示数据"
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,11 @@ class DemoFiles:
         return self.root / "calendar.csv"
 
     @property
+    def attribution(self) -> Path:
+        """Who made the layers' data, one line of text the maps show (optional in a layer folder)."""
+        return self.root / "attribution.txt"
+
+    @property
     def reports(self) -> Path:
         """A batch of generated reports."""
         return self.root / "reports.csv"
@@ -64,6 +71,7 @@ def write_demo(out_dir: str | Path, *, seed: int | None = None, reports: int = D
     write_layer(layers.builtup.assign(scope_id=layers.builtup["area_id"]), files.gpkg, layer="scope")  # zones are required in the towns
     layers.categories.to_csv(files.categories, index=False)
     layers.units.to_csv(files.units, index=False)
+    files.attribution.write_text(ATTRIBUTION + "\n", encoding="utf-8")
     this_year = date.today().year
     national_calendar(range(this_year, this_year + 2)).to_csv(files.calendar, index=False)
     generate_reports(layers, reports, seed).to_csv(files.reports, index=False)

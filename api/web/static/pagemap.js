@@ -12,5 +12,12 @@ window.zonemapPageMap = function (element) {
   }
   fetch(element.dataset.orientation).then(response => response.json()).then(data => window.zonemapOrientation(map, data));
   L.control.scale({imperial: false}).addTo(map);
+  // The attribution names Leaflet and whoever made the data and tiles drawn, as text.
+  map.attributionControl.setPrefix('Leaflet');
+  if (element.dataset.attribution) {
+    const text = document.createElement('span');
+    text.textContent = element.dataset.attribution;
+    map.attributionControl.addAttribution(text.innerHTML);
+  }
   return map;
 };

@@ -151,6 +151,19 @@ MARKERS = """() => {
 }"""
 
 
+FRAME = """() => {
+    // What frames a map: its scale bars, its attribution, and names that overlap each other or a cluster's count.
+    const labels = [...document.querySelectorAll('.zm-label')].map(e => e.getBoundingClientRect()).filter(r => r.width > 0);
+    const clusters = [...document.querySelectorAll('.marker-cluster')].map(e => e.getBoundingClientRect());
+    const hit = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+    let piled = 0;
+    labels.forEach((a, i) => { labels.slice(i + 1).forEach(b => { piled += hit(a, b); }); clusters.forEach(c => { piled += hit(a, c); }); });
+    const attribution = document.querySelector('.leaflet-control-attribution');
+    return {labels: labels.length, piled: piled, scales: [...document.querySelectorAll('.leaflet-control-scale-line')].map(e => e.textContent),
+            attribution: attribution.textContent, flag: attribution.querySelector('svg') !== null};
+}"""
+
+
 def test_every_map_draws_its_markers(site):
     site.publish({**REPORT, "lon": LON - 0.0004, "category": "illegal_ads"}, jpeg(), jpeg((50, 150, 50)))
     assert call("POST", site.base + "/api/v1/reports", {**REPORT, "lon": LON - 0.0002}, site.dispatcher)[0] == 201  # open, at P06
@@ -169,6 +182,13 @@ def test_every_map_draws_its_markers(site):
             counts[path] = page.evaluate(MARKERS)
             assert counts[path] == expected, (path, counts[path], expected)
             assert page.evaluate("() => document.querySelectorAll('.zm-label').length") > 0  # the orientation layer's names
+            if path != "/maps/reports":  # (its heat map, drawn again, makes Chromium warn about canvas readbacks)
+                page.evaluate(f"() => Object.values(window).find(v => v instanceof L.Map).setView([{LAT}, {LON}], 16)")  # names crowd a close view
+                page.wait_for_timeout(400)
+            frame = page.evaluate(FRAME)
+            assert frame["labels"] > 5 and frame["piled"] == 0, (path, frame)
+            assert len(frame["scales"]) == 1 and re.fullmatch(r"\d+ k?m", frame["scales"][0]), frame  # metric only
+            assert frame["attribution"].startswith("Leaflet") and "OpenStreetMap" in frame["attribution"] and not frame["flag"], frame
             screenshot(page, "map" + path.replace("/", "-"))
         page.goto(site.base + "/public")
         page.wait_for_function("() => document.getElementById('points-map').dataset.markers !== undefined")
