@@ -49,6 +49,12 @@ FINDINGS: dict[str, str] = {
     "unknown_duty": "unknown duty {value}; expected one of {known}",
     "bad_deadline": "{column} {value} is not a positive number",
     "bad_deadline_unit": "deadline_unit {value} is not one of {known}",
+    # checklists (`zones.checklists`)
+    "bad_point_type": "point_type {value} is not one of {known}",
+    "bad_item_kind": "kind {value} is not one of {known}",
+    "bad_minimum": "minimum {value} does not fit a {kind} item: a count needs a whole number of at least 1, a ratio one above 0 up to 1, others none",
+    "bad_weight": "weight {value} is not a positive number (0 only for a note)",
+    "bad_owner": "owner {value} is not one of {known}",
     "bad_std_code": "std_code {value} is not a code of the national 城市管理事项 classes: 2 digits of the class and 3 of the subclass, e.g. 01001",
     # files
     "file_not_found": "file not found: {name}",

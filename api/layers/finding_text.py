@@ -37,6 +37,12 @@ PAGE: dict[str, LazyString] = {
     "bad_std_code": _l("std_code %(value)s is not a national 城市管理事项 code: 2 digits of the class and 3 of the subclass, e.g. 01001"),
     "bad_deadline_unit": _l("deadline_unit %(value)s is not one of %(known)s: hours, work_hours (工作时) or work_days (工作日)"),
     "empty_value": _l("%(column)s is empty"),
+    "unknown_category": _l("category %(value)s is not a category of the current zone layer"),
+    "bad_point_type": _l("point_type %(value)s is not a test point type: %(known)s"),
+    "bad_item_kind": _l("kind %(value)s is not one of %(known)s"),
+    "bad_minimum": _l("minimum %(value)s does not fit a %(kind)s item: a count needs a whole number of at least 1, a ratio a share above 0 up to 1, other kinds none"),
+    "bad_weight": _l("weight %(value)s is not a positive number (0 only for a note)"),
+    "bad_owner": _l("owner %(value)s is not one of %(known)s: zone (the owner of the spot) or adopter (the point's adopting unit)"),
     "bad_identifier": _l("%(column)s %(value)s is not a valid code: use letters, digits, _ . - or Chinese characters, at most 64"),
     "coordinates_not_numbers": _l("the coordinates are not numbers: %(text)s"),
     "projected_coordinates": _l("%(n)s rows (rows %(rows)s) have projected coordinates in metres (x=%(x)s, y=%(y)s, say) but the layer is read as %(crs)s: "

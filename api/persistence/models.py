@@ -4,10 +4,10 @@ uploaded photos and the ones published on the public board, and the service's ow
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -98,6 +98,7 @@ class Report(Base):
     reason: Mapped[str] = mapped_column(Text)
     row_version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic lock: concurrent moves conflict
     public_ref: Mapped[str] = mapped_column(String(PUBLIC_REF_LENGTH), unique=True)  # what the citizen follows it by: /r/<ref>
+    round_id: Mapped[int | None] = mapped_column(Integer, index=True)  # the inspection round whose failed item it is
 
     transitions: Mapped[list[Transition]] = relationship(back_populates="report", order_by="Transition.id")
 
@@ -329,6 +330,85 @@ class ReplyTemplate(Base):
     text: Mapped[str] = mapped_column(String(REPLY_LENGTH))
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ChecklistVersion(Base):
+    """A version of the inspection checklists (`zones.checklists`): its rows, kept for good, and
+    whether it is the one new rounds use."""
+
+    __tablename__ = "checklist_versions"
+
+    version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+    is_current: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Round(Base):
+    """An inspection round (督查): a level of the "4+1" (the source of every case it opens), a
+    period, the points in its scope with their inspectors, the checklist version it keeps."""
+
+    __tablename__ = "rounds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))  # regular, self_check (a unit's own points) or recheck (回头看 of a round's failures)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    scope: Mapped[dict[str, Any]] = mapped_column(JSON)  # point types, sub-districts, sample size and seed, as asked
+    checklist_version: Mapped[str] = mapped_column(String(32))
+    layer_version: Mapped[str] = mapped_column(String(32))
+    unit_id: Mapped[str | None] = mapped_column(String(CODE_LENGTH))  # a self-check's unit
+    parent_id: Mapped[int | None] = mapped_column(Integer)  # the round a recheck goes back to
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    points: Mapped[list[RoundPoint]] = relationship(back_populates="round", order_by="RoundPoint.id")
+
+
+class RoundPoint(Base):
+    """A test point a round inspects, who inspects it, and (a recheck) the items it looks at again."""
+
+    __tablename__ = "round_points"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    point_id: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    point_type: Mapped[str] = mapped_column(String(32))
+    inspector: Mapped[str | None] = mapped_column(String(64))  # a username; None: anyone on the round
+    codes: Mapped[list[str] | None] = mapped_column(JSON)  # a recheck's items; None: the whole checklist
+
+    round: Mapped[Round] = relationship(back_populates="points")
+
+    __table_args__ = (UniqueConstraint("round_id", "point_id"),)
+
+
+class Inspection(Base):
+    """One point inspected in a round: where the inspector stood, each item's result with its
+    photos and the case a failure opened, and the score. Sent once (its idempotency key)."""
+
+    __tablename__ = "inspections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    point_id: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    inspector: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())  # when it was recorded (on the phone, perhaps offline)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    distance_m: Mapped[float | None] = mapped_column(Float)  # from the point
+    far: Mapped[bool] = mapped_column(Boolean, default=False)  # farther than INSPECTION_DISTANCE_M: a warning, kept
+    idempotency_key: Mapped[str] = mapped_column(String(KEY_LENGTH), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # code, result, value, note, photos, after_photos, report_id, repeated, points
+    possible: Mapped[float] = mapped_column(Float)
+    score: Mapped[float] = mapped_column(Float)
 
 
 class Webhook(Base):

@@ -73,6 +73,8 @@ class Submission:
     source: str
     reporter_contact: str | None
     client_ref: str | None
+    test_point_id: str | None = None  # the test point a failed inspection item was found at (else the router's)
+    round_id: int | None = None  # the inspection round it comes from
 
     def digest(self, actor: str) -> str:
         """Fingerprint of the body and its sender, to tell a retry from a different report (or
@@ -82,6 +84,7 @@ class Submission:
             "lon": self.location.lon, "lat": self.location.lat, "crs": self.location.crs, "accuracy_m": self.location.accuracy_m,
             "category": self.category, "description": self.description, "photos": self.photos, "source": self.source,
             "reporter_contact": self.reporter_contact, "client_ref": self.client_ref,
+            **({"test_point_id": self.test_point_id, "round_id": self.round_id} if self.round_id is not None else {}),
         }
         return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
@@ -191,8 +194,10 @@ def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Subm
         "accuracy_m": item.location.accuracy_m, "category": item.category, "description": item.description, "photos": item.photos,
         "source": item.source, "reporter_contact": item.reporter_contact, "created_at": stamp, "updated_at": stamp, "state": State.SUBMITTED.value,
         "unit_id": None, "deadline_at": None, **decision_values(decision), "row_version": 1, "public_ref": new_public_ref(),
-        "possible_duplicate_of": None, **CaseFacts().as_row(),
+        "possible_duplicate_of": None, "round_id": item.round_id, **CaseFacts().as_row(),
     }
+    if item.test_point_id is not None:
+        row["test_point_id"] = item.test_point_id
     steps = [{"action": "submit", "from_state": None, "to_state": State.SUBMITTED.value, "unit_id": None, "actor": caller.actor, "note": "",
               "evidence": [], "due_at": None, "at": stamp}]
     dispatched = decision.status in ASSIGNED and decision.unit_id

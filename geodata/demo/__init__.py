@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import shutil
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -16,7 +17,9 @@ from geodata.io import write_layer
 DEMO_GPKG = "chengyang.gpkg"
 MANIFEST = "manifest.json"
 #: Bumped whenever the generator's output changes, so stale copies are rebuilt.
-GENERATOR_VERSION = 5
+GENERATOR_VERSION = 6
+#: The demo's inspection checklists, written from the evaluation's public examples.
+CHECKLISTS_FILE = Path(__file__).parent / "checklists.csv"
 DEFAULT_REPORTS = 10_000
 #: Who made what the demo's maps draw (sources/PROVENANCE.md), written beside its layers for the maps' attribution.
 ATTRIBUTION = "站点 © OpenStreetMap 贡献者 · 区界 © 高德 · 其余为演示数据"
@@ -49,6 +52,11 @@ class DemoFiles:
         return self.root / "calendar.csv"
 
     @property
+    def checklists(self) -> Path:
+        """The inspection checklists per test point type (`zones.checklists`), loaded on the first start."""
+        return self.root / "checklists.csv"
+
+    @property
     def attribution(self) -> Path:
         """Who made the layers' data, one line of text the maps show (optional in a layer folder)."""
         return self.root / "attribution.txt"
@@ -72,6 +80,7 @@ def write_demo(out_dir: str | Path, *, seed: int | None = None, reports: int = D
     layers.categories.to_csv(files.categories, index=False)
     layers.units.to_csv(files.units, index=False)
     files.attribution.write_text(ATTRIBUTION + "\n", encoding="utf-8")
+    shutil.copyfile(CHECKLISTS_FILE, files.checklists)
     this_year = date.today().year
     national_calendar(range(this_year, this_year + 2)).to_csv(files.calendar, index=False)
     generate_reports(layers, reports, seed).to_csv(files.reports, index=False)
