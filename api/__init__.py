@@ -52,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, database (migrated), the zone layer, auth, blueprints."""
     from api.auth import account_pages, callers, sessions
     from api.figures import figures_api, stats_pages
+    from api.inspections import round_api
     from api.layers import layer_api, live, map_pages, ogc, plan_pages
     from api.persistence import Database, migrate
     from api.reports import board_pages, citizen_pages, console_pages, open311, photo_api, photo_decoding, reply_pages, report_api, unit_pages
@@ -75,6 +76,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["zonemap.db"] = database
     with database.session() as session:
         live.init_app(app, session)
+    _first_checklists(app, database)
     live.start_jobs(app, database)
     page_attribution = " · ".join(part for part in (live.map_attribution(app), app.config["PAGE_TILES_ATTRIBUTION"]) if part)
     if not app.config["LAYER_DIR"]:  # the bundled demo: people to sign in as, made by the first worker to start
@@ -125,13 +127,29 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         return jsonify({"status": "ok", "zone_version": layer.version, "zones": len(layer.zones), "worker": os.getpid()})
 
     openapi.init_app(app)
-    for blueprint in (report_api.bp, figures_api.bp, photo_api.bp, layer_api.bp, open311.bp, ogc.bp, map_pages.bp):  # bearer tokens, no forms: no CSRF token
+    api = (report_api.bp, figures_api.bp, round_api.bp, photo_api.bp, layer_api.bp, open311.bp, ogc.bp, map_pages.bp)
+    for blueprint in api:  # bearer tokens, no forms: no CSRF token
         sessions.csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
     pages = (front.bp, account_pages.bp, citizen_pages.bp, board_pages.bp, unit_pages.bp, console_pages.bp, reply_pages.bp, plan_pages.bp, stats_pages.bp)
     for blueprint in pages:
         app.register_blueprint(blueprint)
     return app
+
+
+def _first_checklists(app: Flask, database: Any) -> None:
+    """On the first start, the layer folder's checklists (the demo's) become the current ones; of
+    workers starting together, one stores them and the others find them stored."""
+    from sqlalchemy.exc import IntegrityError
+
+    from api.inspections import checklist_store
+    from api.layers import live
+
+    try:
+        with database.session() as session:
+            checklist_store.load_first(session, app.extensions["zonemap.layer"], live.layer_folder(app).checklists)
+    except IntegrityError:
+        pass
 
 
 def _demo_accounts(app: Flask, database: Any) -> None:

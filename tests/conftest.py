@@ -115,7 +115,7 @@ def client(app):
 
 @pytest.fixture
 def tokens(app) -> dict[str, str]:
-    """Authorization headers per role: dispatcher, planner, leader, public, and two units."""
+    """Authorization headers per role: dispatcher, planner, leader, inspector, public, and two units."""
     with app.extensions["zonemap.db"].session() as session:
         made = {
             "dispatcher": create_token(session, "dispatcher"),
@@ -124,6 +124,7 @@ def tokens(app) -> dict[str, str]:
             "unit_a": create_token(session, "unit", "P06"),
             "unit_b": create_token(session, "unit", "HW01"),
             "leader": create_token(session, "leader"),
+            "inspector": create_token(session, "inspector"),
         }
     return {role: {"Authorization": f"Bearer {value}"} for role, value in made.items()}
 

@@ -24,7 +24,7 @@ from api.persistence.models import StaffSession, User
 from zones.layer import ZoneLayer
 
 #: Roles a person signs in with (the public needs no account).
-ACCOUNT_ROLES = (Role.DISPATCHER, Role.PLANNER, Role.UNIT, Role.LEADER, Role.ADMIN)
+ACCOUNT_ROLES = (Role.DISPATCHER, Role.PLANNER, Role.UNIT, Role.LEADER, Role.INSPECTOR, Role.ADMIN)
 USERNAME = re.compile(r"[A-Za-z0-9_.-]{2,64}")
 MIN_PASSWORD = 8
 #: Checked against when the username is unknown, so that a wrong name costs as long as a wrong password.
@@ -160,6 +160,7 @@ class DemoAccount:
 
 #: The demo's people: who signs in as what (units with zones in 城阳街道, where the demo's town centre is).
 DEMO_ACCOUNTS = (("admin", "admin", None), ("dispatcher", "dispatcher", None), ("planner", "planner", None), ("leader", "leader", None),
+                 ("inspector", "inspector", None),
                  ("hw01", "unit", "HW01"), ("jd01", "unit", "JD01"))
 
 

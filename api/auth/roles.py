@@ -14,6 +14,7 @@ class Role(StrEnumChecked):
     PLANNER = "planner"  # read all, manage zone layers
     UNIT = "unit"  # only its own zones, test points and reports
     LEADER = "leader"  # reads the figures, rankings and bulletins (read only)
+    INSPECTOR = "inspector"  # inspects the test points of the rounds given to them (督查员)
     PUBLIC = "public"  # submit reports, read the public board
     ADMIN = "admin"  # manages staff accounts (an account role, with no rights over reports)
 

@@ -40,7 +40,8 @@ PAGE: dict[str, LazyString] = {
     "unknown_category": _l("category %(value)s is not a category of the current zone layer"),
     "bad_point_type": _l("point_type %(value)s is not a test point type: %(known)s"),
     "bad_item_kind": _l("kind %(value)s is not one of %(known)s"),
-    "bad_minimum": _l("minimum %(value)s does not fit a %(kind)s item: a count needs a whole number of at least 1, a ratio a share above 0 up to 1, other kinds none"),
+    "bad_minimum": _l("minimum %(value)s does not fit a %(kind)s item: a count needs a whole number of at least 1, a ratio a share above 0 "
+                      "up to 1, other kinds none"),
     "bad_weight": _l("weight %(value)s is not a positive number (0 only for a note)"),
     "bad_owner": _l("owner %(value)s is not one of %(known)s: zone (the owner of the spot) or adopter (the point's adopting unit)"),
     "bad_identifier": _l("%(column)s %(value)s is not a valid code: use letters, digits, _ . - or Chinese characters, at most 64"),

@@ -44,7 +44,7 @@ from zones.worktime import WorkCalendar, parse_hours
 _SWAP = threading.Lock()
 
 
-def _folder(app: Flask) -> DemoFiles:
+def layer_folder(app: Flask) -> DemoFiles:
     """The layer folder: ``LAYER_DIR``, or the bundled demo (generated once, then found at once)."""
     if "zonemap.layer_folder" not in app.extensions:
         root = app.config["LAYER_DIR"]
@@ -54,13 +54,13 @@ def _folder(app: Flask) -> DemoFiles:
 
 def layer_files(app: Flask) -> LayerFiles:
     """The configured layer set: ``LAYER_DIR`` (a demo-style folder) or the bundled demo."""
-    return LayerFiles.of_demo(_folder(app))
+    return LayerFiles.of_demo(layer_folder(app))
 
 
 def map_attribution(app: Flask) -> str:
     """Who made the data the maps draw: ``MAP_ATTRIBUTION``, else the layer folder's attribution.txt (the demo's names its sources)."""
     if app.config["MAP_ATTRIBUTION"] is None:
-        path = _folder(app).attribution
+        path = layer_folder(app).attribution
         app.config["MAP_ATTRIBUTION"] = " ".join(path.read_text(encoding="utf-8").split()) if path.is_file() else ""
     return str(app.config["MAP_ATTRIBUTION"])
 

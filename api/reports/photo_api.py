@@ -38,7 +38,7 @@ def _on_own_report(unit_id: str, ref: str) -> bool:
 def upload() -> ResponseReturnValue:
     """Store the photo in the form field ``photo``; EXIF (incl. GPS) is removed first. The
     client's file name is ignored. Returns the reference to put in a report's ``photos``."""
-    caller = require(Role.DISPATCHER, Role.PLANNER, Role.UNIT, Role.LEADER, Role.PUBLIC)
+    caller = require(Role.DISPATCHER, Role.PLANNER, Role.UNIT, Role.LEADER, Role.INSPECTOR, Role.PUBLIC)
     ratelimit.check_submission(caller)
     ratelimit.check_photo_upload(caller)
     upload = request.files.get("photo")

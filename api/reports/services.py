@@ -343,6 +343,22 @@ def reopenable(report: Report, days: float, at: datetime) -> bool:
     return report.state == State.PUBLISHED.value and bool(published) and at - published[-1] <= timedelta(days=days)
 
 
+#: The steps an inspection round takes on the cases it opened (`by_inspection`).
+INSPECTION_ACTIONS = (Action.REASSIGN, Action.RECTIFY, Action.VERIFY)
+
+
+def by_inspection(session: Session, layer: ZoneLayer, report: Report, action: Action, actor: str, *, note: str, evidence: list[str] | None = None,
+                  unit_id: str | None = None, worker: WorkerState = OFFLINE) -> None:
+    """A step an inspection takes on a case it opened: hand it to the test point's adopting unit
+    (reassign, with a new deadline), or close it (rectify, then verify) when a re-inspection finds
+    the item fixed. A step the report's state does not allow raises `IllegalTransitionError`."""
+    if action not in INSPECTION_ACTIONS:
+        raise NotAllowedError(f"an inspection may only {', '.join(a.value for a in INSPECTION_ACTIONS)}")
+    limit = layer.category_table.get(report.category) if action in workflow.SETS_DEADLINE else None
+    due = None if limit is None else functools.partial(worker.calendar.due, amount=limit.deadline, unit=limit.deadline_unit)
+    _move(session, report, action, actor, note=note, evidence=evidence, unit_id=unit_id, due=due, calendar=worker.calendar, news=worker.news)
+
+
 def reopen(session: Session, report: Report, reason: str, photos: list[str], *, days: float, worker: WorkerState = OFFLINE) -> Report:
     """整改不满意: a reporter (anyone holding the reference) says the published fix did not hold,
     within ``days`` of its publication; the report goes back to the dispatchers with the reason and

@@ -86,6 +86,7 @@ ROLE_NAMES = {
     "planner": _l("Planner"),
     "unit": _l("Responsible unit"),
     "leader": _l("Leader"),
+    "inspector": _l("Inspector"),
     "admin": _l("Administrator"),
     "public": _l("Public"),
 }

@@ -151,6 +151,18 @@ def bbox(value: str | None) -> tuple[float, float, float, float] | None:
 RFC3339 = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})"
 
 
+def _iso_day(value: Any) -> date:
+    """A day written YYYY-MM-DD; ValueError says what is wrong."""
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError as err:
+            msg = f"{value!r}: {err}"
+            raise ValueError(msg) from None
+    msg = f"{value!r} is not a day such as 2026-12-07"
+    raise ValueError(msg)
+
+
 def _rfc3339(value: Any) -> datetime:
     """An RFC 3339 timestamp, e.g. 2026-11-28T08:00:00+08:00 (a leap second counts as :59), in UTC;
     ValueError says what is wrong."""
@@ -266,6 +278,8 @@ Refs = Annotated[list[Ref], Field(max_length=MAX_REFS)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 #: A moment in a JSON body: an RFC 3339 timestamp with its offset, in UTC.
 Timestamp = Annotated[datetime, BeforeValidator(_rfc3339)]
+#: A day in a JSON body: YYYY-MM-DD.
+Day = Annotated[date, BeforeValidator(_iso_day)]
 
 
 @cache
