@@ -50,12 +50,12 @@ def logout() -> ResponseReturnValue:
 
 #: Where each role works.
 CONSOLES = {Role.DISPATCHER: "console.dispatch_console", Role.PLANNER: "plan.plan_console", Role.UNIT: "console.unit_console",
-            Role.LEADER: "stats.stats_page", Role.ADMIN: ".users"}
+            Role.LEADER: "stats.stats_page", Role.INSPECTOR: "inspect.rounds_page", Role.ADMIN: ".users"}
 
 
 @bp.get("/console")
 @contract.page("Each role to its console (a unit to its own page)", ("302", "303", "403"))
-@staff_only(Role.DISPATCHER, Role.PLANNER, Role.UNIT, Role.LEADER, Role.ADMIN)
+@staff_only(*CONSOLES)
 def console() -> ResponseReturnValue:
     """Send each role to its own console."""
     caller: Caller = g.caller

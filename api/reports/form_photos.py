@@ -26,13 +26,13 @@ MESSAGES = {
 }
 
 
-def attached() -> tuple[list[bytes], list[str]]:
-    """The form's photos (one to `MAX_PHOTOS`, each at most ``MAX_PHOTO_BYTES``), and what is
-    wrong with them."""
+def attached(field: str = FIELD, *, required: bool = True) -> tuple[list[bytes], list[str]]:
+    """The photos of the form's ``field`` (one to `MAX_PHOTOS`, or none when not ``required``;
+    each at most ``MAX_PHOTO_BYTES``), and what is wrong with them."""
     limit = current_app.config["MAX_PHOTO_BYTES"]
-    uploads = [f for f in request.files.getlist(FIELD) if f and f.filename]
+    uploads = [f for f in request.files.getlist(field) if f and f.filename]
     if not uploads:
-        return [], [str(MESSAGES["missing"])]
+        return [], [str(MESSAGES["missing"])] if required else []
     if len(uploads) > MAX_PHOTOS:
         return [], [str(MESSAGES["too_many"])]
     photos, errors = [], []

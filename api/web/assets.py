@@ -1,6 +1,7 @@
 """Web assets the pages and maps load, all served by the app under ``/assets/`` (no CDN: district
 intranets are offline): the maps' from their Python packages (`maps.offline.ASSET_DIRS`), the
-pages' htmx, the outline editor (Leaflet-Geoman) and the charts (Apache ECharts) from npm, installed
+pages' htmx, the outline editor (Leaflet-Geoman), the charts (Apache ECharts) and the inspectors' offline
+page (idb, Workbox) from npm, installed
 with ``npm ci --prefix api/web`` from the committed lockfile;
 scripts and styles are sent compressed."""
 
@@ -17,15 +18,18 @@ WEB = Path(__file__).parent
 #: URL folder → directory on disk, for everything under ``/assets/``.
 PAGE_ASSET_DIRS = {**ASSET_DIRS, "htmx": WEB / "node_modules" / "htmx.org" / "dist",
                    "geoman": WEB / "node_modules" / "@geoman-io" / "leaflet-geoman-free" / "dist",
-                   "echarts": WEB / "node_modules" / "echarts" / "dist"}
+                   "echarts": WEB / "node_modules" / "echarts" / "dist", "idb": WEB / "node_modules" / "idb" / "build",
+                   **{name: WEB / "node_modules" / name / "build" for name in ("workbox-core", "workbox-routing", "workbox-strategies")}}
 HTMX = "htmx/htmx.min.js"
 GEOMAN = ("geoman/leaflet-geoman.min.js", "geoman/leaflet-geoman.css")
 ECHARTS = "echarts/echarts.simple.min.js"  # bars, lines and pies: what the figures' charts draw
+IDB = "idb/umd.js"  # IndexedDB with promises: the inspectors' queue on the phone
+WORKBOX = tuple(f"workbox-{name}/workbox-{name}.prod.js" for name in ("core", "routing", "strategies"))  # the inspectors' service worker
 
 
 def check_installed() -> None:
     """Refuse to start without the pages' scripts, saying how to install them."""
-    for name in (HTMX, *GEOMAN, ECHARTS):
+    for name in (HTMX, *GEOMAN, ECHARTS, IDB, *WORKBOX):
         folder, _, file = name.partition("/")
         if not (PAGE_ASSET_DIRS[folder] / file).is_file():
             msg = f"the pages' scripts are not installed (no {WEB.name}/node_modules/.../{file}): run `npm ci --prefix api/web` (see README)"

@@ -17,6 +17,8 @@ from zones.worktime import WORKING_HOURS
 
 #: Photos a citizen attaches to one report on the page.
 MAX_PHOTOS = 3
+#: Photos one point's inspection may carry (of its problems and of the fixes made on the spot).
+INSPECTION_PHOTOS = 12
 #: A form's own fields, beside the files it uploads (bytes).
 FORM_BYTES = 64 * 1024
 
@@ -123,4 +125,4 @@ def body_limits(config: Any) -> dict[str, int]:
     layer = int(config["MAX_LAYER_UPLOAD"])
     return {"layers.upload_layer": layer, "layers.create_draft": layer, "plan.upload_draft": layer, "photos.upload": photo,
             "citizens.submit": MAX_PHOTOS * photo,
-            "console.act": MAX_PHOTOS * photo}
+            "console.act": MAX_PHOTOS * photo, "inspect.submit": INSPECTION_PHOTOS * photo}

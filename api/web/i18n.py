@@ -24,6 +24,7 @@ from flask_babel import Babel, format_date, format_datetime, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from api.persistence.clock import now
+from zones.enums import TestPointType
 from zones.layer import Category, ZoneLayer
 from zones.places import Kind
 from zones.workflow import Action, State
@@ -37,6 +38,12 @@ TIMEZONE = "Asia/Shanghai"
 CATALOGUES = Path(__file__).parent / "translations"
 
 #: What a state means to the people following a report.
+POINT_TYPE_NAMES = {
+    TestPointType.MARKET: _l("Farmers' market"), TestPointType.SCHOOL: _l("School surroundings"), TestPointType.TOILET: _l("Public toilet"),
+    TestPointType.PLAZA: _l("Plaza"), TestPointType.BUS_STOP: _l("Bus stop"), TestPointType.HOSPITAL: _l("Hospital surroundings"),
+    TestPointType.PARK: _l("Park"), TestPointType.RESIDENTIAL: _l("Old residential compound"), TestPointType.STATION: _l("Rail station"),
+    TestPointType.OTHER: _l("Other"),
+}
 PLACE_KIND_NAMES = {Kind.SUBDISTRICT: _l("Sub-district"), Kind.STREET: _l("Street"), Kind.PLACE: _l("Place")}
 STATE_NAMES = {
     State.SUBMITTED: _l("Received"),
@@ -123,7 +130,7 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_DEFAULT_TIMEZONE"] = TIMEZONE
     Babel(app, locale_selector=language)
     app.jinja_env.filters.update(local_time=local_time, local_date=local_date, state_name=state_name, role_name=role_name, action_name=action_name,
-                                 actor_name=actor_name, source_name=source_name)
+                                 actor_name=actor_name, source_name=source_name, point_type_name=point_type_name)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, LANGUAGE_NAMES=LANGUAGE_NAMES, current_language=lambda: str(get_locale() or LANGUAGES[0]))
 
 
@@ -179,6 +186,11 @@ def time_left(deadline: datetime | None) -> str:
     if hours < 48:
         return ngettext("%(num)d hour overdue", "%(num)d hours overdue", int(hours))
     return ngettext("%(num)d day overdue", "%(num)d days overdue", int(hours // 24))
+
+
+def point_type_name(point_type: str) -> str:
+    """A test point type's name in the page's language."""
+    return str(POINT_TYPE_NAMES.get(point_type, point_type)) if point_type in TestPointType.values() else point_type
 
 
 def source_name(source: str) -> str:

@@ -61,13 +61,13 @@ class Site:
 @pytest.fixture(scope="module")
 def site(demo_files, tmp_path_factory):
     """The server on the demo layer and a SQLite file; accounts: dispatchers wang and zhao,
-    planner li, leader zhou, units hw (HW01) and jin (P06)."""
+    planner li, leader zhou, inspector qian, units hw (HW01) and jin (P06)."""
     data = tmp_path_factory.mktemp("site")
     database = data / "zonemap.sqlite"
     env = {**os.environ, "ZONEMAP_LAYER_DIR": str(demo_files.root), "DATABASE_URL": f"sqlite:///{database}"}
     with running(env, data) as server:
         users = [("wang", "dispatcher", None), ("zhao", "dispatcher", None), ("li", "planner", None), ("zhou", "leader", None), ("hw", "unit", "HW01"),
-                 ("jin", "unit", "P06")]
+                 ("jin", "unit", "P06"), ("qian", "inspector", None)]
         dispatcher, unit = make_accounts(env["DATABASE_URL"], users, [("dispatcher", None), ("unit", "P06")])
         yield Site(server.base, database, dispatcher, unit)
 

@@ -81,6 +81,42 @@ def browser_context(base: str, kind: dict[str, Any], **options: Any) -> Iterator
             browser.close()
 
 
+#: Playwright bypasses service workers while it routes requests, unless told to route theirs too.
+WORKERS_ROUTED = "PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS"
+
+
+@contextmanager
+def service_workers() -> Iterator[None]:
+    """Browsers started inside this block let their pages' service workers answer (and route the
+    workers' own requests like the pages')."""
+    before = os.environ.get(WORKERS_ROUTED)
+    os.environ[WORKERS_ROUTED] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(WORKERS_ROUTED)
+        else:
+            os.environ[WORKERS_ROUTED] = before
+
+
+def set_offline(context: Any, offline: bool) -> None:
+    """Take the pages offline, and their service workers with them (Playwright's offline mode
+    leaves a worker's own requests online)."""
+    if offline:
+        context.route("**/*", _worker_offline)
+    else:
+        context.unroute("**/*", _worker_offline)
+    context.set_offline(offline)
+
+
+def _worker_offline(route: Any) -> None:
+    if route.request.service_worker:
+        route.abort("internetdisconnected")
+    else:
+        route.fallback()
+
+
 def another_context(context: Any, base: str, kind: dict[str, Any]) -> tuple[Any, Watch]:
     """A second person's context in the same browser (another cookie jar), watched likewise."""
     watch = Watch()
