@@ -27,7 +27,7 @@ from zones.enums import ReportSource, Status
 from zones.workflow import State
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
-ANY = (Role.DISPATCHER, Role.PLANNER, Role.UNIT, Role.LEADER, Role.PUBLIC)
+ANY = (Role.DISPATCHER, Role.PLANNER, Role.UNIT, Role.LEADER, Role.INSPECTOR, Role.PUBLIC)
 STAFF = (Role.DISPATCHER, Role.PLANNER, Role.UNIT)
 
 

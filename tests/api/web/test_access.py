@@ -12,7 +12,7 @@ from PIL import Image
 
 from tests.api.reports.test_reports import REPORT
 
-ROLES = ["dispatcher", "planner", "leader", "unit_a", "unit_b", "public", "none", "bad"]
+ROLES = ["dispatcher", "planner", "leader", "inspector", "unit_a", "unit_b", "public", "none", "bad"]
 
 
 def png(colour: tuple[int, int, int] = (1, 2, 3)) -> bytes:
@@ -22,14 +22,14 @@ def png(colour: tuple[int, int, int] = (1, 2, 3)) -> bytes:
 
 
 def only(statuses: dict[str, int], default: int) -> dict[str, int]:
-    """``default`` for every role not named; a bad token is always 401; a leader as `leader_sees`."""
-    named = {role: statuses.get(role, 401 if role == "bad" else default) for role in ROLES if role != "leader"}
-    return {**named, "leader": statuses.get("leader", leader_sees(named))}
+    """``default`` for every role not named; a bad token is always 401; a leader and an inspector as `leader_sees`."""
+    named = {role: statuses.get(role, 401 if role == "bad" else default) for role in ROLES if role not in ("leader", "inspector")}
+    return {**named, "leader": statuses.get("leader", leader_sees(named)), "inspector": statuses.get("inspector", leader_sees(named))}
 
 
 def leader_sees(expected: dict[str, int]) -> int:
-    """A leader reads the figures (named where so) and otherwise what the public may: a staff page or
-    endpoint the public is sent away from is refused to a leader."""
+    """A leader reads the figures and an inspector inspects (each named where so), and otherwise each
+    sees what the public may: a staff page or endpoint the public is sent away from is refused them."""
     return 403 if expected["public"] == 302 else expected["public"]
 
 
@@ -55,14 +55,16 @@ def b_location(client, tokens, zones) -> tuple[float, float]:
 
 def matrix(ids: dict[str, object]) -> dict[tuple[str, str], tuple[dict[str, int], dict]]:
     """(method, url rule) -> (expected status per role, request)."""
-    rb, zb, photo_b, ref_b = ids["report_b"], ids["zone_b"], ids["photo_b"], ids["ref_b"]
+    rb, zb, photo_b, ref_b, rd, pt = ids["report_b"], ids["zone_b"], ids["photo_b"], ids["ref_b"], ids["round"], ids["round_point"]
+    rounds_read = only({"unit_a": 404, "unit_b": 404, "public": 403, "none": 401, "leader": 200, "inspector": 200}, 200)
+    inspect_pages = only({**SIGN_IN, "planner": 403, "unit_a": 404, "unit_b": 404, "inspector": 200}, 200)
     return {
         ("GET", "/"): (ALL, {"path": "/"}),
         ("GET", "/language/<lang>"): (only({}, 303), {"path": "/language/en?next=/public"}),
         ("GET", "/login"): (ALL, {"path": "/login"}),
         ("POST", "/login"): (FORM, {"path": "/login", "data": {"username": "dispatcher", "password": "x"}}),
         ("POST", "/logout"): (FORM, {"path": "/logout", "data": {}}),
-        ("GET", "/console"): (only({**SIGN_IN, "leader": 303}, 303), {"path": "/console"}),
+        ("GET", "/console"): (only({**SIGN_IN, "leader": 303, "inspector": 303}, 303), {"path": "/console"}),
         ("GET", "/console/stats"): (FIGURE_PAGES, {"path": "/console/stats?by=area"}),
         ("GET", "/console/stats/bulletin"): (FIGURE_PAGES, {"path": "/console/stats/bulletin?period=last_month"}),
         ("GET", "/console/stats/bulletin.xlsx"): (FIGURE_PAGES, {"path": "/console/stats/bulletin.xlsx"}),
@@ -80,6 +82,24 @@ def matrix(ids: dict[str, object]) -> dict[tuple[str, str], tuple[dict[str, int]
         ("GET", "/public"): (ALL, {"path": "/public"}),
         ("GET", "/public/<ref>"): (only({}, 404), {"path": f"/public/{ref_b}"}),  # not published (yet)
         ("GET", "/maps/orientation.geojson"): (ALL, {"path": "/maps/orientation.geojson"}),
+        ("GET", "/api/v1/checklists"): (only({"public": 403, "none": 401, "leader": 200, "inspector": 200}, 200), {"path": "/api/v1/checklists"}),
+        ("POST", "/api/v1/checklists"): (only({"dispatcher": 400, "planner": 400, "none": 401}, 403),
+                                         {"path": "/api/v1/checklists", "data": {}, "content_type": "multipart/form-data"}),
+        ("GET", "/api/v1/rounds"): (only({"public": 403, "none": 401, "leader": 200, "inspector": 200}, 200), {"path": "/api/v1/rounds"}),
+        ("POST", "/api/v1/rounds"): (only({"dispatcher": 422, "unit_a": 422, "unit_b": 422, "none": 401}, 403), {"path": "/api/v1/rounds", "json": {}}),
+        ("GET", "/api/v1/rounds/<int(max=2147483647):round_id>"): (rounds_read, {"path": f"/api/v1/rounds/{rd}"}),
+        ("GET", "/api/v1/rounds/<int(max=2147483647):round_id>/inspections"): (rounds_read, {"path": f"/api/v1/rounds/{rd}/inspections"}),
+        ("GET", "/api/v1/rounds/<int(max=2147483647):round_id>/scores"): (rounds_read, {"path": f"/api/v1/rounds/{rd}/scores"}),
+        ("POST", "/api/v1/rounds/<int(max=2147483647):round_id>/inspections"): (
+            only({"dispatcher": 400, "inspector": 400, "unit_a": 404, "unit_b": 404, "none": 401}, 403),
+            {"path": f"/api/v1/rounds/{rd}/inspections", "json": {}}),
+        ("POST", "/api/v1/rounds/<int(max=2147483647):round_id>/recheck"): (
+            only({"dispatcher": 422, "unit_a": 404, "unit_b": 404, "none": 401}, 403), {"path": f"/api/v1/rounds/{rd}/recheck", "json": {}}),
+        ("GET", "/inspect/"): (only({**SIGN_IN, "planner": 403, "inspector": 200}, 200), {"path": "/inspect/"}),
+        ("GET", "/inspect/rounds/<int(max=2147483647):round_id>"): (inspect_pages, {"path": f"/inspect/rounds/{rd}"}),
+        ("GET", "/inspect/rounds/<int(max=2147483647):round_id>/points/<point_id>"): (inspect_pages, {"path": f"/inspect/rounds/{rd}/points/{pt}"}),
+        ("POST", "/inspect/rounds/<int(max=2147483647):round_id>/inspections"): (FORM, {"path": f"/inspect/rounds/{rd}/inspections", "data": {"key": "k"}}),
+        ("GET", "/inspect/sw.js"): (ALL, {"path": "/inspect/sw.js"}),
         ("GET", "/console/replies"): (only({**SIGN_IN, "planner": 403, "unit_a": 403, "unit_b": 403}, 200), {"path": "/console/replies"}),
         ("POST", "/console/replies"): (FORM, {"path": "/console/replies", "data": {"action": "reject", "text": "不属于"}}),
         ("POST", "/console/replies/<int(max=2147483647):reply_id>/delete"): (FORM, {"path": "/console/replies/1/delete", "data": {}}),
@@ -202,8 +222,10 @@ def test_every_endpoint_for_every_role(app, client, tokens, demo_files):
     b_markers = ["MARKER-B", "13700000042", photo_b["id"], repr(b_point[0])[:11], report_b["created_at"], *private_b]
     contacts = ["13700000041", "13700000042"]
 
+    round_made = client.post("/api/v1/rounds", json={"name": "督查", "level": "spot_check", "first_day": "2026-12-07", "last_day": "2026-12-07",
+                                                     "scope": {"types": ["toilet"], "sample": 2, "seed": 1}}, headers=tokens["dispatcher"]).get_json()
     table = matrix({"report_b": str(report_b["id"]), "zone_b": zone_b, "photo_b": photo_b["id"], "lon": b_point[0], "lat": b_point[1],
-                    "ref_b": report_b["public_ref"]})
+                    "ref_b": report_b["public_ref"], "round": round_made["id"], "round_point": round_made["points"][0]["point_id"]})
     rules = {(m, r.rule) for r in app.url_map.iter_rules() for m in r.methods - {"HEAD", "OPTIONS"}}
     assert rules == set(table), f"untested: {rules - set(table)}; gone: {set(table) - rules}"
     wrong, leaks, cells = [], [], 0
