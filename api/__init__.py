@@ -52,7 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, database (migrated), the zone layer, auth, blueprints."""
     from api.auth import account_pages, callers, sessions
     from api.figures import figures_api, stats_pages
-    from api.inspections import inspect_pages, round_api
+    from api.inspections import inspect_pages, round_api, round_pages
     from api.layers import layer_api, live, map_pages, ogc, plan_pages
     from api.persistence import Database, migrate
     from api.reports import board_pages, citizen_pages, console_pages, open311, photo_api, photo_decoding, reply_pages, report_api, unit_pages
@@ -132,7 +132,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         sessions.csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
     pages = (front.bp, account_pages.bp, citizen_pages.bp, board_pages.bp, unit_pages.bp, console_pages.bp, reply_pages.bp, plan_pages.bp, stats_pages.bp,
-             inspect_pages.bp)
+             inspect_pages.bp, round_pages.bp)
     for blueprint in pages:
         app.register_blueprint(blueprint)
     return app

@@ -19,7 +19,7 @@ HOURS_FORMAT = "0.0"
 HEAD = PatternFill("solid", fgColor="DCEFEA")
 
 
-def _safe(value: Any) -> Any:
+def safe_cell(value: Any) -> Any:
     """A cell's value: text that a spreadsheet would run as a formula is kept as text."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
@@ -45,7 +45,7 @@ def workbook(title: str, tables: Sequence[tuple[str, FigureTable, Mapping[str, s
         first.append([board_title])
         first.cell(first.max_row, 1).font = Font(bold=True)
         for place, name in enumerate(listed, start=1):
-            first.append([place, _safe(name)])
+            first.append([place, safe_cell(name)])
     first.column_dimensions["A"].width = 28
     first.column_dimensions["B"].width = 40
     for sheet_name, result, names in tables:
@@ -57,7 +57,7 @@ def workbook(title: str, tables: Sequence[tuple[str, FigureTable, Mapping[str, s
         for cell in sheet[2]:
             cell.font, cell.fill, cell.alignment = Font(bold=True), HEAD, Alignment(wrap_text=True, vertical="top")
         for row in result.records():
-            sheet.append([_safe(names.get(row["key"], row["key"])), *(row[c] for c in columns)])
+            sheet.append([safe_cell(names.get(row["key"], row["key"])), *(row[c] for c in columns)])
         for index, column in enumerate(columns, start=2):
             letter = get_column_letter(index)
             number_format = RATE_FORMAT if column.endswith("_rate") else HOURS_FORMAT if column.endswith("_hours") else None

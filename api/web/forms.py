@@ -7,9 +7,10 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, FloatField, HiddenField, PasswordField, SelectField, StringField, TelField, TextAreaField
+from wtforms import DateField, FloatField, HiddenField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField, TelField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from api.auth.accounts import ACCOUNT_ROLES, MIN_PASSWORD, USERNAME
 from api.persistence.models import REPLY_LENGTH
@@ -109,6 +110,27 @@ class ReplyForm(FlaskForm):
 
     action = SelectField(_l("For"), validators=[DataRequired()])
     text = TextAreaField(_l("Reply"), validators=[DataRequired(), Length(max=REPLY_LENGTH)], render_kw={"rows": 2, "maxlength": REPLY_LENGTH})
+
+
+class Checkboxes(SelectMultipleField):
+    """A multiple choice drawn as checkboxes (a phone cannot work a multiple select)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class RoundForm(FlaskForm):
+    """A new inspection round: the view fills the choices (levels, point types, sub-districts)."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    level = SelectField(_l("Level"), validators=[DataRequired()])
+    first_day = DateField(_l("From"), validators=[DataRequired()])
+    last_day = DateField(_l("To"), validators=[DataRequired()])
+    types = Checkboxes(_l("Point types (none: all)"), validate_choice=True)
+    areas = Checkboxes(_l("Sub-districts (none: all)"), validate_choice=True)
+    sample = IntegerField(_l("A random sample of (none: every point)"), validators=[Optional(), NumberRange(min=1, max=2000)])
+    seed = IntegerField(_l("Sample seed (the same seed draws the same points)"), validators=[Optional(), NumberRange(min=0, max=2**31 - 1)])
+    inspectors = StringField(_l("Inspectors' usernames, separated by commas (none: any inspector)"), validators=[Optional(), Length(max=2000)])
 
 
 class ReopenForm(FlaskForm):

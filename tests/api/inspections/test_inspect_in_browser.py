@@ -5,11 +5,16 @@ the round's source, and a re-inspection made from it closes it."""
 
 from __future__ import annotations
 
+import io
+import re
+from pathlib import Path
+
 import pytest
+from openpyxl import load_workbook
 
 from tests.api.web.test_pages import jpeg
-from tests.support.browser import PHONE, browser_context, screenshot, service_workers, set_offline, sign_in
-from tests.support.server import call, make_accounts
+from tests.support.browser import DESKTOP, PHONE, browser_context, screenshot, service_workers, set_offline, sign_in
+from tests.support.server import call, make_accounts, upload_photo
 
 pytestmark = pytest.mark.slow
 ROUND = {"name": "12月第一周 公厕专项督查", "level": "inspection", "first_day": "2026-12-07", "last_day": "2026-12-13",
@@ -95,3 +100,49 @@ def test_an_inspector_records_offline_and_everything_arrives_once(site):
         page.wait_for_function("() => document.getElementById('queue-status').dataset.waitingCount === '0'", timeout=30_000)
         watch.clean()
     assert site.state(case_id)[0] == "verified"
+
+
+def test_the_assessment_centre_makes_a_round_and_reads_its_scores(site):
+    with browser_context(site.base, DESKTOP) as (context, watch):
+        page = watch.page(context)
+        sign_in(page, site.base, "wang")
+        page.goto(site.base + "/console/rounds")
+        page.get_by_label("名称", exact=True).fill("12月 市场抽查")
+        page.get_by_label("层级").select_option("spot_check")
+        page.get_by_label("起", exact=True).fill("2026-12-07")
+        page.get_by_label("止", exact=True).fill("2026-12-11")
+        page.locator('input[name="types"][value="market"]').check()
+        page.get_by_label("随机抽取点位数（不填为全部点位）").fill("4")
+        page.get_by_label("抽样种子（种子相同，抽到的点位相同）").fill("9")
+        page.get_by_role("button", name="创建督查").click()
+        page.wait_for_url(re.compile(r"/console/rounds/\d+$"))
+        round_id = int(page.url.rsplit("/", 1)[1])
+        _, made = call("GET", f"{site.base}/api/v1/rounds/{round_id}", token=site.dispatcher)
+        assert len(made["points"]) == 4 and {p["point_type"] for p in made["points"]} == {"market"}
+        photo = upload_photo(site.base, site.dispatcher, jpeg((170, 30, 30)))
+        for n, point in enumerate(made["points"][:3]):
+            items = [{"code": "M02", "result": "pass"}, {"code": "M05", "result": "fail" if n else "pass", **({"photos": [photo]} if n else {})}]
+            status, _stored = call("POST", f"{site.base}/api/v1/rounds/{round_id}/inspections", {"point_id": point["point_id"], "items": items},
+                                   site.dispatcher, headers={"Idempotency-Key": f"desk-{n}"})
+            assert status == 201
+        _, scores = call("GET", f"{site.base}/api/v1/rounds/{round_id}/scores", token=site.dispatcher)
+        page.reload()
+        page.wait_for_function("() => document.getElementById('round-map').dataset.markers === '4'")
+        headline = page.locator("section.figures div").first.inner_text()
+        assert f"{scores['total']['rate'] * 100:.1f}%" in headline  # the page says what the stored entries give
+        assert "3 / 4" in page.locator("section.figures").inner_text()
+        screenshot(page, "round-scores-desktop")
+        with page.expect_download() as download:
+            page.get_by_role("link", name="通报（Excel）").click()
+        book = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+        assert book.sheetnames == ["概要", "分点位类型情况", "分包联单位情况", "分街道情况", "点位明细", "扣分最多的项"]
+        assert book["概要"]["G3"].value == pytest.approx(scores["total"]["rate"])
+        watch.clean()
+    with browser_context(site.base, PHONE) as (context, watch):
+        page = watch.page(context)
+        sign_in(page, site.base, "wang")
+        page.goto(f"{site.base}/console/rounds/{round_id}")
+        page.wait_for_function("() => document.getElementById('round-map').dataset.markers === '4'")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+        screenshot(page, "round-scores-phone")
+        watch.clean()

@@ -57,6 +57,7 @@ def matrix(ids: dict[str, object]) -> dict[tuple[str, str], tuple[dict[str, int]
     """(method, url rule) -> (expected status per role, request)."""
     rb, zb, photo_b, ref_b, rd, pt = ids["report_b"], ids["zone_b"], ids["photo_b"], ids["ref_b"], ids["round"], ids["round_point"]
     rounds_read = only({"unit_a": 404, "unit_b": 404, "public": 403, "none": 401, "leader": 200, "inspector": 200}, 200)
+    round_pages = only({**SIGN_IN, "leader": 200, "inspector": 403, "unit_a": 404, "unit_b": 404}, 200)
     inspect_pages = only({**SIGN_IN, "planner": 403, "unit_a": 404, "unit_b": 404, "inspector": 200}, 200)
     return {
         ("GET", "/"): (ALL, {"path": "/"}),
@@ -95,6 +96,11 @@ def matrix(ids: dict[str, object]) -> dict[tuple[str, str], tuple[dict[str, int]
             {"path": f"/api/v1/rounds/{rd}/inspections", "json": {}}),
         ("POST", "/api/v1/rounds/<int(max=2147483647):round_id>/recheck"): (
             only({"dispatcher": 422, "unit_a": 404, "unit_b": 404, "none": 401}, 403), {"path": f"/api/v1/rounds/{rd}/recheck", "json": {}}),
+        ("GET", "/console/rounds"): (only({**SIGN_IN, "leader": 200, "inspector": 403}, 200), {"path": "/console/rounds"}),
+        ("POST", "/console/rounds"): (FORM, {"path": "/console/rounds", "data": {"name": "x"}}),
+        ("GET", "/console/rounds/<int(max=2147483647):round_id>"): (round_pages, {"path": f"/console/rounds/{rd}"}),
+        ("GET", "/console/rounds/<int(max=2147483647):round_id>/bulletin.xlsx"): (round_pages, {"path": f"/console/rounds/{rd}/bulletin.xlsx"}),
+        ("POST", "/console/rounds/<int(max=2147483647):round_id>/recheck"): (FORM, {"path": f"/console/rounds/{rd}/recheck", "data": {}}),
         ("GET", "/inspect/"): (only({**SIGN_IN, "planner": 403, "inspector": 200}, 200), {"path": "/inspect/"}),
         ("GET", "/inspect/rounds/<int(max=2147483647):round_id>"): (inspect_pages, {"path": f"/inspect/rounds/{rd}"}),
         ("GET", "/inspect/rounds/<int(max=2147483647):round_id>/points/<point_id>"): (inspect_pages, {"path": f"/inspect/rounds/{rd}/points/{pt}"}),

@@ -1,0 +1,149 @@
+"""The assessment centre's pages: ``/console/rounds`` (the rounds, and a form to make one: a
+dispatcher any level, a unit its self-check) and ``/console/rounds/<id>`` (progress on a map while
+the round runs, the scores per point type, unit and sub-district, the items that cost the most,
+the re-inspection, and the Excel 通报)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from api.auth.roles import Caller, Role
+from api.auth.sessions import staff_only
+from api.inspections import checklist_store, round_bulletin, rounds, scores
+from api.inspections.round_api import checklists_of
+from api.layers.live import current_layer
+from api.persistence.models import MAX_ID, Round
+from api.web import contract
+from api.web.forms import ChoiceForm, RoundForm
+from api.web.i18n import point_type_name, source_name
+from zones.enums import ReportSource
+from zones.errors import InvalidInputError, NotAllowedError
+
+bp = Blueprint("round_console", __name__, template_folder="templates", url_prefix="/console/rounds")
+READERS = (Role.DISPATCHER, Role.PLANNER, Role.LEADER, Role.UNIT)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _form(caller: Caller) -> RoundForm:
+    form = RoundForm()
+    levels = rounds.LEVELS if caller.role == Role.DISPATCHER else (ReportSource.SELF_CHECK.value,)
+    form.level.choices = [(level, source_name(level)) for level in levels]
+    found = checklist_store.current(g.db)
+    form.types.choices = [(t, point_type_name(t)) for t in (found.types if found else [])]
+    layer = current_layer()
+    areas = layer.areas[layer.areas["level"] == "subdistrict"] if "level" in layer.areas.columns else layer.areas
+    form.areas.choices = [(str(a), str(n)) for a, n in zip(areas["area_id"], areas["name"], strict=True)]
+    return form
+
+
+@bp.route("", methods=["GET", "POST"])
+@contract.page("The inspection rounds, and a form to make one (a unit: a self-check of its own points)", ("200", "302", "403"), method="GET")
+@contract.page("Make an inspection round", ("303", "302", "400", "403", "422"), form=contract.form_schema(RoundForm), method="POST")
+@staff_only(*READERS)
+def rounds_page() -> ResponseReturnValue:
+    """The caller's rounds with their progress, and the form."""
+    caller: Caller = g.caller
+    form = _form(caller)
+    status = 200
+    if request.method == "POST":
+        if caller.role not in (Role.DISPATCHER, Role.UNIT):
+            abort(403)
+        if form.validate():
+            spec = rounds.RoundSpec(form.name.data, form.level.data, form.first_day.data, form.last_day.data,
+                                    rounds.Scope(tuple(form.types.data or ()), tuple(form.areas.data or ()), None, form.sample.data, form.seed.data),
+                                    tuple(n.strip() for n in (form.inspectors.data or "").replace("，", ",").split(",") if n.strip()))
+            checklists = checklist_store.current(g.db)
+            try:
+                if checklists is None:
+                    raise InvalidInputError("no checklists", field="types", problems=["no checklists"])
+                made = rounds.create(g.db, current_layer(), checklists, spec, caller)
+            except (InvalidInputError, NotAllowedError) as err:
+                field = getattr(err, "field", "name").split(".")[-1]
+                messages = {"scope": _("No test point with a checklist is in this scope."), "last_day": _("The round ends on or after its first day."),
+                            "sample": _("Take a sample of at least 1 point.")}
+                target = getattr(form, field if hasattr(form, field) else "name")
+                target.errors = [*target.errors, messages.get(field, _("This round cannot be made: %(why)s", why=str(err)))]
+                status = 422
+            else:
+                flash(_("Round made: %(n)d points.", n=len(made.points)), "info")
+                return redirect(url_for(".round_page", round_id=made.id), 303)
+        else:
+            status = 422
+    mine = rounds.rounds_of(g.db, caller)
+    progress = {r.id: len(rounds.latest(g.db, r.id)) for r in mine}
+    return render_template("console_rounds.html", rounds=mine, progress=progress, form=form,
+                           can_make=caller.role in (Role.DISPATCHER, Role.UNIT)), status
+
+
+def _round(round_id: int) -> Round:
+    found = g.db.get(Round, round_id)
+    if found is None or found.id not in {r.id for r in rounds.rounds_of(g.db, g.caller)}:
+        abort(404)
+    return found
+
+
+def _names() -> dict[str, Any]:
+    layer = current_layer()
+    areas = dict(zip(layer.areas["area_id"].astype(str), layer.areas["name"].astype(str), strict=True))
+    return {"type": point_type_name, "unit": lambda u: layer.unit_names.get(u, u), "area": lambda a: areas.get(a, a)}
+
+
+@bp.get(f"/<int(max={MAX_ID}):round_id>")
+@contract.page("A round for the assessment centre: progress on a map, scores per point type, unit and sub-district, the worst items",
+               ("200", "302", "403", "404"))
+@staff_only(*READERS)
+def round_page(round_id: int) -> ResponseReturnValue:
+    """The round's progress and scores."""
+    found = _round(round_id)
+    result = scores.of_round(g.db, current_layer(), checklists_of(found), found)
+    points = [{"id": p.point_id, "name": p.name, "type": point_type_name(p.point_type), "lon": round(p.lon, 6), "lat": round(p.lat, 6),
+               "state": "failed" if p.failed else ("done" if p.inspected else "todo"), "rate": p.rate} for p in result.points]
+    can_recheck = g.caller.role == Role.DISPATCHER or (g.caller.role == Role.UNIT and g.caller.unit_id == found.unit_id)
+    return render_template("console_round.html", round=found, result=result, points=points, names=_names(), recheck=ChoiceForm(),
+                           can_recheck=can_recheck and any(p.failed for p in result.points))
+
+
+@bp.post(f"/<int(max={MAX_ID}):round_id>/recheck")
+@contract.page("Make the re-inspection (回头看) of the round's failed items, next week", ("303", "302", "400", "403", "404"),
+               form=contract.form_schema(ChoiceForm))
+@staff_only(Role.DISPATCHER, Role.UNIT)
+def recheck(round_id: int) -> ResponseReturnValue:
+    """The re-inspection round of the failures, for the seven days after the round ends."""
+    found = _round(round_id)
+    if not ChoiceForm().validate():
+        abort(400)
+    try:
+        made = rounds.recheck(g.db, found, g.caller, found.last_day + timedelta(days=1), found.last_day + timedelta(days=7))
+    except (InvalidInputError, NotAllowedError):
+        flash(_("No failed item to go back to."), "error")
+        return redirect(url_for(".round_page", round_id=found.id), 303)
+    flash(_("Re-inspection made: %(n)d points.", n=len(made.points)), "info")
+    return redirect(url_for(".round_page", round_id=made.id), 303)
+
+
+@bp.get(f"/<int(max={MAX_ID}):round_id>/bulletin.xlsx")
+@contract.page("A round's 通报 as an Excel workbook: the score, sheets per point type, unit and sub-district, the points, the worst items",
+               ("200", "302", "403", "404"), download=XLSX)
+@staff_only(*READERS)
+def bulletin(round_id: int) -> ResponseReturnValue:
+    """The round's bulletin, in Chinese whatever the page's language."""
+    found = _round(round_id)
+    result = scores.of_round(g.db, current_layer(), checklists_of(found), found)
+    with force_locale("zh"):
+        text = {key: str(value) for key, value in {
+            "summary_sheet": _("Summary"), "by_type": _("By point type"), "by_unit": _("By adopting unit"), "by_area": _("By sub-district"),
+            "points_sheet": _("Points"), "worst_sheet": _("Items that cost most"), "group": _("Group"), "points": _("Points in the round"),
+            "inspected": _("Inspected"), "failed_points": _("Points with problems"), "possible": _("Possible score"), "score": _("Score"),
+            "rate": _("Score rate"), "round": _("The round"), "point": _("Test point"), "code": _("Code"), "type": _("Point type"),
+            "unit": _("Adopting unit"), "area": _("Sub-district"), "failed_items": _("Items failed"), "yes": _("yes"), "no": _("no"),
+            "item": _("Item"), "clause": _("Clause"), "failures": _("Failures"), "repeated": _("Found again"), "lost": _("Points lost"),
+        }.items()}
+        title = _("%(name)s: inspection bulletin, %(first)s to %(last)s", name=found.name, first=found.first_day.isoformat(), last=found.last_day.isoformat())
+        body = round_bulletin.workbook(title, result, text, _names())
+    return Response(body, mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="round-{found.id}-bulletin.xlsx"'})
