@@ -25,7 +25,7 @@ from api.persistence.models import Inspection, Report, Round, RoundPoint
 from api.reports import services
 from api.reports.services import Submission, WorkerState
 from api.routing.location import Location
-from zones.checklists import Checklists, Item, Owner, Result, score
+from zones.checklists import REPEAT_FACTOR, Checklists, Item, Owner, Result, score
 from zones.config import RoutingConfig
 from zones.errors import ConflictError, IllegalTransitionError, InvalidInputError, NotAllowedError
 from zones.layer import ZoneLayer
@@ -67,11 +67,12 @@ class Entry:
 @dataclass(frozen=True)
 class Setting:
     """What recording needs from the service: routing, the distance beyond which a position is
-    far from its point, the worker's calendar and index."""
+    far from its point, the worker's calendar and index, what a failure found again costs."""
 
     config: RoutingConfig
     far_m: float
     worker: WorkerState
+    repeat_factor: float = REPEAT_FACTOR
 
 
 def record(session: Session, layer: ZoneLayer, checklists: Checklists, round_: Round, entry: Entry, caller: Caller, idempotency_key: str,
@@ -94,7 +95,7 @@ def record(session: Session, layer: ZoneLayer, checklists: Checklists, round_: R
     far = distance is not None and distance > setting.far_m
     repeated = set(_parent_failures(session, round_, point.point_id)) if round_.kind == rounds.RECHECK else set()
     results = {code: result for code, (_item, result, _entry) in items.items()}
-    points = score([i for i, _r, _e in items.values()], results, repeated)
+    points = score([i for i, _r, _e in items.values()], results, repeated, setting.repeat_factor)
     lost = {d.code: d.points for d in points.deductions}
     cases = _act(session, layer, round_, point, entry, caller, items, repeated, far, setting)
     inspection = Inspection(

@@ -82,7 +82,8 @@ def inspection_json(row: Inspection) -> dict[str, Any]:
 
 def setting() -> recording.Setting:
     """What recording needs of this worker."""
-    return recording.Setting(current_app.config["ROUTING"], float(current_app.config["INSPECTION_DISTANCE_M"]), live.worker())
+    config = current_app.config
+    return recording.Setting(config["ROUTING"], float(config["INSPECTION_DISTANCE_M"]), live.worker(), float(config["INSPECTION_REPEAT_FACTOR"]))
 
 
 @bp.get("/checklists")

@@ -8,12 +8,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.inspections import rounds
-from api.persistence.models import Round
+from api.persistence.models import Inspection, Round
 from zones.checklists import Checklists, Result
 from zones.layer import ZoneLayer
+from zones.worktime import TIMEZONE
 
 #: The groupings a round's scores are summed by.
 GROUPINGS = ("type", "unit", "area")
@@ -51,6 +53,14 @@ class Scores:
     groups: dict[str, list[dict[str, Any]]]
     total: dict[str, Any]
     worst: list[dict[str, Any]]
+
+
+def latest_by_point(session: Session) -> dict[str, tuple[float | None, str, int]]:
+    """Each inspected test point's latest score rate, the day it was inspected (district time) and its round."""
+    rows = session.execute(select(Inspection.point_id, Inspection.score, Inspection.possible, Inspection.at, Inspection.round_id)
+                           .order_by(Inspection.at, Inspection.id))
+    return {point: (score / possible if possible else None, at.astimezone(TIMEZONE).date().isoformat(), round_id)
+            for point, score, possible, at, round_id in rows}
 
 
 def _sum(rows: list[PointRow]) -> dict[str, Any]:

@@ -9,12 +9,14 @@ import json
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 import shapely
 from flask import Blueprint, Response, current_app, g, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from api.auth.roles import Role
+from api.inspections import scores
 from api.layers import live
 from api.layers.live import current_layer
 from api.persistence.models import Report
@@ -61,8 +63,12 @@ def _frame(collection: str) -> tuple[gpd.GeoDataFrame, str]:
         if g.caller is None or g.caller.role not in (Role.DISPATCHER, Role.PLANNER):
             frame = frame.drop(columns=[c for c in PRIVATE if c in frame.columns])
         return frame, key
-    if collection == "test_points":
-        return layer.test_points, "point_id"
+    if collection == "test_points":  # with each point's latest inspection score (得分率), its day and round
+        latest = scores.latest_by_point(g.db)
+        found = [latest.get(str(p), (None, None, None)) for p in layer.test_points["point_id"]]
+        columns = {name: pd.Series([f[n] for f in found], index=layer.test_points.index, dtype=object)
+                   for n, name in enumerate(("latest_rate", "inspected_on", "round_id"))}
+        return layer.test_points.assign(**columns), "point_id"
     if collection == "areas":
         return layer.areas, "area_id"
     if collection == "scope":

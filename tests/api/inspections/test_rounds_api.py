@@ -116,6 +116,20 @@ def test_an_inspection_is_stored_once_opens_cases_and_a_recheck_closes_them(app,
         steps = session.scalars(sa.select(Transition.action).where(Transition.report_id == case.id).order_by(Transition.id)).all()
         assert closed.state == "verified" and steps[-2:] == ["rectify", "verify"]
         assert session.get(Report, items["M06"]["report_id"]).category == "market_hygiene"
+    # The test point carries its latest score in the OGC collection.
+    feature = client.get(f"/ogc/collections/test_points/items/{point_id}").get_json()
+    assert feature["properties"]["latest_rate"] == pytest.approx(found["score"] / found["possible"]) and feature["properties"]["round_id"] == back["id"]
+
+
+def test_a_unit_checks_its_own_points(app, client, tokens):
+    points = app.extensions["zonemap.layer"].test_points
+    own = set(points.loc[points["unit_id"] == "P06", "point_id"].astype(str))
+    response = client.post("/api/v1/rounds", json={**ROUND, "name": "自查", "level": "self_check"}, headers=tokens["unit_a"])
+    assert response.status_code == 201, response.get_json()
+    made = response.get_json()
+    assert made["kind"] == "self_check" and made["unit_id"] == "P06" and {p["point_id"] for p in made["points"]} <= own and made["points"]
+    assert [r["id"] for r in client.get("/api/v1/rounds", headers=tokens["unit_a"]).get_json()["items"]] == [made["id"]]
+    assert client.get(f"/api/v1/rounds/{made['id']}", headers=tokens["unit_b"]).status_code == 404
 
 
 def test_scores_recomputed_from_the_entries_agree(app, client, tokens):
