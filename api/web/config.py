@@ -61,8 +61,8 @@ DEFAULTS: dict[str, Any] = {
     "TOKEN_CACHE_SECONDS": 60,  # a worker remembers a token this long; a deleted token row stops working within it
     "DUPLICATE_RADIUS_M": NEARBY_REPORT_RADIUS_M,  # a new report this close to an open one of its campaign group is flagged as its possible duplicate
     "DUPLICATE_DAYS": 7,  # ... when that one came in within this many days
-    "INSPECTION_DISTANCE_M": 100.0,
-    "INSPECTION_REPEAT_FACTOR": REPEAT_FACTOR,  # a failure found again at its point on a re-inspection (回头看) costs this many times its weight  # an inspection recorded farther than this from its test point is marked far (a warning, kept)
+    "INSPECTION_DISTANCE_M": 100.0,  # an inspection recorded farther than this from its test point is marked far (a warning, kept)
+    "INSPECTION_REPEAT_FACTOR": REPEAT_FACTOR,  # a failure found again at its point on a re-inspection (回头看) costs this many times its weight
     "REOPEN_DAYS": 7,  # a reporter may say a published fix did not hold (整改不满意) this many days after its publication
     "RANKING_WEIGHTS": DEFAULT_WEIGHTS,  # the units' score (0-100): weighted on_time_rate, closure_rate, and 1 - rework_rate / extension_rate
     "RANKING_MINIMUM": 5,  # due reports (应结案) a unit needs in the period before it is ranked
