@@ -4,8 +4,11 @@ use, and each round keeps its own. No Flask."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import threading
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 from sqlalchemy import select, update
@@ -16,6 +19,7 @@ from api.persistence.models import ChecklistVersion
 from geodata.io import read_table
 from zones import checklists
 from zones.checklists import Checklists
+from zones.errors import InvalidInputError
 from zones.layer import ZoneLayer
 
 _LOCK = threading.Lock()
@@ -56,6 +60,22 @@ def publish(session: Session, layer: ZoneLayer, table: pd.DataFrame, *, source: 
     else:
         row.is_current = True
     return found
+
+
+#: The files a checklists table may come in.
+SUFFIXES = (".csv", ".xlsx")
+
+
+def publish_file(session: Session, layer: ZoneLayer, stream: BinaryIO, filename: str, *, actor: str, note: str = "") -> Checklists:
+    """Publish an uploaded table (CSV in UTF-8 or GBK, or Excel); a file of another kind is refused by its field."""
+    suffix = Path(filename).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InvalidInputError(f"checklists: a {' or '.join(SUFFIXES)} table, not {filename!r}", field="checklists", problems=["a .csv or .xlsx table"])
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"checklists{suffix}"
+        with path.open("wb") as out:
+            shutil.copyfileobj(stream, out)
+        return publish(session, layer, read_table(path), source=filename, actor=actor, note=note)
 
 
 def load_first(session: Session, layer: ZoneLayer, path: Path) -> Checklists | None:

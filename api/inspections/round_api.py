@@ -5,8 +5,6 @@ point's results, sent once under an Idempotency-Key), ``/api/v1/rounds/{id}/scor
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
@@ -22,7 +20,6 @@ from api.persistence.clock import iso
 from api.persistence.models import MAX_ID, Inspection, Round
 from api.web import contract, parsing
 from api.web.errors import ApiError
-from geodata.io import read_table
 from zones.checklists import Checklists
 
 bp = Blueprint("rounds", __name__, url_prefix="/api/v1")
@@ -107,14 +104,8 @@ def post_checklists() -> ResponseReturnValue:
     upload = request.files.get("checklists")
     if upload is None or not upload.filename:
         raise ApiError(400, "checklists: send the table as the multipart field checklists", errors=[{"field": "checklists", "message": "is required"}])
-    suffix = Path(upload.filename).suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise ApiError(422, "checklists: a .csv or .xlsx table", errors=[{"field": "checklists", "message": "a .csv or .xlsx table"}])
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"checklists{suffix}"
-        upload.save(path)
-        found = checklist_store.publish(g.db, current_layer(), read_table(path), source=upload.filename, actor=caller.actor,
-                                        note=(request.form.get("note") or "")[:2000])
+    found = checklist_store.publish_file(g.db, current_layer(), upload.stream, upload.filename, actor=caller.actor,
+                                         note=(request.form.get("note") or "")[:2000])
     response = jsonify({"version": found.version, "items": found.rows()})
     response.status_code = 201
     return response

@@ -20,13 +20,16 @@ from api.inspections.round_api import checklists_of
 from api.layers.live import current_layer
 from api.persistence.models import MAX_ID, Round
 from api.web import contract
-from api.web.forms import ChoiceForm, RoundForm
+from api.layers.finding_text import finding_text
+from api.web.forms import ChecklistsForm, ChoiceForm, RoundForm
 from api.web.i18n import point_type_name, source_name
 from zones.enums import ReportSource
-from zones.errors import InvalidInputError, NotAllowedError
+from zones.errors import InvalidInputError, LayerReadError, NotAllowedError, SchemaError
 
 bp = Blueprint("round_console", __name__, template_folder="templates", url_prefix="/console/rounds")
 READERS = (Role.DISPATCHER, Role.PLANNER, Role.LEADER, Role.UNIT)
+#: Who publishes checklists.
+EDITORS = (Role.DISPATCHER, Role.PLANNER)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -79,6 +82,41 @@ def rounds_page() -> ResponseReturnValue:
     progress = {r.id: len(rounds.latest(g.db, r.id)) for r in mine}
     return render_template("console_rounds.html", rounds=mine, progress=progress, form=form,
                            can_make=caller.role in (Role.DISPATCHER, Role.UNIT)), status
+
+
+@bp.route("/checklists", methods=["GET", "POST"])
+@contract.page("The inspection checklists new rounds use, point type by point type", ("200", "302", "403"), method="GET")
+@contract.page("Publish new checklists from a CSV or Excel table (refused naming each bad row and field)", ("303", "302", "400", "403", "413", "422"),
+               form=contract.form_schema(ChecklistsForm), multipart=True, method="POST")
+@staff_only(*READERS)
+def checklists_page() -> ResponseReturnValue:
+    """The current checklists by point type; dispatchers and planners publish a new table."""
+    caller: Caller = g.caller
+    form = ChecklistsForm()
+    problems: list[str] = []
+    status = 200
+    if request.method == "POST":
+        if caller.role not in EDITORS:
+            abort(403)
+        upload = request.files.get("checklists")
+        if form.validate() and upload is not None and upload.filename:
+            try:
+                found = checklist_store.publish_file(g.db, current_layer(), upload.stream, upload.filename, actor=caller.actor, note=form.note.data or "")
+            except SchemaError as err:
+                problems = [_("Row %(row)s, %(field)s: %(text)s", row=p.row, field=p.field, text=finding_text({"code": p.code, "params": p.params}))
+                            for p in (err.report.errors if err.report else [])]
+            except (InvalidInputError, LayerReadError) as err:
+                problems = [str(err)]
+            else:
+                flash(_("Checklists published: version %(v)s, %(n)d items.", v=found.version, n=len(found.items)), "info")
+                return redirect(url_for(".checklists_page"), 303)
+        else:
+            problems = [_("Choose the table to upload.")]
+        status = 422
+    found = checklist_store.current(g.db)
+    by_type = {t: found.of_type(t) for t in found.types} if found else {}
+    return render_template("console_checklists.html", checklists=found, by_type=by_type, form=form, problems=problems,
+                           can_publish=caller.role in EDITORS), status
 
 
 def _round(round_id: int) -> Round:

@@ -133,6 +133,13 @@ class RoundForm(FlaskForm):
     inspectors = StringField(_l("Inspectors' usernames, separated by commas (none: any inspector)"), validators=[Optional(), Length(max=2000)])
 
 
+class ChecklistsForm(FlaskForm):
+    """New inspection checklists: a CSV or Excel table, and why."""
+
+    checklists = FileField(_l("Checklists table (CSV or Excel: point_type, code, text, kind, minimum, weight, category, owner, clause)"))
+    note = StringField(_l("Note (why)"), validators=[Optional(), Length(max=2000)])
+
+
 class ReopenForm(FlaskForm):
     """A reporter says a published fix did not hold (整改不满意)."""
 

@@ -97,6 +97,8 @@ def matrix(ids: dict[str, object]) -> dict[tuple[str, str], tuple[dict[str, int]
         ("POST", "/api/v1/rounds/<int(max=2147483647):round_id>/recheck"): (
             only({"dispatcher": 422, "unit_a": 404, "unit_b": 404, "none": 401}, 403), {"path": f"/api/v1/rounds/{rd}/recheck", "json": {}}),
         ("GET", "/console/rounds"): (only({**SIGN_IN, "leader": 200, "inspector": 403}, 200), {"path": "/console/rounds"}),
+        ("GET", "/console/rounds/checklists"): (only({**SIGN_IN, "leader": 200, "inspector": 403}, 200), {"path": "/console/rounds/checklists"}),
+        ("POST", "/console/rounds/checklists"): (FORM, {"path": "/console/rounds/checklists", "data": {}}),
         ("POST", "/console/rounds"): (FORM, {"path": "/console/rounds", "data": {"name": "x"}}),
         ("GET", "/console/rounds/<int(max=2147483647):round_id>"): (round_pages, {"path": f"/console/rounds/{rd}"}),
         ("GET", "/console/rounds/<int(max=2147483647):round_id>/bulletin.xlsx"): (round_pages, {"path": f"/console/rounds/{rd}/bulletin.xlsx"}),
