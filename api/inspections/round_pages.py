@@ -17,10 +17,10 @@ from api.auth.roles import Caller, Role
 from api.auth.sessions import staff_only
 from api.inspections import checklist_store, round_bulletin, rounds, scores
 from api.inspections.round_api import checklists_of
+from api.layers.finding_text import finding_text
 from api.layers.live import current_layer
 from api.persistence.models import MAX_ID, Round
 from api.web import contract
-from api.layers.finding_text import finding_text
 from api.web.forms import ChecklistsForm, ChoiceForm, RoundForm
 from api.web.i18n import point_type_name, source_name
 from zones.enums import ReportSource
