@@ -191,7 +191,8 @@ def _record(round_: Round, entry: recording.Entry, photos: dict[str, tuple[list[
 
 
 @bp.get("/sw.js")
-@contract.page("The inspector pages' service worker: keeps the pages, scripts and map layers for offline use", ("200",))
+@contract.operation("The inspector pages' service worker: keeps the pages, scripts and map layers for offline use", content="text/javascript",
+                    secured=False, errors=())
 def service_worker() -> ResponseReturnValue:
     """The service worker, served under ``/inspect/`` so that it controls the inspector's pages."""
     response = send_file(SERVICE_WORKER, mimetype="text/javascript", max_age=0)

@@ -147,14 +147,21 @@ def get_round(round_id: int) -> ResponseReturnValue:
     return jsonify(round_json(found, scores.of_round(g.db, current_layer(), checklists_of(found), found).points))
 
 
-@bp.post(f"/rounds/<int(max={MAX_ID}):round_id>/inspections")
+@bp.route(f"/rounds/<int(max={MAX_ID}):round_id>/inspections", methods=["GET", "POST"])
+@contract.operation("A round's inspections, in the order recorded", answer=schemas.InspectionList, errors=("401", "403", "404"), method="GET")
 @contract.operation("Record one point's inspection: each item's result, photos, where the inspector stood; failures open cases of the round's "
                     "level, a re-inspection closes the cases it finds fixed. Sent again under the same Idempotency-Key, it is stored once.",
                     body=schemas.NewInspection, status="201", answer=schemas.Inspection, params=[KEY],
                     also={"200": "The inspection stored by an earlier request with the same Idempotency-Key"},
-                    errors=("400", "401", "403", "404", "409", "422"))
-def post_inspection(round_id: int) -> ResponseReturnValue:
-    """Store one point's inspection and act on it."""
+                    errors=("400", "401", "403", "404", "409", "422"), method="POST")
+def inspections(round_id: int) -> ResponseReturnValue:
+    """GET: every inspection of the round; POST: store one point's inspection and act on it (one
+    rule for both, so that a round id out of range is a 404 whatever the method)."""
+    if request.method == "GET":
+        caller = require(*READERS)
+        found = visible_round(round_id, caller)
+        rows = g.db.scalars(select(Inspection).where(Inspection.round_id == found.id).order_by(Inspection.at, Inspection.id))
+        return jsonify({"items": [inspection_json(row) for row in rows]})
     caller = require(Role.INSPECTOR, Role.DISPATCHER, Role.UNIT)
     found = visible_round(round_id, caller)
     key = parsing.idempotency_key(request.headers.get("Idempotency-Key"))
@@ -169,16 +176,6 @@ def post_inspection(round_id: int) -> ResponseReturnValue:
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
     return response
-
-
-@bp.get(f"/rounds/<int(max={MAX_ID}):round_id>/inspections")
-@contract.operation("A round's inspections, in the order recorded", answer=schemas.InspectionList, errors=("401", "403", "404"))
-def list_inspections(round_id: int) -> ResponseReturnValue:
-    """Every inspection of the round."""
-    caller = require(*READERS)
-    found = visible_round(round_id, caller)
-    rows = g.db.scalars(select(Inspection).where(Inspection.round_id == found.id).order_by(Inspection.at, Inspection.id))
-    return jsonify({"items": [inspection_json(row) for row in rows]})
 
 
 @bp.get(f"/rounds/<int(max={MAX_ID}):round_id>/scores")

@@ -53,7 +53,7 @@ def replies_page() -> ResponseReturnValue:
 
 
 @bp.post(f"/replies/<int(max={MAX_ID}):reply_id>/delete")
-@contract.page("Forget a kept reply", ("303", "302", "400", "403"), form=contract.form_schema(ChoiceForm))
+@contract.page("Forget a kept reply", ("303", "302", "400", "403", "404"), form=contract.form_schema(ChoiceForm))
 @staff_only(Role.DISPATCHER)
 def delete(reply_id: int) -> ResponseReturnValue:
     """Forget a reply (one already gone says so)."""

@@ -20,7 +20,16 @@
 
   if ('serviceWorker' in navigator) {
     // Once the worker controls this page, the page is fetched again through it: kept for offline use.
-    const keep = () => fetch(location.href, {credentials: 'same-origin'}).then(() => { document.body.dataset.offlineReady = 'true'; }).catch(() => {});
+    const kept = async () => {  // the worker stores what it fetched just after answering
+      for (let tries = 0; tries < 50; tries += 1) {
+        if (await caches.match(location.href) && await caches.match('/maps/orientation.geojson')) { return true; }
+        await new Promise(resolve => setTimeout(resolve, 100));
+      }
+      return false;
+    };
+    const keep = () => fetch(location.href, {credentials: 'same-origin'}).then(kept).then(ready => {
+      if (ready) { document.body.dataset.offlineReady = 'true'; }
+    }).catch(() => {});
     if (navigator.serviceWorker.controller) {
       keep();
     } else {

@@ -67,7 +67,7 @@
   let showAnswer = false;
   document.getElementById('category').addEventListener('change', () => { showAnswer = true; });
   document.body.addEventListener('htmx:afterSwap', event => {
-    if (event.target !== check || !showAnswer || !check.textContent.trim()) { return; }
+    if (event.target !== check || !showAnswer || !check.querySelector('.who, .alert')) { return; }  // an answer without the category does not count
     showAnswer = false;
     check.scrollIntoView({block: 'nearest', behavior: 'smooth'});
   });

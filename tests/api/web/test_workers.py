@@ -111,5 +111,6 @@ def test_three_workers_start_together_on_a_fresh_folder(database, postgres_url, 
     url = postgres_url if database == "postgresql" else f"sqlite:///{tmp_path / 'zonemap.sqlite'}"
     engine = sa.create_engine(url)
     with engine.connect() as connection:
-        assert sorted(connection.exec_driver_sql("SELECT username FROM users").scalars()) == ["admin", "dispatcher", "hw01", "jd01", "leader", "planner"]
+        names = sorted(connection.exec_driver_sql("SELECT username FROM users").scalars())
+        assert names == ["admin", "dispatcher", "hw01", "inspector", "jd01", "leader", "planner"]
     engine.dispose()
