@@ -79,7 +79,7 @@ def rounds_page() -> ResponseReturnValue:
         else:
             status = 422
     mine = rounds.rounds_of(g.db, caller)
-    progress = {r.id: len(rounds.latest(g.db, r.id)) for r in mine}
+    progress = scores.round_totals(g.db, [r.id for r in mine])
     return render_template("console_rounds.html", rounds=mine, progress=progress, form=form,
                            can_make=caller.role in (Role.DISPATCHER, Role.UNIT)), status
 

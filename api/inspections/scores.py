@@ -55,6 +55,22 @@ class Scores:
     worst: list[dict[str, Any]]
 
 
+def round_totals(session: Session, round_ids: list[int]) -> dict[int, tuple[int, float | None]]:
+    """Each round's points inspected and score rate (its points' latest inspections summed), for a
+    list of rounds that shows the trend from round to round."""
+    latest: dict[tuple[int, str], tuple[float, float]] = {}
+    rows = session.execute(select(Inspection.round_id, Inspection.point_id, Inspection.score, Inspection.possible)
+                           .where(Inspection.round_id.in_(round_ids)).order_by(Inspection.at, Inspection.id))
+    for round_id, point, kept, possible in rows:
+        latest[(round_id, point)] = (kept, possible)
+    out: dict[int, tuple[int, float | None]] = {}
+    for round_id in round_ids:
+        mine = [v for (r, _p), v in latest.items() if r == round_id]
+        possible = sum(p for _k, p in mine)
+        out[round_id] = (len(mine), sum(k for k, _p in mine) / possible if possible else None)
+    return out
+
+
 def latest_by_point(session: Session) -> dict[str, tuple[float | None, str, int]]:
     """Each inspected test point's latest score rate, the day it was inspected (district time) and its round."""
     rows = session.execute(select(Inspection.point_id, Inspection.score, Inspection.possible, Inspection.at, Inspection.round_id)

@@ -37,6 +37,8 @@ def test_a_round_from_the_form_and_its_workbook(app):
     assert made.status_code == 303
     round_page = dispatcher.get(made.headers["Location"]).get_data(as_text=True)
     assert "公厕抽查" in round_page and "0 / 5" in round_page and "qian" in round_page and "sun" in round_page
+    listed = dispatcher.get("/console/rounds").get_data(as_text=True)
+    assert "公厕抽查" in listed and "0 / 5" in listed  # each round's progress and score rate, newest first: the trend from round to round
     book = load_workbook(io.BytesIO(dispatcher.get(made.headers["Location"] + "/bulletin.xlsx").get_data()))
     assert book.sheetnames[0] == "概要" and book["点位明细"].max_row == 2 + 5
     assert dispatcher.post("/console/rounds", data={**form, "last_day": "2026-12-01"}).status_code == 422

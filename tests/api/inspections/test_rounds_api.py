@@ -150,3 +150,5 @@ def test_scores_recomputed_from_the_entries_agree(app, client, tokens):
     assert scores["by_type"][0]["key"] == "toilet" and scores["by_type"][0]["rate"] == pytest.approx(kept / possible)
     assert sum(g["score"] for g in scores["by_unit"]) == pytest.approx(kept)
     assert scores["worst"][0]["code"] in ("T01", "T02") and scores["worst"][0]["failures"] == 2
+    listed = client.get("/console/rounds", headers=tokens["leader"]).get_data(as_text=True)  # the rounds' list: the trend from round to round
+    assert f"{kept / possible * 100:.1f}%" in listed
