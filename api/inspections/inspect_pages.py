@@ -25,6 +25,7 @@ from api.inspections.round_api import checklists_of, setting
 from api.layers.live import current_layer
 from api.persistence.models import MAX_ID, Inspection, Round
 from api.reports import form_photos
+from api.reports.photos import MAX_SIDE
 from api.web import contract
 from api.web.config import INSPECTION_PHOTOS
 from zones.checklists import Checklists, Item
@@ -70,6 +71,7 @@ def round_page(round_id: int) -> ResponseReturnValue:
     codes = {p.point_id: p.codes for p in found.points}
     mine = [p for p in result.points if rounds.may_inspect(caller, found, next(q for q in found.points if q.point_id == p.point_id))]
     data = {"round": {"id": found.id, "name": found.name}, "far_m": float(current_app.config["INSPECTION_DISTANCE_M"]),
+            "max_side": MAX_SIDE, "max_bytes": int(current_app.config["MAX_PHOTO_BYTES"]),
             "submit": url_for(".submit", round_id=found.id),
             "points": [{"id": p.point_id, "name": p.name, "type": p.point_type, "lon": round(p.lon, 6), "lat": round(p.lat, 6),
                         "inspected": p.inspected, "failed": p.failed, "codes": codes.get(p.point_id)} for p in mine]}

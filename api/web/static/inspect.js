@@ -164,6 +164,14 @@
     open(link.closest('li').dataset.point);
   });
 
+  async function smaller(file) {  // what the service would keep anyway: less to store on the phone and to send
+    try {
+      return await window.zonemapSmallerPhoto(file, data.max_side, data.max_bytes);
+    } catch (error) {
+      return file;  // not a picture this browser decodes: sent as it is, and the service says what is wrong
+    }
+  }
+
   async function save(form) {
     form.elements.at.value = new Date().toISOString();
     if (here) {
@@ -177,7 +185,7 @@
     const files = [];
     for (const [name, value] of new FormData(form)) {
       if (value instanceof File) {
-        if (value.size) { files.push([name, value, value.name]); }
+        if (value.size) { files.push([name, await smaller(value), value.name]); }
       } else {
         fields.push([name, value]);
       }

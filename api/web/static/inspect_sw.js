@@ -8,7 +8,7 @@ importScripts('/assets/workbox-core/workbox-core.prod.js', '/assets/workbox-rout
 const PAGES = 'zonemap-inspect-pages';
 const ASSETS = 'zonemap-inspect-assets';
 // What every inspector page loads: kept at install, so the first visit already works offline.
-const SHELL = ['/static/site.css', '/static/pagemap.js', '/static/inspect.js', '/assets/leaflet/leaflet.js', '/assets/leaflet/leaflet.css',
+const SHELL = ['/static/site.css', '/static/pagemap.js', '/static/inspect.js', '/static/photo_scale.js', '/assets/leaflet/leaflet.js', '/assets/leaflet/leaflet.css',
                '/assets/zonemap/orientation.js', '/assets/zonemap/orientation.css', '/assets/idb/umd.js', '/maps/orientation.geojson'];
 
 self.addEventListener('install', event => {

@@ -76,27 +76,10 @@
     navigator.permissions.query({name: 'geolocation'}).then(state => { if (state.state === 'granted') { locate(); } }).catch(() => {});
   }
 
-  // Photos: a phone's 12-megapixel picture is scaled here to the size the service keeps (it would
-  // scale it anyway), so a report costs a few hundred kB of mobile data instead of several MB.
+  // Photos: scaled on the phone (photo_scale.js) to the size the service keeps.
   const photos = form.querySelector('.photos');
   const maxBytes = parseInt(photos.dataset.maxBytes, 10);
   const maxSide = parseInt(photos.dataset.maxSide, 10);
-
-  async function smaller(file) {
-    const bitmap = await createImageBitmap(file, {imageOrientation: 'from-image'});
-    const scale = Math.min(1, maxSide / Math.max(bitmap.width, bitmap.height));
-    if (scale === 1 && file.size <= maxBytes) { bitmap.close(); return file; }
-    const canvas = document.createElement('canvas');
-    canvas.width = Math.round(bitmap.width * scale);
-    canvas.height = Math.round(bitmap.height * scale);
-    const context = canvas.getContext('2d');
-    context.fillStyle = '#ffffff';  // a transparent picture on white, as the service keeps it
-    context.fillRect(0, 0, canvas.width, canvas.height);
-    context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-    bitmap.close();
-    const blob = await new Promise(resolve => canvas.toBlob(resolve, 'image/jpeg', 0.9));
-    return blob ? new File([blob], file.name.replace(/\.[^.]*$/, '') + '.jpg', {type: 'image/jpeg'}) : file;
-  }
 
   const send = form.querySelector('button.primary[type=submit]');
   let scaling = 0;  // pictures being scaled: the form waits for them
@@ -106,7 +89,7 @@
       scaling += 1;
       send.disabled = true;
       try {
-        const scaled = await smaller(file);
+        const scaled = await window.zonemapSmallerPhoto(file, maxSide, maxBytes);
         if (scaled !== file) {
           const chosen = new DataTransfer();
           chosen.items.add(scaled);

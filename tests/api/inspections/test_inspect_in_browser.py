@@ -62,10 +62,17 @@ def test_an_inspector_records_offline_and_everything_arrives_once(site):
         set_offline(context, True)
         page.reload()  # offline: the page comes from the phone
         page.locator("#points li").first.wait_for()
-        _record(page, first, {"T01": "fail"}, photos={"T01": jpeg((160, 40, 30))})
+        _record(page, first, {"T01": "fail"}, photos={"T01": jpeg((160, 40, 30), size=(4000, 3000))})
         _record(page, second, {"T02": "fixed"}, photos={"T02": jpeg((150, 60, 20))}, after={"T02": jpeg((40, 150, 60))})
         _record(page, third, {})
         assert _waiting(page) == 3
+        queued = page.evaluate("""async () => {
+            const db = await idb.openDB('zonemap-inspect', 1);
+            const photo = (await db.getAll('outbox')).flatMap(e => e.files).find(f => f[0] === 'photos-T01')[1];
+            const bitmap = await createImageBitmap(photo);
+            return [bitmap.width, bitmap.height];
+        }""")
+        assert queued == [2560, 1920]  # scaled on the phone to what the service keeps: less to keep and to send
         assert "3 条待发送" in page.locator("#queue-status").inner_text()
         screenshot(page, "inspector-offline-phone")
         page.locator(f'#points li[data-point="{first}"] a').click()
