@@ -4,7 +4,7 @@
 // set as text, never as HTML. Names are made only for what is on screen at a zoom where they
 // fit, so a far view of the district does not lay out a thousand labels; a name that would
 // overlap one already placed, or a marker or cluster of the map's own data, is left out (sub-
-// districts first, then streets, then places). Used by the Folium maps and the pages' maps alike.
+// districts first, which give way to no dot, then streets, then places). Used by the Folium maps and the pages' maps alike.
 (function () {
   'use strict';
   var STYLE = {
@@ -64,26 +64,33 @@
     });
     names.sort(function (a, b) { return PRIORITY[a.kind] - PRIORITY[b.kind]; });
 
-    // What the map's own data takes on the screen: its markers and clusters (with their counts).
+    // What the map's own data takes on the screen: its markers and clusters (with their counts), and its dots.
     function taken() {
-      var boxes = [];
+      var icons = [], dots = [];
       var size = map.getSize();
       map.eachLayer(function (layer) {
         if (ours[L.stamp(layer)] || !layer.getLatLng || layer instanceof L.Tooltip || layer instanceof L.Popup) { return; }
         var p = map.latLngToContainerPoint(layer.getLatLng());
         if (p.x < -50 || p.y < -50 || p.x > size.x + 50 || p.y > size.y + 50) { return; }
-        var r = layer instanceof L.CircleMarker ? layer.getRadius() + 2 : 22;  // a cluster's icon is 40 px
-        boxes.push({left: p.x - r, right: p.x + r, top: p.y - r, bottom: p.y + r});
+        var dot = layer instanceof L.CircleMarker;
+        var r = dot ? layer.getRadius() + 2 : 22;  // a cluster's icon is 40 px
+        (dot ? dots : icons).push({left: p.x - r, right: p.x + r, top: p.y - r, bottom: p.y + r});
       });
-      return boxes;
+      return {icons: icons, dots: dots};
     }
 
     function update() {
       var zoom = map.getZoom();
       var bounds = map.getBounds().pad(0.3);
       if (visible('place', zoom)) { places.addTo(map); } else { places.remove(); }
-      var placed = taken();
+      var data = taken();
+      var placed = data.icons.slice();  // a sub-district's name gives way to names and to markers and clusters, not to dots
+      var withDots = false;
       names.forEach(function (entry) {
+        if (entry.kind !== 'area' && !withDots) {  // streets and places give way to the dots too
+          placed = placed.concat(data.dots);
+          withDots = true;
+        }
         var show = visible(entry.kind, zoom) && bounds.contains(entry.marker.getLatLng());
         if (show) {
           var b = box(entry, map.latLngToContainerPoint(entry.marker.getLatLng()));
