@@ -39,8 +39,8 @@ SERVICE_WORKER = Path(__file__).parents[1] / "web" / "static" / "inspect_sw.js"
 
 def _round(round_id: int) -> Round:
     caller: Caller = g.caller
-    found = g.db.get(Round, round_id)
-    if found is None or found.id not in {r.id for r in rounds.rounds_of(g.db, caller)}:
+    found = rounds.visible(g.db, caller, round_id)
+    if found is None:
         abort(404)
     return found
 

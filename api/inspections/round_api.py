@@ -46,8 +46,8 @@ def checklists_of(round_: Round) -> Checklists:
 
 def visible_round(round_id: int, caller: Caller) -> Round:
     """The round, if the caller sees it (else 404)."""
-    found = g.db.get(Round, round_id)
-    if found is None or found.id not in {r.id for r in rounds.rounds_of(g.db, caller)}:
+    found = rounds.visible(g.db, caller, round_id)
+    if found is None:
         abort(404)
     return found
 

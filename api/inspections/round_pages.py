@@ -120,8 +120,8 @@ def checklists_page() -> ResponseReturnValue:
 
 
 def _round(round_id: int) -> Round:
-    found = g.db.get(Round, round_id)
-    if found is None or found.id not in {r.id for r in rounds.rounds_of(g.db, g.caller)}:
+    found = rounds.visible(g.db, g.caller, round_id)
+    if found is None:
         abort(404)
     return found
 

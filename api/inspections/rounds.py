@@ -185,14 +185,22 @@ def may_inspect(caller: Caller, round_: Round, point: RoundPoint) -> bool:
     return caller.role == Role.INSPECTOR and point.inspector in (None, caller.username)
 
 
-def rounds_of(session: Session, caller: Caller) -> list[Round]:
-    """The rounds ``caller`` sees, newest first: every round for dispatchers, planners and leaders; a
-    unit's own self-checks; an inspector's rounds with points for them."""
-    query = select(Round).order_by(Round.id.desc())
+def _seen_by(caller: Caller) -> Any:
+    """The rounds ``caller`` sees, as a query: every round for dispatchers, planners and leaders; a
+    unit's own self-checks; an inspector's rounds with points for them; none for anyone else."""
+    query = select(Round)
     if caller.role == Role.UNIT:
-        query = query.where(Round.unit_id == caller.unit_id)
-    elif caller.role == Role.INSPECTOR:
-        query = query.where(Round.id.in_(select(RoundPoint.round_id).where((RoundPoint.inspector == caller.username) | RoundPoint.inspector.is_(None))))
-    elif caller.role not in (Role.DISPATCHER, Role.PLANNER, Role.LEADER):
-        return []
-    return list(session.scalars(query))
+        return query.where(Round.unit_id == caller.unit_id)
+    if caller.role == Role.INSPECTOR:
+        return query.where(Round.id.in_(select(RoundPoint.round_id).where((RoundPoint.inspector == caller.username) | RoundPoint.inspector.is_(None))))
+    return query if caller.role in (Role.DISPATCHER, Role.PLANNER, Role.LEADER) else query.where(False)
+
+
+def rounds_of(session: Session, caller: Caller) -> list[Round]:
+    """The rounds ``caller`` sees (`_seen_by`), newest first."""
+    return list(session.scalars(_seen_by(caller).order_by(Round.id.desc())))
+
+
+def visible(session: Session, caller: Caller, round_id: int) -> Round | None:
+    """Round ``round_id`` if ``caller`` sees it."""
+    return session.scalars(_seen_by(caller).where(Round.id == round_id)).first()
