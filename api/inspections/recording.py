@@ -98,10 +98,11 @@ def record(session: Session, layer: ZoneLayer, checklists: Checklists, round_: R
     points = score([i for i, _r, _e in items.values()], results, repeated, setting.repeat_factor)
     lost = {d.code: d.points for d in points.deductions}
     cases = _act(session, layer, round_, point, entry, caller, items, repeated, far, setting)
-    inspection = Inspection(
-        round_id=round_.id, point_id=point.point_id, inspector=caller.actor, at=entry.at or now(), received_at=now(), lon=entry.lon, lat=entry.lat,
-        accuracy_m=entry.accuracy_m, distance_m=None if distance is None else round(distance, 1), far=far, idempotency_key=idempotency_key,
-        request_hash=digest, possible=points.possible, score=points.score,
+    received = now()
+    inspection = Inspection(  # a phone's clock running ahead does not date it in the future
+        round_id=round_.id, point_id=point.point_id, inspector=caller.actor, at=min(entry.at or received, received), received_at=received,
+        lon=entry.lon, lat=entry.lat, accuracy_m=entry.accuracy_m, distance_m=None if distance is None else round(distance, 1), far=far,
+        idempotency_key=idempotency_key, request_hash=digest, possible=points.possible, score=points.score,
         items=[{"code": code, "result": result.value, "value": e.value, "note": e.note, "photos": e.photos, "after_photos": e.after_photos,
                 "report_id": cases.get(code), "repeated": code in repeated and result in (Result.FAIL, Result.FIXED), "points": lost.get(code, 0.0)}
                for code, (_item, result, e) in items.items()],

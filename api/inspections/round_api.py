@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from api.auth.callers import require
 from api.auth.roles import Caller, Role
-from api.inspections import checklist_store, recording, rounds, schemas, scores
+from api.figures.figures_api import today
+from api.inspections import checklist_store, recording, rounds, schemas, scores, trend
 from api.layers import live
 from api.layers.live import current_layer
 from api.persistence.clock import iso
@@ -204,3 +205,43 @@ def post_recheck(round_id: int) -> ResponseReturnValue:
     response.status_code = 201
     response.headers["Location"] = f"/api/v1/rounds/{made.id}"
     return response
+
+
+@bp.post(f"/rounds/<int(max={MAX_ID}):round_id>/assignments")
+@contract.operation("Give points of a round to an inspector (null: anyone on the round); dispatchers, and a unit for its self-check",
+                    body=schemas.NewAssignment, answer=schemas.Round, errors=("400", "401", "403", "404", "422"))
+def post_assignment(round_id: int) -> ResponseReturnValue:
+    """Give the points to the inspector; the round as it now stands."""
+    caller = require(Role.DISPATCHER, Role.UNIT)
+    found = visible_round(round_id, caller)
+    data = parsing.body(request.get_json(silent=True), schemas.NewAssignment)
+    rounds.assign(g.db, found, caller, data.inspector, data.point_ids)
+    return jsonify(round_json(found, scores.of_round(g.db, current_layer(), checklists_of(found), found).points))
+
+
+@bp.get("/rounds/trend")
+@contract.operation("The weekly scoring: every round's score rate period by period (weeks from Monday or months, district time) per unit, "
+                    "sub-district, point type or point, worst latest rate first, and the district's", answer=schemas.Trend, errors=("400", "401", "403"),
+                    params=[contract.query("by", enum=list(trend.BY), description="default: unit"),
+                            contract.query("every", enum=list(trend.EVERY), description="default: week"),
+                            contract.query("count", "integer", minimum=1, maximum=trend.MOST_PERIODS, description="Periods up to this one (default 8)"),
+                            contract.query("level", enum=list(rounds.LEVELS), description="Only rounds of this level (default: every level but self-checks)"),
+                            contract.query("until", format="date", description="A day of the last period (default: today)")])
+def get_trend() -> ResponseReturnValue:
+    """The trend of the rounds' scores."""
+    require(Role.DISPATCHER, Role.PLANNER, Role.LEADER)
+    args = request.args
+    by, every = parsing.choice(args.get("by"), "by", list(trend.BY), "unit"), parsing.choice(args.get("every"), "every", list(trend.EVERY), "week")
+    level = parsing.choice(args.get("level"), "level", list(rounds.LEVELS), "") or None
+    until = parsing.day(args.get("until"), "until") or today()
+    count = parsing.integer(args.get("count"), "count", low=1, high=trend.MOST_PERIODS, default=8)
+    layer = current_layer()
+    found = trend.of(g.db, layer, by, every, count, until, (level,) if level else trend.DISTRICT_LEVELS)
+    called = trend.names(layer, found.by)
+
+    def row(r: trend.Row) -> dict[str, Any]:
+        return {"key": r.key, "name": called(r.key), "latest": r.latest, "change": r.change,
+                "cells": [{"inspected": c.inspected, "score": c.score, "possible": c.possible, "rate": c.rate} for c in r.cells]}
+
+    return jsonify({"by": found.by, "every": found.every, "levels": list(found.levels), "total": row(found.total), "items": [row(r) for r in found.rows],
+                    "periods": [{"first_day": p.isoformat(), "last_day": found.last_day(n).isoformat()} for n, p in enumerate(found.periods)]})

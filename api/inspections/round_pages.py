@@ -15,13 +15,14 @@ from flask_babel import gettext as _
 
 from api.auth.roles import Caller, Role
 from api.auth.sessions import staff_only
-from api.inspections import checklist_store, round_bulletin, rounds, scores
+from api.figures.figures_api import today
+from api.inspections import checklist_store, round_bulletin, rounds, scores, trend
 from api.inspections.round_api import checklists_of
 from api.layers.finding_text import finding_text
 from api.layers.live import current_layer
 from api.persistence.models import MAX_ID, Round
 from api.web import contract
-from api.web.forms import ChecklistsForm, ChoiceForm, RoundForm
+from api.web.forms import AssignForm, ChecklistsForm, ChoiceForm, RoundForm, TrendForm
 from api.web.i18n import point_type_name, source_name
 from zones.enums import ReportSource
 from zones.errors import InvalidInputError, LayerReadError, NotAllowedError, SchemaError
@@ -30,6 +31,8 @@ bp = Blueprint("round_console", __name__, template_folder="templates", url_prefi
 READERS = (Role.DISPATCHER, Role.PLANNER, Role.LEADER, Role.UNIT)
 #: Who publishes checklists.
 EDITORS = (Role.DISPATCHER, Role.PLANNER)
+#: Who reads the weekly scoring of the district's rounds.
+TREND_READERS = (Role.DISPATCHER, Role.PLANNER, Role.LEADER)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -42,6 +45,7 @@ def _form(caller: Caller) -> RoundForm:
     layer = current_layer()
     areas = layer.areas[layer.areas["level"] == "subdistrict"] if "level" in layer.areas.columns else layer.areas
     form.areas.choices = [(str(a), str(n)) for a, n in zip(areas["area_id"], areas["name"], strict=True)]
+    form.inspectors.choices = [(name, name) for name in rounds.inspectors(g.db)]
     return form
 
 
@@ -60,7 +64,7 @@ def rounds_page() -> ResponseReturnValue:
         if form.validate():
             spec = rounds.RoundSpec(form.name.data, form.level.data, form.first_day.data, form.last_day.data,
                                     rounds.Scope(tuple(form.types.data or ()), tuple(form.areas.data or ()), None, form.sample.data, form.seed.data),
-                                    tuple(n.strip() for n in (form.inspectors.data or "").replace("，", ",").split(",") if n.strip()))
+                                    tuple(form.inspectors.data or ()))
             checklists = checklist_store.current(g.db)
             try:
                 if checklists is None:
@@ -81,7 +85,7 @@ def rounds_page() -> ResponseReturnValue:
     mine = rounds.rounds_of(g.db, caller)
     progress = scores.round_totals(g.db, [r.id for r in mine])
     return render_template("console_rounds.html", rounds=mine, progress=progress, form=form,
-                           can_make=caller.role in (Role.DISPATCHER, Role.UNIT)), status
+                           can_make=caller.role in (Role.DISPATCHER, Role.UNIT), can_trend=caller.role in TREND_READERS), status
 
 
 @bp.route("/checklists", methods=["GET", "POST"])
@@ -142,9 +146,62 @@ def round_page(round_id: int) -> ResponseReturnValue:
     result = scores.of_round(g.db, current_layer(), checklists_of(found), found)
     points = [{"id": p.point_id, "name": p.name, "type": point_type_name(p.point_type), "lon": round(p.lon, 6), "lat": round(p.lat, 6),
                "state": "failed" if p.failed else ("done" if p.inspected else "todo"), "rate": p.rate} for p in result.points]
-    can_recheck = g.caller.role == Role.DISPATCHER or (g.caller.role == Role.UNIT and g.caller.unit_id == found.unit_id)
+    manages = g.caller.role == Role.DISPATCHER or (g.caller.role == Role.UNIT and g.caller.unit_id == found.unit_id)
     return render_template("console_round.html", round=found, result=result, points=points, names=_names(), recheck=ChoiceForm(),
-                           can_recheck=can_recheck and any(p.failed for p in result.points))
+                           can_recheck=manages and any(p.failed for p in result.points), assign=_assign_form(found) if manages else None)
+
+
+def _assign_form(round_: Round) -> AssignForm:
+    form = AssignForm()
+    form.inspector.choices = [("", _("anyone")), *((name, name) for name in rounds.inspectors(g.db))]
+    form.point_type.choices = [("", "—"), *((t, point_type_name(t)) for t in sorted({p.point_type for p in round_.points}))]
+    return form
+
+
+@bp.post(f"/<int(max={MAX_ID}):round_id>/assign")
+@contract.page("Give a round's points (the ticked ones, or every point of a type) to an inspector", ("303", "302", "400", "403", "404"),
+               form=contract.form_schema(AssignForm))
+@staff_only(Role.DISPATCHER, Role.UNIT)
+def assign(round_id: int) -> ResponseReturnValue:
+    """Give the chosen points to the chosen inspector (or to anyone on the round)."""
+    found = _round(round_id)
+    form = _assign_form(found)
+    if not form.validate():
+        abort(400)
+    chosen = [p.point_id for p in found.points if p.point_type == form.point_type.data] if form.point_type.data else list(form.point.data or ())
+    try:
+        changed = rounds.assign(g.db, found, g.caller, form.inspector.data or None, chosen)
+    except NotAllowedError:
+        abort(403)
+    except InvalidInputError:
+        flash(_("Tick the points to give, or choose a point type."), "error")
+    else:
+        flash(_("%(n)d points given to %(who)s.", n=changed, who=form.inspector.data or _("anyone")), "info")
+    return redirect(url_for(".round_page", round_id=found.id, _anchor="points"), 303)
+
+
+@bp.get("/trend")
+@contract.page("The weekly scoring: every round's score rate week by week (or month by month) per unit, sub-district, point type or point",
+               ("200", "302", "400", "403"))
+@staff_only(*TREND_READERS)
+def trend_page() -> ResponseReturnValue:
+    """The trend table, worst latest score first, with the district's row."""
+    form = TrendForm(request.args, meta={"csrf": False})
+    rows = {"unit": _("Adopting unit"), "area": _("Sub-district"), "type": _("Point type"), "point": _("Test point")}
+    form.by.choices = [(by, rows[by]) for by in trend.BY]
+    form.every.choices = [(every, {"week": _("Weeks"), "month": _("Months")}[every]) for every in trend.EVERY]
+    form.level.choices = [("", _("Every level but self-checks")), *((level, source_name(level)) for level in rounds.LEVELS)]
+    if not form.validate():
+        abort(400)
+    levels = (form.level.data,) if form.level.data else trend.DISTRICT_LEVELS
+    try:
+        count = 8 if form.count.data is None else form.count.data
+        found = trend.of(g.db, current_layer(), form.by.data, form.every.data, count, today(), levels)
+    except InvalidInputError:
+        abort(400)
+    return render_template("console_trend.html", trend=found, form=form, heading=rows[found.by],
+                           called=point_type_name if found.by == "type" else trend.names(current_layer(), found.by))
+
 
 
 @bp.post(f"/<int(max={MAX_ID}):round_id>/recheck")

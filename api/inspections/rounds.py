@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.roles import Caller, Role
 from api.persistence.clock import now
-from api.persistence.models import Inspection, Round, RoundPoint
+from api.persistence.models import Inspection, Round, RoundPoint, User
 from zones.checklists import Checklists, Result
 from zones.config import STORAGE_CRS
 from zones.enums import ReportSource
@@ -104,6 +104,9 @@ def create(session: Session, layer: ZoneLayer, checklists: Checklists, spec: Rou
     elif caller.role != Role.DISPATCHER:
         raise NotAllowedError(f"a {caller.role.value} does not make rounds")
     _check(spec, layer, checklists)
+    strangers = [name for name in spec.inspectors if name not in inspectors(session)]
+    if strangers:
+        raise InvalidInputError(f"inspectors: not active inspectors' accounts: {', '.join(strangers)}", field="inspectors", problems=strangers)
     if scope.sample is not None and scope.seed is None:
         scope = Scope(scope.types, scope.areas, scope.unit_id, scope.sample, random.SystemRandom().randrange(1, 2**31))  # kept, so the draw can be made again
     pairs = chosen_points(layer, checklists, scope)
@@ -116,8 +119,8 @@ def create(session: Session, layer: ZoneLayer, checklists: Checklists, spec: Rou
     made = Round(name=spec.name.strip(), level=spec.level, kind=kind, first_day=spec.first_day, last_day=spec.last_day, scope=scope.as_json(),
                  checklist_version=checklists.version, layer_version=layer.version, unit_id=scope.unit_id, parent_id=None, created_by=caller.actor,
                  created_at=now())
-    inspectors = list(spec.inspectors) or [None]
-    made.points = [RoundPoint(point_id=p, point_type=t, inspector=inspectors[n % len(inspectors)], codes=None) for n, (p, t) in enumerate(pairs)]
+    team = list(spec.inspectors) or [None]
+    made.points = [RoundPoint(point_id=p, point_type=t, inspector=team[n % len(team)], codes=None) for n, (p, t) in enumerate(pairs)]
     session.add(made)
     session.flush()
     return made
@@ -173,6 +176,32 @@ def recheck(session: Session, round_: Round, caller: Caller, first_day: date, la
     session.add(made)
     session.flush()
     return made
+
+
+def inspectors(session: Session) -> list[str]:
+    """The usernames of the inspectors' accounts that are active, in order."""
+    return list(session.scalars(select(User.username).where(User.role == Role.INSPECTOR.value, User.active.is_(True)).order_by(User.username)))
+
+
+def assign(session: Session, round_: Round, caller: Caller, inspector: str | None, point_ids: list[str]) -> int:
+    """Give ``point_ids`` of ``round_`` to ``inspector`` (an active inspector's username; None: anyone
+    on the round); dispatchers do, and a unit for its own self-check. Returns how many points changed."""
+    if caller.role != Role.DISPATCHER and not (caller.role == Role.UNIT and round_.unit_id is not None and caller.unit_id == round_.unit_id):
+        raise NotAllowedError("points are assigned by dispatchers (a self-check's by its unit)")
+    if inspector is not None and inspector not in inspectors(session):
+        raise InvalidInputError(f"inspector: {inspector} is not an active inspector's account", field="inspector", problems=["not an inspector"])
+    if not point_ids:
+        raise InvalidInputError("point_ids: choose at least one point", field="point_ids", problems=["at least one point"])
+    held = {p.point_id: p for p in round_.points}
+    unknown = [p for p in point_ids if p not in held]
+    if unknown:
+        raise InvalidInputError(f"point_ids: not in round {round_.id}: {', '.join(unknown[:10])}", field="point_ids", problems=unknown[:10])
+    changed = 0
+    for point in dict.fromkeys(point_ids):
+        changed += held[point].inspector != inspector
+        held[point].inspector = inspector
+    session.flush()
+    return changed
 
 
 def may_inspect(caller: Caller, round_: Round, point: RoundPoint) -> bool:

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.inspections.rounds import LEVELS, MAX_POINTS
+from api.inspections.trend import BY, EVERY
 from api.persistence.models import CODE_LENGTH
 from api.reports.schemas import Accuracy, Latitude, Longitude
 from api.web.parsing import Day, Finite, Refs, Text, Timestamp
@@ -209,3 +210,49 @@ class Scores(BaseModel):
     by_area: list[ScoreGroup]
     points: list[RoundPoint]
     worst: list[WorstItem]
+
+
+class NewAssignment(BaseModel):
+    """Points of a round given to an inspector."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    inspector: Text(64) = Field(None, description="An active inspector's username; null: anyone on the round")
+    point_ids: Annotated[list[Text(CODE_LENGTH, required=True)], Field(min_length=1, max_length=MAX_POINTS)]
+
+
+class TrendCell(BaseModel):
+    """A group's score in one period."""
+
+    inspected: int = Field(description="Points inspected in the period (each by its latest inspection)")
+    score: float
+    possible: float
+    rate: float | None
+
+
+class TrendRow(BaseModel):
+    """A group's cells, oldest period first."""
+
+    key: str
+    name: str
+    cells: list[TrendCell]
+    latest: float | None = Field(description="The rate of the latest period that has one")
+    change: float | None = Field(description="The latest rate less the one before it")
+
+
+class TrendPeriod(BaseModel):
+    """A period of the trend, both days included."""
+
+    first_day: dt.date
+    last_day: dt.date
+
+
+class Trend(BaseModel):
+    """The weekly scoring: score rates period by period, worst latest rate first, and the district's."""
+
+    by: Literal[BY]
+    every: Literal[EVERY]
+    levels: list[str]
+    periods: list[TrendPeriod]
+    total: TrendRow
+    items: list[TrendRow]

@@ -120,7 +120,7 @@ class Checkboxes(SelectMultipleField):
 
 
 class RoundForm(FlaskForm):
-    """A new inspection round: the view fills the choices (levels, point types, sub-districts)."""
+    """A new inspection round: the view fills the choices (levels, point types, sub-districts, inspectors)."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     level = SelectField(_l("Level"), validators=[DataRequired()])
@@ -130,7 +130,24 @@ class RoundForm(FlaskForm):
     areas = Checkboxes(_l("Sub-districts (none: all)"), validate_choice=True)
     sample = IntegerField(_l("A random sample of (none: every point)"), validators=[Optional(), NumberRange(min=1, max=2000)])
     seed = IntegerField(_l("Sample seed (the same seed draws the same points)"), validators=[Optional(), NumberRange(min=0, max=2**31 - 1)])
-    inspectors = StringField(_l("Inspectors' usernames, separated by commas (none: any inspector)"), validators=[Optional(), Length(max=2000)])
+    inspectors = Checkboxes(_l("Inspectors, the points shared among them in turn (none: any inspector)"), validate_choice=True)
+
+
+class AssignForm(FlaskForm):
+    """Give a round's points to an inspector: the ticked points, or every point of a type."""
+
+    inspector = SelectField(_l("Inspector"))
+    point = Checkboxes(_l("Points"), validate_choice=False)
+    point_type = SelectField(_l("Or every point of the type"), validate_choice=True)
+
+
+class TrendForm(FlaskForm):
+    """Which weekly scoring to show (a GET form, without a CSRF token; the view fills the choices)."""
+
+    by = SelectField(_l("Rows"), default="unit")
+    every = SelectField(_l("Periods"), default="week")
+    count = IntegerField(_l("How many"), validators=[Optional()], default=8)
+    level = SelectField(_l("Level"), default="")
 
 
 class ChecklistsForm(FlaskForm):

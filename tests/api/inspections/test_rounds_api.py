@@ -5,13 +5,16 @@ stored entries."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
 from api.persistence.models import Report, Transition
 from tests.api.web.test_pages import jpeg
+from tests.support.pages import account
 
 pytestmark = pytest.mark.both_databases  # JSON columns, the idempotency key's uniqueness
 
@@ -152,3 +155,90 @@ def test_scores_recomputed_from_the_entries_agree(app, client, tokens):
     assert scores["worst"][0]["code"] in ("T01", "T02") and scores["worst"][0]["failures"] == 2
     listed = client.get("/console/rounds", headers=tokens["leader"]).get_data(as_text=True)  # the rounds' list: the trend from round to round
     assert f"{kept / possible * 100:.1f}%" in listed
+
+
+def test_points_are_given_to_an_inspector(app, client, tokens):
+    account(app, "qian", "inspector")
+    account(app, "sun", "inspector")
+    made = _round(client, tokens, types=["toilet"], sample=4, seed=2)
+    ids = [p["point_id"] for p in made["points"]]
+    assert {p["inspector"] for p in made["points"]} == {None}
+    url = f"/api/v1/rounds/{made['id']}/assignments"
+    given = client.post(url, json={"inspector": "qian", "point_ids": ids[:2]}, headers=tokens["dispatcher"])
+    assert given.status_code == 200, given.get_json()
+    assert [p["inspector"] for p in given.get_json()["points"]] == ["qian", "qian", None, None]
+    # an inspector signed in by a token is not qian: qian's points are not theirs to record, the others are
+    entry = {"point_id": ids[0], "items": [{"code": "T02", "result": "pass"}]}
+    assert client.post(f"/api/v1/rounds/{made['id']}/inspections", json=entry, headers={**tokens["inspector"], "Idempotency-Key": "a0"}).status_code == 403
+    assert client.post(f"/api/v1/rounds/{made['id']}/inspections", json={**entry, "point_id": ids[2]},
+                       headers={**tokens["inspector"], "Idempotency-Key": "a2"}).status_code == 201
+    refused = client.post(url, json={"inspector": "ghost", "point_ids": ids[:1]}, headers=tokens["dispatcher"])
+    assert refused.status_code == 422 and "ghost" in refused.get_json()["detail"]
+    refused = client.post(url, json={"inspector": "sun", "point_ids": ["NOPE1"]}, headers=tokens["dispatcher"])
+    assert refused.status_code == 422 and "NOPE1" in refused.get_json()["detail"]
+    assert client.post(url, json={"inspector": "sun", "point_ids": []}, headers=tokens["dispatcher"]).status_code in (400, 422)
+    assert client.post(url, json={"inspector": "sun", "point_ids": ids}, headers=tokens["inspector"]).status_code == 403
+    assert client.post(url, json={"inspector": "sun", "point_ids": ids}, headers=tokens["unit_a"]).status_code == 404  # not its self-check
+    back = client.post(url, json={"inspector": None, "point_ids": ids[:1]}, headers=tokens["dispatcher"]).get_json()
+    assert [p["inspector"] for p in back["points"]] == [None, "qian", None, None]
+    ghost = client.post("/api/v1/rounds", json={**ROUND, "inspectors": ["qian", "ghost"]}, headers=tokens["dispatcher"])
+    assert ghost.status_code == 422 and "ghost" in ghost.get_json()["detail"]
+
+
+def _weeks(entries: list[dict], levels: dict[int, str], starts: list[str]) -> tuple[list, dict]:
+    """The weekly scoring by point recomputed from the stored entries: each point's latest entry per week, summed."""
+    latest: dict[tuple[str, str], dict] = {}
+    for e in sorted(entries, key=lambda e: (e["at"], e["id"])):
+        day = dt.datetime.fromisoformat(e["at"]).astimezone(ZoneInfo("Asia/Shanghai")).date()
+        monday = (day - dt.timedelta(days=day.weekday())).isoformat()
+        if levels[e["round_id"]] != "self_check" and monday in starts:
+            latest[(e["point_id"], monday)] = e
+    total, groups = [[0, 0.0, 0.0] for _ in starts], {}
+    for (point, monday), e in latest.items():
+        for cells in (total, groups.setdefault(point, [[0, 0.0, 0.0] for _ in starts])):
+            cell = cells[starts.index(monday)]
+            cell[0], cell[1], cell[2] = cell[0] + 1, cell[1] + e["score"], cell[2] + e["possible"]
+    return total, groups
+
+
+def test_the_weekly_scoring_agrees_with_the_entries(app, client, tokens):
+    made = _round(client, tokens, types=["toilet"], sample=3, seed=1)
+    own = client.post("/api/v1/rounds", json={**ROUND, "name": "自查", "level": "self_check"}, headers=tokens["unit_a"]).get_json()
+    photo = _photo(client, tokens["inspector"])
+    a, b, c = (p["point_id"] for p in made["points"])
+    plan = [(a, "2026-11-23T09:00:00+08:00", "pass"), (a, "2026-11-30T10:00:00+08:00", "fail"), (b, "2026-11-30T23:30:00+08:00", "pass"),
+            (b, "2026-12-01T08:00:00+08:00", "fail"),  # the same week: the latest counts
+            (c, "2026-12-06T23:59:00+08:00", "fail"), (c, "2026-12-07T00:01:00+08:00", "pass")]  # Sunday night and Monday: two weeks
+    for n, (point, at, result) in enumerate(plan):
+        items = [{"code": "T01", "result": result, **({"photos": [photo]} if result == "fail" else {})}, {"code": "T02", "result": "pass"}]
+        answer = client.post(f"/api/v1/rounds/{made['id']}/inspections", json={"point_id": point, "at": at, "items": items},
+                             headers={**tokens["inspector"], "Idempotency-Key": f"w{n}"})
+        assert answer.status_code == 201, answer.get_json()
+    mine = own["points"][0]
+    codes = [i["code"] for i in client.get("/api/v1/checklists", headers=tokens["unit_a"]).get_json()["items"] if i["point_type"] == mine["point_type"]]
+    assert client.post(f"/api/v1/rounds/{own['id']}/inspections", headers={**tokens["unit_a"], "Idempotency-Key": "own"},
+                       json={"point_id": mine["point_id"], "at": "2026-12-01T09:00:00+08:00",
+                             "items": [{"code": codes[-1], "result": "pass"}]}).status_code == 201
+    got = client.get("/api/v1/rounds/trend?by=point&every=week&count=3&until=2026-12-07", headers=tokens["leader"])
+    assert got.status_code == 200, got.get_json()
+    trend = got.get_json()
+    starts = ["2026-11-23", "2026-11-30", "2026-12-07"]
+    assert [p["first_day"] for p in trend["periods"]] == starts and trend["periods"][-1]["last_day"] == "2026-12-13"
+    entries = [e for r in (made, own) for e in client.get(f"/api/v1/rounds/{r['id']}/inspections", headers=tokens["leader"]).get_json()["items"]]
+    total, groups = _weeks(entries, {made["id"]: "inspection", own["id"]: "self_check"}, starts)
+    assert [[c["inspected"], c["score"], c["possible"]] for c in trend["total"]["cells"]] == total
+    assert {r["key"]: [[c["inspected"], c["score"], c["possible"]] for c in r["cells"]] for r in trend["items"]} == groups
+    assert [c["inspected"] for c in trend["total"]["cells"]] == [1, 3, 1]  # b counts once in its week; the self-check is not the district's
+    rates = [r["latest"] for r in trend["items"]]
+    assert rates == sorted(rates) and all(r["name"] for r in trend["items"])  # the worst first, each named
+    assert trend["total"]["change"] == pytest.approx(trend["total"]["cells"][2]["rate"] - trend["total"]["cells"][1]["rate"])
+    own_level = client.get("/api/v1/rounds/trend?level=self_check&count=3&until=2026-12-07", headers=tokens["dispatcher"]).get_json()
+    assert [c["inspected"] for c in own_level["total"]["cells"]] == [0, 1, 0]
+    by_unit = client.get("/api/v1/rounds/trend?count=3&until=2026-12-07", headers=tokens["planner"]).get_json()
+    assert sum(r["cells"][1]["score"] for r in by_unit["items"]) == pytest.approx(trend["total"]["cells"][1]["score"])
+    months = client.get("/api/v1/rounds/trend?every=month&count=2&until=2026-12-07", headers=tokens["leader"]).get_json()
+    assert [p["first_day"] for p in months["periods"]] == ["2026-11-01", "2026-12-01"] and months["periods"][0]["last_day"] == "2026-11-30"
+    for bad in ("by=nope", "every=day", "count=0", "count=27", "level=citizen", "until=someday"):
+        assert client.get(f"/api/v1/rounds/trend?{bad}", headers=tokens["leader"]).status_code == 422, bad  # as every bad query value of the API
+    assert client.get("/api/v1/rounds/trend", headers=tokens["unit_a"]).status_code == 403
+    assert client.get("/api/v1/rounds/trend", headers=tokens["inspector"]).status_code == 403

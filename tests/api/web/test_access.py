@@ -96,6 +96,11 @@ def matrix(ids: dict[str, object]) -> dict[tuple[str, str], tuple[dict[str, int]
             {"path": f"/api/v1/rounds/{rd}/inspections", "json": {}}),
         ("POST", "/api/v1/rounds/<int(max=2147483647):round_id>/recheck"): (
             only({"dispatcher": 422, "unit_a": 404, "unit_b": 404, "none": 401}, 403), {"path": f"/api/v1/rounds/{rd}/recheck", "json": {}}),
+        ("POST", "/api/v1/rounds/<int(max=2147483647):round_id>/assignments"): (
+            only({"dispatcher": 422, "unit_a": 404, "unit_b": 404, "none": 401}, 403), {"path": f"/api/v1/rounds/{rd}/assignments", "json": {}}),
+        ("GET", "/api/v1/rounds/trend"): (FIGURES, {"path": "/api/v1/rounds/trend?by=type"}),
+        ("GET", "/console/rounds/trend"): (FIGURE_PAGES, {"path": "/console/rounds/trend?by=point"}),
+        ("POST", "/console/rounds/<int(max=2147483647):round_id>/assign"): (FORM, {"path": f"/console/rounds/{rd}/assign", "data": {}}),
         ("GET", "/console/rounds"): (only({**SIGN_IN, "leader": 200, "inspector": 403}, 200), {"path": "/console/rounds"}),
         ("GET", "/console/rounds/checklists"): (only({**SIGN_IN, "leader": 200, "inspector": 403}, 200), {"path": "/console/rounds/checklists"}),
         ("POST", "/console/rounds/checklists"): (FORM, {"path": "/console/rounds/checklists", "data": {}}),
