@@ -199,7 +199,8 @@ def trend_page() -> ResponseReturnValue:
         found = trend.of(g.db, current_layer(), form.by.data, form.every.data, count, today(), levels)
     except InvalidInputError:
         abort(400)
-    return render_template("console_trend.html", trend=found, form=form, heading=rows[found.by],
+    unnamed = {"unit": _("Unadopted test points"), "area": _("Outside the sub-districts")}.get(found.by, "—")
+    return render_template("console_trend.html", trend=found, form=form, heading=rows[found.by], unnamed=unnamed,
                            called=point_type_name if found.by == "type" else trend.names(current_layer(), found.by))
 
 
