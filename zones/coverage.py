@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from zones.enums import ZoneKind
 from zones.layer import ZoneLayer
 
 #: Zones closer than this (m) to a gap count as its neighbours.
@@ -26,6 +27,9 @@ BOUNDARY_PIECE = 64
 ADOPT_RADIUS_M = 500.0
 #: How many of them are named, nearest first.
 ADOPT_CANDIDATES = 3
+#: Zones that are a unit's own premises or its street front (门前三包): such a unit is suggested
+#: only a gap no larger than its zones beside it, never the block behind them.
+PREMISES_KINDS = frozenset({ZoneKind.FRONTAGE.value, ZoneKind.MARKET.value, ZoneKind.CAMPUS.value})
 #: Side (m) of the cells that order zones into spatially compact chunks for the parallel union,
 #: and how many chunks: fixed, so that the result (down to its slivers) is the same on any machine.
 CHUNK_CELL_M = 2000.0
@@ -222,23 +226,38 @@ def _gap_frame(layer: ZoneLayer, gaps: np.ndarray) -> gpd.GeoDataFrame:
     halo = _threaded(lambda z: shapely.buffer(z, NEIGHBOUR_M), layer.zone_metric[near])[which]  # each zone buffered once
     # The border a zone shares with a gap: the gap's boundary within the zone's halo, piece by piece.
     border = _threaded(lambda g, h: shapely.length(shapely.intersection(g, h)), pieces[piece_idx], halo)
-    shared = (pd.DataFrame({"gap": gap_idx, "unit": owner_ids[owner[zone_idx]], "border": border})
-              .groupby(["gap", "unit"], sort=True)["border"].sum().reset_index())
+    near_zones = pd.DataFrame({"gap": gap_idx, "unit": owner_ids[owner[zone_idx]], "border": border, "zone": zone_idx})
+    shared = near_zones.groupby(["gap", "unit"], sort=True)["border"].sum().reset_index()
     neighbours = shared.groupby("gap")["unit"].agg(";".join)  # sorted by the groupby above
-    best = shared[shared["border"] > 0].sort_values(["gap", "border", "unit"], ascending=[True, False, True]).drop_duplicates("gap").set_index("gap")["unit"]
+    shared = shared.merge(_premises(layer, near_zones), on=["gap", "unit"])
+    gap_area = shapely.area(gaps)
+    shared["fits"] = ~shared["premises_only"] | (gap_area[shared["gap"].to_numpy()] <= shared["own_area"].to_numpy())
+    touching = shared[shared["border"] > 0].sort_values(["gap", "border", "unit"], ascending=[True, False, True])
+    longest = touching.drop_duplicates("gap").set_index("gap")["unit"].reindex(range(len(gaps)))
+    best = touching[touching["fits"]].drop_duplicates("gap").set_index("gap")["unit"].reindex(range(len(gaps)))
     known, position = _subdistrict_of(area_geoms, sub, shapely.point_on_surface(gaps))
     defaults = np.where(known, layer.areas["default_unit_id"].to_numpy()[position], layer.areas["default_unit_id"].iloc[0])
-    suggested = best.reindex(range(len(gaps)))
-    by_border = suggested.notna().to_numpy()
+    by_border = best.notna().to_numpy()
+    rule = np.where(by_border, np.where(best.to_numpy(dtype=object) == longest.to_numpy(dtype=object), "longest_border", "longest_border_area_unit"),
+                    np.where(longest.notna().to_numpy(), "premises_too_small", "subdistrict_default"))
     frame = pd.DataFrame({
         "gap_id": [f"G{k + 1:05d}" for k in range(len(gaps))],
         "area_m2": np.round(shapely.area(gaps), 1),
         "area_id": np.where(known, layer.areas["area_id"].to_numpy()[position], None),
         "neighbour_unit_ids": neighbours.reindex(range(len(gaps))).fillna("").to_numpy(),
-        "suggested_unit_id": np.where(by_border, suggested.to_numpy(dtype=object), defaults),
-        "suggestion_rule": np.where(by_border, "longest_border", "subdistrict_default"),
+        "suggested_unit_id": np.where(by_border, best.to_numpy(dtype=object), defaults),
+        "suggestion_rule": rule,
     })
     return gpd.GeoDataFrame(frame, geometry=list(gaps), crs=layer.metric_crs)
+
+
+def _premises(layer: ZoneLayer, near_zones: pd.DataFrame) -> pd.DataFrame:
+    """Per (gap, unit): whether all the unit's zones beside the gap are its own premises or frontage
+    (`PREMISES_KINDS`), and their area (m²): such a unit is suggested only a gap as small as them."""
+    zones = near_zones.drop_duplicates(["gap", "zone"])
+    kinds = layer.zones["kind"].astype(str).to_numpy()[zones["zone"].to_numpy()] if "kind" in layer.zones.columns else np.full(len(zones), "")
+    zones = zones.assign(premises=np.isin(kinds, list(PREMISES_KINDS)), own_area=shapely.area(layer.zone_metric[zones["zone"].to_numpy()]))
+    return zones.groupby(["gap", "unit"], sort=False).agg(premises_only=("premises", "all"), own_area=("own_area", "sum")).reset_index()
 
 
 def _subdistricts(layer: ZoneLayer) -> np.ndarray:
@@ -301,7 +320,7 @@ def _test_points(layer: ZoneLayer) -> gpd.GeoDataFrame:
     out["covered"] = covered
     at = _metric(points.geometry.to_numpy(), layer)
     out["area_id"] = _area_ids(layer, at) if len(points) else np.array([], dtype=object)
-    out["candidate_unit_ids"], out["candidate_distances_m"] = _adopters(layer, at, ~adopted)
+    out["candidate_unit_ids"], out["candidate_distances_m"] = _adopters(layer, at, ~adopted | ~covered)  # who could adopt it, or take its spot
     return out
 
 

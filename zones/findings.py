@@ -77,6 +77,7 @@ FINDINGS: dict[str, str] = {
     "not_a_zip": "{name}: not a zip file",
     "zip_shapefiles": "{name}: the zip must hold exactly one shapefile (.shp), it holds {n}",
     "zip_too_large": "{name}: unpacks to more than {mb} MB",
+    "zip_missing_parts": "{name}: the shapefile {shapefile} needs its {missing} beside it in the zip",
     "zip_ratio": "{name}: unpacks to more than {ratio} times its size, which no shapefile does",
     "processing_failed": "the upload could not be processed ({detail}): upload it again; if it fails again, the service's log says why",
     "layer_kept": "{layer}: not in the upload; the current version's is kept",

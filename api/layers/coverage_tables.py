@@ -18,7 +18,7 @@ from zones.layer import ZoneLayer
 
 #: What can be downloaded, and in which formats (the per-sub-district figures have no geometry).
 DOWNLOADS = {"gaps": ("gpkg", "geojson", "csv", "xlsx"), "suggestions": ("gpkg", "geojson"), "overlaps": ("gpkg", "geojson", "csv", "xlsx"),
-             "test_points": ("gpkg", "geojson", "csv", "xlsx"), "subdistricts": ("csv", "xlsx")}
+             "test_points": ("gpkg", "geojson", "csv", "xlsx"), "uncovered": ("gpkg", "geojson", "csv", "xlsx"), "subdistricts": ("csv", "xlsx")}
 MIMETYPES = {"gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json", "csv": "text/csv; charset=utf-8",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -74,11 +74,29 @@ def subdistricts(layer: ZoneLayer, result: Coverage) -> pd.DataFrame:
     return table.drop(columns=["level"]).reset_index(drop=True)
 
 
+def uncovered(layer: ZoneLayer, result: Coverage) -> gpd.GeoDataFrame:
+    """The test points in no zone (no unit answers for the spot), by sub-district, with their
+    adopting unit and the units whose zones lie nearest."""
+    frame = result.test_points[~result.test_points["covered"]].drop(columns=["covered"]).copy()
+    frame["area_name"] = _area_names(layer, frame["area_id"])
+    frame["unit_name"] = _names(layer, frame["unit_id"])
+    frame["candidate_unit_names"] = _names(layer, frame["candidate_unit_ids"])
+    return frame.sort_values(["area_id", "point_id"], na_position="last")
+
+
+def points_to_mind(layer: ZoneLayer, result: Coverage) -> gpd.GeoDataFrame:
+    """The test points the planners' map shows: unadopted or in no zone, with their sub-district's name."""
+    points = result.test_points
+    frame = points[~points["adopted"] | ~points["covered"]].copy()
+    frame["area_name"] = _area_names(layer, frame["area_id"])
+    return frame
+
+
 def table(what: str, layer: ZoneLayer, result: Coverage) -> pd.DataFrame:
     """The named download's table (`DOWNLOADS`)."""
     if what == "suggestions":
         return result.suggestions
-    return {"gaps": gaps, "overlaps": overlaps, "test_points": unadopted, "subdistricts": subdistricts}[what](layer, result)
+    return {"gaps": gaps, "overlaps": overlaps, "test_points": unadopted, "uncovered": uncovered, "subdistricts": subdistricts}[what](layer, result)
 
 
 def changed_zones(before: ZoneLayer, after: ZoneLayer, changes: pd.DataFrame) -> gpd.GeoDataFrame:

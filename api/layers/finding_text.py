@@ -59,6 +59,7 @@ PAGE: dict[str, LazyString] = {
     "not_a_zip": _l("%(name)s: not a zip file"),
     "zip_shapefiles": _l("%(name)s: the zip must hold exactly one shapefile (.shp); it holds %(n)s"),
     "zip_too_large": _l("%(name)s: unpacks to more than %(mb)s MB"),
+    "zip_missing_parts": _l("%(name)s: the shapefile %(shapefile)s needs its %(missing)s beside it in the zip"),
     "zip_ratio": _l("%(name)s: unpacks to more than %(ratio)s times its size, which no shapefile does"),
     "processing_failed": _l("the upload could not be processed (%(detail)s): upload it again; if it fails again, the service's log says why"),
     "wrong_suffix": _l("%(name)s: the file must be one of %(allowed)s"),

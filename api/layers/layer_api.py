@@ -15,6 +15,7 @@ from sqlalchemy import select
 from api.auth.callers import require
 from api.auth.roles import Role
 from api.layers import drafts, live, schemas, upload_reader
+from api.layers.coverage_tables import MIMETYPES
 from api.layers.drafts import DraftState
 from api.layers.live import current_layer
 from api.persistence.models import MAX_ID, LayerDraft, LayerPublication, LayerVersion
@@ -237,6 +238,19 @@ def publish_draft(draft_id: int) -> ResponseReturnValue:
     publication = drafts.publish_draft(g.db, draft, current_layer(), caller.actor, note, live.work())
     g.db.flush()
     return jsonify(_publication_json(publication)), 201
+
+
+@bp.get("/layers/<version>/layer.gpkg")
+@contract.operation("A layer version as one GeoPackage (zones, test points, areas, scope, streets, calendar), to edit and send back as a draft",
+                    content=MIMETYPES["gpkg"], answer={"type": "string", "format": "binary"}, errors=("401", "403", "404", "503"))
+def version_file(version: str) -> ResponseReturnValue:
+    """The version's GeoPackage: a stored version, or the current one."""
+    require(Role.PLANNER, Role.DISPATCHER)
+    try:
+        body = live.version_gpkg(g.db, version)
+    except LookupError:
+        raise ApiError(404, f"no stored layer version {version}") from None
+    return Response(body, mimetype=MIMETYPES["gpkg"], headers={"Content-Disposition": f"attachment; filename=zonemap-layer-{version}.gpkg"})
 
 
 @bp.post("/layers/<version>/rollback")

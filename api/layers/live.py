@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from api.layers import jobs
-from api.layers.analysis import Analyses
+from api.layers.analysis import Analyses, wait
 from api.layers.job_runner import Comparisons, JobRunner, JobSettings
-from api.layers.store import current_stored, stored_layer
+from api.layers.store import current_stored, stored_gpkg, stored_layer
 from api.layers.upload_reader import UPLOAD_FIELDS
 from api.layers.work import LayerWork
 from api.persistence import Database, after_commit
@@ -199,6 +199,21 @@ def work() -> LayerWork:
 def coverage(layer: ZoneLayer) -> Coverage:
     """The coverage analysis of ``layer``, computed off the request path (a `BusyError` while it runs too long)."""
     return work().coverage(layer)
+
+
+def version_gpkg(session: Session, version: str) -> bytes:
+    """Layer ``version`` as one GeoPackage (zones, test points, areas, scope, streets, its calendar)
+    for a planner to edit and upload back: a stored version's as stored, the current one's written
+    once, off the request path; `LookupError` for a version neither stored nor current."""
+    stored = session.scalars(select(LayerVersion.gpkg).where(LayerVersion.version == version)).first()
+    if stored is not None:
+        return stored
+    layer = current_layer()
+    if layer.version != version:
+        msg = f"no stored layer version {version}"
+        raise LookupError(msg)
+    settings = work()
+    return wait(settings.analyses.submit(layer, "layer.gpkg", partial(stored_gpkg, layer)), settings.wait_s)
 
 
 def rendered(layer: ZoneLayer, what: Any, make: Callable[[Coverage], T]) -> T:

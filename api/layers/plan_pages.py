@@ -80,20 +80,21 @@ def plan_console() -> ResponseReturnValue:
                            gaps=gaps.head(LIST_ROWS).to_dict("records"), gap_total=len(gaps),
                            overlaps=overlaps.head(LIST_ROWS).to_dict("records"), overlap_total=len(overlaps),
                            points=within(coverage_tables.unadopted(layer, result)).to_dict("records"), list_rows=LIST_ROWS,
+                           uncovered=within(coverage_tables.uncovered(layer, result)).to_dict("records"),
                            downloads=coverage_tables.DOWNLOADS, form=ChoiceForm())
 
 
 @bp.get("/plan/map.json")
-@contract.page("The planners' map: gaps, overlaps and unadopted test points", ("302", "403", "503"), data=True)
+@contract.page("The planners' map: gaps, overlaps, and test points unadopted or in no zone", ("302", "403", "503"), data=True)
 @staff_only(Role.PLANNER, Role.DISPATCHER)
 def plan_map() -> ResponseReturnValue:
-    """The map's gaps, overlaps and unadopted test points (GeoJSON collections), computed once per version."""
+    """The map's gaps, overlaps and test points unadopted or in no zone (GeoJSON collections), computed once per version."""
     layer = current_layer()
 
     def make(result: Coverage) -> bytes:
         body = {"gaps": features_json(coverage_tables.gaps(layer, result), "gap_id"), "overlaps": features_json(coverage_tables.overlaps(layer, result).assign(
                     pair=lambda f: f["zone_a"] + "/" + f["zone_b"]), "pair"),
-            "test_points": features_json(coverage_tables.unadopted(layer, result), "point_id")}
+            "test_points": features_json(coverage_tables.points_to_mind(layer, result), "point_id")}
         return gzip.compress(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), mtime=0)
 
     body = live.rendered(layer, "plan map", make)
@@ -159,6 +160,19 @@ def upload_draft() -> ResponseReturnValue:
         return _layers_page(form, status=422)
     g.db.flush()
     return redirect(url_for(".draft", draft_id=draft.id), 303)
+
+
+@bp.get("/layers/versions/<version>/layer.gpkg")
+@contract.page("A layer version as one GeoPackage (zones, test points, areas, scope, streets, calendar) to edit in a GIS and upload back as a draft",
+               ("200", "302", "403", "404", "503"), download=coverage_tables.MIMETYPES["gpkg"])
+@staff_only(Role.PLANNER, Role.DISPATCHER)
+def version_file(version: str) -> ResponseReturnValue:
+    """The version's GeoPackage, as an attachment named by the version."""
+    try:
+        body = live.version_gpkg(g.db, version)
+    except LookupError:
+        abort(404)
+    return Response(body, mimetype=coverage_tables.MIMETYPES["gpkg"], headers={"Content-Disposition": f"attachment; filename=zonemap-layer-{version}.gpkg"})
 
 
 def _chosen_gaps() -> list[str]:

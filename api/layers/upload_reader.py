@@ -35,6 +35,8 @@ MAX_UNZIPPED = 1 << 30
 #: Most bytes a zip may unpack to per byte it holds: shapefiles compress 2 to 20 times, a zip bomb thousands.
 MAX_ZIP_RATIO = 100
 UNZIP_CHUNK = 1 << 20  # members are unpacked to disk this many bytes at a time
+#: The files a shapefile cannot be read without.
+NEEDED_BESIDE_SHP = {".shx", ".dbf"}
 TABLE_SUFFIXES = (".csv", ".xlsx")
 #: The files each field takes, where not a layer's (`LAYER_SUFFIXES`).
 SUFFIXES = {"layer": (".gpkg",), "categories": TABLE_SUFFIXES, "units": TABLE_SUFFIXES, "calendar": (".csv",)}
@@ -166,6 +168,10 @@ def _unzip_shapefile(stored: Path, folder: Path, name: str, field: str, report: 
         budget = min(MAX_UNZIPPED, MAX_ZIP_RATIO * max(packed, 1))
         if sum(m.file_size for m in members) > budget:  # what the zip declares; what it really holds is counted below
             _refuse_size(report, name, field, packed)
+            return None
+        missing = sorted(NEEDED_BESIDE_SHP - {Path(m.filename).suffix.lower() for m in members})
+        if missing:
+            report.error("zip_missing_parts", name=name, shapefile=Path(shapes[0].filename).name, missing=" ".join(missing), field=field)
             return None
         folder.mkdir()
         for member in members:

@@ -68,3 +68,15 @@ def test_demo_coverage(demo_files):
     assert s["gap_area_m2"] + s["sliver_area_m2"] == pytest.approx(s["scope_area_m2"] - s["covered_area_m2"], rel=1e-6)
     assert s["test_points_unadopted"] > 0 and s["test_points_uncovered"] > 0
     assert {a["name"] for a in s["areas"]} >= {"城阳街道", "红岛街道"}
+
+
+def test_a_street_front_unit_is_suggested_only_a_gap_as_small_as_its_frontage():
+    front = {"zone_id": "ZF", "unit_id": "UF", "duties": "sanitation", "kind": "frontage", "geometry": cell(0, 0, 30, 2)}  # a shop's strip
+    block = {"zone_id": "ZB", "unit_id": "UB", "duties": "sanitation", "kind": "block", "geometry": cell(28, 2, 30, 8)}
+    behind = analyse(make_layer([front, block]), within=cell(0, 0, 30, 30)).gaps.iloc[0]  # the block behind the strip: 28 x 28
+    assert behind["neighbour_unit_ids"] == "UB;UF"  # the strip shares the longer border, but is 60 units large
+    assert (behind["suggested_unit_id"], behind["suggestion_rule"]) == ("UB", "longest_border_area_unit")
+    sliver = analyse(make_layer([front]), within=cell(0, 0, 30, 3)).gaps.iloc[0]  # a strip of 30 beside the 60 of frontage
+    assert (sliver["suggested_unit_id"], sliver["suggestion_rule"]) == ("UF", "longest_border")
+    alone = analyse(make_layer([front]), within=cell(0, 0, 30, 30)).gaps.iloc[0]
+    assert (alone["suggested_unit_id"], alone["suggestion_rule"]) == ("JD01", "premises_too_small")  # the sub-district's default unit

@@ -197,6 +197,17 @@ def test_a_zip_bomb_is_refused_without_being_unpacked(client, tokens, tmp_path):
     assert (error["code"], error["params"]["name"]) == ("zip_ratio", "炸弹.zip"), error
 
 
+def test_a_zip_with_only_the_shp_names_the_missing_files(client, tokens):
+    alone = io.BytesIO()
+    with zipfile.ZipFile(alone, "w") as out:
+        out.writestr("责任区/街巷.shp", b"\x00" * 100)
+    refused = upload_draft(client, tokens["planner"], zones=(alone.getvalue(), "街巷.zip"))
+    assert refused["state"] == "refused"
+    (error,) = refused["errors"]
+    assert (error["code"], error["params"]) == ("zip_missing_parts", {"name": "街巷.zip", "shapefile": "街巷.shp", "missing": ".dbf .shx"}), error
+    assert "/tmp" not in str(refused) and "zonemap-upload" not in str(refused)  # no path of the server's
+
+
 def test_a_member_larger_than_its_budget_is_not_kept(tmp_path):
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:

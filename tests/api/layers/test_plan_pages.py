@@ -10,6 +10,7 @@ import re
 import time
 
 import pandas as pd
+import pyogrio
 from sqlalchemy import func, select
 
 from api import create_app
@@ -40,7 +41,12 @@ def test_the_console_lists_gaps_overlaps_and_unadopted_points_with_downloads(app
     assert len(table) == len(features["gaps"]) and {"gap_id", "area_m2", "area_name", "suggested_unit_name", "lon", "lat"} <= set(table.columns)
     xlsx = client.get("/console/plan/downloads/test_points.xlsx")
     sheet = pd.read_excel(io.BytesIO(xlsx.data))
-    assert len(sheet) == len(features["test_points"]) and sheet["candidate_unit_names"].notna().any()
+    assert sheet["candidate_unit_names"].notna().any()
+    outside = pd.read_csv(io.BytesIO(client.get("/console/plan/downloads/uncovered.csv").data), encoding="utf-8-sig")
+    uncovered = int(re.search(r'href="#uncovered"><b>(\d+)</b>', html).group(1))  # the headline's figure has its list behind it
+    assert len(outside) == uncovered > 0 and html.count('<td><a href="#place" data-place="test_point"') == len(sheet) + uncovered
+    assert {"point_id", "unit_name", "area_name", "candidate_unit_names"} <= set(outside.columns) and outside["candidate_unit_names"].notna().any()
+    assert {f["id"] for f in features["test_points"]} == set(sheet["point_id"]) | set(outside["point_id"])  # each on the map
     gpkg = client.get("/console/plan/downloads/overlaps.gpkg")
     assert gpkg.headers["Content-Disposition"].endswith(".gpkg") and gpkg.data.startswith(b"SQLite format 3")
     geojson = client.get("/console/plan/downloads/suggestions.geojson")
@@ -188,3 +194,32 @@ def test_an_open_drafts_page_refreshes_while_it_is_compared(database_url, demo_f
     assert client.get(api + "?comparison=maybe").status_code == 422
     stop_jobs(app)
     app.extensions["zonemap.db"].engine.dispose()
+
+
+def test_a_planner_downloads_the_layer_edits_it_and_uploads_it_back(app, client, tokens, tmp_path):
+    """The round trip a planner makes with QGIS: the current version as one GeoPackage, read back
+    unchanged as a draft of the same version; one zone given to another unit, a draft with that change."""
+    signed_in(app, client, "planner", username="li")
+    page = client.get("/console/layers").get_data(as_text=True)
+    version = client.get("/healthz").get_json()["zone_version"]
+    link = f"/console/layers/versions/{version}/layer.gpkg"
+    assert f'href="{link}"' in page
+    got = client.get(link)
+    assert got.status_code == 200 and got.mimetype == "application/geopackage+sqlite3" and f"zonemap-layer-{version}.gpkg" in got.headers["Content-Disposition"]
+    path = tmp_path / "layer.gpkg"
+    path.write_bytes(got.data)
+    assert {"zones", "test_points", "areas", "scope"} <= {name for name, _kind in pyogrio.list_layers(path)}
+    assert client.get(f"/api/v1/layers/{version}/layer.gpkg", headers=tokens["dispatcher"]).data == got.data  # the API serves the same file
+
+    unchanged = _processed(app, client, _upload(client, got.data))
+    assert f"<code>{version}</code>" in unchanged  # read back as the same version: nothing lost on the way
+
+    zones = pyogrio.read_dataframe(path, layer="zones")
+    zones.loc[0, "unit_id"] = "P07" if zones.loc[0, "unit_id"] != "P07" else "P06"
+    pyogrio.write_dataframe(zones, path, layer="zones")  # QGIS saves the layer in place; the others stay
+    assert {"test_points", "areas"} <= {name for name, _kind in pyogrio.list_layers(path)}
+    made = _upload(client, path.read_bytes())
+    _processed(app, client, made)
+    changes = client.get(f"/api/v1/layers/drafts/{made.headers['Location'].rsplit('/', 1)[1]}", headers=tokens["planner"]).get_json()
+    assert changes["state"] == "open" and changes["comparison"]["changes"]["zones"] == {"added": 0, "removed": 0, "reshaped": 0, "owner": 1, "duties": 0}
+    assert client.get("/console/layers/versions/0123456789ab/layer.gpkg").status_code == 404

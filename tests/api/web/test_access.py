@@ -133,6 +133,10 @@ def matrix(ids: dict[str, object]) -> dict[tuple[str, str], tuple[dict[str, int]
             only({"planner": 404, "none": 401}, 403), {"path": "/api/v1/layers/drafts/999/suggestions", "json": {"gap_ids": ["G00001"]}}),
         ("POST", "/api/v1/layers/drafts/<int(max=2147483647):draft_id>/publish"): (
             only({"planner": 404, "none": 401}, 403), {"path": "/api/v1/layers/drafts/999/publish", "json": {"note": "x"}}),
+        ("GET", "/api/v1/layers/<version>/layer.gpkg"): (
+            only({"dispatcher": 404, "planner": 404, "none": 401}, 403), {"path": "/api/v1/layers/0123456789ab/layer.gpkg"}),
+        ("GET", "/console/layers/versions/<version>/layer.gpkg"): (
+            only({**SIGN_IN, "dispatcher": 404, "planner": 404}, 403), {"path": "/console/layers/versions/0123456789ab/layer.gpkg"}),
         ("POST", "/api/v1/layers/<version>/rollback"): (
             only({"planner": 404, "none": 401}, 403), {"path": "/api/v1/layers/0123456789ab/rollback", "json": {"note": "x"}}),
         ("POST", "/api/v1/layers/publications/<int(max=2147483647):publication_id>/reassign"): (
