@@ -1,4 +1,6 @@
-"""GeoJSON output (RFC 7946: lon/lat, counter-clockwise outer rings)."""
+"""GeoJSON output (RFC 7946): lon/lat, counter-clockwise exterior rings, coordinates rounded to
+`PRECISION` decimals (about 0.1 m, as §11.2 recommends) and written without float noise
+(``120.38518219999999`` is written ``120.385182``). Files for GIS (GeoPackage) keep full precision."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ import shapely
 
 #: Zone fields only dispatchers and planners see.
 PRIVATE = ("person", "phone")
+#: Decimals of a coordinate in GeoJSON: 1e-6° is about 0.1 m.
+PRECISION = 6
 
 
 def _clean(value: Any) -> Any:
@@ -25,9 +29,16 @@ def _clean(value: Any) -> Any:
     return str(value)
 
 
+def rounded(geoms: np.ndarray) -> np.ndarray:
+    """``geoms`` with every coordinate rounded to `PRECISION` decimals (each the double nearest
+    to its decimal, so it is written as one) and exterior rings counter-clockwise."""
+    snapped = shapely.transform(geoms, lambda xy: np.round(xy, PRECISION))
+    return shapely.orient_polygons(snapped, exterior_cw=False)
+
+
 def features_json(frame: gpd.GeoDataFrame, key: str) -> list[dict[str, Any]]:
-    """GeoJSON features of ``frame``, ``key`` as the feature id."""
-    geoms = shapely.orient_polygons(frame.geometry.to_numpy(), exterior_cw=False)
+    """GeoJSON features of ``frame`` (WGS84), ``key`` as the feature id."""
+    geoms = rounded(frame.geometry.to_numpy())
     columns = [c for c in frame.columns if c != frame.geometry.name]
     records = frame[columns].to_dict("records")
     return [
