@@ -37,9 +37,17 @@ def create_token(session: Session, role: str, unit_id: str | None = None, label:
     return token
 
 
+def _open311_key() -> str | None:
+    """An Open311 write's ``api_key``: in its form, its JSON object or its query string."""
+    body = request.get_json(silent=True) if request.is_json else None
+    key = body["api_key"] if isinstance(body, dict) and "api_key" in body else request.values.get("api_key")
+    return key if isinstance(key, str) and key else None
+
+
 def authenticate(session: Session) -> Caller | None:
     """The caller named by the ``Authorization: Bearer`` header (or, on Open311 writes only, the
-    ``api_key`` argument its contract defines), or None when there is none.
+    ``api_key`` argument its contract defines, in the form, a JSON body or the query string), or
+    None when there is none.
 
     Anywhere else a token is never taken from a URL or form, where access logs, proxies and
     browser histories keep it: ``api_key`` there is a 400 (and the access log redacts it). A
@@ -52,8 +60,8 @@ def authenticate(session: Session) -> Caller | None:
         raise ApiError(400, "api_key: send the token in the 'Authorization: Bearer <token>' header, never in the URL",
                        errors=[{"field": "api_key", "message": "not accepted in the query string"}])
     header = request.headers.get("Authorization", "")
-    if open311_write and not header and request.values.get("api_key"):
-        header = "Bearer " + request.values["api_key"]
+    if open311_write and not header and (key := _open311_key()):
+        header = "Bearer " + key
     elif request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded" and "api_key" in request.form and not open311_write:
         raise ApiError(400, "api_key: only Open311 writes take the token as a parameter; send 'Authorization: Bearer <token>'",
                        errors=[{"field": "api_key", "message": "only on Open311 writes"}])

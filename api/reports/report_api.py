@@ -25,6 +25,7 @@ from zones import workflow
 from zones.decision import Decision
 from zones.enums import ReportSource, Status
 from zones.workflow import State
+from zones.worktime import TIMEZONE
 
 bp = Blueprint("reports", __name__, url_prefix="/api/v1")
 ANY = (Role.DISPATCHER, Role.PLANNER, Role.UNIT, Role.LEADER, Role.INSPECTOR, Role.PUBLIC)
@@ -263,7 +264,7 @@ def public_board() -> ResponseReturnValue:
         {
             "id": r.id, "category": r.category, "category_name": layer.category(r.category).name_zh,
             "area_id": r.area_id, "unit_id": r.unit_id, "unit_name": layer.unit_names.get(r.unit_id or "", ""),
-            "reported_on": r.created_at.date().isoformat(),
+            "reported_on": r.created_at.astimezone(TIMEZONE).date().isoformat(),  # the day in the district, as the OGC collection gives it
             "lon": round(r.lon, 4), "lat": round(r.lat, 4), "result": r.state,
         }
         for r in rows

@@ -237,9 +237,10 @@ def _response(description: str, contents: Mapping[str, Schema | None], component
     return {"description": description, "content": content}
 
 
-def document(app: Flask, *, info: Mapping[str, Any], responses: Mapping[str, tuple[str, str, Schema]], enums: Mapping[str, Iterable[str]]) -> dict[str, Any]:
+def document(app: Flask, *, info: Mapping[str, Any], responses: Mapping[str, tuple[str, str | tuple[str, ...], Schema]],
+             enums: Mapping[str, Iterable[str]]) -> dict[str, Any]:
     """The OpenAPI 3.0 document of every route of ``app``; ``responses``: the shared error
-    answers (name → description, media type, schema); ``enums``: the values of each ``x-enum``
+    answers (name → description, media type or types, schema); ``enums``: the values of each ``x-enum``
     placeholder (what changes with the layer, such as its categories). A route without a
     declared contract raises `LookupError` naming it."""
     components = _Components(enums)
@@ -261,7 +262,7 @@ def document(app: Flask, *, info: Mapping[str, Any], responses: Mapping[str, tup
             if not op.secured:
                 spec["security"] = []
             paths.setdefault(path, {})[method.lower()] = spec
-    shared = {name: {"description": description, "content": {media: {"schema": components.ref(schema)}}}
+    shared = {name: {"description": description, "content": {m: {"schema": components.ref(schema)} for m in ((media,) if isinstance(media, str) else media)}}
               for name, (description, media, schema) in responses.items()}
     return components.filled({
         "openapi": "3.0.3",

@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from api.web import open311_wire
 from api.web.security import is_local_path
 from zones.errors import (
     BusyError,
@@ -161,9 +162,8 @@ def init_app(app: Flask) -> None:
     def _http(err: HTTPException) -> Response:
         if is_page_request() and err.code:
             return _page_or_login(err.code, {k: v for k, v in err.get_headers() if k in ("Allow", "Retry-After")})
-        if request.path.startswith(OPEN311_PREFIX):  # Open311 clients expect its error list, even for unknown paths
-            response = Response(json.dumps([{"code": err.code, "description": err.description or err.name}], ensure_ascii=False),
-                                status=err.code or 500, mimetype="application/json")
+        if request.path.startswith(OPEN311_PREFIX):  # Open311 clients expect its error list, even for unknown paths, in the format asked for
+            response = open311_wire.errors(err.code or 500, err.description or err.name, open311_wire.format_of(request.path))
         else:
             response = problem(err.code or 500, err.description or err.name)
         if err.code == 405 and err.response is None:

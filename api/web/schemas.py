@@ -56,8 +56,8 @@ class Health(BaseModel):
     worker: int = Field(0, description="process id of the worker that answered")
 
 
-#: The shared error answers of the document: name → description, media type, schema.
-ERROR_RESPONSES: dict[str, tuple[str, str, Any]] = {
+#: The shared error answers of the document: name → description, media type(s), schema.
+ERROR_RESPONSES: dict[str, tuple[str, str | tuple[str, ...], Any]] = {
     "Problem": ("RFC 9457 problem details naming the field", "application/problem+json", Problem),
-    "Open311Errors": ("Open311 errors", "application/json", list[Open311Error]),
+    "Open311Errors": ("Open311 errors (in XML: <errors><error><code/><description/></error></errors>)", ("application/json", "text/xml"), list[Open311Error]),
 }

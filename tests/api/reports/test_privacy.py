@@ -3,8 +3,10 @@ retention age, the public board and Open311 carry no contact and no exact time."
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -94,7 +96,7 @@ def test_public_board_and_open311_carry_no_contact_and_no_exact_time(client, tok
     for response in (board, *open311):
         text = response.get_data(as_text=True)
         assert "13912345678" not in text and "王女士" not in text and created[:19] not in text
-    assert board.get_json()["items"][0]["reported_on"] == created[:10]
+    assert board.get_json()["items"][0]["reported_on"] == dt.datetime.fromisoformat(created).astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
     for item in open311[0].get_json():
         assert item["requested_datetime"][13:19] == ":00:00"
 
