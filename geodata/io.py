@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -22,6 +23,8 @@ from geodata.spreadsheet import as_text_cells
 from zones.errors import LayerReadError
 
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp"}
+#: Decimals of a GeoJSON coordinate (RFC 7946 §11.2: 1e-6° is about 0.1 m); a GeoPackage keeps full precision.
+GEOJSON_DECIMALS = 6
 PARQUET_SUFFIXES = {".parquet"}
 TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm"}
 LON_NAMES = ("lon", "lng", "longitude", "long", "x", "经度")
@@ -266,6 +269,13 @@ def read_raw(
     raise LayerReadError.of("unknown_file_type", suffix=repr(suffix), name=path.name, known=known)
 
 
+def rounded(geoms: np.ndarray) -> np.ndarray:
+    """``geoms`` with every coordinate rounded to `GEOJSON_DECIMALS` decimals (each the double nearest
+    to its decimal, so it is written as one) and exterior rings counter-clockwise."""
+    snapped = shapely.transform(geoms, lambda xy: np.round(xy, GEOJSON_DECIMALS))
+    return shapely.orient_polygons(snapped, exterior_cw=False)
+
+
 def write_layer(gdf: gpd.GeoDataFrame, path: str | Path, *, layer: str | None = None, encoding: str | None = None) -> None:
     """Write ``gdf`` to GeoJSON, GeoPackage (named layer), Shapefile or CSV (WKT geometry)."""
     path = Path(path)
@@ -279,7 +289,9 @@ def write_layer(gdf: gpd.GeoDataFrame, path: str | Path, *, layer: str | None = 
     if suffix not in VECTOR_SUFFIXES:
         msg = f"cannot write {suffix!r}; expected .geojson, .gpkg, .shp or .csv"
         raise LayerReadError(msg)
-    kwargs = {"layer": layer} if layer else {}
+    kwargs: dict[str, Any] = {"layer": layer} if layer else {}
     if encoding:
         kwargs["encoding"] = encoding
+    if suffix in (".geojson", ".json"):  # RFC 7946: WGS84, counter-clockwise exterior rings, no float noise
+        kwargs["layer_options"] = {"RFC7946": "YES", "COORDINATE_PRECISION": GEOJSON_DECIMALS}
     pyogrio.write_dataframe(gdf, path, **kwargs)

@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from api.persistence.models import Report, Transition
 from api.reports import citizens
 from api.reports.services import ROUTER_ACTOR
+from geodata.io import GEOJSON_DECIMALS, rounded
 from zones.config import METRIC_CRS
 from zones.enums import Status
 from zones.layer import ZoneLayer
@@ -129,14 +130,14 @@ def surroundings(layer: ZoneLayer, report: Report, *, radius_m: float = 150.0) -
     near = zones[zones.intersects(area) & (zones["zone_id"].eq(report.zone_id) | zones["unit_id"].isin(others))]
     kind = ["accountable" if z == report.zone_id else "candidate" for z in near["zone_id"]]
     frame = gpd.GeoDataFrame({"kind": kind, "zone_id": near["zone_id"].to_numpy(), "unit_id": near["unit_id"].to_numpy(),
-                              "name": near["name"].astype(str).to_numpy() if "name" in near.columns else ""}, geometry=near.geometry.to_numpy(), crs=zones.crs)
+                              "name": near["name"].astype(str).to_numpy() if "name" in near.columns else ""},
+                             geometry=rounded(near.geometry.to_numpy()), crs=zones.crs)
     features = frame.to_geo_dict(show_bbox=False, drop_id=True)["features"]
     points = layer.test_points[layer.test_points["point_id"] == report.test_point_id]
-    for name, geometry in zip(points["name"], points.geometry, strict=True):
-        features.append({"type": "Feature", "properties": {"kind": "test_point", "name": str(name)},
-                         "geometry": shapely.geometry.mapping(shapely.point_on_surface(geometry))})
+    for name, geometry in zip(points["name"], rounded(shapely.point_on_surface(points.geometry.to_numpy())), strict=True):
+        features.append({"type": "Feature", "properties": {"kind": "test_point", "name": str(name)}, "geometry": shapely.geometry.mapping(geometry)})
     features.append({"type": "Feature", "properties": {"kind": "report", "accuracy_m": report.accuracy_m},
-                     "geometry": {"type": "Point", "coordinates": [report.lon, report.lat]}})
+                     "geometry": {"type": "Point", "coordinates": [round(report.lon, GEOJSON_DECIMALS), round(report.lat, GEOJSON_DECIMALS)]}})
     return {"type": "FeatureCollection", "features": features}
 
 

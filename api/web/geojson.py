@@ -12,10 +12,12 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from geodata.io import GEOJSON_DECIMALS, rounded
+
 #: Zone fields only dispatchers and planners see.
 PRIVATE = ("person", "phone")
-#: Decimals of a coordinate in GeoJSON: 1e-6° is about 0.1 m.
-PRECISION = 6
+#: Decimals of a coordinate in GeoJSON: 1e-6° is about 0.1 m (the same as GeoJSON files).
+PRECISION = GEOJSON_DECIMALS
 
 
 def _clean(value: Any) -> Any:
@@ -27,13 +29,6 @@ def _clean(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, bool)):
         return value
     return str(value)
-
-
-def rounded(geoms: np.ndarray) -> np.ndarray:
-    """``geoms`` with every coordinate rounded to `PRECISION` decimals (each the double nearest
-    to its decimal, so it is written as one) and exterior rings counter-clockwise."""
-    snapped = shapely.transform(geoms, lambda xy: np.round(xy, PRECISION))
-    return shapely.orient_polygons(snapped, exterior_cw=False)
 
 
 def features_json(frame: gpd.GeoDataFrame, key: str) -> list[dict[str, Any]]:

@@ -51,6 +51,8 @@ def test_the_console_lists_gaps_overlaps_and_unadopted_points_with_downloads(app
     assert gpkg.headers["Content-Disposition"].endswith(".gpkg") and gpkg.data.startswith(b"SQLite format 3")
     geojson = client.get("/console/plan/downloads/suggestions.geojson")
     assert geojson.headers["Content-Disposition"].startswith("attachment") and len(geojson.get_json()["features"]) == len(features["gaps"])
+    gaps_file = client.get("/console/plan/downloads/gaps.geojson").get_data(as_text=True)
+    assert '"coordinates"' in gaps_file and not re.search(r"\d\.\d{7,}", gaps_file.split('"features"')[1])  # RFC 7946: 6 decimals, no float noise
     assert client.get("/console/plan/downloads/subdistricts.gpkg").status_code == 404
     area = re.search(r'href="/console/plan\?area=(\d+)#chosen-area">([^<]+)</a>', html)
     narrowed = client.get(f"/console/plan?area={area.group(1)}").get_data(as_text=True)
