@@ -292,6 +292,8 @@ def write_layer(gdf: gpd.GeoDataFrame, path: str | Path, *, layer: str | None = 
     kwargs: dict[str, Any] = {"layer": layer} if layer else {}
     if encoding:
         kwargs["encoding"] = encoding
-    if suffix in (".geojson", ".json"):  # RFC 7946: WGS84, counter-clockwise exterior rings, no float noise
-        kwargs["layer_options"] = {"RFC7946": "YES", "COORDINATE_PRECISION": GEOJSON_DECIMALS}
+    if suffix in (".geojson", ".json"):  # as RFC 7946 asks: counter-clockwise exterior rings, 6 decimals without float noise
+        gdf = gdf.copy()
+        gdf[gdf.geometry.name] = gpd.GeoSeries(rounded(gdf.geometry.to_numpy()), index=gdf.index, crs=gdf.crs)
+        kwargs["layer_options"] = {"COORDINATE_PRECISION": GEOJSON_DECIMALS}
     pyogrio.write_dataframe(gdf, path, **kwargs)

@@ -286,8 +286,8 @@ def test_projected_coordinates_without_crs(tmp_path, suffix):
     path = tmp_path / f"zones{suffix}"
     if suffix == ".csv":
         write_layer(frame, path)
-    else:  # as another tool writes it: write_layer writes RFC 7946, which cannot hold metres
-        pyogrio.write_dataframe(frame.set_crs(crs.STORAGE_CRS, allow_override=True), path)
+    else:
+        write_layer(frame.set_crs(crs.STORAGE_CRS, allow_override=True), path)
     with pytest.raises(SchemaError) as err:
         load_layer(path, "zones")
     [problem] = problems(err)

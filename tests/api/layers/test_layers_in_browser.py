@@ -84,6 +84,7 @@ def test_a_planner_drafts_publishes_and_rolls_back_from_the_pages(postgres_url, 
             page.wait_for_url(re.compile(r".*/console/layers/drafts/\d+$"))
             if page.locator("#processing").count():  # usually: the worker process takes a few seconds
                 screenshot(page, "layer-draft-processing")
+            page.locator("#affected").wait_for(timeout=120_000)  # read and compared in a worker process: slower on a loaded machine
             affected = page.locator("#affected + p + .scroll").inner_text()
             assert str(report["id"]) in affected and "P07" in affected
             changed = int(page.locator("#changes + .figures div").nth(3).locator("b").inner_text())  # zones with a new owner
