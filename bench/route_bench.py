@@ -1,25 +1,33 @@
-"""Router throughput and memory against the baselines, all measured in the same run on the
-same points and zones.
+"""Router throughput and memory against the bare kernel and the libraries, all measured in the
+same run on the same points and zones.
 
-For each layer (the demo, and generated 10k- and 100k-zone layers) it routes 1M points with the
-full router (every rule, test points, reasons) and answers "which zones hold each point" on the
-same points with:
+Layers: the demo; the project's generated 10k- and 100k-zone layers (``10000``, ``100000``:
+`geodata.demo.synthetic`, 80 % of the points near zones); and an independently generated
+city-like layer at 10k and 100k zones (``city10000``, ``city100000``: `city_layer`, a Voronoi
+tessellation with densely vertexed shared edges, street strips, stars, 10 % of the district
+uncovered, 19 % of the points in gaps). On each it routes the points with the full router
+(every rule, test points, reasons) and answers "which zones hold each point" on the same points
+with:
 
-- shapely's bulk ``STRtree.query(points, predicate="intersects")`` (tree and point geometries
-  built beforehand);
-- ``geopandas.sjoin(points, zones, predicate="intersects")`` (spatial index warmed);
-- PostGIS ``ST_Covers`` joined through a GiST index, on the machine's PostgreSQL (PostGIS from
-  Debian: ``apt-get install postgresql-15-postgis-3``);
-- DuckDB spatial's ``ST_Covers`` join (``duckdb==1.5.5`` with the ``duckdb-extension-spatial``
-  wheel of the same version).
+- ``kernel``: the bare containment kernel, 2 threads: ``STRtree.query`` on bounding boxes, then
+  ``shapely.contains_xy`` on prepared zones (point geometries built beforehand, as for STRtree);
+- ``STRtree``: shapely's bulk ``STRtree.query(points, predicate="intersects")``;
+- ``sjoin``: ``geopandas.sjoin(points, zones, predicate="intersects")`` (spatial index warmed);
+- ``DuckDB``: DuckDB spatial's ``ST_Covers`` join, when ``duckdb`` and the
+  ``duckdb-extension-spatial`` wheel of the same version are installed (optional: not in
+  requirements);
+- ``PostGIS``: ``ST_Covers`` joined through a GiST index, when the PostgreSQL at ``--dsn``
+  accepts ``CREATE EXTENSION postgis``.
 
-Building indexes and loading tables is not timed for any of them. Rates are points per second,
-best of 2 (sjoin: 1). Peak memory is how far the resident size rose above its level before the
+Building indexes and loading tables is not timed for any of them. Rates are points per second:
+for the router and the kernel the median of ``--rounds`` runs taken in turn (so that a change in
+the machine's load hits both), for the others the best of 2 (sjoin: 1). Peak memory is how far the resident size rose above its level before the
 run (``/proc/<pid>/clear_refs`` resets the high-water mark); for PostGIS, that of the server
 process running the query (its parallel workers, if the planner starts any, are not counted).
-Then it times single-report routing (``route_one``) over 2,000 reports.
+Then it times single-report routing (``route_one``) over 2,000 reports on the demo layer.
 
-    python bench/route_bench.py [--points 1000000] [--layers demo,10000,100000] [--workers 2]
+    python bench/route_bench.py [--points 1000000] [--layers demo,10000,100000,city10000,city100000]
+        [--engines router,kernel,STRtree,sjoin,DuckDB,PostGIS] [--workers 2] [--rounds 3] [--single 2000]
         [--dsn postgresql://postgres@127.0.0.1:5432/test]
 """
 
@@ -32,16 +40,16 @@ import os
 import statistics
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import duckdb_extension_spatial
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import psycopg
 import shapely
+from city_layer import city_points, city_zones
 
 from geodata.crs import METRIC_CRS, STORAGE_CRS, points_to_wgs84
 from geodata.demo.generate import generate, load_district
@@ -51,12 +59,12 @@ from zones.config import RoutingConfig
 from zones.layer import ZoneLayer
 from zones.router import route, route_one, warm
 
-SPATIAL = Path(duckdb_extension_spatial.__file__).parent / "extensions" / "v1.5.5" / "spatial.duckdb_extension"
-ENGINES = ("router", "STRtree", "sjoin", "PostGIS", "DuckDB")
+ENGINES = ("router", "kernel", "STRtree", "sjoin", "DuckDB", "PostGIS")
 LIBC = ctypes.CDLL("libc.so.6")
+KERNEL_THREADS = 2
 
 
-def points_near(zones: gpd.GeoDataFrame, district: shapely.Geometry, count: int, seed: int) -> pd.DataFrame:
+def points_near(zones: gpd.GeoDataFrame, district: shapely.Geometry, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """80 % near zones (50 m noise), 20 % anywhere in the district's bounding box."""
     rng = np.random.default_rng(seed)
     metric = zones.to_crs(METRIC_CRS)
@@ -94,6 +102,20 @@ def measured(func: Callable[[], Any], *, repeat: int = 2, pid: int | None = None
     return best, _status_mb(pid, "VmHWM") - before, result
 
 
+def kernel(tree: shapely.STRtree, prepared: np.ndarray, points: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> int:
+    """The bare containment kernel on ``KERNEL_THREADS`` threads: bounding-box candidates from
+    the tree, then prepared point-in-polygon tests; returns the (point, zone) pairs found."""
+    bounds = np.linspace(0, len(points), KERNEL_THREADS + 1).astype(int)
+
+    def part(k: int) -> int:
+        sl = slice(bounds[k], bounds[k + 1])
+        p, z = tree.query(points[sl])
+        return int(shapely.contains_xy(prepared[z], lon[sl][p], lat[sl][p]).sum())
+
+    with ThreadPoolExecutor(KERNEL_THREADS) as pool:
+        return sum(pool.map(part, range(KERNEL_THREADS)))
+
+
 def postgis(dsn: str, zones_wkb: list[bytes], lon: np.ndarray, lat: np.ndarray) -> tuple[float, float, int]:
     """Seconds of the best ``ST_Covers`` join, the server process's peak MB, and the pairs found."""
     schema = f"bench_{os.getpid()}"
@@ -124,10 +146,33 @@ def postgis(dsn: str, zones_wkb: list[bytes], lon: np.ndarray, lat: np.ndarray) 
     return seconds, peak, int(pairs)
 
 
-def duck(zones_wkb: list[bytes], lon: np.ndarray, lat: np.ndarray) -> tuple[float, float, int]:
+def postgis_missing(dsn: str) -> str | None:
+    """Why PostGIS cannot be measured at ``dsn``, or None when it can."""
+    try:
+        with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    except psycopg.Error as err:
+        return f"PostGIS absent at {dsn}: {str(err).strip().splitlines()[0]}"
+    return None
+
+
+def duckdb_spatial() -> tuple[Any, Path] | str:
+    """The ``duckdb`` module and the spatial extension's file, or why they are absent."""
+    try:
+        import duckdb
+        import duckdb_extension_spatial
+    except ImportError as err:
+        return f"DuckDB absent ({err.name} not installed: pip install duckdb duckdb-extension-spatial of one version)"
+    found = sorted((Path(duckdb_extension_spatial.__file__).parent / "extensions").glob(f"v{duckdb.__version__}/spatial.duckdb_extension"))
+    if not found:
+        return f"DuckDB absent (no spatial extension for duckdb {duckdb.__version__})"
+    return duckdb, found[0]
+
+
+def duck(module: Any, extension: Path, zones_wkb: list[bytes], lon: np.ndarray, lat: np.ndarray) -> tuple[float, float, int]:
     """Seconds of the best DuckDB ``ST_Covers`` join, its peak MB, and the pairs it found."""
-    conn = duckdb.connect()
-    conn.execute(f"LOAD '{SPATIAL}'")
+    conn = module.connect()
+    conn.execute(f"LOAD '{extension}'")
     zones = pd.DataFrame({"id": np.arange(len(zones_wkb)), "wkb": zones_wkb})  # noqa: F841 - read by DuckDB
     points = pd.DataFrame({"id": np.arange(len(lon)), "lon": lon, "lat": lat})  # noqa: F841
     conn.execute("CREATE TABLE z AS SELECT id, ST_GeomFromWKB(wkb) AS geom FROM zones")
@@ -149,19 +194,84 @@ def workload(name: str, demo: Any, district: shapely.Geometry, categories: pd.Da
             lon[sel], lat[sel] = points_to_wgs84(reports["lon"].to_numpy()[sel], reports["lat"].to_numpy()[sel], label)
         return demo.zones, pd.DataFrame({"id": np.arange(n).astype(str), "lon": lon, "lat": lat,
                                          "category": reports["category"].to_numpy(dtype=object), "accuracy_m": reports["accuracy_m"].to_numpy()})
-    zones = synthetic_zones(int(name), district, seed=1)
-    lon, lat = points_near(zones, district, n, seed=2)
+    if name.startswith("city"):
+        zones, gaps = city_zones(int(name.removeprefix("city")), district, seed=1)
+        lon, lat = city_points(zones, gaps, n, seed=2)
+    else:
+        zones = synthetic_zones(int(name), district, seed=1)
+        lon, lat = points_near(zones, district, n, seed=2)
     return zones, pd.DataFrame({"id": np.arange(n).astype(str), "lon": lon, "lat": lat, "category": rng.choice(categories["code"].to_numpy(dtype=object), n),
                                 "accuracy_m": np.clip(rng.lognormal(np.log(6), 0.6, n), 2, 80)})
+
+
+def run_layer(name: str, zones: gpd.GeoDataFrame, frame: pd.DataFrame, layer: ZoneLayer, config: RoutingConfig, engines: list[str],
+              args: argparse.Namespace, duck_found: tuple[Any, Path] | str) -> tuple[dict[str, float], dict[str, float], str]:
+    """Rates and peak memory of each engine on one layer, and a line on what they found."""
+    n = len(frame)
+    lon, lat = frame["lon"].to_numpy(), frame["lat"].to_numpy()
+    rate, peak, pairs = {}, {}, {}
+    found = ""
+    geoms = zones.geometry.to_numpy()
+    tree = shapely.STRtree(geoms)
+    pts = shapely.points(lon, lat)
+    prepared = geoms.copy()
+    shapely.prepare(prepared)
+    # The router and the kernel take turns, so that a change in the machine's load hits both.
+    head = [e for e in ("router", "kernel") if e in engines]
+    runs: dict[str, Callable[[], Any]] = {"router": lambda: route(frame, layer, config, workers=args.workers),
+                                          "kernel": lambda: kernel(tree, prepared, pts, lon, lat)}
+    route(frame.head(1000), layer, config)  # loads the compiled kernels
+    kernel(tree, prepared, pts[:1000], lon[:1000], lat[:1000])
+    seconds: dict[str, list[float]] = {e: [] for e in head}
+    for _ in range(args.rounds):
+        for engine in head:
+            t, mb, result = measured(runs[engine], repeat=1)
+            seconds[engine].append(t)
+            peak[engine] = max(peak.get(engine, 0.0), mb)
+            if engine == "router":
+                found = "router " + ", ".join(f"{k} {v}" for k, v in result["status"].value_counts().to_dict().items()) + "; "
+            else:
+                pairs[engine] = result
+            result = None
+    for engine in head:
+        rate[engine] = n / statistics.median(seconds[engine])
+    if "STRtree" in engines:
+        t, peak["STRtree"], hits = measured(lambda: tree.query(pts, predicate="intersects"))
+        rate["STRtree"], pairs["STRtree"] = n / t, hits.shape[1]
+        del hits
+    if "sjoin" in engines:
+        pts_gdf = gpd.GeoDataFrame(geometry=pts, crs=STORAGE_CRS)
+        zones.sindex  # noqa: B018 - warm the index
+        t, peak["sjoin"], joined = measured(lambda: gpd.sjoin(pts_gdf, zones[["zone_id", "geometry"]], predicate="intersects"), repeat=1)
+        rate["sjoin"], pairs["sjoin"] = n / t, len(joined)
+        del joined, pts_gdf
+    wkb = list(shapely.to_wkb(geoms))
+    if "DuckDB" in engines and not isinstance(duck_found, str):
+        t, peak["DuckDB"], pairs["DuckDB"] = duck(*duck_found, wkb, lon, lat)
+        rate["DuckDB"] = n / t
+    if "PostGIS" in engines and postgis_missing(args.dsn) is None:
+        t, peak["PostGIS"], pairs["PostGIS"] = postgis(args.dsn, wkb, lon, lat)
+        rate["PostGIS"] = n / t
+    found += "pairs found: " + ", ".join(f"{e} {pairs[e]:,}" for e in ENGINES if e in pairs)
+    return rate, peak, found
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=1_000_000)
-    parser.add_argument("--layers", default="demo,10000,100000")
+    parser.add_argument("--layers", default="demo,10000,100000,city10000,city100000")
+    parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--rounds", type=int, default=3, help="turns of router and kernel (their median is reported)")
+    parser.add_argument("--single", type=int, default=2000, help="reports for route_one (0: skip)")
     parser.add_argument("--dsn", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
+    engines = [e for e in ENGINES if e in args.engines.split(",")]
+    duck_found = duckdb_spatial() if "DuckDB" in engines else "DuckDB not asked for"
+    for absent in (duck_found if isinstance(duck_found, str) and "DuckDB" in engines else None,
+                   postgis_missing(args.dsn) if "PostGIS" in engines else None):
+        if absent:
+            print(absent, "- its columns show '-'", flush=True)
     demo = generate()
     district = load_district().geometry.union_all()
     categories = demo.categories.assign(deadline_hours=demo.categories["deadline_hours"].astype(float))
@@ -171,41 +281,35 @@ def main() -> None:
         zones, frame = workload(name, demo, district, categories, n, rng)
         build, build_mb, layer = measured(lambda: ZoneLayer.build(zones, demo.test_points, demo.areas, categories), repeat=1)
         t, mb, _ = measured(lambda: warm(layer, config), repeat=1)
-        build, build_mb = build + t, max(build_mb, mb)
-        route(frame.head(1000), layer, config)  # loads the compiled kernels and starts their threads
-        rate, peak, pairs = {}, {}, {}
-        t, peak["router"], decisions = measured(lambda: route(frame, layer, config, workers=args.workers))
-        rate["router"] = n / t
-        tree = shapely.STRtree(zones.geometry.to_numpy())
-        pts = shapely.points(frame["lon"].to_numpy(), frame["lat"].to_numpy())
-        t, peak["STRtree"], found = measured(lambda: tree.query(pts, predicate="intersects"))
-        rate["STRtree"], pairs["STRtree"] = n / t, found.shape[1]
-        pts_gdf = gpd.GeoDataFrame(geometry=pts, crs=STORAGE_CRS)
-        zones.sindex  # noqa: B018 - warm the index
-        t, peak["sjoin"], joined = measured(lambda: gpd.sjoin(pts_gdf, zones[["zone_id", "geometry"]], predicate="intersects"), repeat=1)
-        rate["sjoin"], pairs["sjoin"] = n / t, len(joined)
-        wkb = list(shapely.to_wkb(zones.geometry.to_numpy()))
-        t, peak["PostGIS"], pairs["PostGIS"] = postgis(args.dsn, wkb, frame["lon"].to_numpy(), frame["lat"].to_numpy())
-        rate["PostGIS"] = n / t
-        t, peak["DuckDB"], pairs["DuckDB"] = duck(wkb, frame["lon"].to_numpy(), frame["lat"].to_numpy())
-        rate["DuckDB"] = n / t
-        rows.append((name, len(zones), build, build_mb, rate, peak))
-        counts = decisions["status"].value_counts().to_dict()
-        print(f"  {name}: router " + ", ".join(f"{k} {v}" for k, v in counts.items())
-              + "; pairs found: " + ", ".join(f"{e} {pairs[e]:,}" for e in ENGINES[1:]), flush=True)
-    print(f"{n:,} points per layer; points (router: decisions) per second, best of 2 (sjoin: 1)")
-    print(f"{'layer':<8}{'zones':>8}" + "".join(f"{e:>11}" for e in ENGINES) + "".join(f"{'vs ' + e:>12}" for e in ENGINES[1:]))
+        rate, peak, found = run_layer(name, zones, frame, layer, config, engines, args, duck_found)
+        rows.append((name, len(zones), build + t, max(build_mb, mb), rate, peak))
+        print(f"  {name}: {found}", flush=True)
+        zones = frame = layer = None  # free this layer before building the next
+    others = [e for e in engines if e != "router"]
+
+    def cell(values: dict[str, float], engine: str, fmt: str, width: int) -> str:
+        return f"{values[engine]:>{width}{fmt}}" if engine in values else f"{'-':>{width}}"
+
+    print(f"{n:,} points per layer; points (router: decisions) per second: router and kernel median of {args.rounds} turns taken"
+          f" in turn, the others best of 2 (sjoin: 1); kernel: {KERNEL_THREADS} threads")
+    print(f"{'layer':<11}{'zones':>8}" + "".join(f"{e:>11}" for e in engines) + "".join(f"{'vs ' + e:>12}" for e in others if "router" in engines))
     for name, count, _, _, rate, _ in rows:
-        print(f"{name:<8}{count:>8}" + "".join(f"{rate[e]:>11,.0f}" for e in ENGINES) + "".join(f"{rate['router'] / rate[e]:>11.2f}x" for e in ENGINES[1:]))
-    print("peak memory, MB above the resident size before the run; the router's includes its 1M-row decision table with reasons,"
+        ratios = "".join(f"{rate['router'] / rate[e]:>11.2f}x" if e in rate else f"{'-':>12}" for e in others if "router" in rate)
+        print(f"{name:<11}{count:>8}" + "".join(cell(rate, e, ",.0f", 11) for e in engines) + ratios)
+    print("peak memory, MB above the resident size before the run; the router's includes its decision table with reasons,"
           " the others return pairs or a count")
-    print(f"{'layer':<8}{'zones':>8}{'build s':>9}{'index':>8}" + "".join(f"{e:>11}" for e in ENGINES))
+    print(f"{'layer':<11}{'zones':>8}{'build s':>9}{'index':>8}" + "".join(f"{e:>11}" for e in engines))
     for name, count, build, build_mb, _, peak in rows:
-        print(f"{name:<8}{count:>8}{build:>9.2f}{build_mb:>8.0f}" + "".join(f"{peak[e]:>11.0f}" for e in ENGINES))
-    # Single reports, in-process.
+        print(f"{name:<11}{count:>8}{build:>9.2f}{build_mb:>8.0f}" + "".join(cell(peak, e, ".0f", 11) for e in engines))
+    if args.single:
+        single(demo, categories, config, args.single)
+
+
+def single(demo: Any, categories: pd.DataFrame, config: RoutingConfig, count: int) -> None:
+    """Time ``route_one`` in-process on the demo layer."""
     layer = ZoneLayer.build(demo.zones, demo.test_points, demo.areas, categories)
     warm(layer, config)
-    sample = generate_reports(demo, 2000, seed=3)
+    sample = generate_reports(demo, count, seed=3)
     sample = sample[sample["crs"] == "wgs84"]
     times = []
     for row in sample.itertuples():

@@ -215,3 +215,62 @@ class Segments:
         """Per pair: `kernels.INSIDE`, `OUTSIDE` or `UNDECIDED` (on a boundary, or too close)."""
         flags = np.zeros(len(polygons), dtype=bool) if covers is None else covers
         return kernels.points_in_polygons(x, y, polygons, flags, *self.arrays)
+
+
+class CellSegments:
+    """For each pair of a classified `GridIndex` whose polygon does not cover the cell whole:
+    the polygon's boundary segments that reach the cell, and where the cell's centre lies.
+
+    A point is then tested against only the few segments in its cell: it is inside exactly when
+    the centre is inside and the segment from the centre to the point crosses the boundary an
+    even number of times, or the centre is outside and it crosses an odd number of times (see
+    `kernels.from_centre`). Distances within a radius need only the segments of the cells the
+    radius reaches.
+
+    Attributes
+    ----------
+    offsets, segments
+        Pair ``q`` (a position in the index's ``items``) owns ``segments[offsets[q]:offsets[q + 1]]``
+        (indices into the `Segments` the lists were built from; none for covering pairs).
+    centre
+        Per pair: `kernels.INSIDE` or `OUTSIDE` for the cell's centre, `kernels.UNDECIDED` when
+        it lies on the boundary (then the pair is tested against the whole polygon).
+    bounds
+        Per pair: ``minx, miny, maxx, maxy`` of its segments (NaN for pairs without any).
+    """
+
+    def __init__(self, index: GridIndex, segments: Segments, geoms: NDArray[np.object_]) -> None:
+        grid = index.grid.as_array(0.0)
+        seg, cell = kernels.segment_cells(segments.x0, segments.y0, segments.x1, segments.y1, grid)
+        polygon = np.repeat(np.arange(len(segments.offsets) - 1), np.diff(segments.offsets))[seg]
+        n = np.int64(len(segments.offsets))
+        keys = cell * n + polygon
+        order = np.argsort(keys, kind="stable")
+        keys, seg = keys[order], seg[order]
+        pair_keys = index.pair_cells * n + index.items  # sorted: cells in order, polygons ascending within a cell
+        partial = pair_keys[~index.covers]
+        at = np.minimum(np.searchsorted(partial, keys), max(len(partial) - 1, 0))
+        kept = (partial[at] == keys) if len(partial) else np.zeros(len(keys), dtype=bool)
+        self.segments = seg[kept].astype(np.int32 if len(segments.x0) < 2**31 else np.int64)
+        self.offsets = np.append(np.searchsorted(keys[kept], pair_keys), len(self.segments)).astype(np.int64)
+        self.bounds = np.full((len(pair_keys), 4), np.nan)
+        owned = np.flatnonzero(np.diff(self.offsets) > 0)
+        if len(owned):
+            at = self.offsets[owned]
+            for k, (a, b, reduce) in enumerate(((segments.x0, segments.x1, np.minimum), (segments.y0, segments.y1, np.minimum),
+                                                 (segments.x0, segments.x1, np.maximum), (segments.y0, segments.y1, np.maximum))):
+                self.bounds[owned, k] = reduce.reduceat(reduce(a[self.segments], b[self.segments]), at)
+        self.centre = np.full(len(pair_keys), kernels.INSIDE, dtype=np.int8)
+        q = np.flatnonzero(~index.covers)
+        if len(q):
+            cells = index.pair_cells[q]
+            cx = grid[0] + (cells % index.grid.nx + 0.5) * grid[2]
+            cy = grid[1] + (cells // index.grid.nx + 0.5) * grid[3]
+            inside = shapely.contains_xy(geoms[index.items[q]], cx, cy)
+            touches = ~inside & shapely.intersects_xy(geoms[index.items[q]], cx, cy)
+            self.centre[q] = np.where(touches, kernels.UNDECIDED, np.where(inside, kernels.INSIDE, kernels.OUTSIDE))
+
+    @property
+    def arrays(self) -> tuple[IntArray, NDArray[np.integer], NDArray[np.int8]]:
+        """``offsets, segments, centre``, as the kernels take them."""
+        return self.offsets, self.segments, self.centre

@@ -57,6 +57,115 @@ def _cell(lon: float, lat: float, grid: np.ndarray) -> int:  # pragma: no cover 
     return iy * int(grid[4]) + ix
 
 
+@numba.njit(cache=True, nogil=True)
+def _side(ax: float, ay: float, bx: float, by: float, cx: float, cy: float) -> int:  # pragma: no cover - compiled
+    """The side of line a→b that c lies on: 1 left, -1 right, 0 on it or too close to tell."""
+    detl = (bx - ax) * (cy - ay)
+    detr = (by - ay) * (cx - ax)
+    det = detl - detr
+    if abs(det) <= _CCW_ERRBOUND * (abs(detl) + abs(detr)):
+        return 0
+    return 1 if det > 0.0 else -1
+
+
+@numba.njit(cache=True, nogil=True)
+def from_centre(px: float, py: float, cx: float, cy: float, centre: int, s0: int, s1: int, segments: np.ndarray,
+                x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> int:  # pragma: no cover - compiled
+    """Point-in-polygon from a reference point (a cell's centre) whose state ``centre`` is known,
+    testing only ``segments[s0:s1]``, the boundary segments in the cell: each proper crossing of
+    the segment centre→point flips the state. A crossing through a vertex, or a point on or
+    within rounding of the boundary, is ``UNDECIDED``."""
+    flips = 0
+    lo_x, hi_x, lo_y, hi_y = min(px, cx), max(px, cx), min(py, cy), max(py, cy)
+    for q in range(s0, s1):
+        k = segments[q]
+        ax, ay, bx, by = x0[k], y0[k], x1[k], y1[k]
+        if max(ax, bx) < lo_x or min(ax, bx) > hi_x or max(ay, by) < lo_y or min(ay, by) > hi_y:
+            continue
+        sa, sb = _side(cx, cy, px, py, ax, ay), _side(cx, cy, px, py, bx, by)
+        if sa * sb > 0:
+            continue
+        sc, sp = _side(ax, ay, bx, by, cx, cy), _side(ax, ay, bx, by, px, py)
+        if sc * sp > 0:
+            continue
+        if sa == 0 or sb == 0 or sc == 0 or sp == 0:
+            return UNDECIDED
+        flips += 1
+    return centre if flips % 2 == 0 else INSIDE + OUTSIDE - centre
+
+
+@numba.njit(cache=True, nogil=True)
+def _segments_distance(px: float, py: float, limit: float, s0: int, s1: int, segments: np.ndarray,
+                       x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> float:  # pragma: no cover - compiled
+    """Distance from a point to the nearest of ``segments[s0:s1]``, or inf when none is within
+    ``limit``."""
+    best = np.inf
+    for q in range(s0, s1):
+        k = segments[q]
+        ax, ay, bx, by = x0[k], y0[k], x1[k], y1[k]
+        if min(ax, bx) - px > limit or px - max(ax, bx) > limit or min(ay, by) - py > limit or py - max(ay, by) > limit:
+            continue
+        dx, dy = bx - ax, by - ay
+        length2 = dx * dx + dy * dy
+        t = 0.0
+        if length2 > 0.0:
+            t = ((px - ax) * dx + (py - ay) * dy) / length2
+            t = min(max(t, 0.0), 1.0)
+        ex, ey = px - (ax + t * dx), py - (ay + t * dy)
+        best = min(best, ex * ex + ey * ey)
+    return math.sqrt(best)
+
+
+@numba.njit(cache=True, nogil=True)
+def segment_cells(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray,
+                  grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """``(segment, cell)`` for every grid cell each segment may reach: a superset, from the cells
+    its bounding box spans (as `_cell` places points), less, for a segment spanning more than
+    two cells either way, the cells its line clearly misses. Not parallel: it runs while a layer
+    is warmed, before a server forks."""
+    gx0, gy0, gdx, gdy, nx, ny = grid[0], grid[1], grid[2], grid[3], int(grid[4]), int(grid[5])
+    n = len(x0)
+    counts = np.zeros(n, dtype=np.int64)
+    seg = np.empty(0, dtype=np.int64)
+    cell = np.empty(0, dtype=np.int64)
+    for fill in range(2):
+        if fill:
+            total = counts.sum()
+            seg = np.empty(total, dtype=np.int64)
+            cell = np.empty(total, dtype=np.int64)
+            at = 0
+        for k in range(n):
+            ax, ay, bx, by = x0[k], y0[k], x1[k], y1[k]
+            ix0 = min(max(int(math.floor((min(ax, bx) - gx0) / gdx)), 0), nx - 1)
+            ix1 = min(max(int(math.floor((max(ax, bx) - gx0) / gdx)), 0), nx - 1)
+            iy0 = min(max(int(math.floor((min(ay, by) - gy0) / gdy)), 0), ny - 1)
+            iy1 = min(max(int(math.floor((max(ay, by) - gy0) / gdy)), 0), ny - 1)
+            long = ix1 - ix0 > 1 or iy1 - iy0 > 1
+            slack = 1e-6 * (gdx + gdy) * (abs(bx - ax) + abs(by - ay))
+            for iy in range(iy0, iy1 + 1):
+                for ix in range(ix0, ix1 + 1):
+                    if long:
+                        # Corners of the cell, widened by a millionth of a cell: all clearly on one side?
+                        left, right = gx0 + (ix - 1e-6) * gdx, gx0 + (ix + 1 + 1e-6) * gdx
+                        bottom, top = gy0 + (iy - 1e-6) * gdy, gy0 + (iy + 1 + 1e-6) * gdy
+                        above = below = 0
+                        for cx, cy in ((left, bottom), (right, bottom), (left, top), (right, top)):
+                            det = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
+                            if det > slack:
+                                above += 1
+                            elif det < -slack:
+                                below += 1
+                        if above == 4 or below == 4:
+                            continue
+                    if fill:
+                        seg[at] = k
+                        cell[at] = iy * nx + ix
+                        at += 1
+                    else:
+                        counts[k] += 1
+    return seg, cell
+
+
 @numba.njit(parallel=True, cache=True, nogil=True)
 def points_in_polygons(px: np.ndarray, py: np.ndarray, polygon: np.ndarray, covers: np.ndarray, seg_offsets: np.ndarray,
                        x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
@@ -74,17 +183,25 @@ def points_in_polygons(px: np.ndarray, py: np.ndarray, polygon: np.ndarray, cove
 @numba.njit(parallel=True, cache=True, nogil=True)
 def covering(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, duty: np.ndarray, grid: np.ndarray,
              cell_offsets: np.ndarray, cell_items: np.ndarray, cell_covers: np.ndarray,
+             pair_offsets: np.ndarray, pair_segments: np.ndarray, pair_centre: np.ndarray,
              zone_owner: np.ndarray, zone_duty: np.ndarray, zone_rank: np.ndarray,
-             seg_offsets: np.ndarray, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray,
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+             seg_offsets: np.ndarray, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray, slots: int,
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     """For each row: the best zone (lowest rank) covering its point that holds its duty, the best
-    covering zone of any duty, whether covering duty zones belong to several owners, and whether
-    some point-in-zone test was undecided (then the caller decides the row exactly)."""
+    covering zone of any duty, whether covering duty zones belong to several owners, whether
+    some point-in-zone test was undecided (then the caller decides the row exactly), and the
+    zones covering it: up to ``slots`` of them, left-aligned and padded with -1, and how many.
+
+    A zone that only partly covers the point's cell is tested against its segments in the cell
+    (``pair_*``: `zones.index.CellSegments`), or, when the cell's centre is on its boundary,
+    against all of them."""
     m = len(rows)
     best_duty = np.full(m, -1, dtype=np.int64)
     best_any = np.full(m, -1, dtype=np.int64)
     several = np.zeros(m, dtype=np.bool_)
     undecided = np.zeros(m, dtype=np.bool_)
+    found = np.full((m, slots), -1, dtype=np.int64)
+    count = np.zeros(m, dtype=np.int64)
     for j in numba.prange(m):
         i = rows[j]
         cell = _cell(lon[i], lat[i], grid)
@@ -92,16 +209,26 @@ def covering(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, duty: np.ndarra
             continue
         bit = duty[i]
         owner = -1
+        nx = int(grid[4])
+        cx = grid[0] + (cell % nx + 0.5) * grid[2]
+        cy = grid[1] + (cell // nx + 0.5) * grid[3]
         for q in range(cell_offsets[cell], cell_offsets[cell + 1]):
             z = cell_items[q]
             state = INSIDE
-            if not cell_covers[q]:
+            if cell_covers[q]:
+                pass
+            elif pair_centre[q] != UNDECIDED:
+                state = from_centre(lon[i], lat[i], cx, cy, pair_centre[q], pair_offsets[q], pair_offsets[q + 1], pair_segments, x0, y0, x1, y1)
+            else:
                 state = _point_in_polygon(lon[i], lat[i], seg_offsets[z], seg_offsets[z + 1], x0, y0, x1, y1)
             if state == UNDECIDED:
                 undecided[j] = True
                 continue
             if state == OUTSIDE:
                 continue
+            if count[j] < slots:
+                found[j, count[j]] = z
+            count[j] += 1
             if best_any[j] < 0 or zone_rank[z] < zone_rank[best_any[j]]:
                 best_any[j] = z
             if bit >= 0 and (zone_duty[z] >> bit) & 1 == 1:
@@ -110,30 +237,62 @@ def covering(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, duty: np.ndarra
                 owner = zone_owner[z]
                 if best_duty[j] < 0 or zone_rank[z] < zone_rank[best_duty[j]]:
                     best_duty[j] = z
-    return best_duty, best_any, several, undecided
+    return best_duty, best_any, several, undecided, found, count
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
-def first_covering_cell(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, grid: np.ndarray,
-                        cell_offsets: np.ndarray, cell_items: np.ndarray, cell_covers: np.ndarray,
-                        order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """For each row, the polygon of lowest ``order`` whose grid cell it is in is wholly covered by;
-    and whether other polygons merely touch that cell (then the caller decides exactly)."""
+def first_covering(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, grid: np.ndarray,
+                   cell_offsets: np.ndarray, cell_items: np.ndarray, cell_covers: np.ndarray,
+                   pair_offsets: np.ndarray, pair_segments: np.ndarray, pair_centre: np.ndarray, order: np.ndarray,
+                   x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """For each row, the polygon of lowest ``order`` covering its point (tested against the
+    polygons' segments in its cell: `zones.index.CellSegments`), and whether a test that could
+    change the answer was undecided (then the caller decides the row exactly)."""
     m = len(rows)
     best = np.full(m, -1, dtype=np.int64)
-    partial = np.zeros(m, dtype=np.bool_)
+    undecided = np.zeros(m, dtype=np.bool_)
+    nx = int(grid[4])
     for j in numba.prange(m):
         i = rows[j]
         cell = _cell(lon[i], lat[i], grid)
         if cell < 0:
             continue
+        cx = grid[0] + (cell % nx + 0.5) * grid[2]
+        cy = grid[1] + (cell // nx + 0.5) * grid[3]
         for q in range(cell_offsets[cell], cell_offsets[cell + 1]):
             p = cell_items[q]
-            if not cell_covers[q]:
-                partial[j] = True
-            elif best[j] < 0 or order[p] < order[best[j]]:
+            if best[j] >= 0 and order[p] >= order[best[j]]:
+                continue
+            state = INSIDE
+            if cell_covers[q]:
+                pass
+            elif pair_centre[q] == UNDECIDED:
+                state = UNDECIDED
+            else:
+                state = from_centre(lon[i], lat[i], cx, cy, pair_centre[q], pair_offsets[q], pair_offsets[q + 1], pair_segments, x0, y0, x1, y1)
+            if state == UNDECIDED:
+                undecided[j] = True
+            elif state == INSIDE:
                 best[j] = p
-    return best, partial
+    return best, undecided
+
+
+@numba.njit(cache=True, nogil=True)
+def cell_order(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, grid: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """``rows`` ordered by runs of 16 grid cells along a row of the grid (rows outside the grid
+    first): a counting sort, with a table 16 times smaller than the grid."""
+    cells = np.empty(len(rows), dtype=np.int64)
+    starts = np.zeros((int(grid[4]) * int(grid[5]) >> 4) + 3, dtype=np.int64)
+    for j in range(len(rows)):
+        cells[j] = (_cell(lon[rows[j]], lat[rows[j]], grid) + 1) >> 4
+        starts[cells[j] + 1] += 1
+    for c in range(1, len(starts)):
+        starts[c] += starts[c - 1]
+    out = np.empty_like(rows)
+    for j in range(len(rows)):
+        out[starts[cells[j]]] = rows[j]
+        starts[cells[j]] += 1
+    return out
 
 
 @numba.njit(cache=True, nogil=True)
@@ -155,11 +314,57 @@ def _boundary_distance(px: float, py: float, s0: int, s1: int,
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
+def near_any(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, radius: np.ndarray, duty: np.ndarray,
+             own: np.ndarray, also_start: np.ndarray, also_end: np.ndarray, also_owners: np.ndarray,
+             grid: np.ndarray, cell_offsets: np.ndarray, cell_items: np.ndarray, cell_covers: np.ndarray,
+             pair_offsets: np.ndarray, pair_segments: np.ndarray, pair_bounds: np.ndarray, zone_owner: np.ndarray, zone_duty: np.ndarray,
+             x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Whether a boundary segment (lon/lat) of a zone `zones_near` would measure reaches the box of
+    ``radius`` metres, widened into degrees as the grid does, around each row's point. Rows where
+    none does are near no such zone and need no metric place; the arguments are `zones_near`'s,
+    and ``pair_bounds`` the bounds of each pair's segments."""
+    m = len(rows)
+    out = np.zeros(m, dtype=np.bool_)
+    gx0, gy0, gdx, gdy, nx, ny, kx, ky = grid[0], grid[1], grid[2], grid[3], int(grid[4]), int(grid[5]), grid[6], grid[7]
+    for j in numba.prange(m):
+        i = rows[j]
+        rx, ry = radius[i] * kx, radius[i] * ky
+        lo_x, hi_x, lo_y, hi_y = lon[i] - rx, lon[i] + rx, lat[i] - ry, lat[i] + ry
+        ix0 = max(int(math.floor((lo_x - gx0) / gdx)), 0)
+        ix1 = min(int(math.floor((hi_x - gx0) / gdx)), nx - 1)
+        iy0 = max(int(math.floor((lo_y - gy0) / gdy)), 0)
+        iy1 = min(int(math.floor((hi_y - gy0) / gdy)), ny - 1)
+        bit = duty[i]
+        for iy in range(iy0, iy1 + 1):
+            for ix in range(ix0, ix1 + 1):
+                cell = iy * nx + ix
+                for q in range(cell_offsets[cell], cell_offsets[cell + 1]):
+                    z = cell_items[q]
+                    if out[j] or cell_covers[q] or (zone_duty[z] >> bit) & 1 == 0 or zone_owner[z] == own[i]:
+                        continue
+                    if pair_bounds[q, 0] > hi_x or pair_bounds[q, 2] < lo_x or pair_bounds[q, 1] > hi_y or pair_bounds[q, 3] < lo_y:
+                        continue
+                    covering = False
+                    for c in range(also_start[i], also_end[i]):
+                        if also_owners[c] == zone_owner[z]:
+                            covering = True
+                    if covering:
+                        continue
+                    for t in range(pair_offsets[q], pair_offsets[q + 1]):
+                        k = pair_segments[t]
+                        if min(x0[k], x1[k]) <= hi_x and max(x0[k], x1[k]) >= lo_x and min(y0[k], y1[k]) <= hi_y and max(y0[k], y1[k]) >= lo_y:
+                            out[j] = True
+                            break
+    return out
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
 def zones_near(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, x: np.ndarray, y: np.ndarray, radius: np.ndarray,
-               duty: np.ndarray, cover_start: np.ndarray, cover_end: np.ndarray, cover_owners: np.ndarray,
-               grid: np.ndarray, cell_offsets: np.ndarray, cell_items: np.ndarray,
+               duty: np.ndarray, own: np.ndarray, also_start: np.ndarray, also_end: np.ndarray, also_owners: np.ndarray,
+               grid: np.ndarray, cell_offsets: np.ndarray, cell_items: np.ndarray, cell_covers: np.ndarray,
+               pair_offsets: np.ndarray, pair_segments: np.ndarray, pair_bounds: np.ndarray,
                zone_owner: np.ndarray, zone_duty: np.ndarray, zone_rank: np.ndarray, zone_bounds: np.ndarray,
-               seg_offsets: np.ndarray, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray,
+               x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray,
                slots: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     """For each row: the zones holding its duty within ``radius`` metres whose owner does not
     cover the point, reduced to distinct owners.
@@ -168,11 +373,17 @@ def zones_near(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, x: np.ndarray
     ----------
     rows
         The rows to search (indices into the per-row arrays).
-    cover_start, cover_end, cover_owners
-        Per searched row (``rows[j]``), the owners covering its point:
-        ``cover_owners[cover_start[j]:cover_end[j]]`` (excluded from the search).
+    own, also_start, also_end, also_owners
+        Per row ``i`` (indices as ``rows`` gives them), the owners covering its point, excluded
+        from the search: ``own[i]`` (-1: none) and ``also_owners[also_start[i]:also_end[i]]``.
     grid
         ``x0, y0, dx, dy, nx, ny, deg_per_m_x, deg_per_m_y`` of the zone grid.
+    pair_offsets, pair_segments, pair_bounds
+        Each (cell, zone) pair's boundary segments in the cell and their lon/lat bounds
+        (`zones.index.CellSegments`);
+        ``x0, y0, x1, y1`` are those segments in metres. A zone's distance is the smallest over
+        the cells within the radius, which holds every segment within it; pairs covering their
+        cell hold none (the zone's boundary near the point lies in another cell).
 
     Returns
     -------
@@ -206,12 +417,14 @@ def zones_near(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, x: np.ndarray
                 cell = iy * nx + ix
                 for q in range(cell_offsets[cell], cell_offsets[cell + 1]):
                     z = cell_items[q]
-                    if (zone_duty[z] >> bit) & 1 == 0:
+                    if cell_covers[q] or (zone_duty[z] >> bit) & 1 == 0:
+                        continue
+                    if pair_bounds[q, 0] > lon[i] + rx or pair_bounds[q, 2] < lon[i] - rx or pair_bounds[q, 1] > lat[i] + ry or pair_bounds[q, 3] < lat[i] - ry:
                         continue
                     owner = zone_owner[z]
-                    covering = False
-                    for c in range(cover_start[j], cover_end[j]):
-                        if cover_owners[c] == owner:
+                    covering = owner == own[i]
+                    for c in range(also_start[i], also_end[i]):
+                        if also_owners[c] == owner:
                             covering = True
                     if covering:
                         continue
@@ -219,11 +432,12 @@ def zones_near(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, x: np.ndarray
                     by = max(zone_bounds[z, 1] - y[i], y[i] - zone_bounds[z, 3], 0.0)
                     if bx * bx + by * by > r * r:
                         continue
-                    d = _boundary_distance(x[i], y[i], seg_offsets[z], seg_offsets[z + 1], x0, y0, x1, y1)
+                    d = _segments_distance(x[i], y[i], r, pair_offsets[q], pair_offsets[q + 1], pair_segments, x0, y0, x1, y1)
                     if d > r:
                         continue
                     key = np.int64(d * 1000.0) * zones_plus + zone_rank[z] + 1
-                    if key < best_key:
+                    # Equal keys: the same zone, seen again from another cell (to the millimetre).
+                    if key < best_key or (key == best_key and d < nearest_m[j]):
                         best_key = key
                         nearest[j] = z
                         nearest_m[j] = d
@@ -233,7 +447,7 @@ def zones_near(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, x: np.ndarray
                         if owners[j, s] == owner:
                             slot = s
                     if slot >= 0:
-                        if key < keys[j, slot]:
+                        if key < keys[j, slot] or (key == keys[j, slot] and d < metres[j, slot]):
                             keys[j, slot] = key
                             metres[j, slot] = d
                     elif counts[j] < slots:

@@ -45,6 +45,7 @@ from zones.config import RoutingConfig
 from zones.decision import CORE_FIELDS, DECISION_FIELDS, Decision
 from zones.enums import Rule, Status
 from zones.errors import CRSError
+from zones.index import CellSegments, Segments
 from zones.intake import refusals
 from zones.layer import DUTY_BITS, ZoneLayer
 
@@ -53,10 +54,13 @@ DECISION_COLUMNS = ["id", *CORE_FIELDS]
 EXTRA_COLUMNS = [name for name in DECISION_FIELDS if name not in CORE_FIELDS]
 DUTY_ZH = {"sanitation": "卫生", "order": "秩序", "greening": "绿化", "facilities": "设施"}
 CHUNK = 250_000
+_MIN_CHUNK = 20_000  # fewer rows a thread: one chunk, its kernels parallel
 _S = {s: i for i, s in enumerate(Status)}
 _R = {r: i for i, r in enumerate(Rule)}
 _BIG = np.iinfo(np.int64).max
 _SLOTS = 8
+_NUMBERS = frozenset({"distance_m", "deadline_hours"})  # the decision's numeric columns; the others hold text
+_COVER_SLOTS = 4  # covering zones the kernel lists per row; rows in more are decided pair by pair
 
 Ints = NDArray[np.int64]
 RawCategories = Sequence[Any] | NDArray[np.object_]  # the categories as the reports name them
@@ -83,18 +87,20 @@ class _Batch:
         self.co_owners: Coded = (np.full(n, -1, dtype=np.int64), [])
         self.candidates: Coded = (np.full(n, -1, dtype=np.int64), [])
         self.errors: dict[int, str] = {}
-        self._metric: tuple[Floats, Floats] | None = None
+        self._x = np.full(n, np.nan)
+        self._y = np.full(n, np.nan)
+        self._projected = np.zeros(n, dtype=bool)
 
-    def metric(self, layer: ZoneLayer) -> tuple[Floats, Floats]:
-        """Metric x/y of every row (computed once, on first need; NaN for unusable rows)."""
-        if self._metric is None:
-            ok = np.isfinite(self.lon) & np.isfinite(self.lat) & (np.abs(self.lat) <= 90) & (np.abs(self.lon) <= 180)
-            x = np.full(self.n, np.nan)
-            y = np.full(self.n, np.nan)
-            if ok.any():
-                x[ok], y[ok] = layer.to_metric.transform(self.lon[ok], self.lat[ok])
-            self._metric = (x, y)
-        return self._metric
+    def metric(self, layer: ZoneLayer, rows: Ints) -> tuple[Floats, Floats]:
+        """Metric x/y arrays of the batch, projected for ``rows`` (each row once, on first need;
+        NaN for rows not asked for and unusable ones)."""
+        todo = rows[~self._projected[rows]]
+        self._projected[todo] = True
+        lon, lat = self.lon[todo], self.lat[todo]
+        todo = todo[np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)]
+        if len(todo):
+            self._x[todo], self._y[todo] = layer.to_metric.transform(self.lon[todo], self.lat[todo])
+        return self._x, self._y
 
 
 def _first_per_point(points: Ints, keys: Ints, n: int) -> Ints:
@@ -143,7 +149,8 @@ def _owner_lists(matrix: Ints, layer: ZoneLayer) -> Coded:
     if not len(matrix):
         return np.empty(0, dtype=np.int64), []
     ids = layer.unit_ids
-    head = np.pad(matrix[:, :3] + 1, ((0, 0), (0, max(0, 3 - matrix.shape[1]))))
+    head = np.zeros((len(matrix), 3), dtype=np.int64)
+    head[:, :min(3, matrix.shape[1])] = matrix[:, :3] + 1
     short = (matrix[:, 3:] < 0).all(axis=1) & (head.max() < (1 << 20))
     codes = np.empty(len(matrix), dtype=np.int64)
     texts: list[str] = []
@@ -182,24 +189,47 @@ def _check_rows(b: _Batch, layer: ZoneLayer, raw_category: RawCategories, refuse
     return np.flatnonzero(usable)
 
 
+def _in_cell_order(b: _Batch, layer: ZoneLayer, rows: Ints) -> Ints:
+    """``rows`` sorted by where they are on the zone grid: the kernels then read each cell's
+    zones and segments from memory once for many points, instead of once a point."""
+    return kernels.cell_order(rows, b.lon, b.lat, layer.zone_grid_array) if len(rows) > 1 else rows
+
+
 def _locate_areas(b: _Batch, layer: ZoneLayer, rows: Ints) -> Ints:
     """Rule 2: the area naming each row's place (sub-districts before the district); rows in no
     area become ``outside``."""
     index = layer.area_index
-    best, partial = kernels.first_covering_cell(rows, b.lon, b.lat, layer.area_grid_array, index.offsets, index.items, index.covers, layer.area_order)
-    # Cells an area boundary crosses: test every candidate area exactly.
-    exact = rows[partial]
-    points, areas, covers = index.pairs(b.lon[exact], b.lat[exact])
-    hit = covers.copy()
-    test = ~covers
-    hit[test] = shapely.intersects_xy(layer.area_geoms[areas[test]], b.lon[exact[points[test]]], b.lat[exact[points[test]]])
-    first = _first_per_point(points[hit], layer.area_order[areas[hit]], len(exact))
-    best[partial] = np.append(areas[hit], -1)[first]
+    segments = _area_segments(layer)
+    best, partial = kernels.first_covering(rows, b.lon, b.lat, layer.area_grid_array, index.offsets, index.items, index.covers,
+                                           *segments.arrays, layer.area_order, *_area_boundaries(layer).arrays[1:])
+    if partial.any():  # points on or within rounding of an area boundary: test every candidate area exactly
+        exact = rows[partial]
+        points, areas, covers = index.pairs(b.lon[exact], b.lat[exact])
+        hit = covers.copy()
+        test = ~covers
+        hit[test] = shapely.intersects_xy(layer.area_geoms[areas[test]], b.lon[exact[points[test]]], b.lat[exact[points[test]]])
+        first = _first_per_point(points[hit], layer.area_order[areas[hit]], len(exact))
+        best[partial] = np.append(areas[hit], -1)[first]
     found = best >= 0
     b.area[rows[found]] = best[found]
     outside = rows[~found]
     b.status[outside], b.rule[outside] = _S[Status.OUTSIDE], _R[Rule.OUTSIDE]
     return rows[found]
+
+
+def _cell_segments(layer: ZoneLayer) -> CellSegments:
+    """The zones' boundary segments by cell of the cover index (built once per layer)."""
+    return layer._cached(("cell_segments", 0.0), lambda: CellSegments(layer.cover_index, layer.zone_segments_wgs84, layer.zone_geoms))
+
+
+def _area_boundaries(layer: ZoneLayer) -> Segments:
+    """The areas' boundary segments (built once per layer)."""
+    return layer._cached(("area_boundaries", 0.0), lambda: Segments(layer.area_geoms))
+
+
+def _area_segments(layer: ZoneLayer) -> CellSegments:
+    """The areas' boundary segments by cell of the area index (built once per layer)."""
+    return layer._cached(("area_segments", 0.0), lambda: CellSegments(layer.area_index, _area_boundaries(layer), layer.area_geoms))
 
 
 def _covering_pairs(b: _Batch, layer: ZoneLayer, rows: Ints) -> tuple[Ints, Ints]:
@@ -213,28 +243,46 @@ def _covering_pairs(b: _Batch, layer: ZoneLayer, rows: Ints) -> tuple[Ints, Ints
     return rows[points[keep]], zones[keep]
 
 
-def _zones_near(b: _Batch, layer: ZoneLayer, rows: Ints, radius: Floats, cover_rows: Ints,
-                cover_owners: Ints) -> tuple[list[tuple[Ints, Ints, Floats]], Ints, Floats]:
+def _zones_near(b: _Batch, layer: ZoneLayer, rows: Ints, radius: Floats, also: tuple[Ints, Ints] | None = None,
+                ) -> tuple[list[tuple[Ints, Ints, Floats]], Ints, Floats]:
     """Duty zones within ``radius[row]`` metres of each of ``rows`` whose owners do not cover
-    the point (``cover_rows``, sorted, and ``cover_owners`` name those that do).
+    the point: ``b.unit[row]`` does, and so do the owners ``also`` pairs with the row
+    (``(rows, owners)``, each row's pairs in one run).
 
-    Returns blocks ``(rows, owners, metres)``: each row's distinct owners nearest first with
-    their distances, padded with -1 / inf (rows near many owners come in a wider block); and per
-    row of ``rows`` the nearest such zone and its distance (-1 / inf if none).
+    Returns blocks ``(rows, owners, metres)`` of the rows near some such zone: each row's
+    distinct owners nearest first with their distances, padded with -1 / inf (rows near many
+    owners come in a wider block); and per row of ``rows`` the nearest such zone and its
+    distance (-1 / inf if none).
     """
-    x, y = b.metric(layer)
-    start = np.searchsorted(cover_rows, rows, side="left")
-    end = np.searchsorted(cover_rows, rows, side="right")
+    nearest, nearest_m = np.full(len(rows), -1, dtype=np.int64), np.full(len(rows), np.inf)
+    if not len(rows):
+        return [], nearest, nearest_m
+    index = layer.cover_index
+    start = np.zeros(b.n, dtype=np.int64)
+    end = np.zeros(b.n, dtype=np.int64)
+    also_rows, also_owners = also if also is not None else (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
+    if len(also_rows):
+        runs = np.flatnonzero(np.r_[True, also_rows[1:] != also_rows[:-1]])
+        start[also_rows[runs]] = runs
+        end[also_rows[runs]] = np.r_[runs[1:], len(also_rows)]
+
+    cells = (layer.zone_grid_array, index.offsets, index.items, index.covers, *_cell_segments(layer).arrays[:2])
+    # Most rows have no zone to measure nearby: find them in lon/lat, and project only the others.
+    near = kernels.near_any(rows, b.lon, b.lat, radius, b.duty, b.unit, start, end, also_owners, *cells, _cell_segments(layer).bounds,
+                            layer.units[1], layer.zone_duty_mask, *layer.zone_segments_wgs84.arrays[1:])
+    if not near.any():
+        return [], nearest, nearest_m
+    rows = rows[near]
+    x, y = b.metric(layer, rows)
 
     def run(sel: Ints, slots: int) -> tuple[Ints, Floats, Ints, Ints, Floats]:
         return kernels.zones_near(
-            rows[sel], b.lon, b.lat, x, y, radius, b.duty, start[sel], end[sel], cover_owners,
-            layer.zone_grid_array, layer.cover_index.offsets, layer.cover_index.items,
+            rows[sel], b.lon, b.lat, x, y, radius, b.duty, b.unit, start, end, also_owners, *cells, _cell_segments(layer).bounds,
             layer.units[1], layer.zone_duty_mask, layer.zone_rank, layer.zone_metric_bounds,
-            *layer.zone_segments.arrays, slots,
+            *layer.zone_segments.arrays[1:], slots,
         )
 
-    owners, metres, counts, nearest, nearest_m = run(np.arange(len(rows)), _SLOTS)
+    owners, metres, counts, nearest[near], nearest_m[near] = run(np.arange(len(rows)), _SLOTS)
     crowded = np.flatnonzero(counts > _SLOTS)
     if not len(crowded):
         return [(rows, owners, metres)], nearest, nearest_m
@@ -254,19 +302,26 @@ def _route_zones(b: _Batch, layer: ZoneLayer, rows: Ints) -> Ints:
     owner = layer.units[1]
     rank = layer.zone_rank
     index = layer.cover_index
-    best_duty, best_any, several, undecided = kernels.covering(
-        rows, b.lon, b.lat, b.duty, layer.zone_grid_array, index.offsets, index.items, index.covers,
-        owner, layer.zone_duty_mask, rank, *layer.zone_segments_wgs84.arrays,
+    best_duty, best_any, several, undecided, found, count = kernels.covering(
+        rows, b.lon, b.lat, b.duty, layer.zone_grid_array, index.offsets, index.items, index.covers, *_cell_segments(layer).arrays,
+        owner, layer.zone_duty_mask, rank, *layer.zone_segments_wgs84.arrays, _COVER_SLOTS,
     )
-    # Rows on a zone boundary, or covered by several owners, are decided pair by pair.
-    exact = several | undecided
-    e_rows, e_zones = _covering_pairs(b, layer, rows[exact])
-    first = _first_per_point(e_rows, rank[e_zones], b.n)
-    best_any[exact] = np.append(e_zones, -1)[first[rows[exact]]]
+    # Rows on a zone boundary, or in more zones than the kernel listed, are decided pair by pair;
+    # rows covered by several owners need their covering zones, which the kernel listed.
+    exact = undecided | (count > _COVER_SLOTS)
+    listed = np.flatnonzero(several & ~exact)
+    zones_listed = found[listed]
+    e_rows, e_zones = np.repeat(rows[listed], count[listed]), zones_listed[zones_listed >= 0]
+    if exact.any():
+        x_rows, x_zones = _covering_pairs(b, layer, rows[exact])
+        e_rows, e_zones = np.concatenate([x_rows, e_rows]), np.concatenate([x_zones, e_zones])
+        first = _first_per_point(x_rows, rank[x_zones], b.n)
+        best_any[exact] = np.append(x_zones, -1)[first[rows[exact]]]
     duty_pairs = (b.duty[e_rows] >= 0) & ((layer.zone_duty_mask[e_zones] >> np.maximum(b.duty[e_rows], 0)) & 1 == 1)
     d_rows, d_zones = e_rows[duty_pairs], e_zones[duty_pairs]
-    first = _first_per_point(d_rows, rank[d_zones], b.n)
-    best_duty[exact] = np.append(d_zones, -1)[first[rows[exact]]]
+    if exact.any():
+        first = _first_per_point(d_rows, rank[d_zones], b.n)
+        best_duty[exact] = np.append(d_zones, -1)[first[rows[exact]]]
     # Rule 3: departments, with the best covering zone of any duty for context.
     dept = b.duty[rows] < 0
     dept_rows = rows[dept]
@@ -282,12 +337,9 @@ def _route_zones(b: _Batch, layer: ZoneLayer, rows: Ints) -> Ints:
     b.status[covered], b.rule[covered] = _S[Status.ROUTED], _R[Rule.ZONE]
     co_matrix = _co_owners(b, layer, d_rows, owner[d_zones], rank[d_zones])
     # Ambiguity: a duty zone within accuracy_m of an owner that does not cover the point. The
-    # covering owners: the accountable one, plus the co-owners of rows decided pair by pair.
+    # covering owners: the accountable one, plus the others of rows in several owners' zones.
     check = covered[b.accuracy[covered] > 0]
-    cover_rows = np.concatenate([check, d_rows])
-    cover_owners = np.concatenate([b.unit[check], owner[d_zones]])
-    order = np.argsort(cover_rows, kind="stable")
-    blocks, _, _ = _zones_near(b, layer, check, b.accuracy, cover_rows[order], cover_owners[order])
+    blocks, _, _ = _zones_near(b, layer, check, b.accuracy, (d_rows, owner[d_zones]))
     for block_rows, owners, _ in blocks:
         hit = owners[:, 0] >= 0
         ambiguous = block_rows[hit]
@@ -319,6 +371,8 @@ def _left_align(matrix: Ints) -> Ints:
 
 def _co_owners(b: _Batch, layer: ZoneLayer, rows: Ints, owners: Ints, ranks: Ints) -> Ints:
     """Record co-owners of rows covered by several owners; return them as a (n, k) matrix."""
+    if not len(rows):
+        return np.empty((b.n, 0), dtype=np.int64)
     multi = np.bincount(rows, minlength=b.n)[rows] > 1
     rows, owners, ranks = rows[multi], owners[multi], ranks[multi]
     if not len(rows):
@@ -344,8 +398,7 @@ def _route_uncovered(b: _Batch, layer: ZoneLayer, config: RoutingConfig, rows: I
     """Rule 5: nearest duty zone within the tolerance, else the sub-district's default unit."""
     radius = np.zeros(b.n)
     radius[rows] = np.maximum(config.nearest_tolerance_m, b.accuracy[rows])
-    none = np.empty(0, dtype=np.int64)
-    blocks, nearest, nearest_m = _zones_near(b, layer, rows, radius, none, none)
+    blocks, nearest, nearest_m = _zones_near(b, layer, rows, radius)
     found = (nearest >= 0) & (nearest_m <= config.nearest_tolerance_m)
     hit = rows[found]
     b.zone[hit] = nearest[found]
@@ -365,15 +418,22 @@ def _route_uncovered(b: _Batch, layer: ZoneLayer, config: RoutingConfig, rows: I
     b.status[gap], b.rule[gap] = _S[Status.FALLBACK], _R[Rule.FALLBACK]
 
 
+def _test_point_grid(layer: ZoneLayer, radius_m: float) -> Floats:
+    """The test-point grid for ``radius_m`` as the kernels take it (built once per layer)."""
+    return layer._cached(("test_point_grid", float(radius_m)), lambda: layer.test_point_grid_array(radius_m))
+
+
 def _attach_test_points(b: _Batch, layer: ZoneLayer, config: RoutingConfig, rows: Ints) -> None:
     """Rule 6: the nearest test point within the radius (ties: smaller ``point_id``)."""
     if not len(layer.test_points) or not len(rows):
         return
     index = layer.test_point_index(config.test_point_radius_m)
-    x, y = b.metric(layer)
+    cell = index.grid.cell_of(b.lon[rows], b.lat[rows])
+    rows = rows[(cell >= 0) & (index.offsets[np.maximum(cell, 0) + 1] > index.offsets[np.maximum(cell, 0)])]  # others have none near
+    x, y = b.metric(layer, rows)
     tx, ty = layer.test_point_xy
     b.test_point[rows] = kernels.nearest_points(
-        rows, b.lon, b.lat, x, y, config.test_point_radius_m, layer.test_point_grid_array(config.test_point_radius_m),
+        rows, b.lon, b.lat, x, y, config.test_point_radius_m, _test_point_grid(layer, config.test_point_radius_m),
         index.offsets, index.items, tx, ty, layer.test_point_rank, *layer.test_point_segments.arrays,
     )
 
@@ -463,7 +523,7 @@ def _route_chunk(lon: Floats, lat: Floats, category: Ints, raw_category: RawCate
                  with_reasons: bool, refused: Mapping[int, str]) -> dict[str, Any]:
     """Route one chunk; columns as arrays, or as (codes, categories) for the text columns."""
     b = _Batch(lon, lat, category, accuracy)
-    inside = _locate_areas(b, layer, _check_rows(b, layer, raw_category, refused))
+    inside = _in_cell_order(b, layer, _locate_areas(b, layer, _check_rows(b, layer, raw_category, refused)))
     _route_uncovered(b, layer, config, _route_zones(b, layer, inside))
     _attach_test_points(b, layer, config, inside)
     reason = _reasons(b, layer, config) if with_reasons else (np.full(b.n, -1, dtype=np.int64), _Texts(np.empty(0, dtype=object), []))
@@ -505,14 +565,16 @@ def _coordinates(reports: pd.DataFrame) -> tuple[Floats, Floats]:
     return x, y
 
 
-def _text_column(parts: list[tuple[Ints, Any]]) -> Objects:
-    """One column of strings (None where the code is -1) from per-chunk (codes, categories)."""
-    out = []
-    for codes, categories in parts:
-        table = (np.concatenate([categories.base, np.asarray(categories.extra, dtype=object)]) if isinstance(categories, _Texts)
-                 else np.asarray(categories, dtype=object))
-        out.append(np.append(table, np.array([None], dtype=object))[codes])
-    return np.concatenate(out) if out else np.empty(0, dtype=object)
+def _fill(out: NDArray[Any], at: slice, value: Any) -> None:
+    """Write one chunk's column into ``out[at]``: an array as is, or text as ``(codes,
+    categories)``, None where the code is -1."""
+    if not isinstance(value, tuple):
+        out[at] = value
+        return
+    codes, categories = value
+    table = (np.concatenate([categories.base, np.asarray(categories.extra, dtype=object)]) if isinstance(categories, _Texts)
+             else np.asarray(categories, dtype=object))
+    np.take(np.append(table, np.array([None], dtype=object)), codes, out=out[at])
 
 
 def route(
@@ -539,7 +601,9 @@ def route(
     with_reasons
         Build the one-line ``reason`` of each decision.
     workers
-        Threads working on chunks of 250,000 rows (default: the CPU count).
+        Threads working on chunks of up to 250,000 rows, each running its compiled kernels on
+        one core (default: the CPU count); a batch too small to give each thread 20,000 rows is
+        one chunk whose kernels use every core.
     progress
         Called with the number of rows finished after each chunk.
     refused
@@ -557,28 +621,34 @@ def route(
     raw = reports["category"] if "category" in reports.columns else pd.Series([None] * n, dtype=object)
     category = layer.category_codes(raw)
     accuracy = pd.to_numeric(reports["accuracy_m"], errors="coerce").to_numpy(dtype=np.float64) if "accuracy_m" in reports.columns else np.full(n, np.nan)
-    starts = list(range(0, n, CHUNK)) or [0]
     refused = refused or {}
-
-    def run(start: int) -> dict[str, Any]:
-        end = start + CHUNK
-        here = {pos - start: reason for pos, reason in refused.items() if start <= pos < end}
-        part = _route_chunk(lon[start:end], lat[start:end], category[start:end], raw.array[start:end], accuracy[start:end], layer, config, with_reasons, here)
-        if progress is not None:
-            progress(len(part["distance_m"]))
-        return part
-
-    threads = min(workers or os.cpu_count() or 1, len(starts))
-    if threads > 1:
-        with ThreadPoolExecutor(threads) as pool:
-            parts = list(pool.map(run, starts))
-    else:
-        parts = [run(s) for s in starts]
+    threads = min(workers or os.cpu_count() or 1, max(1, n // _MIN_CHUNK))
+    size = -(-n // max(threads, -(-n // CHUNK))) or 1  # chunks of at most CHUNK rows, at least one per thread
+    starts = list(range(0, n, size)) or [0]
     columns: dict[str, Any] = {"id": ids}
     for name in DECISION_COLUMNS[1:] + EXTRA_COLUMNS:
-        values = [p[name] for p in parts]
-        columns[name] = (pd.Series(_text_column(values), dtype=object, index=reports.index, copy=False) if isinstance(values[0], tuple)
-                         else np.concatenate(values))
+        columns[name] = np.empty(n, dtype=np.float64 if name in _NUMBERS else object)
+
+    def run(start: int) -> None:
+        at = slice(start, start + size)
+        here = {pos - start: reason for pos, reason in refused.items() if start <= pos < at.stop}
+        if threads > 1:
+            numba.set_num_threads(1)  # this thread's kernels: the chunks already keep every core busy
+        part = _route_chunk(lon[at], lat[at], category[at], raw.array[at], accuracy[at], layer, config, with_reasons, here)
+        for name, value in part.items():
+            _fill(columns[name], at, value)  # in the worker: text columns cost no time after the last chunk
+        if progress is not None:
+            progress(len(part["distance_m"]))
+
+    if threads > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(run, starts))
+    else:
+        for start in starts:
+            run(start)
+    for name in DECISION_COLUMNS[1:] + EXTRA_COLUMNS:
+        if name not in _NUMBERS:
+            columns[name] = pd.Series(columns[name], dtype=object, index=reports.index, copy=False)
     return pd.DataFrame(columns, index=reports.index, copy=False)
 
 
@@ -642,7 +712,7 @@ def warm(layer: ZoneLayer, config: RoutingConfig | None = None) -> None:
     """Build now every structure routing reads (indexes, boundary segments, reasons), which the
     first reports would otherwise wait for.
 
-    Runs no compiled kernel, so a process may fork afterwards: a parallel kernel run before a
+    Runs no parallel compiled kernel, so a process may fork afterwards: a parallel kernel run before a
     fork leaves GNU OpenMP broken in the child (wrong answers, not errors), and servers that
     load the app before forking their workers do exactly that.
     """
@@ -650,5 +720,7 @@ def warm(layer: ZoneLayer, config: RoutingConfig | None = None) -> None:
     for name in _LAYER_PARTS:
         getattr(layer, name)
     layer.test_point_index(config.test_point_radius_m)
-    layer.test_point_grid_array(config.test_point_radius_m)
+    _test_point_grid(layer, config.test_point_radius_m)
+    _cell_segments(layer)
+    _area_segments(layer)
     _reason_base(layer, config.nearest_tolerance_m)
