@@ -105,10 +105,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         session = g.pop("db", None)
         if session is not None:
             try:
-                if response.status_code < 400:
-                    session.commit()
-                else:
-                    session.rollback()
+                if session.in_transaction():  # else nothing was read or written: nothing to end
+                    (session.commit if response.status_code < 400 else session.rollback)()
             finally:
                 session.close()
         return response

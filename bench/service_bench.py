@@ -1,10 +1,20 @@
-"""Service throughput: POST /api/v1/reports and GET /api/v1/route under gunicorn (2 and 4
-workers, SQLite and PostgreSQL) against the cheapest endpoint of the same server (``/healthz``:
-no database, no routing), with a bounded load generator on 127.0.0.1.
+"""Service throughput: ``/healthz``, ``GET /api/v1/route`` and ``POST /api/v1/reports`` against a
+plain Flask endpoint (``{"ok": true}``, nothing else) served the same way, in the same run.
 
-Prints requests/s, p50 and p99 latency per endpoint and the ratio to /healthz, per setup.
+Load comes from ``wrk`` (``wrk -t2 -c8`` by default) on 127.0.0.1; a Lua script gives every POST
+its own ``Idempotency-Key``, so each one files a report and commits it. Each server is measured
+``--repeat`` times, the plain endpoint and zonemap's endpoints interleaved, and the medians are
+printed: requests/s, p50 and p99 latency, the ratio to the plain endpoint, and the answers that
+were not 2xx (or failed to connect).
 
-    python bench/service_bench.py [--seconds 10] [--clients 16] [--workers 2,4] [--databases sqlite,postgresql]
+Servers: ``gunicorn`` (``--config python:api.web.serving`` with ``--workers``, as the README runs
+it) and ``serve`` (``zonemap serve`` with its defaults against the plain app on the same waitress
+setup, `api.web.serving.serve_one`). The baseline, in the same run: ``--baseline DIR`` measures
+the service of another checkout too (an untouched copy of an earlier commit), its code first on
+the path of its server.
+
+    python bench/service_bench.py [--seconds 10] [--repeat 3] [--connections 8] [--workers 2]
+        [--databases sqlite,postgresql] [--servers gunicorn,serve] [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -12,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import shutil
 import signal
 import socket
@@ -20,21 +29,92 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask import Flask, jsonify
+from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from api.auth.callers import create_token
 from geodata.demo import write_demo
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+BIN = Path(sys.executable).parent
+BENCH = Path(__file__).resolve().parent
+#: Positions the load draws from: the middle of the demo district, some in zones, some not.
+AREA = (120.35, 36.25, 120.45, 36.35)
+
+#: What is measured: method, target ({lon} and {lat} drawn for each request), whether with a token.
+ENDPOINTS = {"GET /healthz": ("GET", "/healthz", False), "GET /api/v1/route": ("GET", "/api/v1/route?lon={lon}&lat={lat}&category=litter", True),
+             "POST /api/v1/reports": ("POST", "/api/v1/reports", True)}
+
+#: One wrk script for every endpoint: METHOD, TARGET and TOKEN from the environment; a POST files
+#: a report at a random position with a key of its own; ``done`` prints the figures as JSON.
+WRK_SCRIPT = """
+local method, target, token = os.getenv("BENCH_METHOD"), os.getenv("BENCH_TARGET"), os.getenv("BENCH_TOKEN")
+local west, south, east, north = {AREA}
+local threads, counter = {}, 0
+local headers = {["Content-Type"] = "application/json"}
+if token ~= "" then headers["Authorization"] = "Bearer " .. token end
+
+function setup(thread)
+  thread:set("prefix", string.format("%s-%d", os.getenv("BENCH_RUN"), #threads))
+  table.insert(threads, thread)
+end
+
+function init(args)  -- prefix: set by setup, a global of this thread's state
+  math.randomseed(os.time() * 31 + string.byte(prefix, -1))
+end
+
+local function position()
+  return west + math.random() * (east - west), south + math.random() * (north - south)
+end
+
+function request()
+  counter = counter + 1
+  local lon, lat = position()
+  if method == "POST" then
+    headers["Idempotency-Key"] = prefix .. "-" .. counter
+    local body = string.format('{"lon": %.6f, "lat": %.6f, "category": "litter", "accuracy_m": 5}', lon, lat)
+    return wrk.format("POST", target, headers, body)
+  end
+  local path = target:gsub("{lon}", string.format("%.6f", lon)):gsub("{lat}", string.format("%.6f", lat))
+  return wrk.format("GET", path, headers)
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('\\nRESULT {"requests": %d, "seconds": %f, "p50_us": %d, "p99_us": %d, "failed": %d}\\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout + e.status))
+end
+"""
+
+
+def plain_app() -> Flask:
+    """The yardstick: a Flask app answering ``{"ok": true}`` and nothing else."""
+    app = Flask("plain")
+
+    @app.get("/ok")
+    def ok() -> ResponseReturnValue:
+        return jsonify({"ok": True})
+
+    return app
+
+
+def serve_plain(port: int) -> None:
+    """Serve `plain_app` as ``zonemap serve`` serves zonemap (waitress, its defaults)."""
+    from api.web.serving import serve_one
+
+    serve_one(plain_app(), "127.0.0.1", port, 8, max_body_bytes=1 << 20)
 
 
 def free_port() -> int:
@@ -43,12 +123,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_healthy(base: str, timeout_s: float) -> None:
-    """Until the server at ``base`` answers ``/healthz``; the last connection error after ``timeout_s``."""
+def wait_healthy(base: str, timeout_s: float, path: str = "/healthz") -> None:
+    """Until the server at ``base`` answers ``path``; the last connection error after ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            urllib.request.urlopen(base + "/healthz", timeout=2)
+            urllib.request.urlopen(base + path, timeout=2)
             return
         except OSError:
             if time.monotonic() > deadline:
@@ -56,117 +136,161 @@ def wait_healthy(base: str, timeout_s: float) -> None:
             time.sleep(0.3)
 
 
-def request(method: str, url: str, body: dict | None, token: str | None, extra: dict[str, str] | None = None) -> int:
-    data = json.dumps(body).encode() if body is not None else None
-    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {}), **(extra or {})}
+@dataclass
+class Figures:
+    """What one wrk run measured."""
+
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    failed: int
+
+
+def wrk(base: str, method: str, target: str, token: str, *, seconds: float, threads: int, connections: int, script: Path) -> Figures:
+    """Load ``base`` with wrk for ``seconds``; its figures."""
+    env = {**os.environ, "BENCH_METHOD": method, "BENCH_TARGET": target, "BENCH_TOKEN": token, "BENCH_RUN": uuid.uuid4().hex[:12]}
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "5s", "-s", str(script), base],
+                         env=env, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+    result = json.loads(next(line for line in out.splitlines() if line.startswith("RESULT ")).removeprefix("RESULT "))
+    return Figures(result["requests"] / result["seconds"], result["p50_us"] / 1000, result["p99_us"] / 1000, result["failed"])
+
+
+@dataclass
+class Setup:
+    """A database to serve from, made for the run and dropped after it."""
+
+    name: str
+    url: str
+    folder: Path
+    schema: str | None = None
+
+
+@contextmanager
+def database(name: str, folder: Path) -> Iterator[Setup]:
+    """A fresh SQLite file or PostgreSQL schema."""
+    folder.mkdir(parents=True)
+    if name == "sqlite":
+        yield Setup(name, f"sqlite:///{folder / 'zonemap.sqlite'}", folder)
+        return
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(POSTGRES)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, data=data, method=method, headers=headers), timeout=30) as response:
-            response.read()
-            return response.status
-    except urllib.error.HTTPError as err:
-        return err.code
+        yield Setup(name, f"{POSTGRES}?options=-csearch_path%3D{schema}", folder, schema)
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        engine.dispose()
 
 
-def load(make: callable, clients: int, seconds: float) -> tuple[float, float, float, int]:
-    """Requests/s, p50 ms, p99 ms and failures of ``clients`` threads calling ``make()`` for ``seconds``."""
-    latencies: list[float] = []
-    failures = [0]
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
+@contextmanager
+def server(command: list[str], env: dict[str, str], log: Path, ready: str) -> Iterator[str]:
+    """A server started with ``command`` on a free port (``{port}`` in it), its base URL once ``ready`` answers."""
+    port = free_port()
+    process = subprocess.Popen([part.replace("{port}", str(port)) for part in command], env=env, stdout=subprocess.DEVNULL,
+                               stderr=log.open("w"), start_new_session=True, cwd=log.parent)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base, 300, ready)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(60)
 
-    def client(k: int) -> None:
-        rng = random.Random(k)
-        mine, bad = [], 0
-        while time.monotonic() < stop:
-            method, url, body, token, extra = make(rng)
-            t = time.perf_counter()
-            status = request(method, url, body, token, extra)
-            mine.append(time.perf_counter() - t)
-            bad += status >= 400
-        with lock:
-            latencies.extend(mine)
-            failures[0] += bad
 
-    started = time.monotonic()
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - started
-    latencies.sort()
-    return len(latencies) / elapsed, statistics.median(latencies) * 1000, latencies[int(len(latencies) * 0.99)] * 1000, failures[0]
+def commands(kind: str, workers: int) -> tuple[list[str], list[str]]:
+    """How zonemap and the plain app are started on one kind of server."""
+    if kind == "gunicorn":
+        same = [str(BIN / "gunicorn"), "--config", "python:api.web.serving", "--workers", str(workers), "--bind", "127.0.0.1:{port}"]
+        return [*same, "api:create_app()"], [*same, "--pythonpath", str(BENCH), "service_bench:plain_app()"]
+    return [str(BIN / "zonemap"), "serve", "--port", "{port}"], [sys.executable, str(Path(__file__).resolve()), "--plain-port", "{port}"]
+
+
+def warm(base: str, method: str, target: str, token: str, load: dict) -> None:
+    """Load an endpoint until every worker answers it at once (indexes built, kernels compiled on
+    a first start, connections open): two seconds with a p99 under one."""
+    for _ in range(60):
+        figures = wrk(base, method, target, token, **{**load, "seconds": 2})
+        if figures.rate and figures.p99_ms < 1000:
+            return
+    msg = f"{base}{target} is not answering steadily"
+    raise RuntimeError(msg)
+
+
+def measure(plain: str, bases: dict[str, tuple[str, str]], repeat: int, load: dict) -> dict[tuple[str, str], list[Figures]]:
+    """Every endpoint of every server ``repeat`` times, each zonemap run after a plain one."""
+    for base, token in bases.values():
+        for method, target, auth in ENDPOINTS.values():
+            warm(base, method, target, token if auth else "", load)
+    warm(plain, "GET", "/ok", "", load)
+    runs: dict[tuple[str, str], list[Figures]] = {}
+    for _ in range(repeat):
+        for label, (method, target, auth) in ENDPOINTS.items():
+            runs.setdefault(("plain", "GET /ok"), []).append(wrk(plain, "GET", "/ok", "", **load))
+            for code, (base, token) in bases.items():
+                runs.setdefault((code, label), []).append(wrk(base, method, target, token if auth else "", **load))
+    return runs
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--workers", default="2,4")
+    parser.add_argument("--seconds", type=float, default=10.0, help="one wrk run")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per endpoint and server; medians are printed")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=2, help="wrk's threads")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn's workers")
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--servers", default="gunicorn,serve")
+    parser.add_argument("--baseline", type=Path, help="a checkout whose service is measured too, in the same run")
+    parser.add_argument("--plain-port", type=int, help=argparse.SUPPRESS)  # the plain app on waitress, started by this script
     args = parser.parse_args()
+    if args.plain_port:
+        serve_plain(args.plain_port)
+        return
     root = Path(tempfile.mkdtemp(prefix="zonemap-service-bench-"))
+    script = root / "bench.lua"
+    script.write_text(WRK_SCRIPT.replace("{AREA}", ", ".join(map(str, AREA))))
     demo = write_demo(root / "demo")
-    points = [(120.40 + random.Random(k).uniform(-0.05, 0.05), 36.30 + random.Random(-k).uniform(-0.05, 0.05)) for k in range(1000)]
-    print(f"{args.clients} clients, {args.seconds:g} s per endpoint; the baseline is /healthz on the same server")
-    print(f"{'database':<11}{'workers':>8}  {'endpoint':<20}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'vs no-op':>9}{'errors':>8}")
+    checkouts = {"this": None} if args.baseline is None else {"baseline": args.baseline.resolve(), "this": None}
+    load = {"seconds": args.seconds, "threads": args.threads, "connections": args.connections, "script": script}
+    print(f"wrk -t{args.threads} -c{args.connections}, {args.seconds:g} s per run, median of {args.repeat} interleaved runs; "
+          f"plain = Flask answering {{\"ok\": true}} on the same server setup; gunicorn: {args.workers} workers; failed = not 2xx or no answer")
+    print(f"{'server':<9}{'database':<11}{'code':<9}{'endpoint':<22}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'vs plain':>9}{'failed':>8}")
     try:
-        for database in args.databases.split(","):
-            for workers in (int(w) for w in args.workers.split(",")):
-                data = root / f"{database}-{workers}"
-                data.mkdir()
-                schema = f"bench_{uuid.uuid4().hex[:8]}"
-                if database == "sqlite":
-                    url = f"sqlite:///{data / 'zonemap.sqlite'}"
-                else:
-                    engine = sa.create_engine(POSTGRES)
-                    with engine.begin() as conn:
-                        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-                    engine.dispose()
-                    url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
-                port = free_port()
-                env = {**os.environ, "DATABASE_URL": url, "ZONEMAP_DATA_DIR": str(data), "ZONEMAP_LAYER_DIR": str(demo.root),
-                       "ZONEMAP_PUBLIC_SUBMIT_LIMIT": "1000000 per minute"}
-                server = subprocess.Popen([GUNICORN, "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "api:create_app()"],
-                                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-                base = f"http://127.0.0.1:{port}"
-                try:
-                    for _ in range(600):
-                        try:
-                            if request("GET", base + "/healthz", None, None) == 200:
-                                break
-                        except OSError:
-                            time.sleep(0.2)
-                    engine = sa.create_engine(url)
-                    with Session(engine) as session, session.begin():
-                        token = create_token(session, "dispatcher")
-                    engine.dispose()
-                    endpoints = {
-                        "GET /healthz": lambda _rng: ("GET", base + "/healthz", None, None, None),
-                        "GET /api/v1/route": lambda rng: ("GET", "{}/api/v1/route?lon={}&lat={}&category=litter".format(base, *rng.choice(points)),
-                                                          None, token, None),
-                        # as the phone app submits: with an idempotency key, so that a retry cannot file the report twice
-                        "POST /api/v1/reports": lambda rng: ("POST", base + "/api/v1/reports",
-                                                             dict(zip(("lon", "lat"), rng.choice(points), strict=True), category="litter", accuracy_m=5),
-                                                             token, {"Idempotency-Key": uuid.uuid4().hex}),
-                    }
-                    for make in endpoints.values():  # every worker warm: layer indexes built, numba kernels compiled
-                        load(make, args.clients, 3)
-                    ceiling = None
-                    for name, make in endpoints.items():
-                        rate, p50, p99, failures = load(make, args.clients, args.seconds)
-                        ceiling = ceiling or rate
-                        print(f"{database:<11}{workers:>8}  {name:<20}{rate:>8.0f}{p50:>8.1f}{p99:>8.1f}{rate / ceiling:>8.0%}{failures:>8}", flush=True)
-                finally:
-                    os.killpg(server.pid, signal.SIGTERM)
-                    server.wait(30)
-                    if database == "postgresql":
-                        engine = sa.create_engine(POSTGRES)
-                        with engine.begin() as conn:
-                            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-                        engine.dispose()
+        for kind in args.servers.split(","):
+            zonemap_command, plain_command = commands(kind, args.workers)
+            for name in args.databases.split(","):
+                folder = root / f"{kind}-{name}"
+                folder.mkdir()
+                with server(plain_command, dict(os.environ), folder / "plain.log", "/ok") as plain, \
+                        zonemaps(checkouts, zonemap_command, name, folder, demo.root) as bases:
+                    runs = measure(plain, bases, args.repeat, load)
+                plain_rate = statistics.median(f.rate for f in runs[("plain", "GET /ok")])
+                for (code, label), figures in runs.items():
+                    rate = statistics.median(f.rate for f in figures)
+                    print(f"{kind:<9}{name:<11}{code:<9}{label:<22}{rate:>8.0f}{statistics.median(f.p50_ms for f in figures):>8.2f}"
+                          f"{statistics.median(f.p99_ms for f in figures):>8.2f}{rate / plain_rate:>9.0%}{sum(f.failed for f in figures):>8}", flush=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def zonemaps(checkouts: dict[str, Path | None], command: list[str], name: str, folder: Path, layer_dir: Path) -> Iterator[dict[str, tuple[str, str]]]:
+    """A zonemap server per checkout, each on a fresh database of kind ``name``, with a dispatcher's token."""
+    with ExitStack() as stack:
+        started: dict[str, tuple[str, str]] = {}
+        for code, source in checkouts.items():
+            db = stack.enter_context(database(name, folder / code))
+            env = {**os.environ, "DATABASE_URL": db.url, "ZONEMAP_DATA_DIR": str(db.folder), "ZONEMAP_LAYER_DIR": str(layer_dir)}
+            if source is not None:
+                env["PYTHONPATH"] = f"{source}{os.pathsep}{env.get('PYTHONPATH', '')}"
+            base = stack.enter_context(server(command, env, db.folder / "server.log", "/healthz"))
+            engine = sa.create_engine(db.url)
+            with Session(engine) as session, session.begin():
+                started[code] = (base, create_token(session, "dispatcher"))
+            engine.dispose()
+        yield started
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, abort, g, redirect, request, session, url_for
+from flask import Flask, Request, abort, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import select
@@ -53,6 +54,17 @@ def _load(session_id: str) -> SessionUser | None:
     return SessionUser(user.id, user.username, user.role, user.unit_id, key) if user is not None else None
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with no signer built for a request without a session
+    cookie (an API call with a token): it starts an empty session, as Flask's would."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """The request's session: empty without a cookie, else Flask's reading of it."""
+        if not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def sign_in(user: User) -> None:
     """Start a server-side session of ``user`` in a fresh cookie (a new form token with it)."""
     key = accounts.open_session(cast(Session, g.db), user)
@@ -80,6 +92,7 @@ def init_app(app: Flask, database: Database) -> None:
     """Sessions, sign-in and CSRF protection for the app."""
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = signing_key(database)
+    app.session_interface = CookieSessions()
     manager = LoginManager()
     manager.user_loader(_load)
     manager.login_view = "accounts.login"

@@ -116,9 +116,10 @@ class OpenReports:
                 self._entries = {e.report_id: e for e in kept}
                 self._tree = index.Index((e.report_id, (e.lon, e.lat, e.lon, e.lat), None) for e in self._entries.values()) if kept else index.Index()
                 rows = []
-            for report_id, lon, lat, category, created_at, duplicate_of, state in rows:
-                keep = state in OPEN and created_at >= oldest
-                self._put(Entry(report_id, lon, lat, category, created_at, duplicate_of) if keep else None, report_id)
+            for report_id, lon, lat, category, created_at, duplicate_of, state in rows:  # the overlap's rows again: unchanged, kept as they are
+                entry = Entry(report_id, lon, lat, category, created_at, duplicate_of) if state in OPEN and created_at >= oldest else None
+                if entry != self._entries.get(report_id):
+                    self._put(entry, report_id)
             for stale in [e.report_id for e in self._entries.values() if e.created_at < oldest]:
                 self._put(None, stale)
             self._read_until, self._checked = now, time.monotonic()

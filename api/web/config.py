@@ -58,7 +58,7 @@ DEFAULTS: dict[str, Any] = {
     "PHOTO_DECODES": 2,  # photos a worker decodes at once (a 24 MP photo takes ~100-150 MB while decoded); more uploads wait (then 503)
     "RATE_LIMIT_STORAGE": "memory://",  # redis://127.0.0.1:6379/0 shares the counts across workers
     "RATE_LIMIT_PREFIX": "zonemap",  # keys in that store; one prefix per deployment
-    "TOKEN_CACHE_SECONDS": 60,  # a worker remembers a token this long; a deleted token row stops working within it
+    "TOKEN_CACHE_SECONDS": 5,  # a worker remembers a token this long; a deleted token row stops working within it
     "DUPLICATE_RADIUS_M": NEARBY_REPORT_RADIUS_M,  # a new report this close to an open one of its campaign group is flagged as its possible duplicate
     "DUPLICATE_DAYS": 7,  # ... when that one came in within this many days
     "INSPECTION_DISTANCE_M": 100.0,  # an inspection recorded farther than this from its test point is marked far (a warning, kept)
