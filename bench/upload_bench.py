@@ -99,7 +99,7 @@ def run(label: str, source: Path | None, folder: Path, upload: bytes, uploads: i
 
         def other_client() -> None:
             while not stop.is_set():
-                for name, path in (("/healthz", "/healthz"), ("GET /api/v1/route", "/api/v1/route?lon=120.3852&lat=36.3055&category=garbage")):
+                for name, path in (("/healthz", "/healthz"), ("GET /api/v1/route", "/api/v1/route?lon=120.3852&lat=36.3055&category=litter")):
                     started = time.perf_counter()
                     send("GET", base + path, reader, timeout=120)
                     latencies[name].append((time.perf_counter() - started) * 1000)

@@ -107,7 +107,8 @@ def decide(layer: ZoneLayer, config: RoutingConfig, location: Location, category
     China in the conversion (the edge of a shifted system), are refused."""
     layer.category(category)  # UnknownCategoryError names the known ones
     lon, lat = points_to_wgs84([location.lon], [location.lat], location.crs)
-    for refusal in refusals_of_one(float(lon[0]), float(lat[0]), location.accuracy_m):
+    moved = (float(lon[0]), float(lat[0])) != (location.lon, location.lat)  # else the place was checked as it was given
+    for refusal in refusals_of_one(float(lon[0]), float(lat[0]), location.accuracy_m) if moved else ():
         raise InvalidInputError(f"{refusal.field}: in WGS84, {refusal.message}", field=refusal.field, problems=[f"in WGS84, {refusal.message}"])
     return Routed(float(lon[0]), float(lat[0]), route_one(float(lon[0]), float(lat[0]), category, layer, config, accuracy_m=location.accuracy_m))
 
