@@ -94,6 +94,18 @@ def from_centre(px: float, py: float, cx: float, cy: float, centre: int, s0: int
     return centre if flips % 2 == 0 else INSIDE + OUTSIDE - centre
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _segment_distance2(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> float:  # pragma: no cover - compiled
+    """Squared distance from a point to the segment from (ax, ay) to (bx, by)."""
+    dx, dy = bx - ax, by - ay
+    length2 = dx * dx + dy * dy
+    t = 0.0
+    if length2 > 0.0:
+        t = min(max(((px - ax) * dx + (py - ay) * dy) / length2, 0.0), 1.0)
+    ex, ey = px - (ax + t * dx), py - (ay + t * dy)
+    return ex * ex + ey * ey
+
+
 @numba.njit(cache=True, nogil=True)
 def _segments_distance(px: float, py: float, limit: float, s0: int, s1: int, segments: np.ndarray,
                        x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> float:  # pragma: no cover - compiled
@@ -105,14 +117,7 @@ def _segments_distance(px: float, py: float, limit: float, s0: int, s1: int, seg
         ax, ay, bx, by = x0[k], y0[k], x1[k], y1[k]
         if min(ax, bx) - px > limit or px - max(ax, bx) > limit or min(ay, by) - py > limit or py - max(ay, by) > limit:
             continue
-        dx, dy = bx - ax, by - ay
-        length2 = dx * dx + dy * dy
-        t = 0.0
-        if length2 > 0.0:
-            t = ((px - ax) * dx + (py - ay) * dy) / length2
-            t = min(max(t, 0.0), 1.0)
-        ex, ey = px - (ax + t * dx), py - (ay + t * dy)
-        best = min(best, ex * ex + ey * ey)
+        best = min(best, _segment_distance2(px, py, ax, ay, bx, by))
     return math.sqrt(best)
 
 
@@ -300,16 +305,7 @@ def _boundary_distance(px: float, py: float, s0: int, s1: int,
                        x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> float:  # pragma: no cover - compiled
     best = np.inf
     for k in range(s0, s1):
-        ax, ay = x0[k], y0[k]
-        dx, dy = x1[k] - ax, y1[k] - ay
-        length2 = dx * dx + dy * dy
-        t = 0.0
-        if length2 > 0.0:
-            t = ((px - ax) * dx + (py - ay) * dy) / length2
-            t = min(max(t, 0.0), 1.0)
-        ex, ey = px - (ax + t * dx), py - (ay + t * dy)
-        d2 = ex * ex + ey * ey
-        best = min(best, d2)
+        best = min(best, _segment_distance2(px, py, x0[k], y0[k], x1[k], y1[k]))
     return math.sqrt(best)
 
 

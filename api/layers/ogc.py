@@ -27,9 +27,10 @@ from api.layers.live import current_layer
 from api.persistence.models import Report
 from api.web import contract
 from api.web.errors import ApiError
-from api.web.geojson import PRECISION, PRIVATE, features_json
+from api.web.geojson import PRIVATE, features_json
 from api.web.openapi import OPENAPI_JSON
 from api.web.schemas import Feature, FeatureCollection
+from geodata.io import GEOJSON_DECIMALS
 from zones.config import STORAGE_CRS
 from zones.workflow import State
 from zones.worktime import TIMEZONE
@@ -107,8 +108,8 @@ def _frame(collection: str) -> tuple[gpd.GeoDataFrame, str]:
 
 def _outward(value: float, up: bool) -> float:
     """``value`` rounded away from the data to the features' precision, so the extent holds every rounded coordinate."""
-    scaled = value * 10**PRECISION
-    return round((math.ceil(scaled) if up else math.floor(scaled)) / 10**PRECISION, PRECISION)
+    scaled = value * 10**GEOJSON_DECIMALS
+    return round((math.ceil(scaled) if up else math.floor(scaled)) / 10**GEOJSON_DECIMALS, GEOJSON_DECIMALS)
 
 
 def _extent(frame: gpd.GeoDataFrame, collection: str) -> dict[str, Any] | None:

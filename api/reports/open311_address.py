@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import shapely
@@ -33,8 +32,20 @@ class _Names:
     street_names: np.ndarray
 
 
-@lru_cache(maxsize=4)  # a layer is immutable: the current one and the one before it
+#: The names of the layer version last asked about (only its version is kept, never the layer).
+_LATEST: dict[str, _Names] = {}
+
+
 def _names(layer: ZoneLayer) -> _Names:
+    found = _LATEST.get(layer.version)
+    if found is None:
+        found = _read_names(layer)
+        _LATEST.clear()
+        _LATEST[layer.version] = found
+    return found
+
+
+def _read_names(layer: ZoneLayer) -> _Names:
     areas = {str(a): str(n) for a, n in zip(layer.area_ids, layer.area_names[:-1], strict=True)}
     zones = {str(z): str(n) for z, n in zip(layer.zone_ids, layer.zone_names, strict=True) if n}
     streets = layer.streets

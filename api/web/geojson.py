@@ -1,5 +1,5 @@
 """GeoJSON output (RFC 7946): lon/lat, counter-clockwise exterior rings, coordinates rounded to
-`PRECISION` decimals (about 0.1 m, as §11.2 recommends) and written without float noise
+`geodata.io.GEOJSON_DECIMALS` decimals (about 0.1 m, as §11.2 recommends) and written without float noise
 (``120.38518219999999`` is written ``120.385182``). Files for GIS (GeoPackage) keep full precision."""
 
 from __future__ import annotations
@@ -12,12 +12,10 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geodata.io import GEOJSON_DECIMALS, rounded
+from geodata.io import rounded
 
 #: Zone fields only dispatchers and planners see.
 PRIVATE = ("person", "phone")
-#: Decimals of a coordinate in GeoJSON: 1e-6° is about 0.1 m (the same as GeoJSON files).
-PRECISION = GEOJSON_DECIMALS
 
 
 def _clean(value: Any) -> Any:
