@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import os
 import traceback
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
+from flask.ctx import _AppCtxGlobals
 from flask.json.provider import DefaultJSONProvider
 from flask.typing import ResponseReturnValue
 
@@ -29,9 +31,34 @@ class JSONProvider(DefaultJSONProvider):
             raise ValueError(msg) from None
 
 
+class RequestGlobals(_AppCtxGlobals):
+    """Flask's ``g``, whose ``db`` (the request's database session) opens on first use: a
+    request that never reads or writes (a liveness probe, a cached token's route) opens none."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "db":
+            return super().__getattr__(name)
+        self.db = current_app.extensions["zonemap.db"].sessions()
+        return self.db
+
+
 class ZonemapFlask(Flask):
     """The service's Flask: a database error is logged by its kind and primary message only,
-    never with the row it concerned (PostgreSQL's DETAIL names every value of a failing row)."""
+    never with the row it concerned (PostgreSQL's DETAIL names every value of a failing row);
+    the request's database session opens on first use (`RequestGlobals`)."""
+
+    app_ctx_globals_class = RequestGlobals
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._callables: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Flask's, asked once per view or hook, not once per request (a request runs a dozen)."""
+        known = self._callables.get(func)
+        if known is None:
+            known = self._callables[func] = super().ensure_sync(func)
+        return known
 
     def log_exception(self, exc_info: Any) -> None:
         """Log an unhandled exception of a request."""
@@ -87,9 +114,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         uploads = body_limits(app.config)
         if request.endpoint in uploads:
             request.max_content_length = uploads[request.endpoint]
-        g.db = database.sessions()
         g.caller = None
-        g.caller = callers.authenticate(g.db) or sessions.caller()
+        g.caller = callers.authenticate() or sessions.caller()
 
     sessions.init_app(app, database)  # its form-token check runs after _open, so that an error page has the database
 

@@ -44,7 +44,7 @@ def _open311_key() -> str | None:
     return key if isinstance(key, str) and key else None
 
 
-def authenticate(session: Session) -> Caller | None:
+def authenticate() -> Caller | None:
     """The caller named by the ``Authorization: Bearer`` header (or, on Open311 writes only, the
     ``api_key`` argument its contract defines, in the form, a JSON body or the query string), or
     None when there is none.
@@ -74,7 +74,7 @@ def authenticate(session: Session) -> Caller | None:
     known: TokenCache = current_app.extensions["zonemap.tokens"]
     caller = known.get(wanted)
     if caller is None:
-        row = session.execute(select(Token.digest, Token.role, Token.unit_id, Token.id).where(Token.digest == wanted)).first()
+        row = g.db.execute(select(Token.digest, Token.role, Token.unit_id, Token.id).where(Token.digest == wanted)).first()
         if row is None or not hmac.compare_digest(row.digest, wanted):
             raise ApiError(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
         caller = Caller(Role(row.role), row.unit_id, row.id)

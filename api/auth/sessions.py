@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, Request, abort, g, redirect, request, session, url_for
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask import Flask, Request, Response, abort, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import select
@@ -60,9 +60,18 @@ class CookieSessions(SecureCookieSessionInterface):
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         """The request's session: empty without a cookie, else Flask's reading of it."""
-        if not request.cookies.get(self.get_cookie_name(app)):
+        if "HTTP_COOKIE" not in request.environ or not request.cookies.get(self.get_cookie_name(app)):
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Flask's saving, without reading the cookie's settings for a session that stays empty
+        and unchanged (no cookie to set or delete; ``Vary: Cookie`` still when it was read)."""
+        if not session and not session.modified:
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
 
 def sign_in(user: User) -> None:
@@ -98,7 +107,13 @@ def init_app(app: Flask, database: Database) -> None:
     manager.login_view = "accounts.login"
     manager.session_protection = "basic"
     manager.init_app(app)
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked by `_check_form_token`: the method first, then the exemptions
     csrf.init_app(app)
+
+    @app.before_request
+    def _check_form_token() -> None:
+        if request.method in app.config["WTF_CSRF_METHODS"] and app.config["WTF_CSRF_ENABLED"]:
+            csrf.protect(apply_exemptions=True)
 
 
 def caller() -> Caller | None:

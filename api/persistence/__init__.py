@@ -104,20 +104,21 @@ class Database:
                 raise
 
 
+_AFTER_COMMIT = "zonemap.after_commit"  # a session's actions waiting for its transaction to commit
+
+
 def after_commit(session: Session, action: Callable[[], None]) -> None:
     """Run ``action`` once the session's current transaction commits; never if it rolls back."""
-    done = False
-
-    def committed(_session: Session) -> None:
-        nonlocal done
-        if not done:
-            done = True
-            action()
-
-    def rolled_back(_session: Session, _previous: Any) -> None:
-        nonlocal done
-        done = True
-
     session.connection()  # the transaction the action belongs to has begun: its rollback drops the action
-    event.listen(session, "after_commit", committed, once=True)
-    event.listen(session, "after_soft_rollback", rolled_back, once=True)  # every rollback(), even of a transaction not begun
+    session.info.setdefault(_AFTER_COMMIT, []).append(action)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    for action in session.info.pop(_AFTER_COMMIT, ()):
+        action()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session: Session, _previous: Any) -> None:  # every rollback(), even of a transaction not begun
+    session.info.pop(_AFTER_COMMIT, None)
