@@ -10,6 +10,7 @@ answers it in the caller's language, the router keeps it as the decision's reaso
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -115,8 +116,17 @@ def refusals(
     return dict(sorted(out.items()))
 
 
+def routable(lon: float, lat: float, accuracy_m: float) -> bool:
+    """Whether `refusals` finds nothing wrong with one report's place and accuracy (NaN: not
+    given), by the same comparisons on plain floats: a single report's quick check."""
+    return (CHINA_LON[0] <= lon <= CHINA_LON[1] and CHINA_LAT[0] <= lat <= CHINA_LAT[1]
+            and (math.isnan(accuracy_m) or 0 <= accuracy_m <= MAX_ACCURACY_M))
+
+
 def refusals_of_one(lon: float, lat: float, accuracy_m: float | None) -> list[Refusal]:
     """The reasons one reported place cannot be routed (none: it can)."""
+    if routable(lon, lat, math.nan if accuracy_m is None else accuracy_m):
+        return []
     found = refusals(np.array([lon], dtype=np.float64), np.array([lat], dtype=np.float64),
                      np.array([np.nan if accuracy_m is None else accuracy_m], dtype=np.float64))
     return found.get(0, [])

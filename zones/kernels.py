@@ -185,6 +185,56 @@ def points_in_polygons(px: np.ndarray, py: np.ndarray, polygon: np.ndarray, cove
     return out
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _covering_at(px: float, py: float, bit: int, grid: np.ndarray,
+                 cell_offsets: np.ndarray, cell_items: np.ndarray, cell_covers: np.ndarray,
+                 pair_offsets: np.ndarray, pair_segments: np.ndarray, pair_centre: np.ndarray,
+                 zone_owner: np.ndarray, zone_duty: np.ndarray, zone_rank: np.ndarray,
+                 seg_offsets: np.ndarray, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray,
+                 found: np.ndarray) -> tuple[int, int, bool, bool, int]:  # pragma: no cover - compiled
+    """`covering` for one point: ``best_duty, best_any, several, undecided, count``, the zones
+    written into ``found`` (as many as it holds)."""
+    best_duty = -1
+    best_any = -1
+    several = False
+    undecided = False
+    count = 0
+    cell = _cell(px, py, grid)
+    if cell < 0:
+        return best_duty, best_any, several, undecided, count
+    slots = len(found)
+    owner = -1
+    nx = int(grid[4])
+    cx = grid[0] + (cell % nx + 0.5) * grid[2]
+    cy = grid[1] + (cell // nx + 0.5) * grid[3]
+    for q in range(cell_offsets[cell], cell_offsets[cell + 1]):
+        z = cell_items[q]
+        state = INSIDE
+        if cell_covers[q]:
+            pass
+        elif pair_centre[q] != UNDECIDED:
+            state = from_centre(px, py, cx, cy, pair_centre[q], pair_offsets[q], pair_offsets[q + 1], pair_segments, x0, y0, x1, y1)
+        else:
+            state = _point_in_polygon(px, py, seg_offsets[z], seg_offsets[z + 1], x0, y0, x1, y1)
+        if state == UNDECIDED:
+            undecided = True
+            continue
+        if state == OUTSIDE:
+            continue
+        if count < slots:
+            found[count] = z
+        count += 1
+        if best_any < 0 or zone_rank[z] < zone_rank[best_any]:
+            best_any = z
+        if bit >= 0 and (zone_duty[z] >> bit) & 1 == 1:
+            if owner >= 0 and zone_owner[z] != owner:
+                several = True
+            owner = zone_owner[z]
+            if best_duty < 0 or zone_rank[z] < zone_rank[best_duty]:
+                best_duty = z
+    return best_duty, best_any, several, undecided, count
+
+
 @numba.njit(parallel=True, cache=True, nogil=True)
 def covering(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, duty: np.ndarray, grid: np.ndarray,
              cell_offsets: np.ndarray, cell_items: np.ndarray, cell_covers: np.ndarray,
@@ -209,40 +259,42 @@ def covering(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, duty: np.ndarra
     count = np.zeros(m, dtype=np.int64)
     for j in numba.prange(m):
         i = rows[j]
-        cell = _cell(lon[i], lat[i], grid)
-        if cell < 0:
-            continue
-        bit = duty[i]
-        owner = -1
-        nx = int(grid[4])
-        cx = grid[0] + (cell % nx + 0.5) * grid[2]
-        cy = grid[1] + (cell // nx + 0.5) * grid[3]
-        for q in range(cell_offsets[cell], cell_offsets[cell + 1]):
-            z = cell_items[q]
-            state = INSIDE
-            if cell_covers[q]:
-                pass
-            elif pair_centre[q] != UNDECIDED:
-                state = from_centre(lon[i], lat[i], cx, cy, pair_centre[q], pair_offsets[q], pair_offsets[q + 1], pair_segments, x0, y0, x1, y1)
-            else:
-                state = _point_in_polygon(lon[i], lat[i], seg_offsets[z], seg_offsets[z + 1], x0, y0, x1, y1)
-            if state == UNDECIDED:
-                undecided[j] = True
-                continue
-            if state == OUTSIDE:
-                continue
-            if count[j] < slots:
-                found[j, count[j]] = z
-            count[j] += 1
-            if best_any[j] < 0 or zone_rank[z] < zone_rank[best_any[j]]:
-                best_any[j] = z
-            if bit >= 0 and (zone_duty[z] >> bit) & 1 == 1:
-                if owner >= 0 and zone_owner[z] != owner:
-                    several[j] = True
-                owner = zone_owner[z]
-                if best_duty[j] < 0 or zone_rank[z] < zone_rank[best_duty[j]]:
-                    best_duty[j] = z
+        d, a, s, u, c = _covering_at(lon[i], lat[i], duty[i], grid, cell_offsets, cell_items, cell_covers, pair_offsets, pair_segments,
+                                     pair_centre, zone_owner, zone_duty, zone_rank, seg_offsets, x0, y0, x1, y1, found[j])
+        best_duty[j], best_any[j], several[j], undecided[j], count[j] = d, a, s, u, c
     return best_duty, best_any, several, undecided, found, count
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _first_covering_at(px: float, py: float, grid: np.ndarray,
+                       cell_offsets: np.ndarray, cell_items: np.ndarray, cell_covers: np.ndarray,
+                       pair_offsets: np.ndarray, pair_segments: np.ndarray, pair_centre: np.ndarray, order: np.ndarray,
+                       x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> tuple[int, bool]:  # pragma: no cover - compiled
+    """`first_covering` for one point."""
+    best = -1
+    undecided = False
+    cell = _cell(px, py, grid)
+    if cell < 0:
+        return best, undecided
+    nx = int(grid[4])
+    cx = grid[0] + (cell % nx + 0.5) * grid[2]
+    cy = grid[1] + (cell // nx + 0.5) * grid[3]
+    for q in range(cell_offsets[cell], cell_offsets[cell + 1]):
+        p = cell_items[q]
+        if best >= 0 and order[p] >= order[best]:
+            continue
+        state = INSIDE
+        if cell_covers[q]:
+            pass
+        elif pair_centre[q] == UNDECIDED:
+            state = UNDECIDED
+        else:
+            state = from_centre(px, py, cx, cy, pair_centre[q], pair_offsets[q], pair_offsets[q + 1], pair_segments, x0, y0, x1, y1)
+        if state == UNDECIDED:
+            undecided = True
+        elif state == INSIDE:
+            best = p
+    return best, undecided
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -256,29 +308,11 @@ def first_covering(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, grid: np.
     m = len(rows)
     best = np.full(m, -1, dtype=np.int64)
     undecided = np.zeros(m, dtype=np.bool_)
-    nx = int(grid[4])
     for j in numba.prange(m):
         i = rows[j]
-        cell = _cell(lon[i], lat[i], grid)
-        if cell < 0:
-            continue
-        cx = grid[0] + (cell % nx + 0.5) * grid[2]
-        cy = grid[1] + (cell // nx + 0.5) * grid[3]
-        for q in range(cell_offsets[cell], cell_offsets[cell + 1]):
-            p = cell_items[q]
-            if best[j] >= 0 and order[p] >= order[best[j]]:
-                continue
-            state = INSIDE
-            if cell_covers[q]:
-                pass
-            elif pair_centre[q] == UNDECIDED:
-                state = UNDECIDED
-            else:
-                state = from_centre(lon[i], lat[i], cx, cy, pair_centre[q], pair_offsets[q], pair_offsets[q + 1], pair_segments, x0, y0, x1, y1)
-            if state == UNDECIDED:
-                undecided[j] = True
-            elif state == INSIDE:
-                best[j] = p
+        b, u = _first_covering_at(lon[i], lat[i], grid, cell_offsets, cell_items, cell_covers, pair_offsets, pair_segments, pair_centre,
+                                  order, x0, y0, x1, y1)
+        best[j], undecided[j] = b, u
     return best, undecided
 
 
@@ -309,6 +343,41 @@ def _boundary_distance(px: float, py: float, s0: int, s1: int,
     return math.sqrt(best)
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _near_any_at(px: float, py: float, r: float, bit: int, own: int, also_owners: np.ndarray,
+                 grid: np.ndarray, cell_offsets: np.ndarray, cell_items: np.ndarray, cell_covers: np.ndarray,
+                 pair_offsets: np.ndarray, pair_segments: np.ndarray, pair_bounds: np.ndarray, zone_owner: np.ndarray, zone_duty: np.ndarray,
+                 x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> bool:  # pragma: no cover - compiled
+    """`near_any` for one point, the owners covering it being ``own`` and ``also_owners``."""
+    gx0, gy0, gdx, gdy, nx, ny, kx, ky = grid[0], grid[1], grid[2], grid[3], int(grid[4]), int(grid[5]), grid[6], grid[7]
+    rx, ry = r * kx, r * ky
+    lo_x, hi_x, lo_y, hi_y = px - rx, px + rx, py - ry, py + ry
+    ix0 = max(int(math.floor((lo_x - gx0) / gdx)), 0)
+    ix1 = min(int(math.floor((hi_x - gx0) / gdx)), nx - 1)
+    iy0 = max(int(math.floor((lo_y - gy0) / gdy)), 0)
+    iy1 = min(int(math.floor((hi_y - gy0) / gdy)), ny - 1)
+    for iy in range(iy0, iy1 + 1):
+        for ix in range(ix0, ix1 + 1):
+            cell = iy * nx + ix
+            for q in range(cell_offsets[cell], cell_offsets[cell + 1]):
+                z = cell_items[q]
+                if cell_covers[q] or (zone_duty[z] >> bit) & 1 == 0 or zone_owner[z] == own:
+                    continue
+                if pair_bounds[q, 0] > hi_x or pair_bounds[q, 2] < lo_x or pair_bounds[q, 1] > hi_y or pair_bounds[q, 3] < lo_y:
+                    continue
+                covering = False
+                for c in range(len(also_owners)):
+                    if also_owners[c] == zone_owner[z]:
+                        covering = True
+                if covering:
+                    continue
+                for t in range(pair_offsets[q], pair_offsets[q + 1]):
+                    k = pair_segments[t]
+                    if min(x0[k], x1[k]) <= hi_x and max(x0[k], x1[k]) >= lo_x and min(y0[k], y1[k]) <= hi_y and max(y0[k], y1[k]) >= lo_y:
+                        return True
+    return False
+
+
 @numba.njit(parallel=True, cache=True, nogil=True)
 def near_any(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, radius: np.ndarray, duty: np.ndarray,
              own: np.ndarray, also_start: np.ndarray, also_end: np.ndarray, also_owners: np.ndarray,
@@ -321,37 +390,89 @@ def near_any(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, radius: np.ndar
     and ``pair_bounds`` the bounds of each pair's segments."""
     m = len(rows)
     out = np.zeros(m, dtype=np.bool_)
-    gx0, gy0, gdx, gdy, nx, ny, kx, ky = grid[0], grid[1], grid[2], grid[3], int(grid[4]), int(grid[5]), grid[6], grid[7]
     for j in numba.prange(m):
         i = rows[j]
-        rx, ry = radius[i] * kx, radius[i] * ky
-        lo_x, hi_x, lo_y, hi_y = lon[i] - rx, lon[i] + rx, lat[i] - ry, lat[i] + ry
-        ix0 = max(int(math.floor((lo_x - gx0) / gdx)), 0)
-        ix1 = min(int(math.floor((hi_x - gx0) / gdx)), nx - 1)
-        iy0 = max(int(math.floor((lo_y - gy0) / gdy)), 0)
-        iy1 = min(int(math.floor((hi_y - gy0) / gdy)), ny - 1)
-        bit = duty[i]
-        for iy in range(iy0, iy1 + 1):
-            for ix in range(ix0, ix1 + 1):
-                cell = iy * nx + ix
-                for q in range(cell_offsets[cell], cell_offsets[cell + 1]):
-                    z = cell_items[q]
-                    if out[j] or cell_covers[q] or (zone_duty[z] >> bit) & 1 == 0 or zone_owner[z] == own[i]:
-                        continue
-                    if pair_bounds[q, 0] > hi_x or pair_bounds[q, 2] < lo_x or pair_bounds[q, 1] > hi_y or pair_bounds[q, 3] < lo_y:
-                        continue
-                    covering = False
-                    for c in range(also_start[i], also_end[i]):
-                        if also_owners[c] == zone_owner[z]:
-                            covering = True
-                    if covering:
-                        continue
-                    for t in range(pair_offsets[q], pair_offsets[q + 1]):
-                        k = pair_segments[t]
-                        if min(x0[k], x1[k]) <= hi_x and max(x0[k], x1[k]) >= lo_x and min(y0[k], y1[k]) <= hi_y and max(y0[k], y1[k]) >= lo_y:
-                            out[j] = True
-                            break
+        out[j] = _near_any_at(lon[i], lat[i], radius[i], duty[i], own[i], also_owners[also_start[i]:also_end[i]], grid, cell_offsets, cell_items,
+                              cell_covers, pair_offsets, pair_segments, pair_bounds, zone_owner, zone_duty, x0, y0, x1, y1)
     return out
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _zones_near_at(px: float, py: float, x: float, y: float, r: float, bit: int, own: int, also_owners: np.ndarray,
+                   grid: np.ndarray, cell_offsets: np.ndarray, cell_items: np.ndarray, cell_covers: np.ndarray,
+                   pair_offsets: np.ndarray, pair_segments: np.ndarray, pair_bounds: np.ndarray,
+                   zone_owner: np.ndarray, zone_duty: np.ndarray, zone_rank: np.ndarray, zone_bounds: np.ndarray,
+                   x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray,
+                   owners: np.ndarray, keys: np.ndarray, metres: np.ndarray) -> tuple[int, int, float]:  # pragma: no cover - compiled
+    """`zones_near` for one point (lon/lat ``px, py``, metric ``x, y``), the owners covering it
+    being ``own`` and ``also_owners``: fills ``owners``, ``keys`` and ``metres`` (padded with -1,
+    the largest key, inf) and returns the count of owners, the nearest zone and its distance."""
+    slots = len(owners)
+    count = 0
+    nearest = -1
+    nearest_m = np.inf
+    gx0, gy0, gdx, gdy, nx, ny, kx, ky = grid[0], grid[1], grid[2], grid[3], int(grid[4]), int(grid[5]), grid[6], grid[7]
+    zones_plus = len(zone_owner) + 1
+    rx, ry = r * kx, r * ky
+    ix0 = max(int(math.floor((px - rx - gx0) / gdx)), 0)
+    ix1 = min(int(math.floor((px + rx - gx0) / gdx)), nx - 1)
+    iy0 = max(int(math.floor((py - ry - gy0) / gdy)), 0)
+    iy1 = min(int(math.floor((py + ry - gy0) / gdy)), ny - 1)
+    best_key = np.iinfo(np.int64).max
+    for iy in range(iy0, iy1 + 1):
+        for ix in range(ix0, ix1 + 1):
+            cell = iy * nx + ix
+            for q in range(cell_offsets[cell], cell_offsets[cell + 1]):
+                z = cell_items[q]
+                if cell_covers[q] or (zone_duty[z] >> bit) & 1 == 0:
+                    continue
+                if pair_bounds[q, 0] > px + rx or pair_bounds[q, 2] < px - rx or pair_bounds[q, 1] > py + ry or pair_bounds[q, 3] < py - ry:
+                    continue
+                owner = zone_owner[z]
+                covering = owner == own
+                for c in range(len(also_owners)):
+                    if also_owners[c] == owner:
+                        covering = True
+                if covering:
+                    continue
+                bx = max(zone_bounds[z, 0] - x, x - zone_bounds[z, 2], 0.0)
+                by = max(zone_bounds[z, 1] - y, y - zone_bounds[z, 3], 0.0)
+                if bx * bx + by * by > r * r:
+                    continue
+                d = _segments_distance(x, y, r, pair_offsets[q], pair_offsets[q + 1], pair_segments, x0, y0, x1, y1)
+                if d > r:
+                    continue
+                key = np.int64(d * 1000.0) * zones_plus + zone_rank[z] + 1
+                # Equal keys: the same zone, seen again from another cell (to the millimetre).
+                if key < best_key or (key == best_key and d < nearest_m):
+                    best_key = key
+                    nearest = z
+                    nearest_m = d
+                # Keep the owner with its smallest key.
+                slot = -1
+                for s in range(min(count, slots)):
+                    if owners[s] == owner:
+                        slot = s
+                if slot >= 0:
+                    if key < keys[slot] or (key == keys[slot] and d < metres[slot]):
+                        keys[slot] = key
+                        metres[slot] = d
+                elif count < slots:
+                    owners[count] = owner
+                    keys[count] = key
+                    metres[count] = d
+                    count += 1
+                else:
+                    count = slots + 1
+    # Order the owners by key (insertion sort: a handful of entries).
+    for a in range(1, min(count, slots)):
+        k, o, d = keys[a], owners[a], metres[a]
+        c = a - 1
+        while c >= 0 and keys[c] > k:
+            keys[c + 1], owners[c + 1], metres[c + 1] = keys[c], owners[c], metres[c]
+            c -= 1
+        keys[c + 1], owners[c + 1], metres[c + 1] = k, o, d
+    return count, nearest, nearest_m
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -396,73 +517,45 @@ def zones_near(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, x: np.ndarray
     counts = np.zeros(m, dtype=np.int64)
     nearest = np.full(m, -1, dtype=np.int64)
     nearest_m = np.full(m, np.inf)
-    gx0, gy0, gdx, gdy, nx, ny, kx, ky = grid[0], grid[1], grid[2], grid[3], int(grid[4]), int(grid[5]), grid[6], grid[7]
-    zones_plus = len(zone_owner) + 1
     for j in numba.prange(m):
         i = rows[j]
-        r = radius[i]
-        rx, ry = r * kx, r * ky
-        ix0 = max(int(math.floor((lon[i] - rx - gx0) / gdx)), 0)
-        ix1 = min(int(math.floor((lon[i] + rx - gx0) / gdx)), nx - 1)
-        iy0 = max(int(math.floor((lat[i] - ry - gy0) / gdy)), 0)
-        iy1 = min(int(math.floor((lat[i] + ry - gy0) / gdy)), ny - 1)
-        bit = duty[i]
-        best_key = np.iinfo(np.int64).max
-        for iy in range(iy0, iy1 + 1):
-            for ix in range(ix0, ix1 + 1):
-                cell = iy * nx + ix
-                for q in range(cell_offsets[cell], cell_offsets[cell + 1]):
-                    z = cell_items[q]
-                    if cell_covers[q] or (zone_duty[z] >> bit) & 1 == 0:
-                        continue
-                    if pair_bounds[q, 0] > lon[i] + rx or pair_bounds[q, 2] < lon[i] - rx or pair_bounds[q, 1] > lat[i] + ry or pair_bounds[q, 3] < lat[i] - ry:
-                        continue
-                    owner = zone_owner[z]
-                    covering = owner == own[i]
-                    for c in range(also_start[i], also_end[i]):
-                        if also_owners[c] == owner:
-                            covering = True
-                    if covering:
-                        continue
-                    bx = max(zone_bounds[z, 0] - x[i], x[i] - zone_bounds[z, 2], 0.0)
-                    by = max(zone_bounds[z, 1] - y[i], y[i] - zone_bounds[z, 3], 0.0)
-                    if bx * bx + by * by > r * r:
-                        continue
-                    d = _segments_distance(x[i], y[i], r, pair_offsets[q], pair_offsets[q + 1], pair_segments, x0, y0, x1, y1)
-                    if d > r:
-                        continue
-                    key = np.int64(d * 1000.0) * zones_plus + zone_rank[z] + 1
-                    # Equal keys: the same zone, seen again from another cell (to the millimetre).
-                    if key < best_key or (key == best_key and d < nearest_m[j]):
-                        best_key = key
-                        nearest[j] = z
-                        nearest_m[j] = d
-                    # Keep the owner with its smallest key.
-                    slot = -1
-                    for s in range(min(counts[j], slots)):
-                        if owners[j, s] == owner:
-                            slot = s
-                    if slot >= 0:
-                        if key < keys[j, slot] or (key == keys[j, slot] and d < metres[j, slot]):
-                            keys[j, slot] = key
-                            metres[j, slot] = d
-                    elif counts[j] < slots:
-                        owners[j, counts[j]] = owner
-                        keys[j, counts[j]] = key
-                        metres[j, counts[j]] = d
-                        counts[j] += 1
-                    else:
-                        counts[j] = slots + 1
-        # Order the row's owners by key (insertion sort: a handful of entries).
-        filled = min(counts[j], slots)
-        for a in range(1, filled):
-            k, o, d = keys[j, a], owners[j, a], metres[j, a]
-            c = a - 1
-            while c >= 0 and keys[j, c] > k:
-                keys[j, c + 1], owners[j, c + 1], metres[j, c + 1] = keys[j, c], owners[j, c], metres[j, c]
-                c -= 1
-            keys[j, c + 1], owners[j, c + 1], metres[j, c + 1] = k, o, d
+        c, z, d = _zones_near_at(lon[i], lat[i], x[i], y[i], radius[i], duty[i], own[i], also_owners[also_start[i]:also_end[i]],
+                                 grid, cell_offsets, cell_items, cell_covers, pair_offsets, pair_segments, pair_bounds,
+                                 zone_owner, zone_duty, zone_rank, zone_bounds, x0, y0, x1, y1, owners[j], keys[j], metres[j])
+        counts[j], nearest[j], nearest_m[j] = c, z, d
     return owners, metres, counts, nearest, nearest_m
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _nearest_point_at(px: float, py: float, x: float, y: float, radius: float,
+                      grid: np.ndarray, cell_offsets: np.ndarray, cell_items: np.ndarray,
+                      point_x: np.ndarray, point_y: np.ndarray, point_rank: np.ndarray,
+                      seg_offsets: np.ndarray, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> int:  # pragma: no cover - compiled
+    """`nearest_points` for one point (lon/lat ``px, py``, metric ``x, y``)."""
+    out = -1
+    cell = _cell(px, py, grid)
+    if cell < 0:
+        return out
+    best_mm = np.int64(np.iinfo(np.int64).max)
+    best_rank = np.iinfo(np.int64).max
+    for q in range(cell_offsets[cell], cell_offsets[cell + 1]):
+        t = cell_items[q]
+        if not math.isnan(point_x[t]):
+            d = math.hypot(point_x[t] - x, point_y[t] - y)
+        else:
+            s0, s1 = seg_offsets[t], seg_offsets[t + 1]
+            if _point_in_polygon(x, y, s0, s1, x0, y0, x1, y1) != OUTSIDE:
+                d = 0.0
+            else:
+                d = _boundary_distance(x, y, s0, s1, x0, y0, x1, y1)
+        if d > radius:
+            continue
+        mm = np.int64(d * 1000.0)
+        if mm < best_mm or (mm == best_mm and point_rank[t] < best_rank):
+            best_mm = mm
+            best_rank = point_rank[t]
+            out = t
+    return out
 
 
 @numba.njit(parallel=True, cache=True, nogil=True)
@@ -478,26 +571,99 @@ def nearest_points(rows: np.ndarray, lon: np.ndarray, lat: np.ndarray, x: np.nda
     out = np.full(len(rows), -1, dtype=np.int64)
     for j in numba.prange(len(rows)):
         i = rows[j]
-        cell = _cell(lon[i], lat[i], grid)
-        if cell < 0:
-            continue
-        best_mm = np.int64(np.iinfo(np.int64).max)
-        best_rank = np.iinfo(np.int64).max
-        for q in range(cell_offsets[cell], cell_offsets[cell + 1]):
-            t = cell_items[q]
-            if not math.isnan(point_x[t]):
-                d = math.hypot(point_x[t] - x[i], point_y[t] - y[i])
-            else:
-                s0, s1 = seg_offsets[t], seg_offsets[t + 1]
-                if _point_in_polygon(x[i], y[i], s0, s1, x0, y0, x1, y1) != OUTSIDE:
-                    d = 0.0
-                else:
-                    d = _boundary_distance(x[i], y[i], s0, s1, x0, y0, x1, y1)
-            if d > radius:
-                continue
-            mm = np.int64(d * 1000.0)
-            if mm < best_mm or (mm == best_mm and point_rank[t] < best_rank):
-                best_mm = mm
-                best_rank = point_rank[t]
-                out[j] = t
+        out[j] = _nearest_point_at(lon[i], lat[i], x[i], y[i], radius, grid, cell_offsets, cell_items, point_x, point_y, point_rank,
+                                   seg_offsets, x0, y0, x1, y1)
     return out
+
+
+# What `route_point` found: the router turns it into a decision, or asks the batch path (``POINT_DEFER``).
+POINT_DEFER = -1
+POINT_OUTSIDE = 0
+POINT_DEPARTMENT = 1
+POINT_COVERED = 2
+POINT_NEAREST = 3
+POINT_GAP = 4
+
+
+@numba.njit(cache=True, nogil=True)
+def route_point(areas: tuple, zones: tuple, test_points: tuple, test_point_radius: float, cover_slots: int, near_slots: int,
+                lon: float, lat: float, x: float, y: float, bit: int, department: int, accuracy: float, tolerance: float,
+                ) -> tuple[int, int, int, int, float, int, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """One report through the batch kernels' per-point steps, on the calling thread.
+
+    ``areas``, ``zones`` and ``test_points`` bundle the arrays `first_covering`, `covering`,
+    `near_any`, `zones_near` and `nearest_points` take (see `zones.router`); ``x, y`` is the
+    point in metres, ``bit`` its category's duty (-1: routed to unit ``department``),
+    ``accuracy`` in metres (0: not given).
+
+    Returns ``outcome, area, zone, unit, distance, test_point, co_owners, candidates``:
+    ``outcome`` one of ``POINT_*``; the covering owners after the accountable one (rank order)
+    and the candidates of an ambiguous decision, as unit codes. ``POINT_DEFER`` (the rest
+    unset) when the batch path must decide: a test too close to a boundary to trust, more
+    covering zones than ``cover_slots`` or nearby owners than ``near_slots``.
+    """
+    none = np.empty(0, dtype=np.int64)
+    defer = (POINT_DEFER, -1, -1, -1, np.nan, -1, none, none)
+    ag, ao, ai, ac, apo, aps, apc, aorder, ax0, ay0, ax1, ay1, default_unit = areas
+    area, undecided = _first_covering_at(lon, lat, ag, ao, ai, ac, apo, aps, apc, aorder, ax0, ay0, ax1, ay1)
+    if undecided:
+        return defer
+    if area < 0:
+        return POINT_OUTSIDE, -1, -1, -1, np.nan, -1, none, none
+    (grid, offsets, items, covers, pair_offsets, pair_segments, pair_centre, pair_bounds, owner, duty_mask, rank, bounds,
+     seg_offsets, x0, y0, x1, y1, mx0, my0, mx1, my1) = zones
+    found = np.full(cover_slots, -1, dtype=np.int64)
+    best_duty, best_any, several, undecided, count = _covering_at(lon, lat, bit, grid, offsets, items, covers, pair_offsets, pair_segments,
+                                                                  pair_centre, owner, duty_mask, rank, seg_offsets, x0, y0, x1, y1, found)
+    if undecided or count > cover_slots:
+        return defer
+    tg, to, ti, tx, ty, trank, ts, tx0, ty0, tx1, ty1 = test_points
+    point = _nearest_point_at(lon, lat, x, y, test_point_radius, tg, to, ti, tx, ty, trank, ts, tx0, ty0, tx1, ty1)
+    if bit < 0:
+        return POINT_DEPARTMENT, area, best_any, department, np.nan, point, none, none
+    near = np.full(near_slots, -1, dtype=np.int64)
+    keys = np.full(near_slots, np.iinfo(np.int64).max, dtype=np.int64)
+    metres = np.full(near_slots, np.inf)
+    if best_duty >= 0:
+        unit = owner[best_duty]
+        covering = np.full(1, unit, dtype=np.int64)
+        if several:  # each covering owner once, at its best duty zone, in rank order
+            listed = found[:count]
+            covering = np.empty(count, dtype=np.int64)
+            k = 0
+            for z in listed[np.argsort(rank[listed])]:
+                seen = (duty_mask[z] >> bit) & 1 == 0
+                for c in range(k):
+                    seen = seen or covering[c] == owner[z]
+                if not seen:
+                    covering[k] = owner[z]
+                    k += 1
+            covering = covering[:k]
+        also = covering if several else none
+        candidates = none
+        if accuracy > 0 and _near_any_at(lon, lat, accuracy, bit, unit, also, grid, offsets, items, covers, pair_offsets, pair_segments,
+                                         pair_bounds, owner, duty_mask, x0, y0, x1, y1):
+            n, _, _ = _zones_near_at(lon, lat, x, y, accuracy, bit, unit, also, grid, offsets, items, covers, pair_offsets, pair_segments,
+                                     pair_bounds, owner, duty_mask, rank, bounds, mx0, my0, mx1, my1, near, keys, metres)
+            if n > near_slots:
+                return defer
+            if n:
+                candidates = np.concatenate((covering, near[:n]))
+        return POINT_COVERED, area, best_duty, unit, 0.0, point, covering[1:], candidates
+    radius = max(tolerance, accuracy)
+    n, nearest, nearest_m = 0, -1, np.inf
+    if _near_any_at(lon, lat, radius, bit, -1, none, grid, offsets, items, covers, pair_offsets, pair_segments, pair_bounds, owner, duty_mask,
+                    x0, y0, x1, y1):
+        n, nearest, nearest_m = _zones_near_at(lon, lat, x, y, radius, bit, -1, none, grid, offsets, items, covers, pair_offsets, pair_segments,
+                                               pair_bounds, owner, duty_mask, rank, bounds, mx0, my0, mx1, my1, near, keys, metres)
+        if n > near_slots:
+            return defer
+    if nearest < 0 or nearest_m > tolerance:
+        return POINT_GAP, area, -1, default_unit[area], np.nan, point, none, none
+    reach = 0  # the owners within the accuracy circle: nearest first
+    while reach < n and metres[reach] <= accuracy:
+        reach += 1
+    for k in range(reach, n):
+        if metres[k] <= accuracy:
+            return defer  # not a prefix (owners tied to the millimetre)
+    return POINT_NEAREST, area, nearest, owner[nearest], nearest_m, point, none, near[:reach] if reach > 1 else none

@@ -22,16 +22,21 @@ The rules, in order (see DESIGN.md):
 6. The nearest test point within ``test_point_radius_m`` is attached, with its adopting unit.
 
 Ties are broken by the accountability order of zones (and ``point_id`` for test points);
-distances are compared to the millimetre. One implementation serves both entry points:
-`route_one` is the batch path on a batch of one. Coordinates are WGS84 lon/lat; every distance
-is measured in the layer's metric CRS.
+distances are compared to the millimetre. Both entry points run the same compiled per-point
+steps (`zones.kernels`): `route` over chunks of rows, `route_one` for its point in one compiled
+call (`kernels.route_point`), leaving to the batch path, on a batch of one, what that call does
+not decide (refused reports, places on or within rounding of a boundary, crowded spots); tests
+hold the two to the same decisions, field for field. Coordinates are WGS84 lon/lat; every
+distance is measured in the layer's metric CRS.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any, NamedTuple
 
 import numba
@@ -46,13 +51,14 @@ from zones.decision import CORE_FIELDS, DECISION_FIELDS, Decision
 from zones.enums import Rule, Status
 from zones.errors import CRSError
 from zones.index import CellSegments, Segments
-from zones.intake import refusals
+from zones.intake import refusals, routable
 from zones.layer import DUTY_BITS, ZoneLayer
 
 #: The columns of a batch's decisions: the report's id, the decision proper, then its by-products.
 DECISION_COLUMNS = ["id", *CORE_FIELDS]
 EXTRA_COLUMNS = [name for name in DECISION_FIELDS if name not in CORE_FIELDS]
 DUTY_ZH = {"sanitation": "卫生", "order": "秩序", "greening": "绿化", "facilities": "设施"}
+_DUTY_NAMES = np.array([DUTY_ZH[d] for d in DUTY_BITS] + [""], dtype=object)  # by duty bit; -1: none
 CHUNK = 250_000
 _MIN_CHUNK = 20_000  # fewer rows a thread: one chunk, its kernels parallel
 _S = {s: i for i, s in enumerate(Status)}
@@ -472,6 +478,23 @@ def _reason_base(layer: ZoneLayer, tolerance_m: float) -> Objects:
     return layer._cached(("reasons", float(tolerance_m)), make)
 
 
+def _overlap_reasons(layer: ZoneLayer, zone: Ints, unit: Ints, co_owners: Objects) -> Objects:
+    """Reasons of ``overlap`` decisions (``co_owners``: the ``;``-joined co-owners)."""
+    return _cat("位于多个单位的交叉责任区内，按优先级、面积、编号由 ", layer.zone_labels[zone], " 的", layer.unit_labels[unit], "主责，", co_owners, " 协同")
+
+
+def _fallback_reasons(layer: ZoneLayer, tolerance_m: float, area: Ints, duty: Ints, unit: Ints) -> Objects:
+    """Reasons of ``fallback`` decisions (a coverage gap)."""
+    return _cat(f"{tolerance_m:g} m 内没有", _DUTY_NAMES[duty], "责任区（责任空白），由", layer.area_names[area], "默认单位",
+                layer.unit_labels[unit], "兜底")
+
+
+def _department_reasons(layer: ZoneLayer, category: Ints, unit: Ints, zone: Ints) -> Objects:
+    """Reasons of ``department`` decisions, with the covering zone (-1: none) for context."""
+    return _cat("类别「", layer.category_names[category], "」由", layer.unit_labels[unit], "统一处置",
+                np.where(zone >= 0, _cat("；所在责任区 ", layer.zone_labels[zone]), "").astype(object))
+
+
 def _reasons(b: _Batch, layer: ZoneLayer, config: RoutingConfig) -> tuple[Ints, _Texts]:
     """One line per row, in Chinese, that a dispatcher can check against the map.
 
@@ -480,9 +503,6 @@ def _reasons(b: _Batch, layer: ZoneLayer, config: RoutingConfig) -> tuple[Ints, 
     """
     base = _reason_base(layer, config.nearest_tolerance_m)
     zones, units = len(layer.zones), len(layer.unit_ids)
-    labels, zone = layer.unit_labels, layer.zone_labels
-    duty = np.array([DUTY_ZH[d] for d in DUTY_BITS] + [""], dtype=object)
-    tolerance = f"{config.nearest_tolerance_m:g}"
     codes = np.full(b.n, -1, dtype=np.int64)
     rows = np.flatnonzero(b.rule == _R[Rule.ZONE])
     codes[rows] = b.zone[rows]
@@ -500,14 +520,11 @@ def _reasons(b: _Batch, layer: ZoneLayer, config: RoutingConfig) -> tuple[Ints, 
 
     groups: tuple[tuple[Rule, Callable[[Ints], Ints], Callable[[Ints], Objects]], ...] = (
         (Rule.OVERLAP, lambda k: b.zone[k] * (len(b.co_owners[1]) + 1) + b.co_owners[0][k],
-         lambda k: _cat("位于多个单位的交叉责任区内，按优先级、面积、编号由 ", zone[b.zone[k]], " 的", labels[b.unit[k]], "主责，",
-                        np.array([*b.co_owners[1], ""], dtype=object)[b.co_owners[0][k]], " 协同")),
+         lambda k: _overlap_reasons(layer, b.zone[k], b.unit[k], np.array([*b.co_owners[1], ""], dtype=object)[b.co_owners[0][k]])),
         (Rule.FALLBACK, lambda k: b.area[k] * 8 + b.duty[k],
-         lambda k: _cat(f"{tolerance} m 内没有", duty[b.duty[k]], "责任区（责任空白），由", layer.area_names[b.area[k]], "默认单位",
-                        labels[b.unit[k]], "兜底")),
+         lambda k: _fallback_reasons(layer, config.nearest_tolerance_m, b.area[k], b.duty[k], b.unit[k])),
         (Rule.DEPARTMENT, lambda k: b.category[k] * (zones + 2) + b.zone[k] + 1,
-         lambda k: _cat("类别「", layer.category_names[b.category[k]], "」由", labels[b.unit[k]], "统一处置",
-                        np.where(b.zone[k] >= 0, _cat("；所在责任区 ", zone[b.zone[k]]), "").astype(object))),
+         lambda k: _department_reasons(layer, b.category[k], b.unit[k], b.zone[k])),
     )
     for rule, key, build in groups:
         rows = np.flatnonzero(b.rule == _R[rule])
@@ -652,6 +669,95 @@ def route(
     return pd.DataFrame(columns, index=reports.index, copy=False)
 
 
+_PointKernel = Callable[[float, float, float, float, int, int, float, float], tuple[int, int, int, int, float, int, Ints, Ints]]
+
+
+def _point_kernel(layer: ZoneLayer, radius_m: float) -> _PointKernel:
+    """`kernels.route_point` bound to the layer's arrays, as the compiled overload's entry point:
+    no argument type dispatch on each call (built once per layer and test-point radius)."""
+    def make() -> _PointKernel:
+        cover, area = layer.cover_index, layer.area_index
+        points = layer.test_point_index(radius_m)
+        cells = _cell_segments(layer)
+        bound = (
+            (layer.area_grid_array, area.offsets, area.items, area.covers, *_area_segments(layer).arrays, layer.area_order,
+             *_area_boundaries(layer).arrays[1:], layer.area_default_unit),
+            (layer.zone_grid_array, cover.offsets, cover.items, cover.covers, *cells.arrays, cells.bounds, layer.units[1], layer.zone_duty_mask,
+             layer.zone_rank, layer.zone_metric_bounds, *layer.zone_segments_wgs84.arrays, *layer.zone_segments.arrays[1:]),
+            (_test_point_grid(layer, radius_m), points.offsets, points.items, *layer.test_point_xy, layer.test_point_rank,
+             *layer.test_point_segments.arrays),
+            float(radius_m), _COVER_SLOTS, _SLOTS,
+        )
+        example = (*bound, 0.0, 0.0, 0.0, 0.0, -1, -1, 0.0, 0.0)  # a point off the grids: compiles (or loads) the overload
+        kernels.route_point(*example)
+        compiled = kernels.route_point.overloads[tuple(kernels.route_point.typeof_pyval(a) for a in example)]
+        entry = compiled.entry_point  # type: ignore[attr-defined]  # a field numba's CompileResult builds at run time
+        return partial(entry, *bound)
+
+    return layer._cached(("point_kernel", float(radius_m)), make)
+
+
+def _reason_of_one(layer: ZoneLayer, config: RoutingConfig, rule: Rule, category: int, area: int, zone: int, unit: int, distance: float,
+                   co_owners: str | None) -> str:
+    """The reason `_reasons` gives a decision of the compiled path."""
+    base = _reason_base(layer, config.nearest_tolerance_m)
+    zones = len(layer.zones)
+    one = partial(np.full, 1, dtype=np.int64)
+    if rule is Rule.ZONE:
+        return base[zone]
+    if rule is Rule.NEAREST:
+        return base[zones + zone]
+    if rule is Rule.AMBIGUOUS:
+        return base[2 * zones + unit + (0 if distance == 0 else len(layer.unit_ids))]
+    if rule is Rule.OUTSIDE:
+        return base[-1]
+    if rule is Rule.OVERLAP:
+        return _overlap_reasons(layer, one(zone), one(unit), np.array([co_owners], dtype=object))[0]
+    if rule is Rule.FALLBACK:
+        return _fallback_reasons(layer, config.nearest_tolerance_m, one(area), one(layer.category_duty[category]), one(unit))[0]
+    return _department_reasons(layer, one(category), one(unit), one(zone))[0]
+
+
+def _route_point(lon: Any, lat: Any, category: Any, accuracy_m: Any, layer: ZoneLayer, config: RoutingConfig) -> Decision | None:
+    """`route_one` through the compiled single-point kernel, which runs the batch kernels'
+    per-point steps; None when the batch path must decide: a report refused, a place on or
+    within rounding of a boundary, more covering zones or nearby owners than the kernel holds."""
+    try:
+        lon, lat = float(lon), float(lat)
+        accuracy = math.nan if accuracy_m is None else float(accuracy_m)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    code = int(layer.category_codes(np.array([category], dtype=object))[0])
+    if code < 0 or not routable(lon, lat, accuracy):
+        return None
+    x, y = layer.to_metric.transform(lon, lat)
+    outcome, area, zone, unit, distance, point, co_owners, candidates = _point_kernel(layer, config.test_point_radius_m)(
+        lon, lat, x, y, int(layer.category_duty[code]), int(layer.category_department[code]), 0.0 if math.isnan(accuracy) else accuracy,
+        config.nearest_tolerance_m)
+    if outcome == kernels.POINT_DEFER:
+        return None
+    status, rule = {
+        kernels.POINT_OUTSIDE: (Status.OUTSIDE, Rule.OUTSIDE), kernels.POINT_DEPARTMENT: (Status.DEPARTMENT, Rule.DEPARTMENT),
+        kernels.POINT_COVERED: (Status.ROUTED, Rule.OVERLAP if len(co_owners) else Rule.ZONE),
+        kernels.POINT_NEAREST: (Status.NEAREST, Rule.NEAREST), kernels.POINT_GAP: (Status.FALLBACK, Rule.FALLBACK),
+    }[outcome]
+    if len(candidates):
+        status, rule = Status.AMBIGUOUS, Rule.AMBIGUOUS
+    unit_ids = layer.unit_ids
+    co_text = ";".join(unit_ids[co_owners].tolist()) or None
+    reason = _reason_of_one(layer, config, rule, code, area, zone, unit, distance, co_text)
+    adopter = int(layer.test_point_unit_codes[point]) if point >= 0 else -1
+    hours = float(layer.category_hours[code])
+    return Decision.from_row({
+        "status": layer.status_names[_S[status]], "unit_id": unit_ids[unit] if unit >= 0 else None,
+        "zone_id": layer.zone_ids[zone] if zone >= 0 else None, "co_owner_unit_ids": co_text,
+        "candidate_unit_ids": ";".join(unit_ids[candidates].tolist()) or None, "rule": layer.rule_names[_R[rule]],
+        "distance_m": None if math.isnan(distance) else distance, "test_point_id": layer.test_point_ids[point] if point >= 0 else None,
+        "zone_version": layer.version, "reason": reason, "area_id": layer.area_ids[area] if area >= 0 else None,
+        "test_point_unit_id": unit_ids[adopter] if adopter >= 0 else None, "deadline_hours": None if math.isnan(hours) else hours,
+    })
+
+
 def route_one(
     lon: float,
     lat: float,
@@ -661,11 +767,16 @@ def route_one(
     *,
     accuracy_m: float | None = None,
 ) -> Decision:
-    """Route one report: the batch path on a batch of one.
+    """Route one report: the batch kernels' per-point steps in one compiled call (`kernels.route_point`),
+    or the batch path on a batch of one for what that call leaves to it (see `_route_point`).
 
     The kernels run on the calling thread only: waking the parallel kernels' thread pool for one
     point costs more than the point, and a web server already runs one request per thread.
     """
+    config = config or RoutingConfig()
+    decided = _route_point(lon, lat, category, accuracy_m, layer, config)
+    if decided is not None:
+        return decided
     raw = np.array([category], dtype=object)
     threads = numba.get_num_threads()
     numba.set_num_threads(1)  # for this thread only
@@ -677,7 +788,7 @@ def route_one(
             raw,
             np.array([np.nan if accuracy_m is None else accuracy_m], dtype=np.float64),
             layer,
-            config or RoutingConfig(),
+            config,
             True,
             {},
         )
@@ -724,3 +835,4 @@ def warm(layer: ZoneLayer, config: RoutingConfig | None = None) -> None:
     _cell_segments(layer)
     _area_segments(layer)
     _reason_base(layer, config.nearest_tolerance_m)
+    _point_kernel(layer, config.test_point_radius_m)  # serial: compiled (or loaded) now, safe before a fork
