@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import fcntl
+import math
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,33 +13,67 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+
+from api.persistence import sqlite_turns
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: How much of an SQLite file each connection reads through a memory map (address space, not memory).
 SQLITE_MMAP_BYTES = 1 << 30
+#: Seconds an SQLite writer waits for the database before "database is locked".
+SQLITE_BUSY_S = 30
+#: Seconds a pooled PostgreSQL connection may rest before it is tested on its next use.
+PING_AFTER_IDLE_S = 1.0
+_IDLE_SINCE = "zonemap.idle_since"
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, a busy timeout, foreign keys and reads through a
-    memory map (a figures scan of 10^6 reports is a third faster: no copy per page). Errors never
+    """An engine for ``url``; SQLite gets WAL, a busy timeout, foreign keys, reads through a
+    memory map (a figures scan of 10^6 reports is a third faster: no copy per page) and writers
+    taking turns (`api.persistence.sqlite_turns`); PostgreSQL's
+    pooled connections are tested after resting `PING_AFTER_IDLE_S`. Errors never
     carry the statement's parameter values (contacts, descriptions, positions) into a log."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
+        database = make_url(url).database
+        connect: dict[str, Any] = {"timeout": SQLITE_BUSY_S, "check_same_thread": False}
+        if database and database != ":memory:" and not database.startswith("file:"):
+            connect["factory"] = sqlite_turns.connection_class(database, SQLITE_BUSY_S)  # writers take turns (`sqlite_turns`)
+        engine = create_engine(url, connect_args=connect, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_S * 1000)}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
+    engine = create_engine(url, pool_size=10, max_overflow=20, hide_parameters=True)
+
+    @event.listens_for(engine, "checkin")
+    def _idle(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        """A connection idle for a while is tested before use (the server may have restarted or
+        dropped it): a broken one is replaced by a new one, not handed to the request. One in
+        steady use is not, which saves a round trip per request."""
+        if time.monotonic() - record.info.get(_IDLE_SINCE, -math.inf) < PING_AFTER_IDLE_S:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError from error
+        if not alive:
+            raise DisconnectionError
+
+    return engine
 
 
 def migrate(engine: Engine) -> None:
