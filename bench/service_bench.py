@@ -3,9 +3,10 @@ plain Flask endpoint (``{"ok": true}``, nothing else) served the same way, in th
 
 Load comes from ``wrk`` (``wrk -t2 -c8`` by default) on 127.0.0.1; a Lua script gives every POST
 its own ``Idempotency-Key``, so each one files a report and commits it. Each server is measured
-``--repeat`` times, the plain endpoint and zonemap's endpoints interleaved, and the medians are
-printed: requests/s, p50 and p99 latency, the ratio to the plain endpoint, and the answers that
-were not 2xx (or failed to connect).
+``--repeat`` times, the plain endpoint and zonemap's endpoints interleaved, once every server's
+processes have settled (their start-up work done), and the medians are printed: requests/s, p50
+and p99 latency, the ratio to the plain endpoint, and the answers that were not 2xx (or failed
+to connect).
 
 Servers: ``gunicorn`` (``--config python:api.web.serving`` with ``--workers``, as the README runs
 it) and ``serve`` (``zonemap serve`` with its defaults against the plain app on the same waitress
@@ -136,6 +137,32 @@ def wait_healthy(base: str, timeout_s: float, path: str = "/healthz") -> None:
             time.sleep(0.3)
 
 
+def cpu_seconds(group: int) -> float:
+    """CPU time (user and system) used so far by the live processes of process group ``group``."""
+    total, tick = 0, os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except (OSError, ValueError):
+            continue
+        if int(fields[2]) == group:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def wait_settled(group: int, timeout_s: float) -> None:
+    """Until a started server's processes are nearly idle (under 3 % of a core over a second):
+    each worker's start-up work (coverage, the layer's download file) must not share the measurement."""
+    deadline = time.monotonic() + timeout_s
+    used = cpu_seconds(group)
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        now = cpu_seconds(group)
+        if now - used < 0.03:
+            return
+        used = now
+
+
 @dataclass
 class Figures:
     """What one wrk run measured."""
@@ -193,6 +220,7 @@ def server(command: list[str], env: dict[str, str], log: Path, ready: str) -> It
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(base, 300, ready)
+        wait_settled(process.pid, 180)
         yield base
     finally:
         os.killpg(process.pid, signal.SIGTERM)
