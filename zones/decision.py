@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 #: How a list of unit ids is written in files and table columns.
@@ -50,14 +50,16 @@ class Decision:
 
     def as_row(self) -> dict[str, Any]:
         """The decision's columns as files and tables hold them: lists ``;``-joined, None when empty."""
-        row = asdict(self)
-        for name in LIST_FIELDS:
-            row[name] = LIST_SEPARATOR.join(row[name]) or None
-        return row
+        return {name: (LIST_SEPARATOR.join(value) or None) if name in LIST_FIELDS else value for name, value in self._values()}
 
     def as_json(self) -> dict[str, Any]:
         """The decision as every JSON answer and the webhook payload give it: lists as lists."""
-        return {name: list(value) if name in LIST_FIELDS else value for name, value in asdict(self).items()}
+        return {name: list(value) if name in LIST_FIELDS else value for name, value in self._values()}
+
+    def _values(self) -> list[tuple[str, Any]]:
+        """(field, value) in field order; the values are immutable, so no copy is made (as
+        `dataclasses.asdict` would, recursively)."""
+        return [(name, getattr(self, name)) for name in DECISION_FIELDS]
 
 
 def _plain(value: Any) -> Any:

@@ -76,11 +76,11 @@ def test_demo_layer(demo_files):
     gpkg = demo_files.gpkg
     layer = ZoneLayer.build(load_layer(gpkg, "zones").frame, load_layer(gpkg, "test-points").frame, load_layer(gpkg, "areas").frame,
                             load_categories(demo_files.categories)[0])
-    reports = load_layer(demo_files.reports, "reports").frame.iloc[::5]
+    reports = load_layer(demo_files.reports, "reports").frame.iloc[::20]
     rng = np.random.default_rng(5)
-    vertices = shapely.get_coordinates(layer.zone_geoms[rng.choice(len(layer.zones), 150)])[::7]  # on boundaries: decided exactly
-    lon = np.concatenate([reports.geometry.x.to_numpy(), vertices[:, 0], rng.uniform(120.2, 120.6, 500)])
-    lat = np.concatenate([reports.geometry.y.to_numpy(), vertices[:, 1], rng.uniform(36.1, 36.5, 500)])
+    vertices = shapely.get_coordinates(layer.zone_geoms[rng.choice(len(layer.zones), 60)])[::7]  # on boundaries: decided exactly
+    lon = np.concatenate([reports.geometry.x.to_numpy(), vertices[:, 0], rng.uniform(120.2, 120.6, 200)])
+    lat = np.concatenate([reports.geometry.y.to_numpy(), vertices[:, 1], rng.uniform(36.1, 36.5, 200)])
     n = len(lon)
     category = rng.choice(layer.categories["code"].to_numpy(dtype=object), n)
     frame = awkward(lon, lat, category, accuracies(n, rng), rng)
