@@ -669,6 +669,12 @@ def route(
     return pd.DataFrame(columns, index=reports.index, copy=False)
 
 
+#: The decision of each of `kernels.route_point`'s outcomes (covered by several owners: ``overlap``).
+_POINT_OUTCOMES = {
+    kernels.POINT_OUTSIDE: (Status.OUTSIDE, Rule.OUTSIDE), kernels.POINT_DEPARTMENT: (Status.DEPARTMENT, Rule.DEPARTMENT),
+    kernels.POINT_COVERED: (Status.ROUTED, Rule.ZONE), kernels.POINT_NEAREST: (Status.NEAREST, Rule.NEAREST),
+    kernels.POINT_GAP: (Status.FALLBACK, Rule.FALLBACK),
+}
 _PointKernel = Callable[[float, float, float, float, int, int, float, float], tuple[int, int, int, int, float, int, Ints, Ints]]
 
 
@@ -736,11 +742,9 @@ def _route_point(lon: Any, lat: Any, category: Any, accuracy_m: Any, layer: Zone
         config.nearest_tolerance_m)
     if outcome == kernels.POINT_DEFER:
         return None
-    status, rule = {
-        kernels.POINT_OUTSIDE: (Status.OUTSIDE, Rule.OUTSIDE), kernels.POINT_DEPARTMENT: (Status.DEPARTMENT, Rule.DEPARTMENT),
-        kernels.POINT_COVERED: (Status.ROUTED, Rule.OVERLAP if len(co_owners) else Rule.ZONE),
-        kernels.POINT_NEAREST: (Status.NEAREST, Rule.NEAREST), kernels.POINT_GAP: (Status.FALLBACK, Rule.FALLBACK),
-    }[outcome]
+    status, rule = _POINT_OUTCOMES[outcome]
+    if len(co_owners):  # covered by several owners
+        rule = Rule.OVERLAP
     if len(candidates):
         status, rule = Status.AMBIGUOUS, Rule.AMBIGUOUS
     unit_ids = layer.unit_ids
