@@ -417,11 +417,15 @@ class ZoneLayer:
     def _category_position(self) -> dict[str, int]:
         return {str(code): k for k, code in enumerate(self.categories["code"])}
 
+    def category_code(self, code: object) -> int:
+        """The position of one category code in `categories` (-1 for unknown or missing)."""
+        return self._category_position.get(code, -1) if isinstance(code, str) else -1
+
     def category_codes(self, codes: pd.Series | NDArray[np.object_]) -> NDArray[np.int64]:
         """Positions of category codes in `categories` (-1 for unknown or missing)."""
         position = self._category_position
         if len(codes) <= 64:
-            return np.array([position.get(c, -1) if isinstance(c, str) else -1 for c in codes.tolist()], dtype=np.int64)
+            return np.array([self.category_code(c) for c in codes.tolist()], dtype=np.int64)
         found, uniques = pd.factorize(codes)
         table = np.array([position.get(c, -1) if isinstance(c, str) else -1 for c in uniques.tolist()] + [-1], dtype=np.int64)
         return table[found]

@@ -703,12 +703,18 @@ def _point_kernel(layer: ZoneLayer, radius_m: float) -> _PointKernel:
     return layer._cached(("point_kernel", float(radius_m)), make)
 
 
+#: Reasons of the compiled path's overlap, fallback and department decisions kept per layer and
+#: tolerance, at most this many (then built per call again): a few hundred on a district's layer.
+_ONE_REASONS_KEPT = 20_000
+
+
 def _reason_of_one(layer: ZoneLayer, config: RoutingConfig, rule: Rule, category: int, area: int, zone: int, unit: int, distance: float,
                    co_owners: str | None) -> str:
-    """The reason `_reasons` gives a decision of the compiled path."""
-    base = _reason_base(layer, config.nearest_tolerance_m)
+    """The reason `_reasons` gives a decision of the compiled path: the layer's shared texts, or
+    the batch functions' text for this (rule, category, area, zone, unit, co-owners), built once."""
+    tolerance = config.nearest_tolerance_m
+    base = _reason_base(layer, tolerance)
     zones = len(layer.zones)
-    one = partial(np.full, 1, dtype=np.int64)
     if rule is Rule.ZONE:
         return base[zone]
     if rule is Rule.NEAREST:
@@ -717,11 +723,20 @@ def _reason_of_one(layer: ZoneLayer, config: RoutingConfig, rule: Rule, category
         return base[2 * zones + unit + (0 if distance == 0 else len(layer.unit_ids))]
     if rule is Rule.OUTSIDE:
         return base[-1]
-    if rule is Rule.OVERLAP:
-        return _overlap_reasons(layer, one(zone), one(unit), np.array([co_owners], dtype=object))[0]
-    if rule is Rule.FALLBACK:
-        return _fallback_reasons(layer, config.nearest_tolerance_m, one(area), one(layer.category_duty[category]), one(unit))[0]
-    return _department_reasons(layer, one(category), one(unit), one(zone))[0]
+    kept: dict[tuple[Any, ...], str] = layer._cached(("reasons of one", float(tolerance)), dict)
+    key = (rule, category, area, zone, unit, co_owners)
+    reason = kept.get(key)
+    if reason is None:
+        one = partial(np.full, 1, dtype=np.int64)
+        if rule is Rule.OVERLAP:
+            reason = _overlap_reasons(layer, one(zone), one(unit), np.array([co_owners], dtype=object))[0]
+        elif rule is Rule.FALLBACK:
+            reason = _fallback_reasons(layer, tolerance, one(area), one(layer.category_duty[category]), one(unit))[0]
+        else:
+            reason = _department_reasons(layer, one(category), one(unit), one(zone))[0]
+        if len(kept) < _ONE_REASONS_KEPT:
+            kept[key] = reason
+    return reason
 
 
 def _route_point(lon: Any, lat: Any, category: Any, accuracy_m: Any, layer: ZoneLayer, config: RoutingConfig) -> Decision | None:
@@ -733,7 +748,7 @@ def _route_point(lon: Any, lat: Any, category: Any, accuracy_m: Any, layer: Zone
         accuracy = math.nan if accuracy_m is None else float(accuracy_m)
     except (TypeError, ValueError, OverflowError):
         return None
-    code = int(layer.category_codes(np.array([category], dtype=object))[0])
+    code = layer.category_code(category)
     if code < 0 or not routable(lon, lat, accuracy):
         return None
     x, y = layer.to_metric.transform(lon, lat)
@@ -748,18 +763,17 @@ def _route_point(lon: Any, lat: Any, category: Any, accuracy_m: Any, layer: Zone
     if len(candidates):
         status, rule = Status.AMBIGUOUS, Rule.AMBIGUOUS
     unit_ids = layer.unit_ids
-    co_text = ";".join(unit_ids[co_owners].tolist()) or None
-    reason = _reason_of_one(layer, config, rule, code, area, zone, unit, distance, co_text)
+    co_ids = tuple(unit_ids[co_owners].tolist())
+    reason = _reason_of_one(layer, config, rule, code, area, zone, unit, distance, ";".join(co_ids) or None)
     adopter = int(layer.test_point_unit_codes[point]) if point >= 0 else -1
     hours = float(layer.category_hours[code])
-    return Decision.from_row({
-        "status": layer.status_names[_S[status]], "unit_id": unit_ids[unit] if unit >= 0 else None,
-        "zone_id": layer.zone_ids[zone] if zone >= 0 else None, "co_owner_unit_ids": co_text,
-        "candidate_unit_ids": ";".join(unit_ids[candidates].tolist()) or None, "rule": layer.rule_names[_R[rule]],
-        "distance_m": None if math.isnan(distance) else distance, "test_point_id": layer.test_point_ids[point] if point >= 0 else None,
-        "zone_version": layer.version, "reason": reason, "area_id": layer.area_ids[area] if area >= 0 else None,
-        "test_point_unit_id": unit_ids[adopter] if adopter >= 0 else None, "deadline_hours": None if math.isnan(hours) else hours,
-    })
+    return Decision(
+        status=layer.status_names[_S[status]], unit_id=unit_ids[unit] if unit >= 0 else None, zone_id=layer.zone_ids[zone] if zone >= 0 else None,
+        co_owner_unit_ids=co_ids, candidate_unit_ids=tuple(unit_ids[candidates].tolist()), rule=layer.rule_names[_R[rule]],
+        distance_m=None if math.isnan(distance) else distance, test_point_id=layer.test_point_ids[point] if point >= 0 else None,
+        zone_version=layer.version, reason=reason, area_id=layer.area_ids[area] if area >= 0 else None,
+        test_point_unit_id=unit_ids[adopter] if adopter >= 0 else None, deadline_hours=None if math.isnan(hours) else hours,
+    )
 
 
 def route_one(

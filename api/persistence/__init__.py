@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -115,9 +116,17 @@ def _file_lock(path: Path | None) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def insert_or_skip(connection: Any, table: Any) -> Any:
-    """An INSERT into ``table`` that does nothing where a unique key is taken (both dialects)."""
-    return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[connection.dialect.name](table).on_conflict_do_nothing()
+def insert_or_skip(connection: Any, table: Any, *, returning: Any = None) -> Any:
+    """An INSERT into ``table`` that does nothing where a unique key is taken (both dialects),
+    answering the ``returning`` column of a row it inserted; built once per dialect, table and
+    column (its cache key too: a statement is immutable)."""
+    return _insert_or_skip(connection.dialect.name, table, returning)
+
+
+@functools.cache
+def _insert_or_skip(dialect: str, table: Any, returning: Any) -> Any:
+    statement = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect](table).on_conflict_do_nothing()
+    return statement if returning is None else statement.returning(returning)
 
 
 class Database:

@@ -128,7 +128,7 @@ def _existing(session: Session, key: str | None, client_ref: str | None) -> Repo
 def _insert_new(connection: Connection, row: dict[str, Any]) -> int | None:
     """Insert a report unless its idempotency key or client_ref is taken; its id, or None."""
     table = Report.__table__
-    return connection.execute(insert_or_skip(connection, table).returning(table.c.id), row).scalar()
+    return connection.execute(insert_or_skip(connection, table, returning=table.c.id), row).scalar()
 
 
 def _replay(found: Report, digest: str) -> Report:
@@ -139,6 +139,9 @@ def _replay(found: Report, digest: str) -> Report:
                             field="Idempotency-Key", problem="reused with a different body or by another client")
     return found
 
+
+#: A report's history rows and outbox messages as `submit` writes them (immutable: built once).
+_INSERT_STEPS, _INSERT_MESSAGES = insert(Transition.__table__), insert(OutboxMessage.__table__)
 
 PHOTO_PATH = "/api/v1/photos/"
 
@@ -225,10 +228,10 @@ def submit(session: Session, layer: ZoneLayer, config: RoutingConfig, item: Subm
             msg = "a report conflicted on its key but cannot be found"
             raise RuntimeError(msg)
         return _replay(found, digest), False
-    connection.execute(insert(Transition.__table__), [{"report_id": report_id, **step} for step in steps])
+    connection.execute(_INSERT_STEPS, [{"report_id": report_id, **step} for step in steps])
     report = Report(id=report_id, **row)  # not added to the session: it is already stored
     if dispatched:
-        connection.execute(insert(OutboxMessage.__table__), notifications.rows(session, report, Action.DISPATCH, stamp, news=worker.news, new=True))
+        connection.execute(_INSERT_MESSAGES, notifications.rows(session, report, Action.DISPATCH, stamp, news=worker.news, new=True))
     if open_reports is not None:
         after_commit(session, open_reports.after(report))
     return report, True

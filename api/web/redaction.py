@@ -24,11 +24,17 @@ def redact_query(query: str) -> str:
     """A query string with the values of `SECRET_FIELDS` replaced by ``***``."""
     if not query:
         return query
-    pairs = parse_qsl(query, keep_blank_values=True)
+    pairs = parse_qsl(query, keep_blank_values=True) if "%" in query or "+" in query else _plain_pairs(query)
     shown = [(key, _shown(key, value)) for key, value in pairs]
     if shown == pairs:
         return query
     return urlencode(shown, safe="*,:")
+
+
+def _plain_pairs(query: str) -> list[tuple[str, str]]:
+    """``parse_qsl(query, keep_blank_values=True)`` for a query with nothing to unquote (no ``%``
+    or ``+``), without its per-pair unquoting: every access-log line of a GET with arguments."""
+    return [(name, value) for name, _, value in (part.partition("=") for part in query.split("&") if part)]
 
 
 def _shown(key: str, value: str) -> str:
