@@ -33,7 +33,7 @@ from api.reports.notifications import ReporterNews
 from api.reports.open_reports import OpenReports
 from api.reports.services import WorkerState
 from api.routing.batch import LayerFiles
-from api.web.memory import release_free_memory
+from api.web.memory import freeze_long_lived, freezes_long_lived, release_free_memory
 from geodata.demo import DemoFiles, ensure_demo
 from zones.coverage import Coverage
 from zones.layer import ZoneLayer
@@ -147,11 +147,14 @@ def queue_upload(files: MultiDict[str, FileStorage], actor: str, *, publish_note
 
 def install(app: Flask, layer: ZoneLayer) -> None:
     """Make ``layer`` the one this worker routes with, its indexes built beforehand, and hand
-    the memory the build used for scratch back to the system."""
+    the memory the build used for scratch back to the system (in a serving process, the new
+    layer is kept out of the cycle collector's passes as the first one was: `freeze_long_lived`)."""
     warm(layer, app.config["ROUTING"])
     app.extensions["zonemap.calendar"] = calendar_of(app, layer)
     app.extensions["zonemap.places"] = gazetteer(layer)
     app.extensions["zonemap.layer"] = layer
+    if freezes_long_lived():
+        freeze_long_lived()
     release_free_memory()
 
 

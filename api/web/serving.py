@@ -10,6 +10,8 @@ README's nginx settings): gunicorn's threads block on a slow client.
 Both access logs redact tokens, contacts and descriptions from query strings and never print
 credential headers (`api.web.redaction`). A gunicorn worker dies with its master: after a
 ``kill -9`` of the master no orphaned worker keeps the port, so a restart can bind it at once.
+Each gunicorn worker once its app is loaded, and ``zonemap serve`` before it serves, keeps its
+long-lived objects out of the cycle collector's passes (`api.web.memory.freeze_long_lived`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 
 from gunicorn import glogging
 
+from api.web.memory import freeze_long_lived
 from api.web.redaction import SECRET_HEADERS, redact_query, redact_uri, redact_url
 
 _PR_SET_PDEATHSIG = 1  # prctl(2)
@@ -51,6 +54,12 @@ class RedactingLogger(glogging.Logger):
                 if key in atoms:
                     atoms[key] = "-"
         return atoms
+
+
+def settle_worker(_worker: Any) -> None:
+    """In a worker whose app is loaded: keep its long-lived objects out of the cycle collector's
+    passes (`api.web.memory.freeze_long_lived`)."""
+    freeze_long_lived()
 
 
 def die_with_master(_server: Any, _worker: Any) -> None:
@@ -106,6 +115,7 @@ def serve_one(app: Callable[..., Iterable[bytes]], host: str, port: int, threads
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
+    freeze_long_lived()  # the app is built: its objects stay out of the cycle collector's passes
     serve(AccessLog(app, logger), host=host, port=port, threads=threads, channel_timeout=CHANNEL_TIMEOUT_S,
           connection_limit=CONNECTION_LIMIT, max_request_body_size=max_body_bytes, ident="zonemap", clear_untrusted_proxy_headers=True)
 
@@ -113,4 +123,5 @@ def serve_one(app: Callable[..., Iterable[bytes]], host: str, port: int, threads
 accesslog = "-"
 logger_class = "api.web.serving.RedactingLogger"
 post_fork = die_with_master
+post_worker_init = settle_worker
 
