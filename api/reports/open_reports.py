@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from rtree import index
 from sqlalchemy import select
@@ -39,9 +40,8 @@ _IDS_PER_READ = 5_000
 EXTENSION = "zonemap.open_reports"
 
 
-@dataclass(frozen=True)
-class Entry:
-    """An open report as the index holds it."""
+class Entry(NamedTuple):
+    """An open report as the index holds it (as a plain tuple: see `OpenReports`)."""
 
     report_id: int
     lon: float
@@ -49,6 +49,9 @@ class Entry:
     category: str
     created_at: datetime
     duplicate_of: int | None  # the report it was flagged as a possible duplicate of
+
+
+_LON, _LAT, _CREATED = Entry._fields.index("lon"), Entry._fields.index("lat"), Entry._fields.index("created_at")
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,10 @@ class OpenReports:
         self.radius_m = radius_m
         self.refresh_s = refresh_s
         self._tree = index.Index()
-        self._entries: dict[int, Entry] = {}
+        # Plain tuples of plain values, which the cycle collector stops tracking (a tuple subclass
+        # it tracks for good): a busy week's index holds hundreds of thousands of reports, and
+        # every full collection went through them all as objects.
+        self._entries: dict[int, tuple[Any, ...]] = {}
         self._lock = threading.Lock()
         self._read_until: datetime | None = None
         self._seen: dict[int, int] = {}  # the version last read of each report stamped within the overlap
@@ -96,9 +102,10 @@ class OpenReports:
     def _put(self, entry: Entry | None, report_id: int) -> None:
         old = self._entries.pop(report_id, None)
         if old is not None:
-            self._tree.delete(report_id, (old.lon, old.lat, old.lon, old.lat))
+            lon, lat = old[_LON], old[_LAT]
+            self._tree.delete(report_id, (lon, lat, lon, lat))
         if entry is not None:
-            self._entries[report_id] = entry
+            self._entries[report_id] = tuple(entry)
             self._tree.insert(report_id, (entry.lon, entry.lat, entry.lon, entry.lat))
 
     def refresh(self, session: Session, now: datetime) -> None:
@@ -130,14 +137,14 @@ class OpenReports:
         with self._lock:
             if not self._entries:  # the first read: the tree is packed at once (bulk loading), not grown entry by entry
                 kept = [Entry(i, x, y, c, at, d) for i, x, y, c, at, d, state in rows if state in OPEN and at >= oldest]
-                self._entries = {e.report_id: e for e in kept}
-                self._tree = index.Index((e.report_id, (e.lon, e.lat, e.lon, e.lat), None) for e in self._entries.values()) if kept else index.Index()
+                self._entries = {e.report_id: tuple(e) for e in kept}
+                self._tree = index.Index((e.report_id, (e.lon, e.lat, e.lon, e.lat), None) for e in kept) if kept else index.Index()
                 rows = []
             for report_id, lon, lat, category, created_at, duplicate_of, state in rows:  # the overlap's rows again: unchanged, kept as they are
                 entry = Entry(report_id, lon, lat, category, created_at, duplicate_of) if state in OPEN and created_at >= oldest else None
                 if entry != self._entries.get(report_id):
                     self._put(entry, report_id)
-            for stale in [e.report_id for e in self._entries.values() if e.created_at < oldest]:
+            for stale in [report_id for report_id, e in self._entries.items() if e[_CREATED] < oldest]:
                 self._put(None, stale)
             self._read_until, self._checked = now, time.monotonic()
 
@@ -152,7 +159,7 @@ class OpenReports:
         found = []
         with self._lock:
             for report_id in self._tree.intersection((lon - dlon, lat - dlat, lon + dlon, lat + dlat)):
-                entry = self._entries[report_id]
+                entry = Entry._make(self._entries[report_id])
                 if report_id == exclude or entry.category not in categories:
                     continue
                 distance = math.hypot((entry.lon - lon) * scale, entry.lat - lat) * METRES_PER_DEGREE_LAT
