@@ -5,8 +5,9 @@ Load comes from ``wrk`` (``wrk -t2 -c8`` by default) on 127.0.0.1; a Lua script 
 its own ``Idempotency-Key``, so each one files a report and commits it. Each server is measured
 ``--repeat`` times, the plain endpoint and zonemap's endpoints interleaved, once every server's
 processes have settled (their start-up work done), and the medians are printed: requests/s, p50
-and p99 latency, the ratio to the plain endpoint, and the answers that were not 2xx (or failed
-to connect).
+and p99 latency, the ratio to the plain endpoint, the CPU time the server's processes spent per
+request (``CPU ms``: its workers and master, read from ``/proc``), and the answers that were not
+2xx (or failed to connect).
 
 Servers: ``gunicorn`` (``--config python:api.web.serving`` with ``--workers``, as the README runs
 it) and ``serve`` (``zonemap serve`` with its defaults against the plain app on the same waitress
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import signal
@@ -171,15 +173,20 @@ class Figures:
     p50_ms: float
     p99_ms: float
     failed: int
+    cpu_ms: float  # the server's processes' CPU time per request (user and system), NaN when not counted
 
 
-def wrk(base: str, method: str, target: str, token: str, *, seconds: float, threads: int, connections: int, script: Path) -> Figures:
-    """Load ``base`` with wrk for ``seconds``; its figures."""
+def wrk(base: str, method: str, target: str, token: str, *, seconds: float, threads: int, connections: int, script: Path,
+        group: int | None = None) -> Figures:
+    """Load ``base`` with wrk for ``seconds``; its figures, with the CPU time the server's process
+    ``group`` spent per request when given."""
+    used = cpu_seconds(group) if group is not None else math.nan
     env = {**os.environ, "BENCH_METHOD": method, "BENCH_TARGET": target, "BENCH_TOKEN": token, "BENCH_RUN": uuid.uuid4().hex[:12]}
     out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "5s", "-s", str(script), base],
                          env=env, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
     result = json.loads(next(line for line in out.splitlines() if line.startswith("RESULT ")).removeprefix("RESULT "))
-    return Figures(result["requests"] / result["seconds"], result["p50_us"] / 1000, result["p99_us"] / 1000, result["failed"])
+    cpu_ms = (cpu_seconds(group) - used) * 1000 / max(result["requests"], 1) if group is not None else math.nan
+    return Figures(result["requests"] / result["seconds"], result["p50_us"] / 1000, result["p99_us"] / 1000, result["failed"], cpu_ms)
 
 
 @dataclass
@@ -212,8 +219,9 @@ def database(name: str, folder: Path) -> Iterator[Setup]:
 
 
 @contextmanager
-def server(command: list[str], env: dict[str, str], log: Path, ready: str) -> Iterator[str]:
-    """A server started with ``command`` on a free port (``{port}`` in it), its base URL once ``ready`` answers."""
+def server(command: list[str], env: dict[str, str], log: Path, ready: str) -> Iterator[tuple[str, int]]:
+    """A server started with ``command`` on a free port (``{port}`` in it): its base URL once
+    ``ready`` answers, and its process group."""
     port = free_port()
     process = subprocess.Popen([part.replace("{port}", str(port)) for part in command], env=env, stdout=subprocess.DEVNULL,
                                stderr=log.open("w"), start_new_session=True, cwd=log.parent)
@@ -221,7 +229,7 @@ def server(command: list[str], env: dict[str, str], log: Path, ready: str) -> It
     try:
         wait_healthy(base, 300, ready)
         wait_settled(process.pid, 180)
-        yield base
+        yield base, process.pid
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(60)
@@ -246,18 +254,19 @@ def warm(base: str, method: str, target: str, token: str, load: dict) -> None:
     raise RuntimeError(msg)
 
 
-def measure(plain: str, bases: dict[str, tuple[str, str]], repeat: int, load: dict) -> dict[tuple[str, str], list[Figures]]:
-    """Every endpoint of every server ``repeat`` times, each zonemap run after a plain one."""
-    for base, token in bases.values():
+def measure(plain: tuple[str, int], bases: dict[str, tuple[str, int, str]], repeat: int, load: dict) -> dict[tuple[str, str], list[Figures]]:
+    """Every endpoint of every server (base URL, process group, token) ``repeat`` times, each
+    zonemap run after a plain one."""
+    for base, _, token in bases.values():
         for method, target, auth in ENDPOINTS.values():
             warm(base, method, target, token if auth else "", load)
-    warm(plain, "GET", "/ok", "", load)
+    warm(plain[0], "GET", "/ok", "", load)
     runs: dict[tuple[str, str], list[Figures]] = {}
     for _ in range(repeat):
         for label, (method, target, auth) in ENDPOINTS.items():
-            runs.setdefault(("plain", "GET /ok"), []).append(wrk(plain, "GET", "/ok", "", **load))
-            for code, (base, token) in bases.items():
-                runs.setdefault((code, label), []).append(wrk(base, method, target, token if auth else "", **load))
+            runs.setdefault(("plain", "GET /ok"), []).append(wrk(plain[0], "GET", "/ok", "", **load, group=plain[1]))
+            for code, (base, group, token) in bases.items():
+                runs.setdefault((code, label), []).append(wrk(base, method, target, token if auth else "", **load, group=group))
     return runs
 
 
@@ -284,7 +293,7 @@ def main() -> None:
     load = {"seconds": args.seconds, "threads": args.threads, "connections": args.connections, "script": script}
     print(f"wrk -t{args.threads} -c{args.connections}, {args.seconds:g} s per run, median of {args.repeat} interleaved runs; "
           f"plain = Flask answering {{\"ok\": true}} on the same server setup; gunicorn: {args.workers} workers; failed = not 2xx or no answer")
-    print(f"{'server':<9}{'database':<11}{'code':<9}{'endpoint':<22}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'vs plain':>9}{'failed':>8}")
+    print(f"{'server':<9}{'database':<11}{'code':<9}{'endpoint':<22}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'vs plain':>9}{'CPU ms':>8}{'failed':>8}")
     try:
         for kind in args.servers.split(","):
             zonemap_command, plain_command = commands(kind, args.workers)
@@ -298,25 +307,27 @@ def main() -> None:
                 for (code, label), figures in runs.items():
                     rate = statistics.median(f.rate for f in figures)
                     print(f"{kind:<9}{name:<11}{code:<9}{label:<22}{rate:>8.0f}{statistics.median(f.p50_ms for f in figures):>8.2f}"
-                          f"{statistics.median(f.p99_ms for f in figures):>8.2f}{rate / plain_rate:>9.0%}{sum(f.failed for f in figures):>8}", flush=True)
+                          f"{statistics.median(f.p99_ms for f in figures):>8.2f}{rate / plain_rate:>9.0%}{statistics.median(f.cpu_ms for f in figures):>8.2f}"
+                          f"{sum(f.failed for f in figures):>8}", flush=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
 @contextmanager
-def zonemaps(checkouts: dict[str, Path | None], command: list[str], name: str, folder: Path, layer_dir: Path) -> Iterator[dict[str, tuple[str, str]]]:
-    """A zonemap server per checkout, each on a fresh database of kind ``name``, with a dispatcher's token."""
+def zonemaps(checkouts: dict[str, Path | None], command: list[str], name: str, folder: Path, layer_dir: Path) -> Iterator[dict[str, tuple[str, int, str]]]:
+    """A zonemap server per checkout, each on a fresh database of kind ``name``: its base URL,
+    process group and a dispatcher's token."""
     with ExitStack() as stack:
-        started: dict[str, tuple[str, str]] = {}
+        started: dict[str, tuple[str, int, str]] = {}
         for code, source in checkouts.items():
             db = stack.enter_context(database(name, folder / code))
             env = {**os.environ, "DATABASE_URL": db.url, "ZONEMAP_DATA_DIR": str(db.folder), "ZONEMAP_LAYER_DIR": str(layer_dir)}
             if source is not None:
                 env["PYTHONPATH"] = f"{source}{os.pathsep}{env.get('PYTHONPATH', '')}"
-            base = stack.enter_context(server(command, env, db.folder / "server.log", "/healthz"))
+            base, group = stack.enter_context(server(command, env, db.folder / "server.log", "/healthz"))
             engine = sa.create_engine(db.url)
             with Session(engine) as session, session.begin():
-                started[code] = (base, create_token(session, "dispatcher"))
+                started[code] = (base, group, create_token(session, "dispatcher"))
             engine.dispose()
         yield started
 
