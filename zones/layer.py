@@ -423,11 +423,10 @@ class ZoneLayer:
 
     def category_codes(self, codes: pd.Series | NDArray[np.object_]) -> NDArray[np.int64]:
         """Positions of category codes in `categories` (-1 for unknown or missing)."""
-        position = self._category_position
         if len(codes) <= 64:
             return np.array([self.category_code(c) for c in codes.tolist()], dtype=np.int64)
         found, uniques = pd.factorize(codes)
-        table = np.array([position.get(c, -1) if isinstance(c, str) else -1 for c in uniques.tolist()] + [-1], dtype=np.int64)
+        table = np.array([self.category_code(c) for c in uniques.tolist()] + [-1], dtype=np.int64)
         return table[found]
 
     @cached_property
