@@ -10,6 +10,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from flask import Flask, Response, current_app, g, jsonify, request
 from flask.ctx import _AppCtxGlobals
 from flask.json.provider import DefaultJSONProvider
@@ -18,9 +19,27 @@ from flask.typing import ResponseReturnValue
 
 class JSONProvider(DefaultJSONProvider):
     r"""Flask's JSON, writing Chinese as UTF-8 (not ``\u`` escapes), and reading a body nested
-    too deeply for the parser as invalid JSON (a 400), not as a crash."""
+    too deeply for the parser as invalid JSON (a 400), not as a crash.
+
+    Answers are encoded by orjson, keys sorted and compact as Flask's, what it cannot encode
+    itself (dates, dataclasses, anything else) through Flask's ``default``; a value orjson
+    refuses (an integer beyond 64 bits) falls back to Flask's encoder. A not-a-number is
+    ``null``, never the invalid ``NaN``.
+    """
 
     ensure_ascii = False
+    _ORJSON = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+    def response(self, *args: Any, **kwargs: Any) -> Response:
+        """A JSON answer of ``args`` or ``kwargs``, as `flask.jsonify` takes them (indented in debug)."""
+        obj = self._prepare_response_obj(args, kwargs)
+        if self.compact is False or (self.compact is None and self._app.debug):
+            return super().response(obj)
+        try:
+            body = orjson.dumps(obj, default=self.default, option=self._ORJSON)
+        except orjson.JSONEncodeError:
+            return super().response(obj)
+        return self._app.response_class(body + b"\n", mimetype=self.mimetype)
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         """Parse JSON; nesting beyond the interpreter's recursion limit is a `ValueError`."""

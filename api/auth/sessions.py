@@ -69,7 +69,10 @@ class CookieSessions(SecureCookieSessionInterface):
         and unchanged (no cookie to set or delete; ``Vary: Cookie`` still when it was read)."""
         if not session and not session.modified:
             if session.accessed:
-                response.vary.add("Cookie")
+                if "Vary" in response.headers:
+                    response.vary.add("Cookie")
+                else:  # the common case, without parsing and rewriting a header
+                    response.headers.add("Vary", "Cookie")
             return
         super().save_session(app, session, response)
 

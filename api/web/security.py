@@ -18,6 +18,8 @@ from flask import Flask, Response
 from werkzeug.exceptions import BadRequest
 
 INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+#: Headers every response carries, set nowhere else.
+FIXED_HEADERS = (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "SAMEORIGIN"), ("Referrer-Policy", "same-origin"))
 
 
 def policy(*, scripts: list[str] | None = None, tile_url: str | None = None) -> str:
@@ -58,10 +60,10 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", default)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "SAMEORIGIN"
-        response.headers["Referrer-Policy"] = "same-origin"
+        headers = response.headers
+        if "Content-Security-Policy" not in headers:
+            headers.add("Content-Security-Policy", default)
+        headers.extend(FIXED_HEADERS)
         return response
 
 
