@@ -554,7 +554,7 @@ def _route_chunk(lon: Floats, lat: Floats, category: Ints, raw_category: RawCate
         "rule": (b.rule, layer.rule_names),
         "distance_m": b.distance,
         "test_point_id": (b.test_point, layer.test_point_ids),
-        "zone_version": (np.zeros(b.n, dtype=np.int64), [layer.version]),
+        "zone_version": layer.version,
         "reason": reason,
         "area_id": (b.area, layer.area_ids),
         "test_point_unit_id": (np.append(layer.test_point_unit_codes, -1)[b.test_point], layer.unit_ids),
@@ -583,15 +583,15 @@ def _coordinates(reports: pd.DataFrame) -> tuple[Floats, Floats]:
 
 
 def _fill(out: NDArray[Any], at: slice, value: Any) -> None:
-    """Write one chunk's column into ``out[at]``: an array as is, or text as ``(codes,
-    categories)``, None where the code is -1."""
+    """Write one chunk's column into ``out[at]``: an array or a text shared by every row as is,
+    or text as ``(codes, categories)``, None where the code is -1."""
     if not isinstance(value, tuple):
         out[at] = value
         return
     codes, categories = value
     table = (np.concatenate([categories.base, np.asarray(categories.extra, dtype=object)]) if isinstance(categories, _Texts)
              else np.asarray(categories, dtype=object))
-    np.take(np.append(table, np.array([None], dtype=object)), codes, out=out[at])
+    out[at] = np.append(table, np.array([None], dtype=object))[codes]  # a new array, copied in: faster than np.take into ``out``
 
 
 def route(
@@ -822,6 +822,8 @@ def route_one(
                 out[name] = None if code < 0 else categories.base[code] if code < len(categories.base) else categories.extra[code - len(categories.base)]
             else:
                 out[name] = categories[code] if code >= 0 else None
+        elif isinstance(value, str):
+            out[name] = value
         else:
             out[name] = None if np.isnan(value[0]) else float(value[0])
     return Decision.from_row(out)
