@@ -538,7 +538,8 @@ def _reasons(b: _Batch, layer: ZoneLayer, config: RoutingConfig) -> tuple[Ints, 
 
 def _route_chunk(lon: Floats, lat: Floats, category: Ints, raw_category: RawCategories, accuracy: Floats, layer: ZoneLayer, config: RoutingConfig,
                  with_reasons: bool, refused: Mapping[int, str]) -> dict[str, Any]:
-    """Route one chunk; columns as arrays, or as (codes, categories) for the text columns."""
+    """Route one chunk; columns as arrays, text columns as (codes, categories), or as one text
+    shared by every row (the layer version)."""
     b = _Batch(lon, lat, category, accuracy)
     inside = _in_cell_order(b, layer, _locate_areas(b, layer, _check_rows(b, layer, raw_category, refused)))
     _route_uncovered(b, layer, config, _route_zones(b, layer, inside))

@@ -48,8 +48,8 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _gzip(response: Response) -> Response:
-        if (response.status_code != 200 or response.mimetype not in COMPRESSIBLE or "gzip" not in request.accept_encodings
-                or not request.path.startswith(("/assets/", "/static/")) or "Content-Encoding" in response.headers):
+        if (not request.path.startswith(("/assets/", "/static/")) or response.status_code != 200 or response.mimetype not in COMPRESSIBLE
+                or "gzip" not in request.accept_encodings or "Content-Encoding" in response.headers):
             return response
         key = (request.path, response.headers.get("ETag", ""))
         body = _compressed.get(key)
