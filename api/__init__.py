@@ -21,14 +21,14 @@ class JSONProvider(DefaultJSONProvider):
     r"""Flask's JSON, writing Chinese as UTF-8 (not ``\u`` escapes), and reading a body nested
     too deeply for the parser as invalid JSON (a 400), not as a crash.
 
-    Answers are encoded by orjson, keys sorted and compact as Flask's, what it cannot encode
-    itself (dates, dataclasses, anything else) through Flask's ``default``; a value orjson
-    refuses (an integer beyond 64 bits) falls back to Flask's encoder. A not-a-number is
-    ``null``, never the invalid ``NaN``.
+    Answers are encoded by orjson, keys sorted and compact as Flask's, dates and dataclasses
+    through Flask's ``default``. What orjson refuses (a key that is not text, an integer beyond
+    64 bits, a numpy value) goes to Flask's encoder, which writes it as before or refuses it
+    too. orjson writes a not-a-number as ``null`` where Flask's encoder wrote the invalid ``NaN``.
     """
 
     ensure_ascii = False
-    _ORJSON = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+    _ORJSON = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         """A JSON answer of ``args`` or ``kwargs``, as `flask.jsonify` takes them (indented in debug)."""

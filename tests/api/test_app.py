@@ -40,12 +40,15 @@ def test_only_requests_that_use_the_database_open_a_session(app, client, tokens)
 
 def test_json_answers_encode_as_flasks_encoder_does(app):
     """orjson writes what Flask's encoder wrote: keys sorted, compact, Chinese as UTF-8, dates
-    and dataclasses through Flask's ``default``; an integer beyond 64 bits falls back to Flask's
-    encoder; a NaN is ``null``, not the invalid ``NaN``."""
+    and dataclasses through Flask's ``default``; what orjson refuses (keys that are not text, an
+    integer beyond 64 bits, numpy values) is Flask's encoder's; a NaN is ``null``, not ``NaN``."""
     import dataclasses
     import json
+    import math
     from datetime import UTC, date, datetime
 
+    import numpy as np
+    import pytest
     from flask.json.provider import DefaultJSONProvider
 
     @dataclasses.dataclass
@@ -53,14 +56,24 @@ def test_json_answers_encode_as_flasks_encoder_does(app):
         name: str
         at: date
 
+    def strict(text: bytes) -> Any:
+        def refuse(constant: str) -> None:
+            raise AssertionError(f"invalid JSON constant {constant}")
+
+        return json.loads(text, parse_constant=refuse)
+
     body = {"zone": "中山路", "b": [1, 2.5, None, True], "a": {"z": 1, "y": "城阳区"}, "when": datetime(2026, 12, 8, 4, 0, tzinfo=UTC),
-            "place": Place("台东", date(2026, 12, 8)), "tiny": 1e-07, "big": 1e16}
+            "place": Place("台东", date(2026, 12, 8)), "tiny": 1e-07, "big": 1e16, "nan": float("nan")}
     flasks = DefaultJSONProvider(app)
     flasks.ensure_ascii = False
     with app.test_request_context():
         answer = app.json.response(body)
         assert answer.mimetype == "application/json"
-        assert json.loads(answer.get_data()) == json.loads(flasks.response(body).get_data())
-        assert answer.get_data(as_text=True).startswith('{"a":{"y":"城阳区","z":1},"b":[1,2.5,null,true],"big":')
-        assert app.json.response({"n": 2**70}).get_data() == flasks.response({"n": 2**70}).get_data()
-        assert app.json.response({"x": float("nan")}).get_json() == {"x": None}
+        assert answer.get_data(as_text=True).startswith('{"a":{"y":"城阳区","z":1},"b":[1,2.5,null,true],"big":1e+16,"nan":null,"place":')
+        ours, theirs = strict(answer.get_data()), json.loads(flasks.response(body).get_data())
+        assert ours.pop("nan") is None and math.isnan(theirs.pop("nan"))  # Flask's encoder wrote NaN
+        assert ours == theirs
+        for refused in ({"n": 2**70}, {10: "a", 9: "b"}, {"x": np.float64(1.5)}):
+            assert app.json.response(refused).get_data() == flasks.response(refused).get_data()
+        with pytest.raises(TypeError):
+            app.json.response({"x": np.int64(1)})
